@@ -1,0 +1,1 @@
+"""brandtrace: regional brand certification and traceability."""
