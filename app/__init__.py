@@ -1,1 +1,71 @@
-"""brandtrace: regional brand certification and traceability."""
+"""brandtrace: regional brand certification and traceability.
+
+``create_app`` is the only way to build the application. Imports of the domain packages happen
+inside it, so the pure standard modules (``app.gs1``, ``app.transparency.merkle``, ...) can be
+imported by offline tools without pulling in the web stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+# Blueprints in registration order: (module, attribute).
+BLUEPRINTS = (
+    ("app.system.views", "bp"),
+    ("app.auth.views", "bp"),
+    ("app.auth.web", "bp"),
+    ("app.activity.views", "bp"),
+)
+
+CLI_GROUPS = (
+    ("app.cli", "db_cli"),
+    ("app.cli", "org_cli"),
+    ("app.cli", "user_cli"),
+    ("app.cli", "token_cli"),
+    ("app.demo.cli", "demo_cli"),
+)
+
+
+def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the brandtrace application from the environment plus ``config_overrides``."""
+    import importlib
+
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.errors import register_error_handlers
+    from app.extensions import db, limiter
+    from app.http.hooks import register_request_hooks
+    from app.i18n import init_i18n
+    from app.logs import configure_logging
+    from config import load_config
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config())
+    if config_overrides:
+        app.config.update(config_overrides)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    configure_logging(app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1
+        )
+
+    db.init_app(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
+    )
+    limiter.init_app(app)
+    init_i18n(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+
+    for module_name, attribute in BLUEPRINTS:
+        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
+    for module_name, attribute in CLI_GROUPS:
+        app.cli.add_command(getattr(importlib.import_module(module_name), attribute))
+    return app

@@ -1,0 +1,204 @@
+"""Declarative base, shared column types and the per-request database session.
+
+Services receive a ``Session``, flush and never commit; the request (or CLI command) commits
+once and any error rolls everything back, which makes every operation all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (never a naive ``utcnow()``)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as naive
+    UTC and given their zone back on load. Naive values are refused: they are bugs.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator[enum.StrEnum]):
+    """Stores a ``StrEnum`` by value in a plain string column: adding a member needs no
+    migration of a database enum type."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.StrEnum], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> enum.StrEnum | None:
+        return None if value is None else self.enum_class(value)
+
+
+# Big tables (unit codes, events, log entries) need 64-bit ids on PostgreSQL; SQLite's
+# autoincrementing rowid must be declared INTEGER to work.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+IntPK = Annotated[int, mapped_column(BigIntId, primary_key=True, autoincrement=True)]
+CreatedAt = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Make pysqlite transactional the way SQLAlchemy expects (BEGIN emitted by us), with
+    foreign keys on and WAL so readers never block the writer.
+
+    Writers begin with BEGIN IMMEDIATE: they take the write lock up front and queue behind the
+    busy timeout instead of failing with SQLITE_BUSY when two transactions upgrade at once.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("brandtrace_writer", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per database URL per process."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": 30})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        _ENGINES[url] = engine
+    return engine
+
+
+class Database:
+    """Engine and session factory for one app; sessions live in the Flask app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._sessionmaker: sessionmaker[Session] | None = None
+        self._bound_connection: Connection | None = None
+
+    def init_app(self, app: Any) -> None:
+        self.engine = engine_for(app.config["DATABASE_URL"])
+        self._sessionmaker = sessionmaker(expire_on_commit=False)
+        app.extensions["brandtrace.db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def dialect_name(self) -> str:
+        assert self.engine is not None
+        return self.engine.dialect.name
+
+    def new_session(self, *, writer: bool = False) -> Session:
+        """A session outside any request (CLI, background work); the caller commits."""
+        assert self.engine is not None and self._sessionmaker is not None
+        if self._bound_connection is not None:
+            # Tests: everything runs inside one outer transaction; commits become savepoints.
+            return self._sessionmaker(
+                bind=self._bound_connection, join_transaction_mode="create_savepoint"
+            )
+        bind = self.engine.execution_options(brandtrace_writer=True) if writer else self.engine
+        return self._sessionmaker(bind=bind)
+
+    @property
+    def session(self) -> Session:
+        """The current request's session, created on first use."""
+        from flask import g, request
+        from flask.globals import request_ctx
+
+        existing: Session | None = g.get("_db_session")
+        if existing is None:
+            writer = request_ctx is not None and request.method not in ("GET", "HEAD", "OPTIONS")
+            existing = self.new_session(writer=writer)
+            g._db_session = existing
+        return existing
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        from flask import g
+
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            # Anything not committed explicitly by the request is an error path: roll back.
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def bound_to(self, connection: Connection) -> Iterator[None]:
+        """Route every session through ``connection`` (test isolation by savepoints)."""
+        self._bound_connection = connection
+        try:
+            yield
+        finally:
+            self._bound_connection = None

@@ -1,0 +1,165 @@
+"""OpenAPI 3.1 document generated from the declared endpoints and their pydantic schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from pydantic import TypeAdapter
+
+from app.http.api import ENDPOINTS, Endpoint
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+_CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+_PARAM_TYPES = {"int": {"type": "integer"}, "path": {"type": "string"}, None: {"type": "string"}}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": ["string", "null"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule", "message"],
+                "properties": {
+                    "field": {"type": "string", "description": "JSON pointer or parameter name"},
+                    "rule": {"type": "string", "description": "Stable code of the rule broken"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not allowed for this caller",
+    404: "Not found",
+    409: "Conflicts with a business rule or the current state",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input, with field-level details",
+    429: "Rate limited",
+}
+
+
+def _schema(annotation: Any, components: dict[str, Any], mode: str) -> dict[str, Any]:
+    schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE, mode=mode)  # type: ignore[arg-type]
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _operation(endpoint: Endpoint, method: str, path_params: list[dict[str, Any]],
+               components: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": f"{endpoint.blueprint}_{endpoint.name}_{method}",
+        "summary": endpoint.summary or endpoint.name.replace("_", " "),
+        "tags": list(endpoint.tags),
+        "x-brandtrace-access": endpoint.access.describe(),
+        "parameters": list(path_params),
+        "responses": {},
+    }
+    if endpoint.description:
+        operation["description"] = endpoint.description
+    if endpoint.access.public:
+        operation["security"] = [{}]
+    else:
+        operation["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
+        if endpoint.scope:
+            operation["x-brandtrace-scope"] = endpoint.scope
+    if endpoint.query is not None:
+        schema = _schema(endpoint.query, components, "validation")
+        target = components.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+        required = set(target.get("required", []))
+        for name, prop in target.get("properties", {}).items():
+            parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if "description" in prop:
+                parameter["description"] = prop["description"]
+            operation["parameters"].append(parameter)
+    if endpoint.body is not None and method not in ("get", "head", "delete"):
+        body_schema = _schema(endpoint.body, components, "validation")
+        operation["requestBody"] = {
+            "required": True,
+            "content": {ct: {"schema": body_schema} for ct in endpoint.body_content_types},
+        }
+    success: dict[str, Any] = {"description": "Success"}
+    if endpoint.response is not None and endpoint.status != 204:
+        success["content"] = {
+            "application/json": {"schema": _schema(endpoint.response, components, "serialization")}
+        }
+    operation["responses"][str(endpoint.status)] = success
+    for status, description in endpoint.responses.items():
+        operation["responses"].setdefault(str(status), {"description": description})
+    codes = [400, 422, 429]
+    if not endpoint.access.public:
+        codes += [401, 403]
+    if path_params:
+        codes.append(404)
+    if method != "get":
+        codes += [409, 413, 415]
+    for status in sorted(set(codes)):
+        operation["responses"].setdefault(str(status), {"$ref": f"#/components/responses/E{status}"})
+    if not operation["parameters"]:
+        del operation["parameters"]
+    return operation
+
+
+def build_openapi(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for every endpoint declared with ``route``."""
+    by_id = {endpoint.endpoint_id: endpoint for endpoint in ENDPOINTS}
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths: dict[str, Any] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        endpoint = by_id.get(rule.endpoint)
+        if endpoint is None:
+            continue
+        path_params = []
+
+        def _replace(match: re.Match[str]) -> str:
+            path_params.append({
+                "name": match["name"], "in": "path", "required": True,
+                "schema": dict(_PARAM_TYPES.get(match["conv"], {"type": "string"})),
+            })
+            return "{" + match["name"] + "}"
+
+        path = _CONVERTER.sub(_replace, rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                endpoint, method.lower(), path_params, components
+            )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "brandtrace API",
+            "version": "1",
+            "description": (
+                "Regional brand certification and traceability. Errors are RFC 9457 "
+                "application/problem+json. Send API tokens as 'Authorization: Bearer <token>'."
+            ),
+        },
+        "servers": [{"url": app.config["BASE_URL"]}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "responses": {
+                f"E{status}": {
+                    "description": text,
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+                for status, text in ERROR_DESCRIPTIONS.items()
+            },
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]},
+            },
+        },
+    }

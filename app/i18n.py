@@ -1,0 +1,105 @@
+"""Translations (zh-CN and en) for every user-facing text.
+
+The locale comes from an explicit ``?lang=`` (remembered in a cookie), else Accept-Language.
+Catalogues are plain ``.po`` files, one per domain package (``app/<domain>/translations``), read
+at start-up: no compiled files to forget, and helpers working on different domains never edit
+the same catalogue.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from flask import Flask, current_app, request
+from flask_babel import Domain
+
+LOCALES = ("en", "zh_CN")
+HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
+LOCALE_COOKIE = "lang"
+APP_ROOT = Path(__file__).resolve().parent
+
+
+def _normalise(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_").lower()
+    if value.startswith("zh"):
+        return "zh_CN"
+    if value.startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    explicit = _normalise(request.args.get("lang")) or _normalise(request.cookies.get(LOCALE_COOKIE))
+    if explicit:
+        return explicit
+    best = request.accept_languages.best_match(["en", "zh-CN", "zh", "zh-Hans", "zh-TW"])
+    return _normalise(best) or "en"
+
+
+def catalogue_dirs() -> list[Path]:
+    return sorted(path for path in APP_ROOT.glob("**/translations") if path.is_dir())
+
+
+def load_translations(locale: str) -> Translations:
+    """Merge every domain's catalogue for ``locale`` into one ``Translations``."""
+    merged = Translations()
+    for directory in catalogue_dirs():
+        po_path = directory / locale / "LC_MESSAGES" / "messages.po"
+        if not po_path.exists():
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        merged.merge(Translations(fp=buffer))
+    return merged
+
+
+class CatalogueDomain(Domain):  # type: ignore[misc]
+    """A Flask-Babel domain that reads our .po catalogues once per process."""
+
+    def get_translations(self) -> Translations:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "en")
+        cache: dict[str, Translations] = current_app.extensions.setdefault("brandtrace.i18n", {})
+        if locale not in cache:
+            cache[locale] = load_translations(locale) if locale != "en" else Translations()
+        return cache[locale]
+
+
+def current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
+def html_lang() -> str:
+    return HTML_LANG.get(current_locale(), "en")
+
+
+def init_i18n(app: Flask) -> None:
+    from app.extensions import babel
+
+    babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+    # Flask-Babel's gettext (Python and Jinja) asks this domain for the catalogue.
+    babel.domain_instance = CatalogueDomain()
+
+    @app.after_request
+    def _remember_locale(response):  # type: ignore[no-untyped-def]
+        explicit = _normalise(request.args.get("lang"))
+        if explicit:
+            response.set_cookie(LOCALE_COOKIE, explicit, max_age=365 * 86400, samesite="Lax",
+                                secure=app.config["SESSION_COOKIE_SECURE"], httponly=True)
+        return response
+
+    @app.context_processor
+    def _locale_globals() -> dict[str, object]:
+        return {"html_lang": html_lang, "current_locale": current_locale}

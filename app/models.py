@@ -1,0 +1,13 @@
+"""Imports every model module so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+import importlib
+
+MODEL_MODULES = (
+    "app.auth.models",
+    "app.activity.models",
+)
+
+
+def import_all_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
