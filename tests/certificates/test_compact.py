@@ -1,6 +1,7 @@
 """Compact label signatures (format brandtrace-label-v1)."""
 
 import json
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -68,7 +69,7 @@ def test_verify_accepts_raw_public_key_bytes(private_key: Ed25519PrivateKey) -> 
     ],
 )
 def test_verify_rejects_any_changed_identifier(
-    change: dict[str, str | None], private_key: Ed25519PrivateKey
+    change: dict[str, Any], private_key: Ed25519PrivateKey
 ) -> None:
     assert not verify_compact(KNOWN_SIGNATURE, private_key.public_key(), **{**LABEL, **change})
 
