@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 HASH_SIZE = 32
 
@@ -34,14 +35,16 @@ class MissingNodeError(LookupError):
     """A hash reader could not supply a stored node hash the computation needs."""
 
 
-class NodeID(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class NodeID:
     """A complete subtree: ``level`` k, ``index`` i covers leaves [i*2^k, (i+1)*2^k)."""
 
     level: int
     index: int
 
 
-class Node(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Node:
     """A complete subtree hash to be stored at (``level``, ``index``)."""
 
     level: int
