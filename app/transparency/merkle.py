@@ -13,7 +13,7 @@ O(log n) stored nodes. Nothing here ever rehashes the whole tree, so generating 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -197,6 +197,17 @@ def _resolve(reader: HashReader, plan: Iterable[Sequence[NodeID]]) -> list[bytes
     return [fold_range([_read_node(reader, node) for node in nodes]) for nodes in plan]
 
 
+def resolve_plan(plan: Iterable[Sequence[NodeID]], hashes: Mapping[NodeID, bytes]) -> list[bytes]:
+    """Turn a proof plan into proof hashes from nodes fetched beforehand (e.g. in one query).
+
+    ``hashes`` must hold every node of the plan: ``{node for step in plan for node in step}``.
+    """
+    try:
+        return [fold_range([hashes[node] for node in nodes]) for nodes in plan]
+    except KeyError as exc:
+        raise MissingNodeError(f"stored node {exc.args[0]} is missing") from exc
+
+
 def subtree_hash(reader: HashReader, level: int, index: int) -> bytes:
     """Hash of the complete subtree (``level``, ``index``): a single stored node read."""
     return _read_node(reader, NodeID(level, index))
@@ -368,7 +379,9 @@ def verify_consistency(
     tree, so a proof from size 0 proves nothing and is rejected (as the published vectors
     require). Equal sizes need an empty proof and equal roots. Raises :class:`ProofError`.
     """
-    if old_size < 0 or new_size < old_size:
+    if old_size < 0:
+        raise ProofError(f"negative old size {old_size}")
+    if new_size < old_size:
         raise ProofError(f"new size {new_size} is smaller than old size {old_size}")
     if old_size == 0:
         raise ProofError("a consistency proof from the empty tree is meaningless")

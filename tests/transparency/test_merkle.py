@@ -27,6 +27,7 @@ from app.transparency.merkle import (
     leaf_hash,
     node_hash,
     range_nodes,
+    resolve_plan,
     root_from_reader,
     root_hash,
     subtree_hash,
@@ -242,6 +243,20 @@ def test_full_nodes_for_append_matches_memory_tree(old_size: int) -> None:
     assert len(created) == len(expected)
     for node in created:
         assert node.hash == after.get_hashes(node.level, node.index, node.index + 1)[0]
+
+
+def test_plans_resolve_from_one_batch_of_nodes(tree: MemoryTree) -> None:
+    # What the service does: collect the plan's nodes, fetch them in one query, then assemble.
+    for plan, expected in [
+        (inclusion_plan(37, 61), inclusion_proof(tree, 37, 61)),
+        (consistency_plan(13, 61), consistency_proof(tree, 13, 61)),
+    ]:
+        wanted = {node for step in plan for node in step}
+        fetched = {n: subtree_hash(tree, n.level, n.index) for n in wanted}
+        assert resolve_plan(plan, fetched) == expected
+        fetched.popitem()
+        with pytest.raises(MissingNodeError):
+            resolve_plan(plan, fetched)
 
 
 def test_range_nodes_decomposition() -> None:
