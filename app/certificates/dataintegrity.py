@@ -1,0 +1,352 @@
+"""W3C Data Integrity proofs with the ``eddsa-jcs-2022`` cryptosuite (VC Data Integrity EdDSA 1.0).
+
+Pure module (standard library, ``cryptography``, ``rfc8785``): the service signs with it and the
+offline verifier checks with it, with no network and no database.
+
+The algorithm (spec section "eddsa-jcs-2022"):
+
+1. transformation: ``JCS(document without proof)`` (RFC 8785);
+2. proof configuration: ``JCS(proof options)``, where the options are the proof without
+   ``proofValue`` and carry the document's ``@context``;
+3. hashing: ``SHA-256(canonical proof config) || SHA-256(canonical document)`` (64 bytes);
+4. serialisation: Ed25519 signature over those 64 bytes, ``proofValue = "z" + base58btc(sig)``.
+
+Signed documents are written with :func:`serialize_document`, which reproduces the W3C vector
+``eddsa-jcs-2022/signedJCS.json`` byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from app.certificates.multibase import (
+    MultibaseError,
+    decode_ed25519_multikey,
+    multibase_decode,
+    multibase_encode,
+)
+
+__all__ = [
+    "CRYPTOSUITE",
+    "PROOF_TYPE",
+    "DataIntegrityError",
+    "ErrorCode",
+    "VerificationResult",
+    "add_proof",
+    "build_proof_options",
+    "format_created",
+    "hash_data",
+    "jcs",
+    "resolve_did_key",
+    "serialize_document",
+    "verify_proof",
+]
+
+CRYPTOSUITE = "eddsa-jcs-2022"
+PROOF_TYPE = "DataIntegrityProof"
+_SIGNATURE_LEN = 64
+
+# XML Schema dateTimeStamp: a dateTime that must carry a time zone.
+_DATETIME_STAMP_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})"
+)
+
+
+class DataIntegrityError(ValueError):
+    """A proof cannot be created (the spec's PROOF_GENERATION_ERROR): bad document or options."""
+
+
+class ErrorCode(StrEnum):
+    """Stable codes reported by :func:`verify_proof`; values never change once published."""
+
+    MALFORMED_DOCUMENT = "MALFORMED_DOCUMENT"
+    MALFORMED_PROOF = "MALFORMED_PROOF"
+    UNSUPPORTED_PROOF_TYPE = "UNSUPPORTED_PROOF_TYPE"
+    UNKNOWN_CRYPTOSUITE = "UNKNOWN_CRYPTOSUITE"
+    CONTEXT_MISMATCH = "CONTEXT_MISMATCH"
+    PROOF_PURPOSE_MISMATCH = "PROOF_PURPOSE_MISMATCH"
+    MALFORMED_MULTIBASE = "MALFORMED_MULTIBASE"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
+    INVALID_KEY = "INVALID_KEY"
+    INVALID_SIGNATURE = "INVALID_SIGNATURE"
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """Outcome of :func:`verify_proof`.
+
+    ``verified`` is true only when ``errors`` is empty. ``errors`` holds ``(code, message)`` pairs;
+    the code is an :class:`ErrorCode` (a ``str``), the message is for humans and may change.
+    ``verification_method`` and ``created`` echo the proof when they were strings.
+    """
+
+    verified: bool
+    errors: tuple[tuple[ErrorCode, str], ...]
+    verification_method: str | None
+    created: str | None
+
+    @property
+    def codes(self) -> tuple[ErrorCode, ...]:
+        """Just the error codes, in the order found."""
+        return tuple(code for code, _ in self.errors)
+
+
+def jcs(obj: Any) -> bytes:
+    """RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value.
+
+    Raises ``rfc8785.CanonicalizationError`` (a ``ValueError``) for values JSON cannot carry
+    exactly: NaN/infinity, integers beyond 2**53, non-string keys, non-JSON types.
+    """
+    return rfc8785.dumps(obj)
+
+
+def serialize_document(document: Mapping[str, Any]) -> str:
+    """Pretty JSON exactly as the W3C vectors are written.
+
+    Two-space indent, keys in insertion order, non-ASCII kept as is, no trailing newline:
+    ``json.dumps(document, indent=2, ensure_ascii=False)``. Write it as UTF-8.
+    """
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def format_created(moment: datetime) -> str:
+    """A proof ``created`` value: UTC, whole seconds, ``Z`` suffix (``2023-02-24T23:36:38Z``)."""
+    if moment.tzinfo is None:
+        # A naive datetime has no defined instant; refuse rather than guess the zone.
+        raise DataIntegrityError("created must be a timezone-aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_datetime_stamp(value: str) -> bool:
+    if not _DATETIME_STAMP_RE.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def build_proof_options(
+    document: Mapping[str, Any],
+    *,
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str = "assertionMethod",
+) -> dict[str, Any]:
+    """Proof options (the proof without ``proofValue``) in the key order of the W3C vector.
+
+    The document's ``@context``, when present, is copied in: the spec binds the proof to the
+    contexts the document was signed under.
+    """
+    if created is not None and not _is_datetime_stamp(created):
+        raise DataIntegrityError(f"created {created!r} is not an XML Schema dateTimeStamp")
+    if not verification_method:
+        raise DataIntegrityError("verification_method is required")
+    if not proof_purpose:
+        raise DataIntegrityError("proof_purpose is required")
+    options: dict[str, Any] = {"type": PROOF_TYPE, "cryptosuite": CRYPTOSUITE}
+    if created is not None:
+        options["created"] = created
+    options["verificationMethod"] = verification_method
+    options["proofPurpose"] = proof_purpose
+    if "@context" in document:
+        options["@context"] = copy.deepcopy(document["@context"])
+    return options
+
+
+def hash_data(document: Mapping[str, Any], proof_options: Mapping[str, Any]) -> bytes:
+    """The 64 bytes that are signed: SHA-256(JCS(proof options)) || SHA-256(JCS(document)).
+
+    ``document`` must not contain ``proof``; ``proof_options`` must not contain ``proofValue``.
+    """
+    return hashlib.sha256(jcs(proof_options)).digest() + hashlib.sha256(jcs(document)).digest()
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    *,
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str = "assertionMethod",
+) -> dict[str, Any]:
+    """Return a new document with an ``eddsa-jcs-2022`` proof; the input is left untouched.
+
+    ``created`` is included when given (use :func:`format_created`); ``None`` omits it, which the
+    spec allows. Raises :class:`DataIntegrityError` if the document already has a proof or
+    cannot be canonicalised.
+    """
+    if "proof" in document:
+        # Proof sets and chains are out of scope; silently replacing a proof would lose it.
+        raise DataIntegrityError("document already has a proof")
+    unsecured = copy.deepcopy(dict(document))
+    options = build_proof_options(
+        unsecured,
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+    )
+    try:
+        to_sign = hash_data(unsecured, options)
+    except rfc8785.CanonicalizationError as exc:
+        raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
+    signature = private_key.sign(to_sign)
+    return {**unsecured, "proof": {**options, "proofValue": multibase_encode(signature, "z")}}
+
+
+def resolve_did_key(verification_method: str) -> bytes:
+    """Raw Ed25519 public key of a ``did:key:z6Mk...#z6Mk...`` verification method, offline.
+
+    Raises ``LookupError`` for anything that is not a did:key, and
+    :class:`~app.certificates.multibase.MultibaseError` (a ``ValueError``) for a malformed or
+    non-Ed25519 key. Usable directly as the ``resolve_key`` argument of :func:`verify_proof`.
+    """
+    did, _, fragment = verification_method.partition("#")
+    if not did.startswith("did:key:"):
+        raise LookupError(f"{verification_method!r} is not a did:key verification method")
+    multikey = did.removeprefix("did:key:")
+    if fragment and fragment != multikey:
+        raise MultibaseError("did:key fragment must repeat the method-specific identifier")
+    return decode_ed25519_multikey(multikey)
+
+
+def _context_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def verify_proof(
+    document_with_proof: Mapping[str, Any],
+    resolve_key: Callable[[str], bytes],
+    *,
+    expected_proof_purpose: str | None = None,
+) -> VerificationResult:
+    """Verify the document's single ``eddsa-jcs-2022`` proof; never raises for bad input.
+
+    ``resolve_key(verification_method)`` returns the raw 32-byte Ed25519 public key; it signals
+    an unknown method with ``LookupError`` (-> ``KEY_NOT_FOUND``) and an unusable key with
+    ``ValueError`` (-> ``INVALID_KEY``). Other exceptions are bugs and propagate.
+    With ``expected_proof_purpose``, a different ``proofPurpose`` is an error.
+    """
+    errors: list[tuple[ErrorCode, str]] = []
+
+    def result(vm: str | None = None, created: str | None = None) -> VerificationResult:
+        return VerificationResult(not errors, tuple(errors), vm, created)
+
+    if not isinstance(document_with_proof, Mapping):
+        errors.append((ErrorCode.MALFORMED_DOCUMENT, "document is not a JSON object"))
+        return result()
+    proof = document_with_proof.get("proof")
+    if isinstance(proof, list):
+        errors.append(
+            (ErrorCode.MALFORMED_PROOF, "proof sets (a list of proofs) are not supported")
+        )
+        return result()
+    if not isinstance(proof, Mapping):
+        errors.append((ErrorCode.MALFORMED_PROOF, "document has no proof object"))
+        return result()
+
+    vm = proof.get("verificationMethod")
+    vm = vm if isinstance(vm, str) else None
+    created = proof.get("created")
+    created_str = created if isinstance(created, str) else None
+
+    if proof.get("type") != PROOF_TYPE:
+        errors.append(
+            (
+                ErrorCode.UNSUPPORTED_PROOF_TYPE,
+                f"proof type {proof.get('type')!r} is not {PROOF_TYPE}",
+            )
+        )
+    if proof.get("cryptosuite") != CRYPTOSUITE:
+        errors.append(
+            (
+                ErrorCode.UNKNOWN_CRYPTOSUITE,
+                f"cryptosuite {proof.get('cryptosuite')!r} is not {CRYPTOSUITE}",
+            )
+        )
+    if not vm:
+        errors.append(
+            (ErrorCode.MALFORMED_PROOF, "proof.verificationMethod missing or not a string")
+        )
+    purpose = proof.get("proofPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        errors.append((ErrorCode.MALFORMED_PROOF, "proof.proofPurpose missing or not a string"))
+    elif expected_proof_purpose is not None and purpose != expected_proof_purpose:
+        errors.append(
+            (
+                ErrorCode.PROOF_PURPOSE_MISMATCH,
+                f"proofPurpose {purpose!r} is not {expected_proof_purpose!r}",
+            )
+        )
+    if created is not None and (created_str is None or not _is_datetime_stamp(created_str)):
+        errors.append(
+            (ErrorCode.MALFORMED_PROOF, f"proof.created {created!r} is not a dateTimeStamp")
+        )
+
+    unsecured = {k: v for k, v in document_with_proof.items() if k != "proof"}
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    if "@context" in options:
+        # Spec: the document's @context must start with the proof's contexts, in order; the
+        # proof's contexts are then what was signed.
+        proof_ctx = _context_list(options["@context"])
+        doc_ctx = _context_list(unsecured.get("@context", []))
+        if doc_ctx[: len(proof_ctx)] != proof_ctx:
+            errors.append(
+                (ErrorCode.CONTEXT_MISMATCH, "document @context does not start with the proof's")
+            )
+        unsecured["@context"] = options["@context"]
+
+    signature = b""
+    proof_value = proof.get("proofValue")
+    if not isinstance(proof_value, str):
+        errors.append((ErrorCode.MALFORMED_PROOF, "proof.proofValue missing or not a string"))
+    else:
+        try:
+            signature = multibase_decode(proof_value, expect="z")
+        except MultibaseError as exc:
+            errors.append((ErrorCode.MALFORMED_MULTIBASE, f"proofValue: {exc}"))
+        else:
+            if len(signature) != _SIGNATURE_LEN:
+                errors.append(
+                    (
+                        ErrorCode.MALFORMED_PROOF,
+                        f"proofValue must hold a 64-byte signature, got {len(signature)} bytes",
+                    )
+                )
+
+    to_verify = b""
+    try:
+        to_verify = hash_data(unsecured, options)
+    except rfc8785.CanonicalizationError as exc:
+        errors.append((ErrorCode.MALFORMED_DOCUMENT, f"cannot canonicalise: {exc}"))
+    if errors or vm is None:
+        return result(vm, created_str)
+
+    try:
+        raw_key = resolve_key(vm)
+        public_key = Ed25519PublicKey.from_public_bytes(raw_key)
+    except LookupError as exc:
+        errors.append((ErrorCode.KEY_NOT_FOUND, f"{vm}: {exc}"))
+        return result(vm, created_str)
+    except ValueError as exc:
+        errors.append((ErrorCode.INVALID_KEY, f"{vm}: not an Ed25519 public key: {exc}"))
+        return result(vm, created_str)
+
+    try:
+        public_key.verify(signature, to_verify)
+    except InvalidSignature:
+        errors.append((ErrorCode.INVALID_SIGNATURE, "signature does not match document and proof"))
+    return result(vm, created_str)
