@@ -87,7 +87,7 @@ class AIDefinition:
         return f"{self.charset}..{self.max_len}"
 
 
-def _ai(code: str, title: str, role: AIRole, name: str, fmt: str, **kw: object) -> AIDefinition:
+def _ai(code: str, title: str, role: AIRole, name: str, fmt: str, **kw: Any) -> AIDefinition:
     # "N14" fixed digits, "N..8" up to 8 digits, "X..20" up to 20 CS82 characters
     match = re.fullmatch(r"(N|X)(\.\.)?(\d+)", fmt)
     if match is None:
@@ -101,7 +101,7 @@ def _ai(code: str, title: str, role: AIRole, name: str, fmt: str, **kw: object) 
         charset,
         1 if variable else length,
         length,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
