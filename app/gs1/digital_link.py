@@ -39,6 +39,7 @@ __all__ = [
     "DigitalLink",
     "DigitalLinkElements",
     "build_digital_link",
+    "build_path_uri",
     "encode_dl_value",
     "parse_digital_link",
     "parse_digital_link_elements",

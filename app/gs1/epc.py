@@ -33,6 +33,7 @@ from app.gs1.identifiers import (
 __all__ = [
     "epc_urn_to_digital_link",
     "gln_to_digital_link",
+    "gtin_to_digital_link",
     "lgtin_to_digital_link",
     "lgtin_urn",
     "normalize_epc",
@@ -66,7 +67,7 @@ def _urn_decode(component: str, field: str, max_len: int) -> str:
         if char == "%":
             pair = component[index + 1 : index + 3]
             decoded = chr(int(pair, 16)) if len(pair) == 2 and set(pair) <= _HEX else ""
-            if decoded not in CS82 or not decoded:
+            if decoded not in CS82:  # also catches a malformed escape ("")
                 raise GS1SyntaxError(
                     field,
                     "urn_escape",
