@@ -154,6 +154,9 @@ class Database:
         self.engine = engine_for(app.config["DATABASE_URL"])
         self._sessionmaker = sessionmaker(expire_on_commit=False)
         app.extensions["brandtrace.db"] = self
+        # Per request as well as per app context: tests (and CLI code) may run several requests
+        # inside one app context, and each request must get a fresh session.
+        app.teardown_request(self._teardown)
         app.teardown_appcontext(self._teardown)
 
     @property

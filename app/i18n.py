@@ -68,7 +68,7 @@ class CatalogueDomain(Domain):  # type: ignore[misc]
     def get_translations(self) -> Translations:
         from flask_babel import get_locale
 
-        locale = str(get_locale() or "en")
+        locale = _normalise(str(get_locale() or "en")) or "en"
         cache: dict[str, Translations] = current_app.extensions.setdefault("brandtrace.i18n", {})
         if locale not in cache:
             cache[locale] = load_translations(locale) if locale != "en" else Translations()
@@ -76,9 +76,10 @@ class CatalogueDomain(Domain):  # type: ignore[misc]
 
 
 def current_locale() -> str:
+    """``en`` or ``zh_CN`` (Babel itself spells the latter ``zh_Hans_CN``)."""
     from flask_babel import get_locale
 
-    return str(get_locale() or "en")
+    return _normalise(str(get_locale() or "en")) or "en"
 
 
 def html_lang() -> str:

@@ -58,6 +58,11 @@ def register_request_hooks(app: Flask) -> None:
         )
         return response
 
+    @app.teardown_request
+    def _forget_caller(_exc: BaseException | None) -> None:
+        for name in ("caller", "activity_target"):
+            g.pop(name, None)
+
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         return {"csrf_token": csrf_token}

@@ -1,0 +1,104 @@
+"""Keep the zh_CN catalogues complete: ``python -m tools.i18n update`` / ``check``.
+
+Each package that has a ``translations/`` folder owns the messages of its own files; the
+top-level ``app/translations`` owns the rest (shared templates, errors, system pages).
+``update`` adds new message ids (empty translations to fill in) and drops obsolete ones;
+``check`` lists ids without a Chinese translation and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+APP = Path(__file__).resolve().parent.parent / "app"
+METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "lazy_ngettext": (1, 2), "_l": None}
+LOCALE = "zh_CN"
+
+
+def owners() -> list[Path]:
+    """Package folders that own a catalogue, the app root last."""
+    found = sorted((p.parent for p in APP.glob("*/translations")), key=str)
+    return [*found, APP]
+
+
+def messages(owner: Path) -> Iterator[tuple[str, str, int]]:
+    """(message id, file, line) for every translatable string owned by ``owner``."""
+    others = [p for p in owners() if p != owner and p != APP]
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        owner, METHOD_MAP, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        path = owner / filename
+        if owner == APP and any(other in path.parents for other in others):
+            continue
+        ids = message if isinstance(message, tuple) else (message,)
+        for msgid in ids:
+            if msgid:
+                yield msgid, str(path.relative_to(APP.parent)), lineno
+
+
+def po_path(owner: Path) -> Path:
+    return owner / "translations" / LOCALE / "LC_MESSAGES" / "messages.po"
+
+
+def load(owner: Path) -> Catalog:
+    path = po_path(owner)
+    if path.exists():
+        with path.open("rb") as handle:
+            return read_po(handle, locale=LOCALE)
+    return Catalog(locale=LOCALE, project="brandtrace")
+
+
+def update() -> None:
+    for owner in owners():
+        found = {}
+        for msgid, filename, lineno in messages(owner):
+            found.setdefault(msgid, []).append((filename, lineno))
+        if not found and not po_path(owner).exists():
+            continue
+        old = load(owner)
+        new = Catalog(locale=LOCALE, project="brandtrace")
+        for msgid, locations in sorted(found.items()):
+            existing = old.get(msgid)
+            new.add(msgid, existing.string if existing else "", locations=locations)
+        path = po_path(owner)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(handle, new, width=100, omit_header=False, sort_output=True)
+        print(f"{path.relative_to(APP.parent)}: {len(found)} messages")
+
+
+def missing() -> list[tuple[str, str]]:
+    """(catalogue, message id) pairs that lack a Chinese translation."""
+    gaps = []
+    for owner in owners():
+        catalog = load(owner)
+        for msgid, filename, lineno in messages(owner):
+            entry = catalog.get(msgid)
+            if entry is None or not entry.string or entry.fuzzy:
+                gaps.append((str(po_path(owner).relative_to(APP.parent)), f"{msgid!r} ({filename}:{lineno})"))
+    return gaps
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["update"]:
+        update()
+        return 0
+    if argv[:1] == ["check"]:
+        gaps = missing()
+        for catalogue, msgid in gaps:
+            print(f"{catalogue}: missing {msgid}")
+        return 1 if gaps else 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
