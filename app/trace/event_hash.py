@@ -324,7 +324,7 @@ def _canonical_time(value: str) -> str:
 
 
 def _canonical_number(value: int | float | str) -> str:
-    """Numbers without ``+`` or leading/trailing zeros: ``452.0`` -> ``452``, ``+0.5`` -> ``0.5``."""
+    """Numbers without ``+`` or leading/trailing zeros: ``452.0`` -> ``452``, ``+.5`` -> ``0.5``."""
     if isinstance(value, str) and _INTEGER_RE.fullmatch(value):
         return str(int(value))  # exact, even beyond float precision
     number = float(value)
