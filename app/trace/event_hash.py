@@ -539,7 +539,7 @@ def _dl_to_canonical(uri: str) -> str | None:
     """GS1 Digital Link URI on any host -> canonical path, finest granularity, no query/fragment."""
     rest = uri.split("://", 1)[1]
     path = rest.split("?", 1)[0].split("#", 1)[0]
-    segments = [s for s in path.split("/")[1:]]
+    segments = path.split("/")[1:]
     if segments and segments[-1] == "":
         segments.pop()
     for start in range(len(segments) - 1):

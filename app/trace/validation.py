@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -140,7 +141,7 @@ def validate_document(
         # Refuse before the expensive part: schema validation is linear in the event count.
         return [
             Problem(
-                "/epcisBody/eventList" if "eventList" in document.get("epcisBody", {}) else "",
+                _events_pointer(document),
                 "too-many-events",
                 f"{len(events)} events; at most {max_events} are accepted in one document",
             )
@@ -254,7 +255,7 @@ def _has_epcis_context(context: object) -> bool:
 
 def _time_problems(pointer: str, value: object) -> Iterator[Problem]:
     match = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    if match is None or not _is_calendar_time(match.group(0)):
         yield Problem(pointer, "invalid-time", f"{value!r} is not an ISO 8601 date-time")
     elif match.group("offset") is None:
         yield Problem(
@@ -262,6 +263,15 @@ def _time_problems(pointer: str, value: object) -> Iterator[Problem]:
             "time-without-offset",
             f"{value!r} has no time-zone offset (add Z or +hh:mm)",
         )
+
+
+def _is_calendar_time(value: str) -> bool:
+    """Field ranges (month 13, hour 25, ...) that the pattern lets through."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _term_problems(pointer: str, kind: str, value: object) -> Iterator[Problem]:

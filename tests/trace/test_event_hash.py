@@ -268,3 +268,27 @@ def test_numbers_and_booleans_are_canonical(value: object, text: str) -> None:
 def test_large_integer_strings_stay_exact() -> None:
     event = _event(**{"ex:n": "111100001111000003641344"})
     assert prehash_string(event, [{"ex": "urn:x:"}]).endswith("=111100001111000003641344")
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        # consumer product variant (22) and lot (10) are coarser than the serial: dropped
+        (
+            "https://id.gs1.org/01/04012345111118/22/A1/10/L1/21/9",
+            "https://id.gs1.org/01/04012345111118/21/9",
+        ),
+        ("https://id.gs1.org/01/4012345111118/10/L1", "https://id.gs1.org/01/04012345111118/10/L1"),
+        ("http://example.com/sscc/340123451111111111", "https://id.gs1.org/00/340123451111111111"),
+        ("urn:epc:id:sgln:4012345.00005.0", "https://id.gs1.org/414/4012345000054"),
+        (
+            "urn:epc:class:lgtin:4012345.012345.L(1)",
+            "https://id.gs1.org/01/04012345123456/10/L%281%29",
+        ),
+        # not a GS1 identifier: unchanged
+        ("https://example.com/products/42", "https://example.com/products/42"),
+        ("urn:epc:id:sgtin:4012345.0111.987", "urn:epc:id:sgtin:4012345.0111.987"),
+    ],
+)
+def test_identifiers_are_canonical_digital_links(written: str, canonical: str) -> None:
+    assert prehash_string(_event(parentID=written)).endswith(f"parentID={canonical}action=OBSERVE")
