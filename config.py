@@ -86,7 +86,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     environment = env.get("BRANDTRACE_ENV", "development")
     if environment not in ENVIRONMENTS:
-        raise ConfigError(f"BRANDTRACE_ENV={environment!r} must be one of {', '.join(ENVIRONMENTS)}")
+        raise ConfigError(
+            f"BRANDTRACE_ENV={environment!r} must be one of {', '.join(ENVIRONMENTS)}"
+        )
 
     database_url = _database_url(
         env.get("BRANDTRACE_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'brandtrace.sqlite3'}"
@@ -98,7 +100,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         if environment == "production":
             raise ConfigError(
                 "BRANDTRACE_SECRET_KEY is required in production: set it to a random string "
-                "of at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                "of at least 32 characters, e.g. from "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         secret_key = _development_secret_key()
     elif len(secret_key) < 32:
@@ -114,10 +117,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     log_level = env.get("BRANDTRACE_LOG_LEVEL", "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"BRANDTRACE_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
+        raise ConfigError(
+            f"BRANDTRACE_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR"
+        )
 
     max_request_bytes = _positive_int(
-        "BRANDTRACE_MAX_REQUEST_BYTES", env.get("BRANDTRACE_MAX_REQUEST_BYTES", str(16 * 1024 * 1024))
+        "BRANDTRACE_MAX_REQUEST_BYTES",
+        env.get("BRANDTRACE_MAX_REQUEST_BYTES", str(16 * 1024 * 1024)),
     )
     proxies = int(env.get("BRANDTRACE_TRUSTED_PROXIES", "0") or 0)
 

@@ -29,6 +29,13 @@ CLI_GROUPS = (
 )
 
 
+def blueprint_modules() -> list[Any]:
+    """Import every module that declares endpoints (fills ``app.http.api.ENDPOINTS``)."""
+    import importlib
+
+    return [importlib.import_module(module_name) for module_name, _ in BLUEPRINTS]
+
+
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the brandtrace application from the environment plus ``config_overrides``."""
     import importlib
@@ -56,9 +63,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
-    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     init_i18n(app)
     register_request_hooks(app)

@@ -37,8 +37,13 @@ def cli_transaction() -> Iterator[Session]:
         yield session
         context = click.get_current_context(silent=True)
         record_activity(
-            session, None, action=f"cli:{context.command_path if context else 'unknown'}",
-            method="CLI", path="", status=0, request_id=None,
+            session,
+            None,
+            action=f"cli:{context.command_path if context else 'unknown'}",
+            method="CLI",
+            path="",
+            status=0,
+            request_id=None,
         )
         session.commit()
     except AppError as error:
@@ -107,14 +112,27 @@ org_cli = AppGroup("org", help="Organisations.")
 @click.option("--name-en", required=True)
 @click.option("--registration-number", default=None)
 @click.option("--region-code", default=None, help="ISO 3166-2 code, e.g. CN-AH.")
-def org_create(slug: str, kind: str, name_zh: str, name_en: str,
-               registration_number: str | None, region_code: str | None) -> None:
+def org_create(
+    slug: str,
+    kind: str,
+    name_zh: str,
+    name_en: str,
+    registration_number: str | None,
+    region_code: str | None,
+) -> None:
     """Register an organisation."""
     with cli_transaction() as session:
         organisation = auth.create_organisation(
-            session, slug=slug, kind=OrgKind(kind), name_zh=name_zh, name_en=name_en,
-            registration_number=registration_number, region_code=region_code,
-            registration_scheme="uscc" if registration_number and len(registration_number) == 18 else None,
+            session,
+            slug=slug,
+            kind=OrgKind(kind),
+            name_zh=name_zh,
+            name_en=name_en,
+            registration_number=registration_number,
+            region_code=region_code,
+            registration_scheme="uscc"
+            if registration_number and len(registration_number) == 18
+            else None,
         )
         click.echo(f"created organisation {organisation.slug} (id {organisation.id})")
 
@@ -137,14 +155,25 @@ user_cli = AppGroup("user", help="People.")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when omitted; never pass it on a shared machine's command line.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when omitted; never pass it on a shared machine's command line.",
+)
 def user_create(org_slug: str, email: str, display_name: str, role: str, password: str) -> None:
     """Add a person to an organisation."""
     with cli_transaction() as session:
         organisation = auth.get_organisation(session, org_slug)
-        user = auth.create_user(session, organisation=organisation, email=email,
-                                display_name=display_name, role=Role(role), password=password)
+        user = auth.create_user(
+            session,
+            organisation=organisation,
+            email=email,
+            display_name=display_name,
+            role=Role(role),
+            password=password,
+        )
         click.echo(f"created user {user.email} (id {user.id}) in {organisation.slug}")
 
 
@@ -162,9 +191,12 @@ def token_create(email: str, name: str, scopes: tuple[str, ...], days: int) -> N
         user = session.scalar(select(User).where(User.email == auth.normalise_email(email)))
         if user is None:
             raise click.ClickException(f"no user {email}")
-        issued = auth.issue_token(session, user, name=name, scopes=scopes,
-                                  expires_in=timedelta(days=days))
-        click.echo(f"token {issued.token.id} expires {issued.token.expires_at.isoformat()}", err=True)
+        issued = auth.issue_token(
+            session, user, name=name, scopes=scopes, expires_in=timedelta(days=days)
+        )
+        click.echo(
+            f"token {issued.token.id} expires {issued.token.expires_at.isoformat()}", err=True
+        )
         sys.stdout.write(issued.secret + "\n")
 
 

@@ -181,8 +181,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
         return problem_response(
-            error.status, error.slug, str(error.title), error.detail,
-            errors=error.errors, extra=error.extra,
+            error.status,
+            error.slug,
+            str(error.title),
+            error.detail,
+            errors=error.errors,
+            extra=error.extra,
         )
 
     @app.errorhandler(HTTPException)
@@ -194,9 +198,13 @@ def register_error_handlers(app: Flask) -> None:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
         detail = {
             404: gettext("No resource at this address."),
-            405: gettext("This address does not accept the %(method)s method.", method=request.method),
-            413: gettext("The request body exceeds the size limit of %(limit)s bytes.",
-                         limit=current_app.config["MAX_CONTENT_LENGTH"]),
+            405: gettext(
+                "This address does not accept the %(method)s method.", method=request.method
+            ),
+            413: gettext(
+                "The request body exceeds the size limit of %(limit)s bytes.",
+                limit=current_app.config["MAX_CONTENT_LENGTH"],
+            ),
             429: gettext("Too many requests; slow down and retry later."),
         }.get(status, error.description or str(title))
         # Flask-Limiter adds Retry-After and X-RateLimit-* to this response after the fact.
@@ -206,7 +214,11 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error", extra={"error_type": type(error).__name__})
         return problem_response(
-            500, "internal-error", gettext("Internal error"),
-            gettext("Something went wrong on our side; the request changed nothing. "
-                    "Quote the request id when reporting it."),
+            500,
+            "internal-error",
+            gettext("Internal error"),
+            gettext(
+                "Something went wrong on our side; the request changed nothing. "
+                "Quote the request id when reporting it."
+            ),
         )

@@ -35,7 +35,9 @@ def _normalise(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    explicit = _normalise(request.args.get("lang")) or _normalise(request.cookies.get(LOCALE_COOKIE))
+    explicit = _normalise(request.args.get("lang")) or _normalise(
+        request.cookies.get(LOCALE_COOKIE)
+    )
     if explicit:
         return explicit
     best = request.accept_languages.best_match(["en", "zh-CN", "zh", "zh-Hans", "zh-TW"])
@@ -62,7 +64,7 @@ def load_translations(locale: str) -> Translations:
     return merged
 
 
-class CatalogueDomain(Domain):  # type: ignore[misc]
+class CatalogueDomain(Domain):
     """A Flask-Babel domain that reads our .po catalogues once per process."""
 
     def get_translations(self) -> Translations:
@@ -94,11 +96,17 @@ def init_i18n(app: Flask) -> None:
     babel.domain_instance = CatalogueDomain()
 
     @app.after_request
-    def _remember_locale(response):  # type: ignore[no-untyped-def]
+    def _remember_locale(response):
         explicit = _normalise(request.args.get("lang"))
         if explicit:
-            response.set_cookie(LOCALE_COOKIE, explicit, max_age=365 * 86400, samesite="Lax",
-                                secure=app.config["SESSION_COOKIE_SECURE"], httponly=True)
+            response.set_cookie(
+                LOCALE_COOKIE,
+                explicit,
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+            )
         return response
 
     @app.context_processor

@@ -7,7 +7,11 @@ from pathlib import Path
 
 
 def main() -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if m.name.startswith("bench_")
+    )
     selected = [n for n in names if not sys.argv[1:] or any(arg in n for arg in sys.argv[1:])]
     for name in selected:
         print(f"== {name}", flush=True)

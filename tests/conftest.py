@@ -28,7 +28,9 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def _server_url() -> str | None:
-    url = os.environ.get("BRANDTRACE_TEST_DATABASE_URL") or os.environ.get("BRANDTRACE_DATABASE_URL")
+    url = os.environ.get("BRANDTRACE_TEST_DATABASE_URL") or os.environ.get(
+        "BRANDTRACE_DATABASE_URL"
+    )
     if url and make_url(url).get_backend_name() == "postgresql":
         return url
     return None
@@ -60,7 +62,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         admin.dispose()
 
 
-def test_config(database_url: str, key_dir: Path) -> dict[str, Any]:
+def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:
     return {
         "DATABASE_URL": database_url,
         "ENV_NAME": "testing",
@@ -86,7 +88,7 @@ def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(database_url: str, key_dir: Path) -> Iterator[Flask]:
     """The application on a database migrated to head with the real migrations, with the demo
     loaded once and committed; tests run on top of it and their changes are rolled back."""
-    application = create_app(test_config(database_url, key_dir))
+    application = create_app(make_test_config(database_url, key_dir))
     with application.app_context():
         from alembic import command
 
@@ -154,9 +156,18 @@ class ApiClient:
         merged.update(headers or {})
         return merged
 
-    def request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> Any:
-        return self.client.open(path, method=method, json=json, headers=self._headers(headers), **kwargs)
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return self.client.open(
+            path, method=method, json=json, headers=self._headers(headers), **kwargs
+        )
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
@@ -197,4 +208,6 @@ def artifacts_dir() -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "committing: runs with real commits (no savepoint isolation)")
+    config.addinivalue_line(
+        "markers", "committing: runs with real commits (no savepoint isolation)"
+    )

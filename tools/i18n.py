@@ -18,8 +18,14 @@ from babel.messages.pofile import read_po, write_po
 
 APP = Path(__file__).resolve().parent.parent / "app"
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
-            "lazy_ngettext": (1, 2), "_l": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+    "_l": None,
+}
 LOCALE = "zh_CN"
 
 
@@ -33,7 +39,10 @@ def messages(owner: Path) -> Iterator[tuple[str, str, int]]:
     """(message id, file, line) for every translatable string owned by ``owner``."""
     others = [p for p in owners() if p != owner and p != APP]
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        owner, METHOD_MAP, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+        owner,
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
     ):
         path = owner / filename
         if owner == APP and any(other in path.parents for other in others):
@@ -83,7 +92,12 @@ def missing() -> list[tuple[str, str]]:
         for msgid, filename, lineno in messages(owner):
             entry = catalog.get(msgid)
             if entry is None or not entry.string or entry.fuzzy:
-                gaps.append((str(po_path(owner).relative_to(APP.parent)), f"{msgid!r} ({filename}:{lineno})"))
+                gaps.append(
+                    (
+                        str(po_path(owner).relative_to(APP.parent)),
+                        f"{msgid!r} ({filename}:{lineno})",
+                    )
+                )
     return gaps
 
 

@@ -14,7 +14,7 @@ bp = Blueprint("activity", __name__, url_prefix="/api/v1/activity")
 
 
 @route(bp, "", access=allow(roles=[Role.ADMIN]), query=ActivityQuery, response=Page[ActivityOut])
-def list_activity(caller: Caller, query: ActivityQuery):  # type: ignore[no-untyped-def]
+def list_activity(caller: Caller, query: ActivityQuery):
     """List the organisation's activity trail, newest first."""
     return services.list_activity(
         db.session, caller, limit=query.limit, cursor=query.cursor, action=query.action

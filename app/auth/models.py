@@ -65,7 +65,7 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token; only the SHA-256 of its secret is stored, so a database leak leaks no token."""
+    """A bearer token. Only the SHA-256 of its secret is stored: a database leak leaks no token."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (UniqueConstraint("token_hash"),)

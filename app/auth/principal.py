@@ -62,7 +62,9 @@ class Access:
             return "public"
         kinds = ", ".join(sorted(self.kinds))
         roles = ", ".join(sorted(self.roles))
-        return f"organisations: {kinds}; roles: {roles}" + (f"; scope: {self.scope}" if self.scope else "")
+        return f"organisations: {kinds}; roles: {roles}" + (
+            f"; scope: {self.scope}" if self.scope else ""
+        )
 
 
 PUBLIC = Access(public=True)
@@ -73,7 +75,11 @@ def allow(
     roles: Iterable[Role] = ALL_ROLES,
     scope: str | None = None,
 ) -> Access:
-    """Build an :class:`Access` rule: ``allow([OrgKind.ASSOCIATION], [Role.ADMIN], "brands:write")``."""
+    """Build an :class:`Access` rule.
+
+    Example: ``allow([OrgKind.ASSOCIATION], [Role.ADMIN], "brands:write")``.
+    """
     return Access(kinds=frozenset(kinds), roles=frozenset(roles), scope=scope)
+
 
 DEFAULT_TOKEN_SCOPES = ("*:read", "*:write")

@@ -51,7 +51,9 @@ class UserUpdate(RequestSchema):
 
 class TokenCreate(RequestSchema):
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["*:read", "*:write"], min_length=1, max_length=50)
+    scopes: list[str] = Field(
+        default_factory=lambda: ["*:read", "*:write"], min_length=1, max_length=50
+    )
     expires_in_days: int = Field(90, ge=1, le=366)
 
 

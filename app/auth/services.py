@@ -23,7 +23,7 @@ from app.auth.principal import DEFAULT_TOKEN_SCOPES, Caller
 from app.db import utcnow
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 
-TOKEN_PREFIX = "bt_"
+TOKEN_PREFIX = "bt_"  # noqa: S105 - a public marker, not a secret
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SCOPE_RE = re.compile(r"^(\*|[a-z][a-z0-9_-]*):(read|write)$")
 MAX_TOKEN_DAYS = 366
@@ -33,7 +33,9 @@ def passwords() -> Passwords:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cached: Passwords | None = app.extensions.get("brandtrace.passwords")
     if cached is None:
-        cached = Passwords(app.config["PASSWORD_HASH_MEMORY_KIB"], app.config["PASSWORD_HASH_TIME_COST"])
+        cached = Passwords(
+            app.config["PASSWORD_HASH_MEMORY_KIB"], app.config["PASSWORD_HASH_TIME_COST"]
+        )
         app.extensions["brandtrace.passwords"] = cached
     return cached
 
@@ -55,8 +57,13 @@ def check_password_strength(password: str, *, field: str = "password") -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise WeakPassword(
             f"Passwords must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
-            errors=[FieldError(field, "length", f"use {MIN_PASSWORD_LENGTH} to "
-                               f"{MAX_PASSWORD_LENGTH} characters")],
+            errors=[
+                FieldError(
+                    field,
+                    "length",
+                    f"use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+                )
+            ],
         )
 
 
@@ -274,7 +281,12 @@ def get_user_in_org(session: Session, caller: Caller, user_id: int) -> User:
 
 
 def update_user(
-    session: Session, caller: Caller, user_id: int, *, role: Role | None, is_active: bool | None,
+    session: Session,
+    caller: Caller,
+    user_id: int,
+    *,
+    role: Role | None,
+    is_active: bool | None,
     display_name: str | None,
 ) -> User:
     """An admin changes a colleague's role or disables the account (not their own: an

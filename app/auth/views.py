@@ -40,8 +40,15 @@ def me(caller: Caller) -> dict[str, object]:
     }
 
 
-@route(bp, "/me/password", methods=("POST",), access=allow(scope="accounts:write"),
-       body=PasswordChange, status=204, area="accounts")
+@route(
+    bp,
+    "/me/password",
+    methods=("POST",),
+    access=allow(scope="accounts:write"),
+    body=PasswordChange,
+    status=204,
+    area="accounts",
+)
 def change_password(caller: Caller, body: PasswordChange) -> tuple[str, dict[str, str]]:
     """Change one's own password; other browser sessions are signed out."""
     user = db.session.get(User, caller.user_id)
@@ -56,33 +63,61 @@ def my_organisation(caller: Caller) -> object:
     return services.get_organisation(db.session, caller.organisation_slug)
 
 
-@route(bp, "/users", access=allow(roles=[Role.ADMIN], scope="accounts:read"),
-       response=list[UserOut], area="accounts")
+@route(
+    bp,
+    "/users",
+    access=allow(roles=[Role.ADMIN], scope="accounts:read"),
+    response=list[UserOut],
+    area="accounts",
+)
 def list_users(caller: Caller) -> object:
     """The people of the caller's organisation (admins only)."""
     return services.list_users(db.session, caller)
 
 
-@route(bp, "/users", methods=("POST",), access=ADMINS, body=UserCreate, response=UserOut,
-       status=201, area="accounts")
+@route(
+    bp,
+    "/users",
+    methods=("POST",),
+    access=ADMINS,
+    body=UserCreate,
+    response=UserOut,
+    status=201,
+    area="accounts",
+)
 def create_user(caller: Caller, body: UserCreate) -> object:
     """Add a person to the caller's organisation with one role."""
     organisation = services.get_organisation(db.session, caller.organisation_slug)
     user = services.create_user(
-        db.session, organisation=organisation, email=body.email,
-        display_name=body.display_name, role=body.role, password=body.password,
+        db.session,
+        organisation=organisation,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        password=body.password,
     )
     set_activity_target("user", user.id)
     return user
 
 
-@route(bp, "/users/<int:user_id>", methods=("PATCH",), access=ADMINS, body=UserUpdate,
-       response=UserOut, area="accounts")
+@route(
+    bp,
+    "/users/<int:user_id>",
+    methods=("PATCH",),
+    access=ADMINS,
+    body=UserUpdate,
+    response=UserOut,
+    area="accounts",
+)
 def update_user(caller: Caller, user_id: int, body: UserUpdate) -> object:
     """Change a colleague's role or disable the account (which revokes its tokens)."""
     set_activity_target("user", user_id)
     return services.update_user(
-        db.session, caller, user_id, role=body.role, is_active=body.is_active,
+        db.session,
+        caller,
+        user_id,
+        role=body.role,
+        is_active=body.is_active,
         display_name=body.display_name,
     )
 
@@ -93,8 +128,16 @@ def list_tokens(caller: Caller) -> object:
     return services.list_tokens(db.session, caller)
 
 
-@route(bp, "/tokens", methods=("POST",), access=allow(scope="accounts:write"), body=TokenCreate,
-       response=TokenCreated, status=201, area="accounts")
+@route(
+    bp,
+    "/tokens",
+    methods=("POST",),
+    access=allow(scope="accounts:write"),
+    body=TokenCreate,
+    response=TokenCreated,
+    status=201,
+    area="accounts",
+)
 def create_token(caller: Caller, body: TokenCreate) -> object:
     """Create an API token for oneself; the secret is in this response only."""
     user = db.session.get(User, caller.user_id)
@@ -103,18 +146,29 @@ def create_token(caller: Caller, body: TokenCreate) -> object:
         # A token may only mint tokens with scopes it holds itself.
         for scope in body.scopes:
             if not caller.has_scope(scope):
-                raise Forbidden(f"Cannot grant scope {scope!r} that the calling token lacks.",
-                                slug="insufficient-scope")
+                raise Forbidden(
+                    f"Cannot grant scope {scope!r} that the calling token lacks.",
+                    slug="insufficient-scope",
+                )
     issued = services.issue_token(
-        db.session, user, name=body.name, scopes=body.scopes,
+        db.session,
+        user,
+        name=body.name,
+        scopes=body.scopes,
         expires_in=timedelta(days=body.expires_in_days),
     )
     set_activity_target("token", issued.token.id)
     return {**TokenOut.model_validate(issued.token).model_dump(), "token": issued.secret}
 
 
-@route(bp, "/tokens/<int:token_id>", methods=("DELETE",), access=allow(scope="accounts:write"),
-       response=TokenOut, area="accounts")
+@route(
+    bp,
+    "/tokens/<int:token_id>",
+    methods=("DELETE",),
+    access=allow(scope="accounts:write"),
+    response=TokenOut,
+    area="accounts",
+)
 def revoke_token(caller: Caller, token_id: int) -> object:
     """Revoke an API token at once."""
     set_activity_target("token", token_id)

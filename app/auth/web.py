@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.auth import services
@@ -23,17 +33,20 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     email = request.form.get("email", "")
     if request.method == "POST":
         check_csrf()
         try:
-            user = services.authenticate_password(db.session, email, request.form.get("password", ""))
+            user = services.authenticate_password(
+                db.session, email, request.form.get("password", "")
+            )
         except Unauthenticated:
             errors["password"] = gettext("Wrong e-mail or password.")
-            return render_template("auth/login.html", email=email, errors=errors,
-                                   next=request.form.get("next")), 401
+            return render_template(
+                "auth/login.html", email=email, errors=errors, next=request.form.get("next")
+            ), 401
         session.clear()
         session.permanent = True
         session["user_id"] = user.id
@@ -41,11 +54,13 @@ def login() -> str | Response | tuple[str, int]:
         g.caller = services.caller_for(user)
         commit_request(g.caller, 303)
         return redirect(_safe_next(request.form.get("next")), code=303)
-    return render_template("auth/login.html", email=email, errors=errors, next=request.args.get("next"))
+    return render_template(
+        "auth/login.html", email=email, errors=errors, next=request.args.get("next")
+    )
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     check_csrf()
     session.clear()
     return redirect(url_for("system.home"), code=303)
@@ -61,7 +76,7 @@ def _require_user() -> User:
 
 
 @bp.get("/account")
-def account() -> str | Response:
+def account() -> ResponseReturnValue:
     if resolve_caller() is None:
         return redirect(url_for("web_auth.login", next=request.path))
     return render_template("auth/account.html", user=_require_user())
@@ -69,7 +84,7 @@ def account() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def change_password() -> str | Response | tuple[str, int]:
+def change_password() -> ResponseReturnValue:
     if resolve_caller() is None:
         return redirect(url_for("web_auth.login", next=request.path))
     user = _require_user()
@@ -81,7 +96,9 @@ def change_password() -> str | Response | tuple[str, int]:
             errors["confirm_password"] = gettext("The two new passwords differ.")
         else:
             try:
-                services.change_password(db.session, user, request.form.get("current_password", ""), new)
+                services.change_password(
+                    db.session, user, request.form.get("current_password", ""), new
+                )
             except AppError as error:
                 errors.update(
                     {item.field: item.message for item in error.errors}

@@ -18,7 +18,9 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (and nothing else) on stdout.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (and nothing else) on stdout."
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when organisations exist already.")
 def seed(as_json: bool, if_empty: bool) -> None:
     """Load the demo: an association with its regional brand, member firms, observers, users."""

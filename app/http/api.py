@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import inspect
 import secrets
-from urllib.parse import urlencode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -89,10 +89,13 @@ def parse_json_body(model: type[BaseModel], content_types: tuple[str, ...]) -> B
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise BadRequest(
-                "The request body is not valid JSON.", slug="malformed-json",
+                "The request body is not valid JSON.",
+                slug="malformed-json",
                 errors=[FieldError("/", "json_invalid", error.errors()[0]["msg"])],
             ) from None
-        raise InvalidInput("The request body is not valid.", errors=pydantic_errors(error)) from None
+        raise InvalidInput(
+            "The request body is not valid.", errors=pydantic_errors(error)
+        ) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -135,7 +138,7 @@ def check_csrf() -> None:
 def resolve_caller() -> Caller | None:
     """Who is calling: a bearer token, else a signed-in browser session, else nobody."""
     if "caller" in g:
-        return g.caller  # type: ignore[no-any-return]
+        return g.caller
     from app.auth import services as auth
 
     caller: Caller | None = None
@@ -149,8 +152,8 @@ def resolve_caller() -> Caller | None:
         user, token = auth.authenticate_token(db.session, secret.strip())
         caller = auth.caller_for(user, token)
     elif "user_id" in session:
-        user = auth.session_user(db.session, session)
-        caller = auth.caller_for(user) if user else None
+        session_user = auth.session_user(db.session, session)
+        caller = auth.caller_for(session_user) if session_user else None
     g.caller = caller
     return caller
 
@@ -179,7 +182,9 @@ def _to_json(result: Any, adapter: TypeAdapter[Any] | None) -> Any:
     """Serialise through the endpoint's response schema, so what is sent is what is documented
     (ORM objects are read by attribute)."""
     if adapter is not None:
-        return adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json")
+        return adapter.dump_python(
+            adapter.validate_python(result, from_attributes=True), mode="json"
+        )
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
     return result
@@ -207,16 +212,29 @@ def route(
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         area_name = area or bp.name
         unsafe = any(method not in SAFE_METHODS for method in methods)
-        effective_scope = None if access.public else (
-            scope or access.scope or f"{area_name}:{'write' if unsafe else 'read'}"
+        effective_scope = (
+            None
+            if access.public
+            else (scope or access.scope or f"{area_name}:{'write' if unsafe else 'read'}")
         )
         doc = inspect.getdoc(view) or ""
         summary, _, description = doc.partition("\n")
         endpoint = Endpoint(
-            blueprint=bp.name, rule=rule, methods=methods, name=view.__name__, access=access,
-            scope=effective_scope, body=body, query=query, response=response, status=status,
-            summary=summary.strip(), description=description.strip(), tags=tags or (area_name,),
-            body_content_types=body_content_types, responses=responses or {},
+            blueprint=bp.name,
+            rule=rule,
+            methods=methods,
+            name=view.__name__,
+            access=access,
+            scope=effective_scope,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            summary=summary.strip(),
+            description=description.strip(),
+            tags=tags or (area_name,),
+            body_content_types=body_content_types,
+            responses=responses or {},
         )
         ENDPOINTS.append(endpoint)
         wanted = set(inspect.signature(view).parameters)

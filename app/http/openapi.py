@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -58,8 +59,9 @@ def _schema(annotation: Any, components: dict[str, Any], mode: str) -> dict[str,
     return schema
 
 
-def _operation(endpoint: Endpoint, method: str, path_params: list[dict[str, Any]],
-               components: dict[str, Any]) -> dict[str, Any]:
+def _operation(
+    endpoint: Endpoint, method: str, path_params: list[dict[str, Any]], components: dict[str, Any]
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{endpoint.blueprint}_{endpoint.name}_{method}",
         "summary": endpoint.summary or endpoint.name.replace("_", " "),
@@ -107,10 +109,24 @@ def _operation(endpoint: Endpoint, method: str, path_params: list[dict[str, Any]
     if method != "get":
         codes += [409, 413, 415]
     for status in sorted(set(codes)):
-        operation["responses"].setdefault(str(status), {"$ref": f"#/components/responses/E{status}"})
+        operation["responses"].setdefault(
+            str(status), {"$ref": f"#/components/responses/E{status}"}
+        )
     if not operation["parameters"]:
         del operation["parameters"]
     return operation
+
+
+def _path_param(match: re.Match[str], found: list[dict[str, Any]]) -> str:
+    found.append(
+        {
+            "name": match["name"],
+            "in": "path",
+            "required": True,
+            "schema": dict(_PARAM_TYPES.get(match["conv"], {"type": "string"})),
+        }
+    )
+    return "{" + match["name"] + "}"
 
 
 def build_openapi(app: Flask) -> dict[str, Any]:
@@ -122,16 +138,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         endpoint = by_id.get(rule.endpoint)
         if endpoint is None:
             continue
-        path_params = []
-
-        def _replace(match: re.Match[str]) -> str:
-            path_params.append({
-                "name": match["name"], "in": "path", "required": True,
-                "schema": dict(_PARAM_TYPES.get(match["conv"], {"type": "string"})),
-            })
-            return "{" + match["name"] + "}"
-
-        path = _CONVERTER.sub(_replace, rule.rule)
+        path_params: list[dict[str, Any]] = []
+        path = _CONVERTER.sub(functools.partial(_path_param, found=path_params), rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
                 endpoint, method.lower(), path_params, components
@@ -153,13 +161,21 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             "responses": {
                 f"E{status}": {
                     "description": text,
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
                 }
                 for status, text in ERROR_DESCRIPTIONS.items()
             },
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
-                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]},
+                "cookieAuth": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": app.config["SESSION_COOKIE_NAME"],
+                },
             },
         },
     }

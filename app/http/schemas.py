@@ -32,7 +32,9 @@ class ResponseSchema(BaseModel):
 
 class PageQuery(QuerySchema):
     limit: int = Field(50, ge=1, le=200, description="Items per page.")
-    cursor: str | None = Field(None, max_length=200, description="Opaque cursor from `next_cursor`.")
+    cursor: str | None = Field(
+        None, max_length=200, description="Opaque cursor from `next_cursor`."
+    )
 
 
 class Page(ResponseSchema, Generic[T]):

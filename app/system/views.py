@@ -36,7 +36,7 @@ def _openapi() -> dict[str, Any]:
     cache = current_app.extensions.setdefault("brandtrace.openapi", {})
     if "document" not in cache:
         cache["document"] = build_openapi(current_app)
-    return cache["document"]  # type: ignore[no-any-return]
+    return cache["document"]
 
 
 @bp.get("/api/v1/openapi.json")
@@ -57,8 +57,9 @@ def api_docs() -> str:
             groups.setdefault(operation["tags"][0], []).append(
                 {"method": method.upper(), "path": path, **operation}
             )
-    return render_template("docs.html", groups=sorted(groups.items()), document=document,
-                           endpoint_count=len(ENDPOINTS))
+    return render_template(
+        "docs.html", groups=sorted(groups.items()), document=document, endpoint_count=len(ENDPOINTS)
+    )
 
 
 @bp.get("/")

@@ -64,9 +64,11 @@ def test_token_secret_is_shown_once_and_stored_only_as_hash(api, session) -> Non
 
 
 def test_read_only_token_cannot_write(api) -> None:
-    created = api("firm_admin").post(
-        "/api/v1/tokens", json={"name": "reader", "scopes": ["*:read"]}
-    ).get_json()
+    created = (
+        api("firm_admin")
+        .post("/api/v1/tokens", json={"name": "reader", "scopes": ["*:read"]})
+        .get_json()
+    )
     reader = api("firm_admin")
     reader.token = created["token"]
     assert reader.get("/api/v1/me").status_code == 200
@@ -97,7 +99,9 @@ def test_malformed_json_is_400(api) -> None:
 
 def test_wrong_content_type_is_415(api) -> None:
     response = api("firm_admin").post(
-        "/api/v1/tokens", data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        "/api/v1/tokens",
+        data="name=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 415
 
@@ -119,10 +123,15 @@ def test_unknown_route_and_method_are_problem_json(api) -> None:
 
 
 def test_admin_manages_users_of_own_organisation_only(api, demo) -> None:
-    created = api("firm_admin").post("/api/v1/users", json={
-        "email": "qa@hongxiang-tea.example", "display_name": "QA", "role": "staff",
-        "password": "a-long-password-1",
-    })
+    created = api("firm_admin").post(
+        "/api/v1/users",
+        json={
+            "email": "qa@hongxiang-tea.example",
+            "display_name": "QA",
+            "role": "staff",
+            "password": "a-long-password-1",
+        },
+    )
     assert created.status_code == 201
     user_id = created.get_json()["id"]
     # Another firm's admin cannot see or change this user.
@@ -133,10 +142,15 @@ def test_admin_manages_users_of_own_organisation_only(api, demo) -> None:
 
 
 def test_duplicate_email_is_409_naming_the_field(api, demo) -> None:
-    response = api("firm_admin").post("/api/v1/users", json={
-        "email": demo["users"]["firm2_admin"]["username"], "display_name": "X", "role": "staff",
-        "password": "a-long-password-1",
-    })
+    response = api("firm_admin").post(
+        "/api/v1/users",
+        json={
+            "email": demo["users"]["firm2_admin"]["username"],
+            "display_name": "X",
+            "role": "staff",
+            "password": "a-long-password-1",
+        },
+    )
     assert response.status_code == 409
     assert response.get_json()["errors"][0]["field"] == "email"
 
