@@ -51,10 +51,14 @@ def _database_url(value: str) -> str:
             "BRANDTRACE_DATABASE_URL must point at SQLite (sqlite:///path) or PostgreSQL "
             "(postgresql+psycopg://user@host/db)"
         )
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() not in ("psycopg", ""):
-        raise ConfigError("BRANDTRACE_DATABASE_URL: use the psycopg driver (postgresql+psycopg://)")
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "":
-        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "postgresql":
+        if url.drivername == "postgresql":
+            # Name the driver we install, whatever SQLAlchemy's default for plain URLs is.
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.drivername != "postgresql+psycopg":
+            raise ConfigError(
+                "BRANDTRACE_DATABASE_URL: use the psycopg driver (postgresql+psycopg://)"
+            )
     return url.render_as_string(hide_password=False)
 
 

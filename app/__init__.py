@@ -63,7 +63,9 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # Shared through Redis when configured, so several app servers enforce one limit.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     limiter.init_app(app)
     init_i18n(app)
     register_request_hooks(app)

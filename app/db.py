@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -142,38 +143,52 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-class Database:
-    """Engine and session factory for one app; sessions live in the Flask app context."""
+@dataclass
+class _AppDatabase:
+    """One app's engine and session factory (each app may point at a different database)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._sessionmaker: sessionmaker[Session] | None = None
-        self._bound_connection: Connection | None = None
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    bound_connection: Connection | None = None
+
+
+class Database:
+    """Sessions for the current app; request sessions live in the Flask request/app context."""
 
     def init_app(self, app: Any) -> None:
-        self.engine = engine_for(app.config["DATABASE_URL"])
-        self._sessionmaker = sessionmaker(expire_on_commit=False)
-        app.extensions["brandtrace.db"] = self
+        app.extensions["brandtrace.db"] = _AppDatabase(
+            engine=engine_for(app.config["DATABASE_URL"]),
+            sessionmaker=sessionmaker(expire_on_commit=False),
+        )
         # Per request as well as per app context: tests (and CLI code) may run several requests
         # inside one app context, and each request must get a fresh session.
         app.teardown_request(self._teardown)
         app.teardown_appcontext(self._teardown)
 
+    @staticmethod
+    def _state() -> _AppDatabase:
+        from flask import current_app
+
+        return current_app.extensions["brandtrace.db"]  # type: ignore[no-any-return]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
     @property
     def dialect_name(self) -> str:
-        assert self.engine is not None
         return self.engine.dialect.name
 
     def new_session(self, *, writer: bool = False) -> Session:
         """A session outside any request (CLI, background work); the caller commits."""
-        assert self.engine is not None and self._sessionmaker is not None
-        if self._bound_connection is not None:
+        state = self._state()
+        if state.bound_connection is not None:
             # Tests: everything runs inside one outer transaction; commits become savepoints.
-            return self._sessionmaker(
-                bind=self._bound_connection, join_transaction_mode="create_savepoint"
+            return state.sessionmaker(
+                bind=state.bound_connection, join_transaction_mode="create_savepoint"
             )
-        bind = self.engine.execution_options(brandtrace_writer=True) if writer else self.engine
-        return self._sessionmaker(bind=bind)
+        bind = state.engine.execution_options(brandtrace_writer=True) if writer else state.engine
+        return state.sessionmaker(bind=bind)
 
     @property
     def session(self) -> Session:
@@ -198,10 +213,11 @@ class Database:
             session.close()
 
     @contextmanager
-    def bound_to(self, connection: Connection) -> Iterator[None]:
-        """Route every session through ``connection`` (test isolation by savepoints)."""
-        self._bound_connection = connection
+    def bound_to(self, app: Any, connection: Connection) -> Iterator[None]:
+        """Route every session of ``app`` through ``connection`` (test isolation)."""
+        state: _AppDatabase = app.extensions["brandtrace.db"]
+        state.bound_connection = connection
         try:
             yield
         finally:
-            self._bound_connection = None
+            state.bound_connection = None

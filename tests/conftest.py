@@ -112,17 +112,16 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     application: Flask = request.getfixturevalue("app")
-    assert db.engine is not None
-    connection = db.engine.connect()
+    with application.app_context():
+        connection = db.engine.connect()
+        limiter.reset()
     outer = connection.begin()
-    limiter.reset()
     try:
-        with db.bound_to(connection):
+        with db.bound_to(application, connection):
             yield
     finally:
         outer.rollback()
         connection.close()
-    _ = application
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from app.http.api import ENDPOINTS, Endpoint
 
@@ -56,6 +56,11 @@ ERROR_DESCRIPTIONS = {
 def _schema(annotation: Any, components: dict[str, Any], mode: str) -> dict[str, Any]:
     schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE, mode=mode)  # type: ignore[arg-type]
     components.update(schema.pop("$defs", {}))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        # Named models live in components, so clients get one type per schema.
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", annotation.__name__).strip("_")
+        components[name] = schema
+        return {"$ref": REF_TEMPLATE.format(model=name)}
     return schema
 
 

@@ -23,3 +23,48 @@ def test_a_sane_incoming_request_id_is_kept(client) -> None:
     assert response.headers["X-Request-ID"] == "abc123-trace-me"
     hostile = client.get("/livez", headers={"X-Request-ID": "<script>alert(1)</script>"})
     assert hostile.headers["X-Request-ID"] != "<script>alert(1)</script>"
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(key_dir) -> None:
+    from app import create_app
+    from tests.conftest import make_test_config
+
+    broken = create_app(make_test_config("postgresql+psycopg://nobody@127.0.0.1:9/none", key_dir))
+    client = broken.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+    assert client.get("/livez").status_code == 200
+
+
+def test_logs_are_json_lines_with_the_request_id(client) -> None:
+    import io
+    import json
+    import logging
+
+    from app.logs import JsonFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("brandtrace")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/livez", headers={"X-Request-ID": "log-line-check-1"})
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [line for line in lines if line.get("request_id") == "log-line-check-1"]
+    assert access and access[-1]["path"] == "/livez" and access[-1]["status"] == 200
+    assert access[-1]["time"].endswith("+00:00")
+    assert response.status_code == 200
+
+
+def test_browsers_get_html_error_pages_and_machines_problem_json(client) -> None:
+    page = client.get(
+        "/no-such-page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "404" in page.get_data(as_text=True)
+    machine = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert machine.status_code == 404 and machine.mimetype == "application/problem+json"

@@ -1,0 +1,140 @@
+"""Browser sign-in: sessions, CSRF, sign-out, password change, rate limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PASSWORD = "brandtrace-demo-2026"
+
+
+def _csrf(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def _sign_in(client, email: str, password: str = PASSWORD):
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": _csrf(client)}
+    )
+
+
+def test_sign_in_sets_a_hardened_session_cookie_and_shows_the_account(client, demo) -> None:
+    response = _sign_in(client, demo["users"]["firm_admin"]["username"])
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    account = client.get("/account")
+    assert account.status_code == 200
+    assert "hongxiang" in account.get_data(as_text=True).lower() or "红香" in account.get_data(
+        as_text=True
+    )
+
+
+def test_wrong_password_shows_the_error_next_to_the_field(client, demo) -> None:
+    response = _sign_in(client, demo["users"]["firm_admin"]["username"], "wrong-password")
+    assert response.status_code == 401
+    text = response.get_data(as_text=True)
+    assert 'id="password-error"' in text
+    # The e-mail the person typed is kept.
+    assert demo["users"]["firm_admin"]["username"] in text
+
+
+def test_forged_post_without_csrf_token_is_refused(client, demo) -> None:
+    response = client.post(
+        "/login",
+        data={"email": demo["users"]["firm_admin"]["username"], "password": PASSWORD},
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302  # still signed out
+
+
+def test_session_api_writes_need_the_csrf_header(client, demo) -> None:
+    _sign_in(client, demo["users"]["firm_admin"]["username"])
+    assert client.get("/api/v1/me").status_code == 200
+    refused = client.post("/api/v1/tokens", json={"name": "from-browser"})
+    assert refused.status_code == 403
+    assert refused.get_json()["type"].endswith("/problems/csrf-failed")
+    token = _csrf(client, "/account/password")
+    accepted = client.post(
+        "/api/v1/tokens", json={"name": "from-browser"}, headers={"X-CSRF-Token": token}
+    )
+    assert accepted.status_code == 201
+
+
+def test_sign_out_ends_the_session(client, demo) -> None:
+    _sign_in(client, demo["users"]["firm_admin"]["username"])
+    token = _csrf(client, "/account")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_password_change_signs_out_other_sessions(app, demo) -> None:
+    first, second = app.test_client(), app.test_client()
+    email = demo["users"]["firm_staff"]["username"]
+    _sign_in(first, email)
+    _sign_in(second, email)
+    token = _csrf(first, "/account/password")
+    changed = first.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "a-brand-new-password",
+            "confirm_password": "a-brand-new-password",
+        },
+    )
+    assert changed.status_code == 303
+    assert first.get("/api/v1/me").status_code == 200
+    assert second.get("/api/v1/me").status_code == 401
+    assert _sign_in(app.test_client(), email, "a-brand-new-password").status_code == 303
+
+
+def test_password_change_errors_are_shown_next_to_fields(client, demo) -> None:
+    _sign_in(client, demo["users"]["firm_staff"]["username"])
+    token = _csrf(client, "/account/password")
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "short",
+            "confirm_password": "short",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="new_password-error"' in response.get_data(as_text=True)
+
+
+def test_open_redirects_are_not_followed(client, demo) -> None:
+    token = _csrf(client)
+    response = client.post(
+        "/login",
+        data={
+            "email": demo["users"]["firm_admin"]["username"],
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/phish",
+        },
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_is_rate_limited(client, demo) -> None:
+    statuses = [
+        _sign_in(client, demo["users"]["firm_admin"]["username"], "wrong-password").status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_sign_in_page_renders_in_both_languages(client, locale) -> None:
+    text = client.get(f"/login?lang={locale}").get_data(as_text=True)
+    assert ("登录" in text) == (locale == "zh-CN")

@@ -1,0 +1,143 @@
+"""Operator commands and the demo seed."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app.auth.models import Organisation, User
+
+REQUIRED_ROLES = {
+    "association_admin",
+    "association_auditor",
+    "firm_admin",
+    "firm2_admin",
+    "government_viewer",
+}
+
+
+def test_org_user_and_token_commands_create_working_accounts(app) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "org",
+            "create",
+            "--slug",
+            "cli-firm",
+            "--kind",
+            "enterprise",
+            "--name-zh",
+            "命令行公司",
+            "--name-en",
+            "CLI Co.",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--org",
+            "cli-firm",
+            "--email",
+            "ops@cli.example",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password",
+            "a-long-password-1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        args=["token", "create", "--email", "ops@cli.example", "--name", "ci", "--scope", "*:read"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.get_json()["organisation"]["slug"] == "cli-firm"
+    assert me.get_json()["token_scopes"] == ["*:read"]
+
+
+def test_cli_errors_are_clear_and_change_nothing(app, session) -> None:
+    runner = app.test_cli_runner()
+    before = session.scalar(select(func.count()).select_from(Organisation))
+    result = runner.invoke(
+        args=[
+            "org",
+            "create",
+            "--slug",
+            "Bad Slug!",
+            "--kind",
+            "enterprise",
+            "--name-zh",
+            "x",
+            "--name-en",
+            "x",
+        ]
+    )
+    assert result.exit_code != 0 and "slug" in result.output.lower()
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--org",
+            "hongxiang-tea",
+            "--email",
+            "x@y.example",
+            "--name",
+            "X",
+            "--role",
+            "staff",
+            "--password",
+            "short",
+        ]
+    )
+    assert result.exit_code != 0 and "10" in result.output
+    assert session.scalar(select(func.count()).select_from(Organisation)) == before
+
+
+def test_demo_seed_json_prints_only_json_with_the_contract_keys(app) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["base_url"] == app.config["BASE_URL"]
+    assert set(data["tokens"]) >= REQUIRED_ROLES and set(data["users"]) >= REQUIRED_ROLES
+    for role in REQUIRED_ROLES:
+        assert data["users"][role]["username"] and data["users"][role]["password"]
+        response = app.test_client().get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {data['tokens'][role]}"}
+        )
+        assert response.status_code == 200
+
+
+def test_demo_seed_twice_does_not_duplicate(app, session) -> None:
+    runner = app.test_cli_runner()
+    counts = []
+    for _ in range(2):
+        assert runner.invoke(args=["demo", "seed", "--json"]).exit_code == 0
+        counts.append(
+            (
+                session.scalar(select(func.count()).select_from(Organisation)),
+                session.scalar(select(func.count()).select_from(User)),
+            )
+        )
+    assert counts[0] == counts[1]
+
+
+def test_demo_users_can_sign_in_with_the_printed_passwords(app, demo) -> None:
+    from app.auth.services import authenticate_password
+
+    with app.app_context():
+        from app.extensions import db
+
+        session = db.new_session()
+        for role in REQUIRED_ROLES:
+            account = demo["users"][role]
+            assert (
+                authenticate_password(session, account["username"], account["password"]).email
+                == account["username"]
+            )
+        session.close()

@@ -1,0 +1,79 @@
+"""Configuration is read from the environment and refused with a clear message when wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_config
+
+
+def test_defaults_are_development_sqlite_and_local_origin(tmp_path, monkeypatch) -> None:
+    config = load_config({"BRANDTRACE_SECRET_KEY": "k" * 40})
+    assert config["ENV_NAME"] == "development"
+    assert config["DATABASE_URL"].startswith("sqlite:///") and "instance" in config["DATABASE_URL"]
+    assert config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert config["KEY_DIR"].endswith("certs")
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_https_origin_turns_on_secure_cookies() -> None:
+    config = load_config(
+        {"BRANDTRACE_SECRET_KEY": "k" * 40, "BRANDTRACE_BASE_URL": "https://brand.example.org/"}
+    )
+    assert config["BASE_URL"] == "https://brand.example.org"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_NAME"].startswith("__Host-")
+
+
+def test_postgres_url_gets_the_psycopg_driver() -> None:
+    config = load_config(
+        {"BRANDTRACE_SECRET_KEY": "k" * 40, "BRANDTRACE_DATABASE_URL": "postgresql://u@h/db"}
+    )
+    assert config["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"BRANDTRACE_ENV": "staging"}, "BRANDTRACE_ENV"),
+        ({"BRANDTRACE_ENV": "production"}, "BRANDTRACE_SECRET_KEY"),
+        ({"BRANDTRACE_SECRET_KEY": "short"}, "BRANDTRACE_SECRET_KEY"),
+        ({"BRANDTRACE_BASE_URL": "brand.example.org"}, "BRANDTRACE_BASE_URL"),
+        ({"BRANDTRACE_BASE_URL": "https://brand.example.org/path"}, "BRANDTRACE_BASE_URL"),
+        ({"BRANDTRACE_BASE_URL": "ftp://brand.example.org"}, "BRANDTRACE_BASE_URL"),
+        ({"BRANDTRACE_DATABASE_URL": "not a url"}, "BRANDTRACE_DATABASE_URL"),
+        ({"BRANDTRACE_DATABASE_URL": "mysql://u@h/db"}, "BRANDTRACE_DATABASE_URL"),
+        ({"BRANDTRACE_REDIS_URL": "http://localhost"}, "BRANDTRACE_REDIS_URL"),
+        ({"BRANDTRACE_LOG_LEVEL": "LOUD"}, "BRANDTRACE_LOG_LEVEL"),
+        ({"BRANDTRACE_MAX_REQUEST_BYTES": "lots"}, "BRANDTRACE_MAX_REQUEST_BYTES"),
+    ],
+)
+def test_bad_values_name_the_variable(environ, variable) -> None:
+    environ = {"BRANDTRACE_SECRET_KEY": "k" * 40, **environ}
+    if variable == "BRANDTRACE_SECRET_KEY" and environ.get("BRANDTRACE_ENV") == "production":
+        environ.pop("BRANDTRACE_SECRET_KEY")
+    with pytest.raises(ConfigError, match=variable):
+        load_config(environ)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    config = load_config({"BRANDTRACE_ENV": "production", "BRANDTRACE_SECRET_KEY": "k" * 40})
+    assert config["SECRET_KEY"] == "k" * 40
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path, monkeypatch) -> None:
+    import config as config_module
+
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    first = load_config({})["SECRET_KEY"]
+    second = load_config({})["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_server_refuses_to_start_with_a_bad_value(monkeypatch) -> None:
+    from app import create_app
+
+    monkeypatch.setenv("BRANDTRACE_BASE_URL", "not-a-url")
+    with pytest.raises(ConfigError, match="BRANDTRACE_BASE_URL"):
+        create_app()
