@@ -169,7 +169,7 @@ class Database:
     def _state() -> _AppDatabase:
         from flask import current_app
 
-        return current_app.extensions["brandtrace.db"]  # type: ignore[no-any-return]
+        return current_app.extensions["brandtrace.db"]
 
     @property
     def engine(self) -> Engine:
