@@ -23,7 +23,7 @@ migrate: install  ## Migrate the configured database to the latest schema
 
 run: migrate  ## Install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000
 	$(FLASK) demo seed --if-empty
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 wsgi:app
 
 test: install  ## Run the whole test suite (SQLite unless BRANDTRACE_TEST_DATABASE_URL is PostgreSQL)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
