@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,16 @@ def _server_url() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
-    """A fresh, empty database for this test session (one per xdist worker)."""
+@contextmanager
+def fresh_database(tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[str]:
+    """Create an empty database (SQLite file, or a new database on the PostgreSQL server named
+    by BRANDTRACE_TEST_DATABASE_URL) and drop it afterwards."""
     server = _server_url()
     if server is None:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'brandtrace-test.sqlite3'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / f'brandtrace-{label}.sqlite3'}"
         return
     base = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"brandtrace_test_{worker_id}_{secrets.token_hex(4)}"
+    name = f"brandtrace_{label}_{secrets.token_hex(4)}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -60,6 +62,31 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A fresh, empty database for this test session (one per xdist worker)."""
+    with fresh_database(tmp_path_factory, f"test_{worker_id}") as url:
+        yield url
+
+
+def migrate_and_seed(application: Flask) -> dict[str, Any]:
+    """Bring a database to head with the real migrations and load the demo (committed)."""
+    with application.app_context():
+        from alembic import command
+
+        from app.cli import alembic_config
+        from app.demo.seed import seed_demo
+
+        command.upgrade(alembic_config(), "head")
+        session = db.new_session(writer=True)
+        try:
+            result = seed_demo(session, application.config["BASE_URL"])
+            session.commit()
+        finally:
+            session.close()
+    return result
 
 
 def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:
@@ -89,18 +116,7 @@ def app(database_url: str, key_dir: Path) -> Iterator[Flask]:
     """The application on a database migrated to head with the real migrations, with the demo
     loaded once and committed; tests run on top of it and their changes are rolled back."""
     application = create_app(make_test_config(database_url, key_dir))
-    with application.app_context():
-        from alembic import command
-
-        from app.cli import alembic_config
-
-        command.upgrade(alembic_config(), "head")
-        from app.demo.seed import seed_demo
-
-        session = db.new_session(writer=True)
-        application.config["DEMO"] = seed_demo(session, application.config["BASE_URL"])
-        session.commit()
-        session.close()
+    application.config["DEMO"] = migrate_and_seed(application)
     yield application
 
 
