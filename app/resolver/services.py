@@ -1,0 +1,692 @@
+"""Resolving a scanned code: the verdict, the scan record, tallies, anomalies and alerts; and
+the alerts and reports the association and firms work through.
+
+A scan is written in the same transaction as its tally and alerts, with atomic upserts, so
+concurrent scans neither lose nor double an update. A shopper reloading the page within
+``REPEAT_WINDOW`` is stored as a repeat and not counted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, case, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import OrgKind
+from app.auth.principal import Caller
+from app.db import UTCDateTime, utcnow
+from app.gs1.digital_link import DigitalLink
+from app.http.pagination import PageResult, paginate
+from app.resolver import sources
+from app.resolver.errors import (
+    AlertAlreadyResolved,
+    AlertNotFound,
+    LocationRefused,
+    ReportNotFound,
+)
+from app.resolver.models import (
+    AlertKind,
+    AlertResolution,
+    AlertStatus,
+    FakeReport,
+    ReportStatus,
+    Scan,
+    ScanAlert,
+    ScanChannel,
+    ScanShopper,
+    ScanTally,
+)
+from app.resolver.rules import DEFAULT_RULE_SET, RuleKind, RuleSet
+from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide
+
+#: a reload by the same client within this window is the same verification, not another one
+REPEAT_WINDOW = timedelta(seconds=60)
+#: a shopper may attach a location to a scan this long after it
+LOCATION_WINDOW = timedelta(hours=1)
+#: alerts that make a genuine verdict a warning while they are open
+WARNING_KINDS = (AlertKind.REPEAT_SCANS, AlertKind.MANY_CLIENTS, AlertKind.AFTER_CONSUMED)
+_WARNING_REASON = {
+    AlertKind.REPEAT_SCANS: "many_scans",
+    AlertKind.MANY_CLIENTS: "many_clients",
+    AlertKind.AFTER_CONSUMED: "scanned_after_consumed",
+}
+
+
+def client_hash(key: bytes, *traits: str) -> str:
+    """A keyed hash of client traits: the same shopper hashes alike, and nobody without the
+    key can tell which address or browser it came from."""
+    message = "\x1f".join(traits).encode("utf-8", "replace")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Who scanned (anonymously), how, and what answer they asked for."""
+
+    client_hash: str
+    channel: ScanChannel
+    answer: str
+    now: datetime = field(default_factory=utcnow)
+    #: extra reasons known before the scan (e.g. a typed-in link pointing at another host)
+    extra_warnings: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How often a pack has been verified."""
+
+    scan_count: int
+    shopper_count: int
+    first_scanned_at: datetime
+    last_scanned_at: datetime
+    consumed_at: datetime | None = None
+    #: consumed, and this scan comes from someone other than the consumer
+    consumed_by_other: bool = False
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome of resolving one link: facts, decision, counts and the stored scan."""
+
+    link: DigitalLink
+    facts: CodeFacts
+    decision: Decision
+    tally: Tally | None
+    scan_id: int | None
+    is_repeat: bool = False
+    raised: tuple[AlertKind, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+
+def _insert(session: Session, model: Any) -> Any:
+    """An INSERT that knows ON CONFLICT (PostgreSQL and SQLite both have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model)
+
+
+def rules_for(session: Session, facts: CodeFacts) -> RuleSet:
+    """The anomaly rules in force for the brand of ``facts``."""
+    return DEFAULT_RULE_SET
+
+
+def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
+    """Count this scan for the pack; return the tally, whether the client is a new shopper of
+    the pack, and whether the scan is a repeat (not counted again)."""
+    shopper = (
+        _insert(session, ScanShopper)
+        .values(unit_key=unit_key, client_hash=ctx.client_hash, first_seen_at=ctx.now)
+        .on_conflict_do_nothing()
+    )
+    new_shopper = session.execute(shopper).rowcount == 1  # type: ignore[attr-defined]
+    cutoff = ctx.now - REPEAT_WINDOW
+    statement = _insert(session, ScanTally).values(
+        unit_key=unit_key,
+        scan_count=1,
+        shopper_count=1,
+        first_scanned_at=ctx.now,
+        last_scanned_at=ctx.now,
+        last_client_hash=ctx.client_hash,
+    )
+    is_repeat = and_(
+        ScanTally.last_client_hash == ctx.client_hash, ScanTally.last_scanned_at >= cutoff
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[ScanTally.unit_key],
+        set_={
+            "scan_count": ScanTally.scan_count + case((is_repeat, 0), else_=1),
+            "shopper_count": ScanTally.shopper_count + (1 if new_shopper else 0),
+            # A repeat keeps the window anchored at the counted scan, so a reload loop still
+            # counts once per window rather than never again.
+            "last_scanned_at": case(
+                (is_repeat, ScanTally.last_scanned_at), else_=literal(ctx.now, UTCDateTime())
+            ),
+            "last_client_hash": ctx.client_hash,
+        },
+    ).returning(
+        ScanTally.scan_count,
+        ScanTally.shopper_count,
+        ScanTally.first_scanned_at,
+        ScanTally.last_scanned_at,
+        ScanTally.consumed_at,
+        ScanTally.consumed_by,
+    )
+    row = session.execute(statement).one()
+    repeat = row.last_scanned_at != ctx.now
+    tally = Tally(
+        scan_count=row.scan_count,
+        shopper_count=row.shopper_count,
+        first_scanned_at=row.first_scanned_at,
+        last_scanned_at=row.last_scanned_at,
+        consumed_at=row.consumed_at,
+        consumed_by_other=row.consumed_at is not None and row.consumed_by != ctx.client_hash,
+    )
+    return tally, new_shopper, repeat
+
+
+def _mark_consumed(session: Session, unit_key: str, ctx: ScanContext) -> None:
+    session.execute(
+        update(ScanTally)
+        .where(ScanTally.unit_key == unit_key, ScanTally.consumed_at.is_(None))
+        .values(consumed_at=ctx.now, consumed_by=ctx.client_hash)
+    )
+
+
+def _distinct_recent_clients(
+    session: Session, unit_key: str, ctx: ScanContext, minutes: int
+) -> int:
+    since = ctx.now - timedelta(minutes=minutes)
+    others = session.scalar(
+        select(func.count(func.distinct(Scan.client_hash))).where(
+            Scan.unit_key == unit_key,
+            Scan.scanned_at >= since,
+            Scan.client_hash != ctx.client_hash,
+        )
+    )
+    return int(others or 0) + 1
+
+
+def _open_key(kind: AlertKind, facts: CodeFacts) -> str:
+    if kind is AlertKind.UNKNOWN_CODE:
+        return f"{kind.value}:01/{facts.gtin}"
+    return f"{kind.value}:{facts.unit_key}"
+
+
+def _raise_alert(
+    session: Session, kind: AlertKind, facts: CodeFacts, ctx: ScanContext, details: dict[str, Any]
+) -> None:
+    """Open an alert, or add an occurrence to the open one of the same kind and pack."""
+    values = {
+        "kind": kind,
+        "status": AlertStatus.OPEN,
+        "open_key": _open_key(kind, facts),
+        "gtin": facts.gtin,
+        "lot": facts.lot,
+        "serial": facts.serial,
+        "unit_key": facts.unit_key,
+        "unit_id": facts.unit.id if facts.unit else None,
+        "product_id": facts.product.id if facts.product else None,
+        "brand_id": facts.brand.id if facts.brand else None,
+        "firm_id": facts.firm.id if facts.firm else None,
+        "association_id": facts.association.id if facts.association else None,
+        "occurrences": 1,
+        "details": details,
+        "raised_at": ctx.now,
+        "last_seen_at": ctx.now,
+    }
+    statement = _insert(session, ScanAlert).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ScanAlert.open_key],
+        set_={
+            "occurrences": ScanAlert.occurrences + 1,
+            "last_seen_at": ctx.now,
+            "details": statement.excluded.details,
+        },
+    )
+    session.execute(statement)
+
+
+def _open_warnings(session: Session, facts: CodeFacts) -> list[Reason]:
+    """Reasons for the open alerts that make a genuine verdict a warning."""
+    if facts.unit_key is None:
+        return []
+    keys = [_open_key(kind, facts) for kind in WARNING_KINDS]
+    kinds = session.scalars(select(ScanAlert.kind).where(ScanAlert.open_key.in_(keys))).all()
+    return [Reason.of(_WARNING_REASON[kind]) for kind in WARNING_KINDS if kind in kinds]
+
+
+def _anomalies(
+    session: Session,
+    facts: CodeFacts,
+    first: Decision,
+    tally: Tally | None,
+    new_shopper: bool,
+    rules: RuleSet,
+    ctx: ScanContext,
+) -> list[tuple[AlertKind, dict[str, Any]]]:
+    found: list[tuple[AlertKind, dict[str, Any]]] = []
+    verdict = first.verdict
+    if verdict is Verdict.BLOCKED and rules.enabled(RuleKind.BLACKLISTED_HIT):
+        found.append((AlertKind.BLACKLISTED_HIT, {"reasons": first.reason_codes}))
+    elif verdict is Verdict.NOT_ACTIVATED and rules.enabled(RuleKind.INACTIVE_HIT):
+        found.append((AlertKind.INACTIVE_HIT, {}))
+    elif (
+        verdict is Verdict.NOT_FOUND
+        and facts.product is not None
+        and rules.enabled(RuleKind.UNKNOWN_CODE)
+    ):
+        found.append(
+            (
+                AlertKind.UNKNOWN_CODE,
+                {"lot": facts.lot, "serial": facts.serial, "reasons": first.reason_codes},
+            )
+        )
+    if tally is None or verdict in (Verdict.NOT_FOUND, Verdict.BLOCKED, Verdict.NOT_ACTIVATED):
+        return found
+    repeat = rules[RuleKind.REPEAT_SCANS]
+    if (
+        repeat.is_enabled
+        and new_shopper
+        and repeat.threshold is not None
+        and tally.shopper_count > repeat.threshold
+    ):
+        found.append(
+            (
+                AlertKind.REPEAT_SCANS,
+                {"shoppers": tally.shopper_count, "threshold": repeat.threshold},
+            )
+        )
+    many = rules[RuleKind.MANY_CLIENTS]
+    if (
+        many.is_enabled
+        and new_shopper
+        and many.threshold is not None
+        and many.window_minutes is not None
+        # Fewer shoppers ever than the threshold cannot be that many in a window: skip the query.
+        and tally.shopper_count >= many.threshold
+    ):
+        recent = _distinct_recent_clients(session, facts.unit_key or "", ctx, many.window_minutes)
+        if recent >= many.threshold:
+            found.append(
+                (
+                    AlertKind.MANY_CLIENTS,
+                    {
+                        "clients": recent,
+                        "threshold": many.threshold,
+                        "window_minutes": many.window_minutes,
+                    },
+                )
+            )
+    if rules.enabled(RuleKind.AFTER_CONSUMED) and tally.consumed_by_other:
+        assert tally.consumed_at is not None
+        found.append((AlertKind.AFTER_CONSUMED, {"consumed_at": tally.consumed_at.isoformat()}))
+    return found
+
+
+def read_tally(session: Session, unit_key: str | None) -> Tally | None:
+    if unit_key is None:
+        return None
+    row = session.get(ScanTally, unit_key)
+    if row is None:
+        return None
+    return Tally(
+        row.scan_count,
+        row.shopper_count,
+        row.first_scanned_at,
+        row.last_scanned_at,
+        row.consumed_at,
+    )
+
+
+def resolve_link(
+    session: Session,
+    link: DigitalLink,
+    ctx: ScanContext,
+    *,
+    record: bool,
+    facts: CodeFacts | None = None,
+) -> Resolution:
+    """Decide the verdict on ``link`` and, when ``record``, store the scan with its tally and
+    any alerts it raises (flushed in ``session``; the caller commits once)."""
+    facts = facts or sources.gather_facts(session, link)
+    today = ctx.now.astimezone(UTC).date()
+    label_dates = dict(link.dates)
+    first = decide(facts, today=today, anomalies=ctx.extra_warnings, label_dates=label_dates)
+    if not record:
+        warnings = [*ctx.extra_warnings, *_open_warnings(session, facts)]
+        decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
+        return Resolution(link, facts, decision, read_tally(session, facts.unit_key), None)
+
+    rules = rules_for(session, facts)
+    tally: Tally | None = None
+    new_shopper = repeat = False
+    unit_key = facts.unit_key
+    if unit_key is not None:
+        tally, new_shopper, repeat = _record_tally(session, unit_key, ctx)
+        if (
+            first.verdict.is_genuine
+            and tally.consumed_at is None
+            and rules.enabled(RuleKind.CONSUME_ON_FIRST_SCAN)
+        ):
+            _mark_consumed(session, unit_key, ctx)
+    found = _anomalies(session, facts, first, tally, new_shopper, rules, ctx)
+    for kind, details in found:
+        _raise_alert(session, kind, facts, ctx, details)
+    warnings = [*ctx.extra_warnings, *_open_warnings(session, facts)]
+    decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
+    scan = Scan(
+        scanned_at=ctx.now,
+        channel=ctx.channel,
+        answer=ctx.answer,
+        gtin=facts.gtin,
+        lot=facts.lot,
+        serial=facts.serial,
+        verdict=decision.verdict,
+        reasons=decision.reason_codes or None,
+        unit_key=unit_key,
+        unit_id=facts.unit.id if facts.unit else None,
+        product_id=facts.product.id if facts.product else None,
+        brand_id=facts.brand.id if facts.brand else None,
+        firm_id=facts.firm.id if facts.firm else None,
+        association_id=facts.association.id if facts.association else None,
+        client_hash=ctx.client_hash,
+        is_repeat=repeat,
+    )
+    session.add(scan)
+    session.flush()
+    return Resolution(
+        link,
+        facts,
+        decision,
+        tally,
+        scan.id,
+        is_repeat=repeat,
+        raised=tuple(kind for kind, _ in found),
+    )
+
+
+# --- location -------------------------------------------------------------------------------
+
+
+def add_scan_location(
+    session: Session,
+    scan_id: int,
+    client: str,
+    *,
+    latitude: float | None,
+    longitude: float | None,
+    place: str | None,
+    now: datetime | None = None,
+) -> Scan:
+    """Attach the location a shopper chose to share to their own recent scan.
+
+    Coordinates are rounded to two decimals (about a kilometre): enough to spot scans far
+    from the sales region, too coarse to find a home.
+    """
+    now = now or utcnow()
+    scan = session.get(Scan, scan_id)
+    if scan is None or scan.client_hash != client:
+        raise LocationRefused("This scan is not yours to locate.", slug="scan-not-found")
+    if now - scan.scanned_at > LOCATION_WINDOW:
+        raise LocationRefused(
+            "A location can only be added within an hour of the scan.", slug="scan-too-old"
+        )
+    if scan.located_at is not None:
+        return scan
+    if latitude is not None and longitude is not None:
+        scan.latitude = round(latitude, 2)
+        scan.longitude = round(longitude, 2)
+    scan.place = place or None
+    scan.located_at = now
+    session.flush()
+    return scan
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+_Statement = TypeVar("_Statement", bound=Select)
+
+
+def _scoped(statement: _Statement, model: Any, caller: Caller) -> _Statement:
+    """Keep the rows the caller's organisation may see."""
+    if caller.org_kind is OrgKind.ENTERPRISE:
+        return statement.where(model.firm_id == caller.organisation_id)
+    if caller.org_kind is OrgKind.ASSOCIATION:
+        return statement.where(model.association_id == caller.organisation_id)
+    return statement.where(model.id.is_(None))  # others see none until they co-build a brand
+
+
+def list_alerts(
+    session: Session,
+    caller: Caller,
+    *,
+    status: AlertStatus | None,
+    kind: AlertKind | None,
+    gtin: str | None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[ScanAlert]:
+    """The alerts about the caller's products (firm) or brands (association), newest first."""
+    statement = _scoped(select(ScanAlert), ScanAlert, caller)
+    if status is not None:
+        statement = statement.where(ScanAlert.status == status)
+    if kind is not None:
+        statement = statement.where(ScanAlert.kind == kind)
+    if gtin is not None:
+        statement = statement.where(ScanAlert.gtin == gtin)
+    return paginate(session, statement, ScanAlert.id, limit=limit, cursor=cursor)
+
+
+def get_alert(session: Session, caller: Caller, alert_id: int) -> ScanAlert:
+    """One alert the caller may see (another organisation's answers 404)."""
+    alert = session.scalar(
+        _scoped(select(ScanAlert), ScanAlert, caller).where(ScanAlert.id == alert_id)
+    )
+    if alert is None:
+        raise AlertNotFound(f"No alert {alert_id} for your organisation.")
+    return alert
+
+
+def resolve_alert(
+    session: Session,
+    caller: Caller,
+    alert_id: int,
+    *,
+    resolution: AlertResolution,
+    note: str | None,
+) -> ScanAlert:
+    """Close an open alert with what was found; later scans open a new one if it recurs."""
+    alert = get_alert(session, caller, alert_id)
+    if alert.status is AlertStatus.RESOLVED:
+        raise AlertAlreadyResolved(
+            f"Alert {alert_id} was already resolved on {alert.resolved_at:%Y-%m-%d}.",
+        )
+    alert.status = AlertStatus.RESOLVED
+    alert.open_key = None
+    alert.resolved_at = utcnow()
+    alert.resolved_by_id = caller.user_id
+    alert.resolution = resolution
+    alert.resolution_note = note
+    session.flush()
+    return alert
+
+
+# --- scans ------------------------------------------------------------------------------------
+
+
+def list_scans(
+    session: Session,
+    caller: Caller,
+    *,
+    verdict: Verdict | None,
+    gtin: str | None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[Scan]:
+    """Scans of the caller's products (firm) or brands (association), newest first."""
+    statement = _scoped(select(Scan), Scan, caller)
+    if verdict is not None:
+        statement = statement.where(Scan.verdict == verdict)
+    if gtin is not None:
+        statement = statement.where(Scan.gtin == gtin)
+    return paginate(session, statement, Scan.id, limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """Scans per day and the verdict mix over a period, for dashboards."""
+
+    since: date
+    total: int
+    by_verdict: Mapping[str, int]
+    by_day: list[dict[str, Any]]
+
+
+def summarise_scans(session: Session, caller: Caller, *, days: int) -> ScanSummary:
+    """Counts per UTC day and per verdict over the last ``days`` days (repeats excluded)."""
+    since = (utcnow() - timedelta(days=days - 1)).date()
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    base = _scoped(select(Scan.scanned_at, Scan.verdict), Scan, caller).where(
+        Scan.scanned_at >= start, Scan.is_repeat.is_(False)
+    )
+    per_day: dict[str, dict[str, int]] = {}
+    by_verdict: dict[str, int] = {}
+    for scanned_at, verdict in session.execute(base):
+        day = scanned_at.date().isoformat()
+        per_day.setdefault(day, {})
+        per_day[day][verdict.value] = per_day[day].get(verdict.value, 0) + 1
+        by_verdict[verdict.value] = by_verdict.get(verdict.value, 0) + 1
+    by_day = [
+        {"day": day, "total": sum(counts.values()), "by_verdict": counts}
+        for day, counts in sorted(per_day.items())
+    ]
+    return ScanSummary(since, sum(by_verdict.values()), by_verdict, by_day)
+
+
+# --- fake reports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a shopper may tell us about a suspected fake (all optional but the key)."""
+
+    submission_key: str
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    place: str | None = None
+    description: str | None = None
+    contact: str | None = None
+
+
+def create_report(
+    session: Session,
+    data: ReportInput,
+    client: str,
+    *,
+    scan: Scan | None = None,
+    facts: CodeFacts | None = None,
+    photo_file_id: int | None = None,
+) -> tuple[FakeReport, bool]:
+    """Store a report for the association; return it and whether it is new.
+
+    The same ``submission_key`` twice (a double submit, a retry after a timeout) returns the
+    first report: a report is never stored twice. When the report comes from a scan, the
+    code and verdict are taken from the stored scan, not from the form.
+    """
+    existing = session.scalar(
+        select(FakeReport).where(FakeReport.submission_key == data.submission_key)
+    )
+    if existing is not None:
+        return existing, False
+    report = FakeReport(
+        submission_key=data.submission_key,
+        status=ReportStatus.NEW,
+        gtin=scan.gtin if scan else data.gtin,
+        lot=scan.lot if scan else data.lot,
+        serial=scan.serial if scan else data.serial,
+        verdict=scan.verdict if scan else None,
+        scan_id=scan.id if scan else None,
+        product_id=scan.product_id
+        if scan
+        else (facts.product.id if facts and facts.product else None),
+        brand_id=scan.brand_id if scan else (facts.brand.id if facts and facts.brand else None),
+        firm_id=scan.firm_id if scan else (facts.firm.id if facts and facts.firm else None),
+        association_id=scan.association_id
+        if scan
+        else (facts.association.id if facts and facts.association else None),
+        place=data.place,
+        description=data.description,
+        contact=data.contact,
+        photo_file_id=photo_file_id,
+        client_hash=client,
+    )
+    # A concurrent double submit races to the unique key: the loser reads the winner's row.
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except _integrity_errors():
+        existing = session.scalar(
+            select(FakeReport).where(FakeReport.submission_key == data.submission_key)
+        )
+        assert existing is not None
+        return existing, False
+    return report, True
+
+
+def _integrity_errors() -> type[Exception]:
+    from sqlalchemy.exc import IntegrityError
+
+    return IntegrityError
+
+
+def _report_scope(statement: Select[Any], caller: Caller) -> Select[Any]:
+    if caller.org_kind is OrgKind.ASSOCIATION:
+        # Reports about codes of no known brand belong to every association to triage.
+        return statement.where(
+            (FakeReport.association_id == caller.organisation_id)
+            | FakeReport.association_id.is_(None)
+        )
+    return statement.where(FakeReport.id.is_(None))
+
+
+def list_reports(
+    session: Session,
+    caller: Caller,
+    *,
+    status: ReportStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[FakeReport]:
+    """Reports of suspected fakes for the caller's association, newest first."""
+    statement = _report_scope(select(FakeReport), caller)
+    if status is not None:
+        statement = statement.where(FakeReport.status == status)
+    return paginate(session, statement, FakeReport.id, limit=limit, cursor=cursor)
+
+
+def get_report(session: Session, caller: Caller, report_id: int) -> FakeReport:
+    report = session.scalar(
+        _report_scope(select(FakeReport), caller).where(FakeReport.id == report_id)
+    )
+    if report is None:
+        raise ReportNotFound(f"No report {report_id} for your organisation.")
+    return report
+
+
+def review_report(
+    session: Session,
+    caller: Caller,
+    report_id: int,
+    *,
+    status: ReportStatus,
+    note: str | None,
+) -> FakeReport:
+    """Move a report along (new -> reviewing -> closed) with a note."""
+    report = get_report(session, caller, report_id)
+    report.status = status
+    report.review_note = note if note is not None else report.review_note
+    report.reviewed_at = utcnow()
+    report.reviewed_by_id = caller.user_id
+    session.flush()
+    return report
+
+
+def scans_by_id(session: Session, ids: Iterable[int]) -> Mapping[int, Scan]:
+    rows = session.scalars(select(Scan).where(Scan.id.in_(list(ids)))).all()
+    return {row.id: row for row in rows}
