@@ -67,4 +67,6 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:
-        return {"csrf_token": csrf_token}
+        from app.http.web import caller_or_none
+
+        return {"csrf_token": csrf_token, "current_caller": caller_or_none}
