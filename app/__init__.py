@@ -19,6 +19,7 @@ BLUEPRINTS = (
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
     ("app.portal.views", "bp"),
+    ("app.auth.portal", "bp"),
 )
 
 CLI_GROUPS = (
