@@ -18,6 +18,8 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.portal.views", "bp"),
+    ("app.auth.portal", "bp"),
     ("app.resolver.views", "bp"),
 )
 

@@ -109,6 +109,4 @@ def init_i18n(app: Flask) -> None:
             )
         return response
 
-    @app.context_processor
-    def _locale_globals() -> dict[str, object]:
-        return {"html_lang": html_lang, "current_locale": current_locale}
+    app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)

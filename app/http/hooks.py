@@ -65,6 +65,7 @@ def register_request_hooks(app: Flask) -> None:
         for name in ("caller", "activity_target"):
             g.pop(name, None)
 
-    @app.context_processor
-    def _template_globals() -> dict[str, object]:
-        return {"csrf_token": csrf_token}
+    from app.http.web import caller_or_none
+
+    # Globals (not context processors) so that imported macros can use them too.
+    app.jinja_env.globals.update(csrf_token=csrf_token, current_caller=caller_or_none)

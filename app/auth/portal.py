@@ -1,0 +1,193 @@
+"""Portal pages for accounts: an organisation's people and API tokens, and the activity trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from app.activity.models import ActivityRecord
+from app.auth import services
+from app.auth.models import ApiToken, Role, User
+from app.auth.principal import Caller, allow
+from app.auth.schemas import TokenCreate, UserCreate
+from app.errors import AppError
+from app.extensions import db
+from app.http.web import page
+from app.portal.forms import parse_form
+from app.portal.nav import nav_item
+from app.portal.tables import Column, Filter, build_table
+
+bp = Blueprint("auth_portal", __name__, url_prefix="/portal", template_folder="templates")
+
+ADMINS = allow(roles=[Role.ADMIN])
+ANYONE = allow()
+SECTION = lazy_gettext("Account and organisation")
+
+nav_item(SECTION, lazy_gettext("People"), "auth_portal.users", ADMINS, order=900)
+nav_item(SECTION, lazy_gettext("API tokens"), "auth_portal.tokens", ANYONE, order=901)
+nav_item(SECTION, lazy_gettext("Activity trail"), "auth_portal.activity", ADMINS, order=902)
+
+ROLE_LABELS = {
+    Role.ADMIN: lazy_gettext("Administrator"),
+    Role.STAFF: lazy_gettext("Staff"),
+    Role.AUDITOR: lazy_gettext("Auditor"),
+    Role.VIEWER: lazy_gettext("Viewer"),
+}
+
+
+def _apply_errors(error: AppError, errors: dict[str, str]) -> None:
+    for item in error.errors:
+        errors[item.field.strip("/")] = item.message
+    if not error.errors:
+        errors["__all__"] = error.detail
+
+
+@page(bp, "/users", access=ADMINS, methods=("GET", "POST"))
+def users(caller: Caller) -> ResponseReturnValue:
+    """List the organisation's people; add one."""
+    values: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = parse_form(UserCreate, request.form)
+        values, errors = form.values, form.errors
+        if form.model is not None:
+            organisation = services.get_organisation(db.session, caller.organisation_slug)
+            try:
+                user = services.create_user(
+                    db.session,
+                    organisation=organisation,
+                    email=form.model.email,
+                    display_name=form.model.display_name,
+                    role=form.model.role,
+                    password=form.model.password,
+                )
+            except AppError as error:
+                _apply_errors(error, errors)
+            else:
+                flash(gettext("Added %(email)s.", email=user.email), "success")
+                return redirect(url_for("auth_portal.users"), code=303)
+        status = 422
+    people = services.list_users(db.session, caller)
+    values.pop("password", None)  # never echo a password back into the page
+    return render_template(
+        "auth/portal/users.html",
+        people=people,
+        values=values,
+        errors=errors,
+        role_labels=ROLE_LABELS,
+    ), status
+
+
+@page(bp, "/users/<int:user_id>", access=ADMINS, methods=("POST",))
+def update_user(caller: Caller, user_id: int) -> ResponseReturnValue:
+    """Change a colleague's role or enable/disable the account."""
+    role = request.form.get("role")
+    active = request.form.get("is_active")
+    try:
+        services.update_user(
+            db.session,
+            caller,
+            user_id,
+            role=Role(role) if role in {r.value for r in Role} else None,
+            is_active=None if active is None else active == "1",
+            display_name=None,
+        )
+    except AppError as error:
+        flash(error.detail, "error")
+        return redirect(url_for("auth_portal.users"), code=303)
+    flash(gettext("Saved."), "success")
+    return redirect(url_for("auth_portal.users"), code=303)
+
+
+@page(bp, "/tokens", access=ANYONE, methods=("GET", "POST"))
+def tokens(caller: Caller) -> ResponseReturnValue:
+    """The caller's API tokens (an admin sees the organisation's); create one."""
+    values: dict[str, object] = {"expires_in_days": "90"}
+    errors: dict[str, str] = {}
+    new_secret = None
+    status = 200
+    if request.method == "POST":
+        form = parse_form(TokenCreate, request.form)
+        values, errors = form.values, form.errors
+        if form.model is not None:
+            user = db.session.get(User, caller.user_id)
+            assert user is not None
+            try:
+                issued = services.issue_token(
+                    db.session,
+                    user,
+                    name=form.model.name,
+                    scopes=form.model.scopes or ["*:read"],
+                    expires_in=timedelta(days=form.model.expires_in_days),
+                )
+            except AppError as error:
+                _apply_errors(error, errors)
+                status = 422
+            else:
+                # Shown once, in this response only; the page is not cached (see headers below).
+                new_secret = issued.secret
+                values = {"expires_in_days": "90"}
+        else:
+            status = 422
+    listing = services.list_tokens(db.session, caller)
+    response = render_template(
+        "auth/portal/tokens.html",
+        tokens=listing,
+        values=values,
+        errors=errors,
+        new_secret=new_secret,
+    )
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@page(bp, "/tokens/<int:token_id>/revoke", access=ANYONE, methods=("POST",))
+def revoke_token(caller: Caller, token_id: int) -> ResponseReturnValue:
+    try:
+        services.revoke_token(db.session, caller, token_id)
+    except AppError as error:
+        flash(error.detail, "error")
+    else:
+        flash(gettext("Token revoked."), "success")
+    return redirect(url_for("auth_portal.tokens"), code=303)
+
+
+@page(bp, "/activity", access=ADMINS)
+def activity(caller: Caller) -> ResponseReturnValue:
+    """The organisation's activity trail, sortable and filterable."""
+    statement = select(ActivityRecord).where(
+        ActivityRecord.organisation_id == caller.organisation_id
+    )
+    table = build_table(
+        db.session,
+        statement,
+        columns=[
+            Column("occurred_at", lazy_gettext("When"), sort=ActivityRecord.id),
+            Column("action", lazy_gettext("Action"), sort=ActivityRecord.action),
+            Column("method", lazy_gettext("Method")),
+            Column("path", lazy_gettext("Path")),
+            Column("status", lazy_gettext("Status"), sort=ActivityRecord.status),
+            Column("target", lazy_gettext("Record")),
+            Column("request_id", lazy_gettext("Request id")),
+        ],
+        filters=[
+            Filter(
+                "action",
+                lazy_gettext("Action"),
+                lambda s, v: s.where(ActivityRecord.action.contains(v)),
+            )
+        ],
+        args=request.args,
+        default_sort="occurred_at",
+    )
+    return render_template("auth/portal/activity.html", table=table)
+
+
+def token_is_active(token: ApiToken) -> bool:
+    from app.db import utcnow
+
+    return token.revoked_at is None and token.expires_at > utcnow()

@@ -1,0 +1,136 @@
+"""Server-side tables: sorting, filtering and paging from the query string (no JavaScript)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: ``key`` reads the row (attribute name or callable); ``sort`` is the SQL
+    expression to order by, or None when the column cannot be sorted."""
+
+    key: str
+    label: Any
+    sort: Any = None
+    value: Callable[[Any], Any] | None = None
+
+    def read(self, row: Any) -> Any:
+        if self.value is not None:
+            return self.value(row)
+        return getattr(row, self.key, None)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter field: ``apply(statement, value)`` narrows the query for a non-empty value."""
+
+    key: str
+    label: Any
+    apply: Callable[[Select[Any], str], Select[Any]]
+    choices: Sequence[tuple[str, Any]] | None = None
+
+
+@dataclass
+class Table:
+    """One page of a sortable, filterable table, ready for the ``table`` template macro."""
+
+    rows: list[Any]
+    columns: Sequence[Column]
+    filters: Sequence[Filter]
+    values: dict[str, str]
+    sort: str
+    descending: bool
+    page: int
+    per_page: int
+    total: int
+    extra_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def url(self, **changes: Any) -> str:
+        """The query string for this table with some arguments changed."""
+        args: dict[str, Any] = {**self.extra_args, **{k: v for k, v in self.values.items() if v}}
+        args.update(
+            sort=self.sort,
+            dir="desc" if self.descending else "asc",
+            page=self.page,
+            per_page=self.per_page,
+        )
+        args.update({k: v for k, v in changes.items() if v is not None})
+        return "?" + urlencode(args)
+
+    def sort_url(self, key: str) -> str:
+        descending = not self.descending if key == self.sort else False
+        return self.url(sort=key, dir="desc" if descending else "asc", page=1)
+
+    def aria_sort(self, key: str) -> str:
+        if key != self.sort:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(value or default), low), high)
+    except ValueError:
+        return default
+
+
+def build_table(
+    session: Session,
+    statement: Select[Any],
+    *,
+    columns: Sequence[Column],
+    args: Mapping[str, str],
+    default_sort: str,
+    default_descending: bool = True,
+    filters: Sequence[Filter] = (),
+    scalars: bool = True,
+) -> Table:
+    """Apply the filters, sort and page from ``args`` (the query string) to ``statement``.
+
+    Unknown sort keys fall back to the default (never an error page for a stale bookmark), and
+    sorting always ends with the primary key of the first entity so pages are stable.
+    """
+    values = {f.key: (args.get(f.key) or "").strip()[:200] for f in filters}
+    for spec in filters:
+        if values[spec.key]:
+            statement = spec.apply(statement, values[spec.key])
+    sortable = {c.key: c.sort for c in columns if c.sort is not None}
+    requested = args.get("sort") or ""
+    sort = requested if requested in sortable else default_sort
+    direction = args.get("dir")
+    descending = default_descending if direction not in ("asc", "desc") else direction == "desc"
+    order = sortable[sort]
+    statement = statement.order_by(order.desc() if descending else order.asc())
+    per_page = _int(args.get("per_page"), 25, 1, max(PER_PAGE_CHOICES))
+    total = (
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
+    pages = max(1, math.ceil(total / per_page))
+    page_number = _int(args.get("page"), 1, 1, pages)
+    paged = statement.limit(per_page).offset((page_number - 1) * per_page)
+    rows: list[Any] = list(session.scalars(paged)) if scalars else list(session.execute(paged))
+    return Table(
+        rows=rows,
+        columns=columns,
+        filters=filters,
+        values=values,
+        sort=sort,
+        descending=descending,
+        page=page_number,
+        per_page=per_page,
+        total=total,
+    )

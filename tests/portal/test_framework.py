@@ -1,0 +1,96 @@
+"""The portal framework: sign-in redirects, access by role, tables, forms and charts."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup
+from pydantic import Field
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.auth.models import Organisation
+from app.http.schemas import RequestSchema
+from app.portal.charts import bar_chart, line_chart
+from app.portal.forms import parse_form
+from app.portal.tables import Column, Filter, build_table
+
+
+def _sign_in(client, demo, role: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    account = demo["users"][role]
+    client.post(
+        "/login",
+        data={"email": account["username"], "password": account["password"], "csrf_token": token},
+    )
+
+
+def test_workspace_needs_sign_in_and_greets_the_person(client, demo) -> None:
+    response = client.get("/portal")
+    assert response.status_code == 302 and "/login?next=/portal" in response.headers["Location"]
+    _sign_in(client, demo, "government_viewer")
+    page = client.get("/portal?lang=zh-CN").get_data(as_text=True)
+    assert "工作台" in page and "祁门县市场监督管理局" in page
+
+
+def test_table_sorts_filters_and_pages(session) -> None:
+    columns = [
+        Column("slug", "Slug", sort=Organisation.slug),
+        Column("kind", "Kind", sort=Organisation.kind),
+    ]
+    filters = [Filter("q", "Search", lambda s, v: s.where(Organisation.slug.contains(v)))]
+    statement = select(Organisation)
+    table = build_table(
+        session,
+        statement,
+        columns=columns,
+        filters=filters,
+        args={"sort": "slug", "dir": "asc", "per_page": "2"},
+        default_sort="slug",
+    )
+    assert [row.slug for row in table.rows] == sorted(
+        o.slug for o in session.scalars(select(Organisation))
+    )[:2]
+    assert table.pages == (table.total + 1) // 2 and table.aria_sort("slug") == "ascending"
+    filtered = build_table(
+        session,
+        statement,
+        columns=columns,
+        filters=filters,
+        args={"q": "tea", "sort": "nonsense"},
+        default_sort="slug",
+    )
+    assert filtered.sort == "slug" and all("tea" in row.slug for row in filtered.rows)
+    assert "q=tea" in filtered.url(page=2)
+
+
+class Sample(RequestSchema):
+    name: str = Field(min_length=2)
+    quantity: int = Field(ge=1)
+    tags: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+def test_forms_use_the_api_schemas_and_keep_what_was_typed() -> None:
+    good = parse_form(
+        Sample, MultiDict({"name": "tea", "quantity": "5", "tags": "a\nb", "note": ""})
+    )
+    assert (
+        good.ok
+        and good.model.quantity == 5
+        and good.model.tags == ["a", "b"]
+        and good.model.note is None
+    )
+    bad = parse_form(Sample, MultiDict({"name": "t", "quantity": "zero"}))
+    assert not bad.ok and set(bad.errors) == {"name", "quantity"}
+    assert bad.values["quantity"] == "zero"
+
+
+def test_charts_are_escaped_accessible_svg() -> None:
+    svg = bar_chart([("<b>tea</b>", 3), ("oolong", 1.5)], title="Scans & more", unit=" x")
+    assert isinstance(svg, Markup) and svg.startswith("<svg") and 'role="img"' in svg
+    assert "<b>" not in svg and "&lt;b&gt;tea&lt;/b&gt;" in svg and "Scans &amp; more" in svg
+    assert ">3 x<" in svg and ">1.50 x<" in svg
+    line = line_chart([("11-01", 2), ("11-02", 5)], title="Per day")
+    assert "polyline" in line and "11-01" in line and "11-02" in line
