@@ -84,15 +84,16 @@ def test_a_gtin_belongs_to_one_firm(api) -> None:
 
 def test_another_firms_product_and_batches_answer_404(api) -> None:
     product = new_product(api).get_json()
-    batch = api("firm_admin").post(
-        f"/api/v1/products/{product['id']}/batches", json={"lot": "A1"}
-    )
+    batch = api("firm_admin").post(f"/api/v1/products/{product['id']}/batches", json={"lot": "A1"})
     other = api("firm2_admin")
     assert other.get(f"/api/v1/products/{product['id']}").status_code == 404
-    assert other.patch(f"/api/v1/products/{product['id']}", json={"name_en": "x"}).status_code == 404
-    assert other.post(
-        f"/api/v1/products/{product['id']}/batches", json={"lot": "B1"}
-    ).status_code == 404
+    assert (
+        other.patch(f"/api/v1/products/{product['id']}", json={"name_en": "x"}).status_code == 404
+    )
+    assert (
+        other.post(f"/api/v1/products/{product['id']}/batches", json={"lot": "B1"}).status_code
+        == 404
+    )
     assert other.get(f"/api/v1/batches/{batch.get_json()['id']}").status_code == 404
     assert product["id"] not in [p["id"] for p in other.get("/api/v1/products").get_json()["items"]]
 
@@ -184,7 +185,9 @@ def _lot_cases() -> list[tuple[str, str]]:
     return cases
 
 
-@pytest.mark.parametrize(("lot", "rule"), _lot_cases() + [("A B", "charset82"), ("批次1", "charset82")])
+@pytest.mark.parametrize(
+    ("lot", "rule"), _lot_cases() + [("A B", "charset82"), ("批次1", "charset82")]
+)
 def test_bad_lots_are_refused_like_the_published_vectors(api, lot, rule) -> None:
     product = new_product(api).get_json()
     response = new_batch(api, product["id"], lot=lot)
@@ -200,7 +203,10 @@ def test_bad_lots_are_refused_like_the_published_vectors(api, lot, rule) -> None
         ({"expiry_date": "261332"}, ("/expiry_date", "invalid_date")),
         ({"best_before_date": "2026-13-01"}, ("/best_before_date", "invalid_date")),
         ({"best_before_date": "26-01-01"}, ("/best_before_date", "numeric")),
-        ({"production_date": "2026-03-10", "expiry_date": "2026-03-09"}, ("/expiry_date", "date_order")),
+        (
+            {"production_date": "2026-03-10", "expiry_date": "2026-03-09"},
+            ("/expiry_date", "date_order"),
+        ),
         ({"production_site_gln": "6901234000004"}, ("/production_site_gln", "check_digit")),
         ({"quantity": 0}, ("/quantity", "greater_than_equal")),
     ],
