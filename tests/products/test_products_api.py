@@ -186,7 +186,7 @@ def _lot_cases() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("lot", "rule"), _lot_cases() + [("A B", "charset82"), ("批次1", "charset82")]
+    ("lot", "rule"), [*_lot_cases(), ("A B", "charset82"), ("批次1", "charset82")]
 )
 def test_bad_lots_are_refused_like_the_published_vectors(api, lot, rule) -> None:
     product = new_product(api).get_json()
