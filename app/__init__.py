@@ -18,6 +18,8 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.certificates.views", "bp"),
+    ("app.certificates.web", "bp"),
 )
 
 CLI_GROUPS = (
@@ -26,6 +28,8 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.certificates.cli", "keys_cli"),
+    ("app.certificates.cli", "certificates_cli"),
 )
 
 
