@@ -18,8 +18,16 @@ from app.demo.seed import DemoContext
 from app.files.demo_images import minimal_pdf
 
 PRODUCTS = [
-    ProductIn(gtin="6923456789012", name_zh="祁门红茶·特茗 罐装 100 克", name_en="Qimen Black Tea Special Grade, 100 g tin"),
-    ProductIn(gtin="6923456789029", name_zh="祁门红茶·一级 袋装 250 克", name_en="Qimen Black Tea First Grade, 250 g bag"),
+    ProductIn(
+        gtin="6923456789012",
+        name_zh="祁门红茶·特茗 罐装 100 克",
+        name_en="Qimen Black Tea Special Grade, 100 g tin",
+    ),
+    ProductIn(
+        gtin="6923456789029",
+        name_zh="祁门红茶·一级 袋装 250 克",
+        name_en="Qimen Black Tea First Grade, 250 g bag",
+    ),
 ]
 SITES = [
     SiteIn(
@@ -28,14 +36,18 @@ SITES = [
         gln="6931234000013",
     )
 ]
-RESULTS = [
+RESULTS: list[tuple[str, bool | int | float | str, str]] = [
     ("moisture", 6.2, "烘干充分 / well dried"),
     ("total_ash", 5.4, ""),
     ("powder", 0.6, ""),
     ("water_extract", 36.8, ""),
     ("tea_polyphenols", 11.2, ""),
     ("lead", 0.8, "远低于限量 / far below the limit"),
-    ("pesticide_residues", True, "检测 56 项，均未检出或低于限量 / 56 residues tested, none above limits"),
+    (
+        "pesticide_residues",
+        True,
+        "检测 56 项，均未检出或低于限量 / 56 residues tested, none above limits",
+    ),
     ("sensory_score", 91, "祁门香明显 / distinct Keemun aroma"),
     ("origin", "祁门县", "鲜叶来自历溪村自有茶园 / leaves from the firm's own Lixi gardens"),
     ("no_additives", True, ""),
@@ -84,7 +96,11 @@ def seed_audit(ctx: DemoContext) -> None:
             content_type="application/pdf",
         )
         services.add_evidence(
-            session, auditor, audit.id, report, description="第三方检测报告 / Third-party lab report"
+            session,
+            auditor,
+            audit.id,
+            report,
+            description="第三方检测报告 / Third-party lab report",
         )
     if audit.status == AuditStatus.OPEN:
         services.sign_off(session, auditor, audit.id)
@@ -94,7 +110,10 @@ def seed_audit(ctx: DemoContext) -> None:
             caller_for(ctx.users["association_admin"]),
             audit.id,
             outcome=DecisionOutcome.GRANTED,
-            reason="全部强制性指标符合标准，检测报告已复核。/ Every mandatory criterion is met; the lab report was reviewed.",
+            reason=(
+                "全部强制性指标符合标准，检测报告已复核。/ "
+                "Every mandatory criterion is met; the lab report was reviewed."
+            ),
         )
     assert audit.decision is not None
     ctx.result["audit_decision"] = {

@@ -138,16 +138,16 @@ def list_overdue(session: Session, caller: Caller, as_of: date | None = None) ->
 def missing_mandatory(audit: Audit) -> list[str]:
     measured = {m.criterion_id for m in audit.measurements}
     return [
-        c.key
-        for c in audit.standard_version.criteria
-        if c.is_mandatory and c.id not in measured
+        c.key for c in audit.standard_version.criteria if c.is_mandatory and c.id not in measured
     ]
 
 
 # ---- recording -------------------------------------------------------------------------
 
 
-def _scope(products: Sequence[ProductIn], sites: Sequence[SiteIn]) -> tuple[list[AuditProduct], list[AuditSite]]:
+def _scope(
+    products: Sequence[ProductIn], sites: Sequence[SiteIn]
+) -> tuple[list[AuditProduct], list[AuditSite]]:
     errors: list[FieldError] = []
     seen: set[str] = set()
     scoped_products = []
@@ -160,7 +160,9 @@ def _scope(products: Sequence[ProductIn], sites: Sequence[SiteIn]) -> tuple[list
         if gtin in seen:
             errors.append(FieldError(f"/products/{index}/gtin", "unique", f"GTIN {gtin} twice"))
         seen.add(gtin)
-        scoped_products.append(AuditProduct(gtin=gtin, name_zh=product.name_zh, name_en=product.name_en))
+        scoped_products.append(
+            AuditProduct(gtin=gtin, name_zh=product.name_zh, name_en=product.name_en)
+        )
     scoped_sites = []
     for index, site in enumerate(sites):
         gln = None
@@ -182,15 +184,15 @@ def _check_auditable(version: StandardVersion, kind: AuditKind) -> None:
     if kind == AuditKind.SURVEILLANCE:
         allowed.add(VersionStatus.SUPERSEDED)
     if version.status not in allowed:
-        rule = "published_only" if version.status in (VersionStatus.DRAFT, VersionStatus.WITHDRAWN) else "current_version"
+        rule = (
+            "published_only"
+            if version.status in (VersionStatus.DRAFT, VersionStatus.WITHDRAWN)
+            else "current_version"
+        )
         raise VersionNotAuditable(
             f"Version {version.version} of {version.standard.code} is {version.status}; "
             f"{kind} audits apply a {' or '.join(sorted(allowed))} version.",
-            errors=[
-                FieldError(
-                    "/standard_version_id", rule, f"the version is {version.status}"
-                )
-            ],
+            errors=[FieldError("/standard_version_id", rule, f"the version is {version.status}")],
         )
 
 
@@ -384,7 +386,9 @@ def add_evidence(
     return evidence
 
 
-def get_evidence(session: Session, caller: Caller, audit_id: int, evidence_id: int) -> AuditEvidence:
+def get_evidence(
+    session: Session, caller: Caller, audit_id: int, evidence_id: int
+) -> AuditEvidence:
     audit = get_audit(session, caller, audit_id)
     for evidence in audit.evidence:
         if evidence.id == evidence_id:
@@ -415,7 +419,9 @@ def sign_off(
     if audit.audited_on is None:
         errors.append(FieldError("/audited_on", "required", "give the date of the audit"))
     elif audit.audited_on > today():
-        errors.append(FieldError("/audited_on", "not_in_future", "an audit is signed off after it took place"))
+        errors.append(
+            FieldError("/audited_on", "not_in_future", "an audit is signed off after it took place")
+        )
     if errors:
         raise AuditIncomplete("The audit cannot be signed off yet.", errors=errors)
     mandatory_ok = all(m.passed for m in audit.measurements if m.criterion.is_mandatory)
@@ -461,7 +467,9 @@ def decide(
         raise OwnAuditDecision(
             "You took part in this audit, so someone else must decide on it "
             "(maker-checker: nobody decides on their own audit).",
-            errors=[FieldError("decided_by", "maker_checker", "the decider took part in the audit")],
+            errors=[
+                FieldError("decided_by", "maker_checker", "the decider took part in the audit")
+            ],
         )
     if audit.status != AuditStatus.SIGNED_OFF:
         raise DecisionRefused(
@@ -471,11 +479,17 @@ def decide(
     if outcome == DecisionOutcome.GRANTED:
         errors = []
         if audit.overall_result != AuditResult.PASS:
-            errors.append(FieldError("/outcome", "failed_audit", "the audit's overall result is fail"))
+            errors.append(
+                FieldError("/outcome", "failed_audit", "the audit's overall result is fail")
+            )
         if audit.standard_version.status == VersionStatus.WITHDRAWN:
-            errors.append(FieldError("/outcome", "withdrawn_version", "the standard version was withdrawn"))
+            errors.append(
+                FieldError("/outcome", "withdrawn_version", "the standard version was withdrawn")
+            )
         if brands.approved_membership(session, audit.brand_id, audit.firm_id) is None:
-            errors.append(FieldError("/outcome", "approved_member", "the firm is no longer a member"))
+            errors.append(
+                FieldError("/outcome", "approved_member", "the firm is no longer a member")
+            )
         if errors:
             raise DecisionRefused("This audit cannot be granted.", errors=errors)
     now = utcnow()

@@ -130,7 +130,15 @@ def _audit(audit: Audit) -> dict[str, Any]:
     }
 
 
-@route(bp, "/audits", methods=("POST",), access=AUDITORS, body=AuditCreate, response=AuditOut, status=201)
+@route(
+    bp,
+    "/audits",
+    methods=("POST",),
+    access=AUDITORS,
+    body=AuditCreate,
+    response=AuditOut,
+    status=201,
+)
 def create_audit(caller: Caller, body: AuditCreate) -> Any:
     """Open an audit of a member firm (products, sites) against a published standard version."""
     audit = services.create_audit(
@@ -185,7 +193,12 @@ def get_audit(caller: Caller, audit_id: int) -> Any:
 
 
 @route(
-    bp, "/audits/<int:audit_id>", methods=("PATCH",), access=AUDITORS, body=AuditUpdate, response=AuditOut
+    bp,
+    "/audits/<int:audit_id>",
+    methods=("PATCH",),
+    access=AUDITORS,
+    body=AuditUpdate,
+    response=AuditOut,
 )
 def update_audit(caller: Caller, audit_id: int, body: AuditUpdate) -> Any:
     """Change an open audit's date, summary or scope."""

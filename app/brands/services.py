@@ -138,7 +138,9 @@ def create_brand(session: Session, caller: Caller, **fields: Any) -> Brand:
     session.add(brand)
     session.flush()
     session.add(
-        CoBuilder(brand_id=brand.id, organisation_id=caller.organisation_id, role=CoBuilderRole.OWNER)
+        CoBuilder(
+            brand_id=brand.id, organisation_id=caller.organisation_id, role=CoBuilderRole.OWNER
+        )
     )
     session.flush()
     return brand
@@ -180,7 +182,9 @@ def set_trademark(
     if len(set(nice_classes)) != len(nice_classes):
         errors.append(FieldError("/nice_classes", "unique", "list each class once"))
     if registered_on and expires_on and expires_on <= registered_on:
-        errors.append(FieldError("/expires_on", "after_registered_on", "must be after registration"))
+        errors.append(
+            FieldError("/expires_on", "after_registered_on", "must be after registration")
+        )
     if errors:
         raise InvalidBrand("The trademark is not valid.", errors=errors)
     brand.mark_registration_number = registration_number
@@ -217,7 +221,9 @@ def add_co_builder(
     """Add a supervising government body, or a co-promoting alliance or association."""
     brand = get_brand(session, slug)
     require_owner(caller, brand)
-    organisation = session.scalar(select(Organisation).where(Organisation.slug == organisation_slug))
+    organisation = session.scalar(
+        select(Organisation).where(Organisation.slug == organisation_slug)
+    )
     if organisation is None:
         raise NotFound(
             f"No organisation {organisation_slug!r}.",
@@ -232,7 +238,8 @@ def add_co_builder(
     if organisation.kind not in allowed:
         kinds = " or ".join(sorted(allowed))
         raise CoBuilderRefused(
-            f"A {role} must be a {kinds} organisation; {organisation.slug} is a {organisation.kind}.",
+            f"A {role} must be a {kinds} organisation; "
+            f"{organisation.slug} is a {organisation.kind}.",
             errors=[FieldError("/role", "organisation_kind", f"a {role} must be a {kinds}")],
         )
     existing = session.scalar(
@@ -370,7 +377,9 @@ def apply_for_membership(
             session.flush()
     except IntegrityError:
         # A concurrent application won the race for the open key.
-        raise OpenMembershipExists(f"The firm already has an open application to {slug!r}.") from None
+        raise OpenMembershipExists(
+            f"The firm already has an open application to {slug!r}."
+        ) from None
     return membership
 
 

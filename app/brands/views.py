@@ -182,7 +182,10 @@ def set_trademark(caller: Caller, slug: str, body: TrademarkIn) -> Any:
     access=OWNER_ADMINS,
     response=BrandPage,
     body_content_types=("multipart/form-data",),
-    responses={413: "The file is over 1 MiB", 415: "Not a PNG, JPEG or WebP image (SVG is refused)"},
+    responses={
+        413: "The file is over 1 MiB",
+        415: "Not a PNG, JPEG or WebP image (SVG is refused)",
+    },
 )
 def set_logo(caller: Caller, slug: str) -> Any:
     """Upload the brand's logo as multipart/form-data field ``file``: PNG, JPEG or WebP, at
@@ -257,7 +260,9 @@ def apply_for_membership(caller: Caller, slug: str, body: MembershipApply) -> An
     return _membership(membership)
 
 
-@route(bp, "/api/v1/memberships", access=READERS, query=MembershipQuery, response=Page[MembershipOut])
+@route(
+    bp, "/api/v1/memberships", access=READERS, query=MembershipQuery, response=Page[MembershipOut]
+)
 def list_memberships(caller: Caller, query: MembershipQuery) -> Any:
     """Applications and memberships: a firm sees its own; the owning association and the
     brand's co-builders see the brand's."""

@@ -36,9 +36,14 @@ _GENERIC_CLAIMS = frozenset({"", "application/octet-stream", "binary/octet-strea
 class Upload(Protocol):
     """What we need of an uploaded file (werkzeug's ``FileStorage`` fits)."""
 
-    filename: str | None
-    mimetype: str
-    stream: IO[bytes]
+    @property
+    def filename(self) -> str | None: ...
+
+    @property
+    def mimetype(self) -> str: ...
+
+    @property
+    def stream(self) -> IO[bytes]: ...
 
 
 def sniff_content_type(data: bytes) -> str | None:
@@ -108,7 +113,9 @@ def store_bytes(
         raise FileTypeRefused(
             f"The file was sent as {claimed} but its content is {sniffed}.",
             errors=[
-                FieldError(field, "claimed_type_mismatch", f"the content is {sniffed}, not {claimed}")
+                FieldError(
+                    field, "claimed_type_mismatch", f"the content is {sniffed}, not {claimed}"
+                )
             ],
         )
     stored = StoredFile(
@@ -182,7 +189,8 @@ def file_response(stored: StoredFile, *, public: bool = False, download: bool = 
     if download:
         name = stored.original_name or f"file-{stored.id}"
         response.headers["Content-Disposition"] = _attachment(name)
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def _base64_digest(hex_digest: str) -> str:
@@ -194,5 +202,7 @@ def _base64_digest(hex_digest: str) -> str:
 def _attachment(name: str) -> str:
     from urllib.parse import quote
 
-    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

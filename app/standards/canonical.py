@@ -81,7 +81,9 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, dict[s
     }
 
 
-def _diff_items(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], key: str) -> dict[str, Any]:
+def _diff_items(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], key: str
+) -> dict[str, Any]:
     before = {item[key]: item for item in old}
     after = {item[key]: item for item in new}
     changed = []

@@ -87,7 +87,8 @@ def requirement_text(criterion: CriterionLike, unit: str | None = None) -> str:
                 f"{suffix}"
             )
         assert criterion.comparator is not None
-        return f"{COMPARATOR_SYMBOLS[criterion.comparator]} {format_number(criterion.threshold)}{suffix}"
+        symbol = COMPARATOR_SYMBOLS[criterion.comparator]
+        return f"{symbol} {format_number(criterion.threshold)}{suffix}"
     if criterion.value_type == ValueType.CHOICE:
         return " / ".join(criterion.allowed_values or [])
     return "✓"

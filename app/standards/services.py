@@ -129,7 +129,9 @@ def _check_content(clauses: Sequence[ClauseIn], criteria: Sequence[CriterionIn])
     numbers = [clause.number for clause in clauses]
     for index, number in enumerate(numbers):
         if number in numbers[:index]:
-            errors.append(FieldError(f"/clauses/{index}/number", "unique", f"clause {number} twice"))
+            errors.append(
+                FieldError(f"/clauses/{index}/number", "unique", f"clause {number} twice")
+            )
     keys: list[str] = []
     for index, item in enumerate(criteria):
         at = f"/criteria/{index}"
@@ -138,35 +140,51 @@ def _check_content(clauses: Sequence[ClauseIn], criteria: Sequence[CriterionIn])
         keys.append(item.key)
         if item.clause is not None and item.clause not in numbers:
             errors.append(
-                FieldError(f"{at}/clause", "clause_exists", f"no clause {item.clause} in this version")
+                FieldError(
+                    f"{at}/clause", "clause_exists", f"no clause {item.clause} in this version"
+                )
             )
         if item.type == ValueType.NUMBER:
             if item.comparator is None:
-                errors.append(FieldError(f"{at}/comparator", "required", "a number needs a comparator"))
+                errors.append(
+                    FieldError(f"{at}/comparator", "required", "a number needs a comparator")
+                )
             if item.threshold is None:
-                errors.append(FieldError(f"{at}/threshold", "required", "a number needs a threshold"))
+                errors.append(
+                    FieldError(f"{at}/threshold", "required", "a number needs a threshold")
+                )
             if item.comparator == Comparator.BETWEEN:
                 if item.threshold_max is None:
                     errors.append(
-                        FieldError(f"{at}/threshold_max", "required", "'between' needs threshold_max")
+                        FieldError(
+                            f"{at}/threshold_max", "required", "'between' needs threshold_max"
+                        )
                     )
                 elif item.threshold is not None and item.threshold_max <= item.threshold:
                     errors.append(
-                        FieldError(f"{at}/threshold_max", "greater_than_threshold", "must exceed threshold")
+                        FieldError(
+                            f"{at}/threshold_max", "greater_than_threshold", "must exceed threshold"
+                        )
                     )
             elif item.threshold_max is not None:
                 errors.append(
-                    FieldError(f"{at}/threshold_max", "not_allowed", "only 'between' takes threshold_max")
+                    FieldError(
+                        f"{at}/threshold_max", "not_allowed", "only 'between' takes threshold_max"
+                    )
                 )
             if item.allowed_values is not None:
                 errors.append(
-                    FieldError(f"{at}/allowed_values", "not_allowed", "a number has a threshold instead")
+                    FieldError(
+                        f"{at}/allowed_values", "not_allowed", "a number has a threshold instead"
+                    )
                 )
         else:
             for name in ("comparator", "threshold", "threshold_max"):
                 if getattr(item, name) is not None:
                     errors.append(
-                        FieldError(f"{at}/{name}", "not_allowed", f"a {item.type} criterion has no {name}")
+                        FieldError(
+                            f"{at}/{name}", "not_allowed", f"a {item.type} criterion has no {name}"
+                        )
                     )
             if item.type == ValueType.CHOICE:
                 values = [canonical.normalise_text(v) for v in item.allowed_values or []]
@@ -175,16 +193,22 @@ def _check_content(clauses: Sequence[ClauseIn], criteria: Sequence[CriterionIn])
                         FieldError(f"{at}/allowed_values", "required", "list the allowed values")
                     )
                 elif len(set(values)) != len(values):
-                    errors.append(FieldError(f"{at}/allowed_values", "unique", "list each value once"))
+                    errors.append(
+                        FieldError(f"{at}/allowed_values", "unique", "list each value once")
+                    )
             elif item.allowed_values is not None:
                 errors.append(
-                    FieldError(f"{at}/allowed_values", "not_allowed", "a yes/no finding has no values")
+                    FieldError(
+                        f"{at}/allowed_values", "not_allowed", "a yes/no finding has no values"
+                    )
                 )
     if errors:
         raise InvalidStandardContent("The version's content is not valid.", errors=errors)
 
 
-def _fill(version: StandardVersion, clauses: Sequence[ClauseIn], criteria: Sequence[CriterionIn]) -> None:
+def _fill(
+    version: StandardVersion, clauses: Sequence[ClauseIn], criteria: Sequence[CriterionIn]
+) -> None:
     text = canonical.normalise_text
     version.clauses = [
         Clause(
@@ -266,7 +290,9 @@ def _require_draft(version: StandardVersion, action: str) -> None:
         raise VersionImmutable(
             f"Version {version.version} of {version.standard.code} is {version.status} and can "
             f"no longer be {action}; create a new version instead.",
-            errors=[FieldError("status", "published_is_immutable", f"the version is {version.status}")],
+            errors=[
+                FieldError("status", "published_is_immutable", f"the version is {version.status}")
+            ],
         )
 
 
