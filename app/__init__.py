@@ -18,6 +18,9 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.brands.views", "bp"),
+    ("app.standards.views", "bp"),
+    ("app.audits.views", "bp"),
     ("app.certificates.views", "bp"),
     ("app.certificates.web", "bp"),
 )
