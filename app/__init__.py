@@ -18,6 +18,7 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.transparency.views", "bp"),
 )
 
 CLI_GROUPS = (
@@ -26,6 +27,7 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.transparency.cli", "log_cli"),
 )
 
 

@@ -148,7 +148,10 @@ def seed_accounts(ctx: DemoContext) -> None:
 
 
 # Steps run in order; later capabilities append "module:function" entries.
-STEPS: tuple[str, ...] = ("app.demo.seed:seed_accounts",)
+STEPS: tuple[str, ...] = (
+    "app.demo.seed:seed_accounts",
+    "app.transparency.demo:seed_log",
+)
 
 
 def _resolve(step: str) -> Callable[[DemoContext], None]:
