@@ -23,6 +23,7 @@ BLUEPRINTS = (
     ("app.audits.views", "bp"),
     ("app.certificates.views", "bp"),
     ("app.certificates.web", "bp"),
+    ("app.transparency.views", "bp"),
 )
 
 CLI_GROUPS = (
@@ -33,6 +34,7 @@ CLI_GROUPS = (
     ("app.demo.cli", "demo_cli"),
     ("app.certificates.cli", "keys_cli"),
     ("app.certificates.cli", "certificates_cli"),
+    ("app.transparency.cli", "log_cli"),
 )
 
 

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "app.standards.models",
     "app.audits.models",
     "app.certificates.models",
+    "app.transparency.models",
 )
 
 
