@@ -20,6 +20,13 @@ BLUEPRINTS = (
     ("app.activity.views", "bp"),
     ("app.portal.views", "bp"),
     ("app.auth.portal", "bp"),
+    ("app.brands.views", "bp"),
+    ("app.standards.views", "bp"),
+    ("app.audits.views", "bp"),
+    ("app.certificates.views", "bp"),
+    ("app.certificates.web", "bp"),
+    ("app.transparency.views", "bp"),
+    ("app.products.views", "bp"),
     ("app.resolver.views", "bp"),
 )
 
@@ -29,6 +36,9 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.certificates.cli", "keys_cli"),
+    ("app.certificates.cli", "certificates_cli"),
+    ("app.transparency.cli", "log_cli"),
 )
 
 
