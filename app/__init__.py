@@ -18,6 +18,7 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.products.views", "bp"),
     ("app.trace.views", "bp"),
 )
 

@@ -5,6 +5,7 @@ import importlib
 MODEL_MODULES = (
     "app.auth.models",
     "app.activity.models",
+    "app.products.models",
     "app.trace.models",
 )
 

@@ -1,7 +1,7 @@
 """traceability events
 
 Revision ID: 0050_trace
-Revises: 0001_accounts
+Revises: 0040_products
 Create Date: 2026-11-28 13:58:47.120643
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0050_trace'
-down_revision: str | Sequence[str] | None = '0001_accounts'
+down_revision: str | Sequence[str] | None = '0040_products'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
