@@ -20,7 +20,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -34,7 +34,12 @@ from app.db import utcnow
 from app.errors import FieldError
 from app.gs1.identifiers import GS1SyntaxError
 from app.trace import cbv
-from app.trace.access import partner_grants, product_owners
+from app.trace.access import (
+    container_owners,
+    partner_grants,
+    product_owners,
+    registered_unit_lots,
+)
 from app.trace.errors import CaptureNotAuthorised, DocumentInvalid, EventIdTaken
 from app.trace.event_hash import EventHashError, event_hash_id
 from app.trace.identifiers import Identifier, identify, is_gln_location
@@ -188,8 +193,8 @@ def capture_document(
         if item is not None:
             prepared.append(item)
     forbidden = _Problems()
-    _authorise(session, caller, prepared, forbidden)
-    _check_locations(session, caller, prepared, problems)
+    grants = _authorise(session, caller, prepared, problems, forbidden)
+    _check_locations(session, caller, prepared, problems, grants)
     if problems and not proceed:
         raise DocumentInvalid(_refusal(problems), errors=problems.all())
     if forbidden and not proceed:
@@ -355,31 +360,91 @@ def _subject(role: EpcRole, raw: object, pointer: str, problems: _Problems) -> _
 
 
 def _authorise(
-    session: Session, caller: Caller, prepared: Sequence[_Prepared], forbidden: _Problems
-) -> None:
-    """Attribute each GTIN to its owner and refuse products the caller may not record."""
-    gtins = {s.identifier.gtin for item in prepared for s in item.subjects if s.identifier.gtin}
-    owners = product_owners(session, gtins)
-    grants = partner_grants(session, caller.organisation_id) if gtins else {}
+    session: Session,
+    caller: Caller,
+    prepared: Sequence[_Prepared],
+    problems: _Problems,
+    forbidden: _Problems,
+) -> dict[int, frozenset[str] | None]:
+    """Attribute each event to the owners of what it names and refuse what the caller may not
+    record; return the partner grants the caller holds.
+
+    A product (GTIN) must be registered; it is the caller's, or its owner authorised the caller.
+    A container (a case, a pallet) is about the products packed into it: events about it are
+    attributed to, and need the authorisation of, the owners of its content.
+    """
+    subjects = [subject for item in prepared for subject in item.subjects]
+    owners = product_owners(session, {s.identifier.gtin for s in subjects if s.identifier.gtin})
+    grants = partner_grants(session, caller.organisation_id)
+    lots = registered_unit_lots(
+        session,
+        {
+            (s.identifier.gtin, s.identifier.serial)
+            for s in subjects
+            if s.identifier.gtin and s.identifier.serial
+        },
+    )
+    content = container_owners(
+        session, {s.identifier.uri for s in subjects if s.identifier.gtin is None}
+    )
+
+    def allowed(owner: int, gtin: str | None) -> bool:
+        if owner == caller.organisation_id:
+            return True
+        if owner not in grants:
+            return False
+        scope = grants[owner]
+        return scope is None or gtin is None or gtin in scope
+
     for item in prepared:
         for subject in item.subjects:
-            gtin = subject.identifier.gtin
+            identifier = subject.identifier
+            gtin = identifier.gtin
             if gtin is None:
+                inherited = content.get(identifier.uri, set())
+                item.owners |= inherited
+                if any(not allowed(owner, None) for owner in inherited):
+                    forbidden.add(
+                        subject.pointer,
+                        "not-your-container",
+                        f"{identifier.uri} holds products of a firm that has not authorised you "
+                        "to record its events",
+                    )
                 continue
-            # TODO(issue 5): refuse GTINs that are no registered product once products exist.
-            owner = owners.get(gtin, caller.organisation_id)
+            owner = owners.get(gtin)
+            if owner is None:
+                problems.add(
+                    subject.pointer,
+                    "unknown-product",
+                    f"GTIN {gtin} is not a registered product; register it under "
+                    "/api/v1/products first",
+                )
+                continue
             subject.owner_id = owner
             item.owners.add(owner)
-            if owner == caller.organisation_id:
-                continue
-            allowed = owner in grants and (grants[owner] is None or gtin in grants[owner])  # type: ignore[operator]
-            if not allowed:
+            registered_lot = lots.get((gtin, identifier.serial or ""))
+            if registered_lot is not None:
+                if identifier.lot is not None and identifier.lot != registered_lot:
+                    problems.add(
+                        subject.pointer,
+                        "lot-mismatch",
+                        f"unit {identifier.serial} of GTIN {gtin} belongs to lot "
+                        f"{registered_lot}, not {identifier.lot}",
+                    )
+                subject.identifier = replace(identifier, lot=registered_lot)
+            if not allowed(owner, gtin):
                 forbidden.add(
                     subject.pointer,
                     "not-your-product",
                     f"GTIN {gtin} is not a product of yours, nor of a firm that authorised you "
                     "to record its events",
                 )
+        if item.event_type == "AggregationEvent" and item.action != "DELETE":
+            # Later events of this document about the container concern the same owners.
+            for subject in item.subjects:
+                if subject.role == EpcRole.PARENT:
+                    content.setdefault(subject.identifier.uri, set()).update(item.owners)
+    return grants
 
 
 def _check_locations(
@@ -387,9 +452,10 @@ def _check_locations(
     caller: Caller,
     prepared: Sequence[_Prepared],
     problems: _Problems,
+    grantors: Iterable[int],
 ) -> None:
-    """GLN read points and business locations must be registered by the capturer or by the
-    owner of the event's products."""
+    """GLN read points and business locations must be registered by the capturer, by the owner
+    of the event's products, or by a firm whose partner the capturer is."""
     uris = {
         uri
         for item in prepared
@@ -398,7 +464,8 @@ def _check_locations(
     }
     if not uris:
         return
-    organisations = {caller.organisation_id} | {o for item in prepared for o in item.owners}
+    common = {caller.organisation_id, *grantors}
+    organisations = common | {o for item in prepared for o in item.owners}
     registered: set[tuple[int, str]] = {
         (row.organisation_id, row.uri)
         for row in session.execute(
@@ -410,14 +477,14 @@ def _check_locations(
         )
     }
     for item in prepared:
-        allowed = {caller.organisation_id} | item.owners
+        allowed = common | item.owners
         for name, uri in (("readPoint", item.read_point), ("bizLocation", item.biz_location)):
             if uri and is_gln_location(uri) and not any((o, uri) in registered for o in allowed):
                 problems.add(
                     f"{item.pointer}/{name}/id",
                     "unregistered-location",
-                    f"{uri} is not a location registered by you or by the product's owner; "
-                    "register it under /api/v1/trace/locations first",
+                    f"{uri} is not a location registered by you, by the product's owner or by "
+                    "a firm you are a partner of; register it under /api/v1/trace/locations",
                 )
 
 
@@ -465,15 +532,15 @@ def _split_known(
     used: set[str] = set()
     kept: list[_Prepared] = []
     for item in new:
-        event_id = item.given_event_id or item.hash_id
-        if event_id in taken or event_id in used:
+        epcis_event_id = item.given_event_id or item.hash_id
+        if epcis_event_id in taken or epcis_event_id in used:
             problems.add(
                 f"{item.pointer}/eventID",
                 "event-id-taken",
-                f"eventID {event_id} already names another event",
+                f"eventID {epcis_event_id} already names another event",
             )
             continue
-        used.add(event_id)
+        used.add(epcis_event_id)
         kept.append(item)
     return kept, duplicates
 

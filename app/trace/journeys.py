@@ -19,9 +19,10 @@ erroneous (``errorDeclaration``) are neither shown nor followed.
 from __future__ import annotations
 
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -112,6 +113,8 @@ class Journey:
     steps: Sequence[JourneyStep]
     identifiers: Sequence[str]
     truncated: bool
+    # (GTIN, lot) of every batch the journey passed through
+    batches: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -122,6 +125,8 @@ class _Walk:
     windows: dict[_Node, Window] = field(default_factory=dict)
     events: dict[int, Event] = field(default_factory=dict)
     via: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # units reached as members of a batch node (named by events with the batch's GTIN and lot)
+    members: set[str] = field(default_factory=set)
     truncated: bool = False
 
 
@@ -154,7 +159,9 @@ def _links_for_nodes(
     found: dict[_Node, list[_Link]] = defaultdict(list)
     nodes = list(nodes)
     by_uri = {node.uri: node for node in nodes}
-    by_batch = {(n.gtin, n.lot): n for n in nodes if forward and n.gtin and n.lot}
+    by_batch: dict[tuple[str | None, str | None], _Node] = {
+        (n.gtin, n.lot): n for n in nodes if forward and n.gtin and n.lot
+    }
     for start in range(0, len(nodes), _CHUNK):
         chunk = nodes[start : start + _CHUNK]
         conditions: list[Any] = [EventEpc.uri.in_([n.uri for n in chunk])]
@@ -163,9 +170,7 @@ def _links_for_nodes(
             for n in chunk
             if forward and n.gtin and n.lot
         ]
-        rows = session.execute(
-            select(*_LINK_COLUMNS).where(or_(*conditions))
-        )
+        rows = session.execute(select(*_LINK_COLUMNS).where(or_(*conditions)))
         for row in rows:
             link = _Link(*row)
             if link.uri in by_uri:
@@ -213,7 +218,9 @@ def _load_events(
     return events
 
 
-def _unpacked_at(node: _Node, links: Sequence[_Link], events: dict[int, Event], all_links: dict[int, list[_Link]]) -> list[datetime]:
+def _unpacked_at(
+    node: _Node, links: Sequence[_Link], events: dict[int, Event], all_links: dict[int, list[_Link]]
+) -> list[datetime]:
     """Times at which ``node`` was emptied (an AggregationEvent DELETE naming it as parent
     without listing children means every child was taken out)."""
     times = []
@@ -250,18 +257,14 @@ def _walk(
         events.update({i: walk.events[i] for i in candidate_ids & walk.events.keys()})
         all_links = _links_of_events(session, events)
         next_frontier: dict[_Node, Window] = {}
-
-        def reach(node: _Node, window: Window) -> None:
-            known = walk.windows.get(node)
-            merged = window if known is None else known.union(window)
-            if merged != known:
-                walk.windows[node] = merged
-                next_frontier[node] = merged
-
+        reach = functools.partial(_reach, walk, next_frontier)
         for node, window in frontier.items():
             links = found.get(node, [])
+            taken_out = _taken_out(links, events, all_links) if forward else {}
             if forward and node != start:
-                cut = [t for t in _unpacked_at(node, links, events, all_links) if window.contains(t)]
+                cut = [
+                    t for t in _unpacked_at(node, links, events, all_links) if window.contains(t)
+                ]
                 if cut:
                     window = Window(window.start, min(cut))
             for link in links:
@@ -270,7 +273,9 @@ def _walk(
                     continue
                 walk.events[event.id] = event
                 walk.via[event.id].add(node.uri)
-                _follow(event, link, all_links[event.id], forward, reach, lot_of)
+                if link.uri != node.uri:
+                    walk.members.add(link.uri)
+                _follow(event, link, all_links[event.id], forward, reach, lot_of, taken_out)
             if not forward and node.gtin is None:
                 _to_batch(node, links, lot_of, window, reach)
         if len(walk.events) > max_events:
@@ -280,6 +285,37 @@ def _walk(
     return walk
 
 
+def _reach(walk: _Walk, frontier: dict[_Node, Window], node: _Node, window: Window) -> None:
+    """Add ``node`` to the next level unless it was reached before with a window covering
+    this one (windows only widen, so the walk ends)."""
+    known = walk.windows.get(node)
+    merged = window if known is None else known.union(window)
+    if merged != known:
+        walk.windows[node] = merged
+        frontier[node] = merged
+
+
+def _taken_out(
+    links: Sequence[_Link], events: dict[int, Event], all_links: dict[int, list[_Link]]
+) -> dict[tuple[str, str], list[datetime]]:
+    """(child, parent) -> times the child was taken out of the parent (AggregationEvent
+    DELETE naming both)."""
+    out: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    for link in links:
+        event = events.get(link.event_id)
+        if (
+            event is None
+            or link.role not in _CHILD_ROLES
+            or event.event_type != _AGGREGATION
+            or event.action != "DELETE"
+        ):
+            continue
+        for item in all_links.get(event.id, []):
+            if item.role == EpcRole.PARENT:
+                out[(link.uri, item.uri)].append(event.event_time)
+    return out
+
+
 def _follow(
     event: Event,
     link: _Link,
@@ -287,6 +323,7 @@ def _follow(
     forward: bool,
     reach: Any,
     lot_of: dict[str, str],
+    taken_out: dict[tuple[str, str], list[datetime]],
 ) -> None:
     """The nodes an event leads to from the identifier it was reached through."""
     moment = event.event_time
@@ -294,7 +331,11 @@ def _follow(
         window = Window(start=moment)
         if event.event_type == _AGGREGATION and event.action in _PACKING_ACTIONS:
             if link.role in _CHILD_ROLES:
-                _reach_all(links, {EpcRole.PARENT}, window, reach)
+                for parent in links:
+                    if parent.role == EpcRole.PARENT:
+                        # The child rides with the parent until it is taken out again.
+                        out = [t for t in taken_out.get((link.uri, parent.uri), []) if t >= moment]
+                        reach(_Node(parent.uri), Window(moment, min(out) if out else None))
         elif event.event_type == _TRANSFORMATION and link.role in _INPUT_ROLES:
             _reach_all(links, _OUTPUT_ROLES, window, reach)
     else:
@@ -346,9 +387,11 @@ def trace_journey(
     (None: all, for services such as recalls). ``known_lot`` is the lot of a unit when known
     from elsewhere (the products register), for units identified without their lot.
     """
+    lot = known_lot or start.lot
+    if lot and start.lot is None and start.is_unit:
+        start = replace(start, lot=lot)
     node = _start_node(start)
     lot_of: dict[str, str] = {}
-    lot = known_lot or start.lot
     upstream = [node]
     if lot and start.is_unit:
         lot_of[start.uri] = lot
@@ -359,31 +402,36 @@ def trace_journey(
     if direction in (Direction.BACKWARD, Direction.BOTH):
         walks.append(
             _walk(
-                session, upstream, forward=False, visible=visible, max_events=max_events,
+                session,
+                upstream,
+                forward=False,
+                visible=visible,
+                max_events=max_events,
                 lot_of=lot_of,
             )
         )
     if direction in (Direction.FORWARD, Direction.BOTH):
         walks.append(
             _walk(
-                session, [node], forward=True, visible=visible, max_events=max_events,
+                session,
+                [node],
+                forward=True,
+                visible=visible,
+                max_events=max_events,
                 lot_of=lot_of,
             )
         )
 
     steps: dict[int, JourneyStep] = {}
     identifiers: dict[str, None] = {}
+    batches: set[tuple[str, str]] = set()
     for walk in walks:
         identifiers.update(dict.fromkeys(n.uri for n in walk.windows))
+        identifiers.update(dict.fromkeys(sorted(walk.members)))
+        batches.update((n.gtin, n.lot) for n in walk.windows if n.gtin and n.lot)
         for event_id, event in walk.events.items():
             via = walk.via[event_id]
-            relation = (
-                "self"
-                if node.uri in via
-                else "forward"
-                if walk.forward
-                else "backward"
-            )
+            relation = "self" if node.uri in via else "forward" if walk.forward else "backward"
             previous = steps.get(event_id)
             if previous is None or (relation == "self" and previous.relation != "self"):
                 steps[event_id] = JourneyStep(event, relation, tuple(sorted(via)))
@@ -394,20 +442,8 @@ def trace_journey(
         steps=ordered,
         identifiers=list(identifiers),
         truncated=any(walk.truncated for walk in walks),
+        batches=frozenset(batches),
     )
-
-
-def reached_batches(journey: Journey) -> set[tuple[str, str]]:
-    """(GTIN, lot) of every batch a journey passed through, from the identifiers its events
-    name."""
-    batches: set[tuple[str, str]] = set()
-    for step in journey.steps:
-        for link in step.event.epcs:
-            if link.gtin and link.lot:
-                batches.add((link.gtin, link.lot))
-    if journey.start.gtin and journey.start.lot:
-        batches.add((journey.start.gtin, journey.start.lot))
-    return batches
 
 
 def journey_for(

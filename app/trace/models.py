@@ -178,15 +178,17 @@ class EventOrganisation(Base):
     Visibility checks are one indexed lookup here."""
 
     __tablename__ = "epcis_event_organisations"
-    __table_args__ = (Index("ix_epcis_event_organisations_org_event", "organisation_id", "event_id"),)
-
-    event_id: Mapped[int] = mapped_column(
-        BigIntId, ForeignKey("epcis_events.id"), primary_key=True
+    __table_args__ = (
+        Index("ix_epcis_event_organisations_org_event", "organisation_id", "event_id"),
     )
+
+    event_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("epcis_events.id"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
         BigIntId, ForeignKey("organisations.id"), primary_key=True
     )
-    relation: Mapped[EventRelation] = mapped_column(StrEnumType(EventRelation, 16), primary_key=True)
+    relation: Mapped[EventRelation] = mapped_column(
+        StrEnumType(EventRelation, 16), primary_key=True
+    )
 
 
 class EventCertification(Base):
@@ -244,9 +246,7 @@ class PartnerAuthorisation(Base):
     created_at: Mapped[CreatedAt]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation: Mapped[Organisation] = relationship(
-        foreign_keys=[organisation_id], lazy="joined"
-    )
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id], lazy="joined")
     partner: Mapped[Organisation] = relationship(
         foreign_keys=[partner_organisation_id], lazy="joined"
     )
@@ -258,3 +258,48 @@ class PartnerAuthorisation(Base):
     @property
     def partner_slug(self) -> str:
         return self.partner.slug
+
+
+class RecallKind(enum.StrEnum):
+    HOLD = "hold"  # stop selling while the firm or the association investigates
+    RECALL = "recall"  # take back from the market
+
+
+class RecallStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LIFTED = "lifted"
+
+
+class Recall(Base):
+    """A hold or recall of a batch. It affects every unit of the batch and everything made
+    or packed from it downstream (computed from the events when asked, so events recorded
+    later are covered too)."""
+
+    __tablename__ = "recalls"
+    __table_args__ = (Index("ix_recalls_gtin_lot_status", "gtin", "lot", "status"),)
+
+    id: Mapped[IntPK]
+    batch_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("batches.id"), index=True)
+    # The batch's identity, copied so that matching against events needs no join.
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(20))
+    owner_organisation_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("organisations.id"), index=True
+    )
+    kind: Mapped[RecallKind] = mapped_column(StrEnumType(RecallKind, 16))
+    status: Mapped[RecallStatus] = mapped_column(StrEnumType(RecallStatus, 16))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by_organisation_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("organisations.id"))
+    placed_by_user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lifted_by_user_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+    placed_by: Mapped[Organisation] = relationship(
+        foreign_keys=[placed_by_organisation_id], lazy="joined"
+    )
+
+    @property
+    def placed_by_slug(self) -> str:
+        return self.placed_by.slug

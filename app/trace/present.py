@@ -4,15 +4,18 @@ timeline page (one shape for both, so people and machines see the same journey).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.orm import Session
 
+from app.i18n import current_locale
 from app.trace import cbv
 from app.trace.journeys import Journey
 from app.trace.models import CaptureJob, CaptureStatus, Event
+from app.trace.recalls import journey_notices
 from app.trace.services import location_names
 
 _GS1_VOC = ("gs1:", cbv.GS1_VOC_BASE)
@@ -88,7 +91,9 @@ def _certifications(document: Mapping[str, Any]) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
-def _event(event: Event, relation: str, via: tuple[str, ...], places: Mapping[str, Any]) -> dict[str, Any]:
+def _event(
+    event: Event, relation: str, via: tuple[str, ...], places: Mapping[str, Any]
+) -> dict[str, Any]:
     def place(uri: str | None) -> dict[str, Any] | None:
         if uri is None:
             return None
@@ -136,6 +141,7 @@ def journey_json(session: Session, journey: Journey) -> dict[str, Any]:
         "events": [_event(step.event, step.relation, step.via, places) for step in journey.steps],
         "identifiers": list(journey.identifiers),
         "truncated": journey.truncated,
+        "recalls": [asdict(notice) for notice in journey_notices(session, journey)],
     }
 
 
@@ -211,7 +217,7 @@ def local_time(event: Mapping[str, Any]) -> str:
 
 def template_helpers() -> dict[str, Any]:
     """Functions the timeline template calls."""
-    zh = str(get_locale()) == "zh_CN"
+    zh = current_locale() == "zh_CN"
     return {
         "local_time": local_time,
         "step_label": lambda value: _label(BIZ_STEP_LABELS, value) or gettext("Event"),
@@ -220,5 +226,6 @@ def template_helpers() -> dict[str, Any]:
         "role_label": lambda value: _label(ROLE_LABELS, value),
         "measurement_label": lambda value: _label(MEASUREMENT_LABELS, value),
         "unit_label": lambda value: UNIT_SYMBOLS.get(value, value or ""),
+        "number": lambda value: "" if value is None else f"{value:g}",
         "place_name": lambda place: place["name_zh"] if zh else place["name_en"],
     }

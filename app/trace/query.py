@@ -136,7 +136,9 @@ def _match_condition(parameter: str, values: Iterable[str]) -> Any:
         if identifier.gtin and identifier.lot is None and identifier.serial is None:
             alternatives.append(EventEpc.gtin == identifier.gtin)
         elif identifier.is_batch and instance_parameter:
-            alternatives.append(and_(EventEpc.gtin == identifier.gtin, EventEpc.lot == identifier.lot))
+            alternatives.append(
+                and_(EventEpc.gtin == identifier.gtin, EventEpc.lot == identifier.lot)
+            )
         else:
             exact.append(identifier.uri)
     if exact:

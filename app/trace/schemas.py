@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, RootModel
 
-from app.http.schemas import QuerySchema, RequestSchema, ResponseSchema
+from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.trace.journeys import Direction
-from app.trace.models import LocationKind
+from app.trace.models import LocationKind, RecallKind, RecallStatus
 
 ListParameter = str | list[str] | None
 _LIST = " Several values: repeat the parameter or separate values with `|`."
@@ -70,14 +70,16 @@ class EventQuery(QuerySchema):
     MATCH_parentID: ListParameter = _list("parentID.")
     MATCH_inputEPC: ListParameter = _list("EPC in inputEPCList.")
     MATCH_outputEPC: ListParameter = _list("EPC in outputEPCList.")
-    MATCH_anyEPC: ListParameter = _list("EPC anywhere: epcList, childEPCs, inputs, outputs, parent.")
+    MATCH_anyEPC: ListParameter = _list(
+        "EPC anywhere: epcList, childEPCs, inputs, outputs, parent."
+    )
     MATCH_epcClass: ListParameter = _list("Class in quantityList or childQuantityList.")
     MATCH_inputEPCClass: ListParameter = _list("Class in inputQuantityList.")
     MATCH_outputEPCClass: ListParameter = _list("Class in outputQuantityList.")
     MATCH_anyEPCClass: ListParameter = _list("Class in any quantity list.")
     perPage: int = Field(30, ge=1, le=1000, description="Events per page.")
     nextPageToken: str | None = Field(
-        None, max_length=300, description="From the `Link: <...>; rel=\"next\"` header."
+        None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
     )
     orderDirection: Literal["ASC", "DESC"] = Field("ASC", description="By eventTime.")
 
@@ -185,9 +187,72 @@ class JourneyStartOut(ResponseSchema):
     serial: str | None
 
 
+class RecallNoticeOut(ResponseSchema):
+    recall_id: int
+    kind: RecallKind
+    gtin: str
+    lot: str
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    is_own_batch: bool = Field(
+        description="The item's own batch (true) or a batch that went into it upstream (false)"
+    )
+
+
 class JourneyOut(ResponseSchema):
     start: JourneyStartOut
     direction: Direction
     events: list[JourneyEventOut]
     identifiers: list[str] = Field(description="Every identifier the journey passed through")
     truncated: bool
+    recalls: list[RecallNoticeOut] = Field(
+        description="Active holds and recalls on the start or on anything upstream of it"
+    )
+
+
+class RecallCreate(RequestSchema):
+    batch_id: int = Field(ge=1)
+    kind: RecallKind
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecallLift(RequestSchema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecallQuery(PageQuery):
+    status: RecallStatus | None = None
+
+
+class RecallOut(ResponseSchema):
+    id: int
+    batch_id: int
+    gtin: str
+    lot: str
+    kind: RecallKind
+    status: RecallStatus
+    reason: str
+    placed_by: str = Field(validation_alias="placed_by_slug")
+    created_at: datetime
+    lifted_at: datetime | None
+    lift_reason: str | None
+
+
+class AffectedBatchOut(ResponseSchema):
+    gtin: str
+    lot: str
+    uri: str
+    registered_units: int = Field(description="Serialised units of this batch in the register")
+
+
+class AffectedOut(ResponseSchema):
+    batches: list[AffectedBatchOut]
+    units: list[str] = Field(description="Units named by events downstream")
+    containers: list[str] = Field(description="Cases, pallets and other containers downstream")
+    registered_units: int
+    truncated: bool
+
+
+class RecallDetailOut(RecallOut):
+    affected: AffectedOut

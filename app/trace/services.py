@@ -15,6 +15,7 @@ from app.auth.principal import Caller
 from app.db import utcnow
 from app.errors import FieldError, InvalidInput, NotFound
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin, validate_cs82, validate_gln
+from app.trace.access import product_owners
 from app.trace.errors import DuplicateLocation, DuplicatePartner
 from app.trace.identifiers import location_uri
 from app.trace.models import Location, LocationKind, PartnerAuthorisation
@@ -125,14 +126,24 @@ def authorise_partner(
         )
     normalised: list[str] | None = None
     if gtins is not None:
-        normalised = []
+        by_index: list[str] = []
         for index, gtin in enumerate(gtins):
             try:
-                normalised.append(normalize_gtin(gtin))
+                by_index.append(normalize_gtin(gtin))
             except GS1SyntaxError as error:
                 raise _gs1_invalid(error, f"gtins/{index}") from None
-        normalised = sorted(set(normalised))
-    # TODO(issue 5): check the GTINs are the caller's products once products exist.
+        owners = product_owners(session, by_index)
+        foreign = [
+            FieldError(f"gtins/{index}", "not-your-product", f"{gtin} is not a product of yours")
+            for index, gtin in enumerate(by_index)
+            if owners.get(gtin) != caller.organisation_id
+        ]
+        if foreign:
+            raise InvalidInput(
+                "Partners can only be authorised for your own registered products.",
+                errors=foreign,
+            )
+        normalised = sorted(set(by_index))
     existing = session.scalar(
         select(PartnerAuthorisation.id).where(
             PartnerAuthorisation.organisation_id == caller.organisation_id,

@@ -6,6 +6,7 @@ EPCIS endpoints are machine endpoints: they answer JSON and problem+json only.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,10 +32,10 @@ from app.http.pagination import paginate
 from app.http.schemas import Page, PageQuery
 from app.trace import capture as capture_service
 from app.trace import query as query_service
-from app.trace import services
+from app.trace import recalls, services
 from app.trace.errors import CaptureTooLarge
 from app.trace.journeys import Direction, journey_for
-from app.trace.models import CaptureErrorBehaviour, CaptureJob
+from app.trace.models import CaptureErrorBehaviour, CaptureJob, Recall
 from app.trace.present import (
     capture_job_json,
     capture_job_url,
@@ -51,6 +52,11 @@ from app.trace.schemas import (
     LocationOut,
     PartnerCreate,
     PartnerOut,
+    RecallCreate,
+    RecallDetailOut,
+    RecallLift,
+    RecallOut,
+    RecallQuery,
 )
 
 bp = Blueprint(
@@ -164,7 +170,7 @@ def list_capture_jobs(caller: Caller, query: PageQuery) -> Any:
     page = paginate(
         db.session,
         select(CaptureJob).where(CaptureJob.organisation_id == caller.organisation_id),
-        CaptureJob.id,  # type: ignore[arg-type]
+        CaptureJob.id,
         limit=query.limit,
         cursor=query.cursor,
     )
@@ -218,9 +224,7 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
         read_points=split(query.EQ_readPoint),
         biz_locations=split(query.EQ_bizLocation),
         event_ids=split(query.EQ_eventID),
-        matches=tuple(
-            (name, split(getattr(query, name))) for name in query_service.MATCH_ROLES
-        ),
+        matches=tuple((name, split(getattr(query, name))) for name in query_service.MATCH_ROLES),
     )
 
 
@@ -382,6 +386,84 @@ def journey(caller: Caller, query: JourneyQuery) -> Any:
     through the events you may see, in time order."""
     found = journey_for(db.session, caller, query.epc, query.direction)
     return journey_json(db.session, found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Holds and recalls
+# ---------------------------------------------------------------------------------------------
+
+RECALLERS = allow([OrgKind.ENTERPRISE, OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF])
+
+
+def _recall_detail(recall: Recall) -> dict[str, Any]:
+    return {
+        **RecallOut.model_validate(recall).model_dump(),
+        "affected": asdict(recalls.affected_by(db.session, recall)),
+    }
+
+
+@route(
+    bp,
+    "/api/v1/trace/recalls",
+    methods=("POST",),
+    access=RECALLERS,
+    body=RecallCreate,
+    response=RecallDetailOut,
+    status=201,
+    scope="epcis:write",
+    area="epcis",
+)
+def place_recall(caller: Caller, body: RecallCreate) -> Any:
+    """Put a batch on hold or recall it: every unit downstream of it is affected
+    A firm acts on its own batches, the association on its members'."""
+    recall = recalls.place_recall(
+        db.session, caller, batch_id=body.batch_id, kind=body.kind, reason=body.reason
+    )
+    set_activity_target("recall", recall.id)
+    return _recall_detail(recall)
+
+
+@route(
+    bp,
+    "/api/v1/trace/recalls",
+    access=READERS,
+    query=RecallQuery,
+    response=Page[RecallOut],
+    area="epcis",
+)
+def list_recalls(caller: Caller, query: RecallQuery) -> Any:
+    """Holds and recalls: a firm's own, the association's members', all for observers."""
+    return recalls.list_recalls(
+        db.session, caller, status=query.status, limit=query.limit, cursor=query.cursor
+    )
+
+
+@route(
+    bp,
+    "/api/v1/trace/recalls/<int:recall_id>",
+    access=READERS,
+    response=RecallDetailOut,
+    area="epcis",
+)
+def get_recall(caller: Caller, recall_id: int) -> Any:
+    """A hold or recall with everything it reaches downstream (batches, units, containers)."""
+    return _recall_detail(recalls.get_recall(db.session, caller, recall_id))
+
+
+@route(
+    bp,
+    "/api/v1/trace/recalls/<int:recall_id>/lift",
+    methods=("POST",),
+    access=RECALLERS,
+    body=RecallLift,
+    response=RecallOut,
+    scope="epcis:write",
+    area="epcis",
+)
+def lift_recall(caller: Caller, recall_id: int, body: RecallLift) -> Any:
+    """Lift a hold or recall, with a reason."""
+    set_activity_target("recall", recall_id)
+    return recalls.lift_recall(db.session, caller, recall_id, reason=body.reason)
 
 
 @bp.get("/trace/journey")

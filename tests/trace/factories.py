@@ -86,7 +86,9 @@ def processing(
     return _base(
         "TransformationEvent",
         time,
-        inputQuantityList=[{"epcClass": batch(leaf_lot, LEAF_GTIN), "quantity": 120.5, "uom": "KGM"}],
+        inputQuantityList=[
+            {"epcClass": batch(leaf_lot, LEAF_GTIN), "quantity": 120.5, "uom": "KGM"}
+        ],
         outputQuantityList=[{"epcClass": batch(tea_lot, TEA_GTIN), "quantity": 24, "uom": "KGM"}],
         outputEPCList=[unit(s, lot=tea_lot) for s in serials],
         bizStep="commissioning",

@@ -1,8 +1,8 @@
-"""traceability events
+"""traceability events, locations, partners, recalls
 
 Revision ID: 0050_trace
 Revises: 0040_products
-Create Date: 2026-11-28 13:58:47.120643
+Create Date: 2026-11-28 14:02:29.283277
 """
 
 from collections.abc import Sequence
@@ -114,6 +114,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_epcis_events_read_point'), ['read_point'], unique=False)
         batch_op.create_index('ix_epcis_events_record_time_id', ['record_time', 'id'], unique=False)
 
+    op.create_table('recalls',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('batch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gtin', sa.String(length=14), nullable=False),
+    sa.Column('lot', sa.String(length=20), nullable=False),
+    sa.Column('owner_organisation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('placed_by_organisation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('placed_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lifted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lifted_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('lift_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_recalls_batch_id_batches')),
+    sa.ForeignKeyConstraint(['lifted_by_user_id'], ['users.id'], name=op.f('fk_recalls_lifted_by_user_id_users')),
+    sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisations.id'], name=op.f('fk_recalls_owner_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['placed_by_organisation_id'], ['organisations.id'], name=op.f('fk_recalls_placed_by_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['placed_by_user_id'], ['users.id'], name=op.f('fk_recalls_placed_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recalls'))
+    )
+    with op.batch_alter_table('recalls', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recalls_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index('ix_recalls_gtin_lot_status', ['gtin', 'lot', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_recalls_owner_organisation_id'), ['owner_organisation_id'], unique=False)
+
     op.create_table('epcis_event_certifications',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -174,6 +201,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_epcis_event_certifications_event_id'))
 
     op.drop_table('epcis_event_certifications')
+    with op.batch_alter_table('recalls', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recalls_owner_organisation_id'))
+        batch_op.drop_index('ix_recalls_gtin_lot_status')
+        batch_op.drop_index(batch_op.f('ix_recalls_batch_id'))
+
+    op.drop_table('recalls')
     with op.batch_alter_table('epcis_events', schema=None) as batch_op:
         batch_op.drop_index('ix_epcis_events_record_time_id')
         batch_op.drop_index(batch_op.f('ix_epcis_events_read_point'))
