@@ -18,6 +18,12 @@ BLUEPRINTS = (
     ("app.auth.views", "bp"),
     ("app.auth.web", "bp"),
     ("app.activity.views", "bp"),
+    ("app.brands.views", "bp"),
+    ("app.standards.views", "bp"),
+    ("app.audits.views", "bp"),
+    ("app.certificates.views", "bp"),
+    ("app.certificates.web", "bp"),
+    ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
     ("app.trace.views", "bp"),
 )
@@ -28,6 +34,9 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.certificates.cli", "keys_cli"),
+    ("app.certificates.cli", "certificates_cli"),
+    ("app.transparency.cli", "log_cli"),
 )
 
 

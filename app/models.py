@@ -5,6 +5,12 @@ import importlib
 MODEL_MODULES = (
     "app.auth.models",
     "app.activity.models",
+    "app.files.models",
+    "app.brands.models",
+    "app.standards.models",
+    "app.audits.models",
+    "app.certificates.models",
+    "app.transparency.models",
     "app.products.models",
     "app.trace.models",
 )

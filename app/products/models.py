@@ -90,7 +90,7 @@ class LabelOrder(Base):
     product_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("products.id"), index=True)
     # The certificate whose label quota the order counts against, and its association, which
     # approves the order.
-    certificate_id: Mapped[int] = mapped_column(BigIntId, index=True)
+    certificate_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("certificates.id"), index=True)
     association_id: Mapped[int] = mapped_column(
         BigIntId, ForeignKey("organisations.id"), index=True
     )
@@ -140,3 +140,21 @@ class UnitCode(Base):
     signature: Mapped[str | None] = mapped_column(String(86))
     blacklisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     blacklist_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class LabelPolicy(Base):
+    """How a brand's association handles label orders of its member firms.
+
+    Absent means every order waits for approval. With ``auto_approve``, orders within the
+    certificate's quota (and at most ``auto_approve_max`` codes, when set) are approved and
+    issued at once.
+    """
+
+    __tablename__ = "label_policies"
+
+    id: Mapped[IntPK]
+    brand_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("brands.id"), unique=True)
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_approve_max: Mapped[int | None] = mapped_column(Integer)
+    updated_by_user_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -170,3 +170,19 @@ class QROptions(QuerySchema):
 
 class SheetQuery(QuerySchema):
     ec: Literal["L", "M", "Q", "H"] = "M"
+
+
+class LabelPolicyIn(RequestSchema):
+    auto_approve: bool = Field(
+        description="Approve member firms' orders within the certificate's quota at once."
+    )
+    auto_approve_max: int | None = Field(
+        None, ge=1, le=10_000_000, description="Larger orders still wait for approval."
+    )
+
+
+class LabelPolicyOut(ResponseSchema):
+    brand_slug: str
+    auto_approve: bool
+    auto_approve_max: int | None
+    updated_at: datetime | None

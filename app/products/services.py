@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.models import OrgKind
+from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller
+from app.brands import services as brands
 from app.db import utcnow
 from app.errors import FieldError, InvalidInput, NotFound
 from app.gs1.digital_link import build_digital_link
@@ -33,9 +34,7 @@ from app.products import codes, coverage
 from app.products.errors import (
     DuplicateGTIN,
     DuplicateLot,
-    NotCovered,
     OrderStateConflict,
-    QuotaExceeded,
     UnitNotFound,
     gs1_error,
 )
@@ -43,11 +42,14 @@ from app.products.models import (
     Batch,
     LabelOrder,
     LabelOrderStatus,
+    LabelPolicy,
     Product,
     ProductStatus,
     UnitCode,
 )
 from app.products.serials import SERIAL_ALPHABET, SERIAL_LENGTH
+from app.transparency.entry import EntryType
+from app.transparency.services import append_entry
 
 SIGNATURE_PARAM = "sig"
 """Query parameter of a signed label's URI that carries its compact signature."""
@@ -172,7 +174,7 @@ def product_mark(session: Session, product: Product) -> Mark:
         certificate_id=cover.certificate_id,
         certificate_number=cover.certificate_number,
         label_quota=cover.label_quota,
-        labels_used=labels_used(session, cover.certificate_id),
+        labels_used=cover.labels_issued,
     )
 
 
@@ -513,49 +515,24 @@ def _require(order: LabelOrder, *allowed: LabelOrderStatus, action: str) -> None
         )
 
 
-def labels_used(session: Session, certificate_id: int) -> int:
-    """Labels counted against a certificate's quota: every order not rejected or cancelled
-    (pending orders hold their reservation until decided)."""
-    released = (LabelOrderStatus.REJECTED, LabelOrderStatus.CANCELLED)
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(LabelOrder.quantity), 0)).where(
-                LabelOrder.certificate_id == certificate_id, LabelOrder.status.not_in(released)
-            )
-        )
-        or 0
-    )
-
-
 def order_labels(
     session: Session, caller: Caller, batch_id: int, *, quantity: int, signed: bool = False
 ) -> LabelOrder:
     """Order ``quantity`` serialised codes for one of the caller's batches.
 
     The product's GTIN must be covered by a certificate in force held by the firm, and the
-    order must fit in what is left of that certificate's label quota; orders against one
-    certificate are serialised by a row lock, so concurrent orders never overrun the quota.
+    order must fit in what is left of that certificate's label quota; the quantity is
+    reserved under the certificate's row lock, so concurrent orders never overrun the quota,
+    and given back if the order is rejected or cancelled.
     The order waits for the association's approval, unless the brand approves orders within
     quota automatically, in which case its codes are issued at once.
     """
     batch = get_batch(session, caller, batch_id)
     product = batch.product
     cover = coverage.find_coverage(session, caller.organisation_id, product.gtin)
-    if cover is None:
-        raise NotCovered(
-            f"No certificate in force covers GTIN {product.gtin}: its products may not bear "
-            "the brand mark.",
-            errors=[FieldError("gtin", "not_covered", "no certificate in force covers this GTIN")],
-        )
-    coverage.lock_certificate(session, cover.certificate_id)
-    left = cover.label_quota - labels_used(session, cover.certificate_id)
-    if quantity > left:
-        raise QuotaExceeded(
-            f"Certificate {cover.certificate_number} has {max(left, 0)} of its "
-            f"{cover.label_quota} labels left; {quantity} were ordered.",
-            errors=[FieldError("/quantity", "quota", f"at most {max(left, 0)} labels are left")],
-            extra={"labels_left": max(left, 0), "label_quota": cover.label_quota},
-        )
+    if cover is None or product.status is not ProductStatus.ACTIVE:
+        raise coverage.not_covered(product.gtin)
+    coverage.reserve(session, cover, product.gtin, quantity)
     order = LabelOrder(
         organisation_id=caller.organisation_id,
         batch_id=batch.id,
@@ -569,10 +546,10 @@ def order_labels(
     order.batch = batch
     session.add(order)
     session.flush()
-    if cover.auto_approve:
+    if coverage.auto_approves(session, cover, quantity):
         order.is_auto_approved = True
         order.decided_at = utcnow()
-        issue_order(session, order)
+        issue_order(session, order, organisation_id=caller.organisation_id)
     return order
 
 
@@ -582,7 +559,7 @@ def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder
     _require(order, LabelOrderStatus.PENDING, action="approved")
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
-    issue_order(session, order)
+    issue_order(session, order, organisation_id=caller.organisation_id)
     return order
 
 
@@ -594,6 +571,7 @@ def reject_order(session: Session, caller: Caller, order_id: int, *, reason: str
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
     order.decision_reason = reason
+    coverage.release(session, order.certificate_id, order.quantity)
     session.flush()
     return order
 
@@ -603,24 +581,48 @@ def cancel_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     order = get_own_order(session, caller, order_id)
     _require(order, LabelOrderStatus.PENDING, action="cancelled")
     order.status = LabelOrderStatus.CANCELLED
+    coverage.release(session, order.certificate_id, order.quantity)
     session.flush()
     return order
 
 
-def issue_order(session: Session, order: LabelOrder, *, signer: codes.Signer | None = None) -> None:
-    """Generate the order's codes and record their digest (the order is then ``issued``)."""
+def issue_order(session: Session, order: LabelOrder, *, organisation_id: int | None) -> None:
+    """Generate the order's codes (signed with the association's key when the order asks
+    for offline-verifiable labels), record their digest, and append "label order issued"
+    with that digest to the transparency log, all in the caller's transaction."""
+    signer = None
+    if order.is_signed:
+        signer = coverage.label_signer(
+            session, order.association_id, order.batch.product.gtin, order.batch.lot
+        )
+        order.signing_key_id = signer.key_id
     order.codes_sha256 = codes.generate_codes(
         session,
         order_id=order.id,
         product_id=order.product_id,
         quantity=order.quantity,
-        signer=signer,
+        signer=signer.sign if signer else None,
     )
     order.status = LabelOrderStatus.ISSUED
     order.issued_at = utcnow()
     session.flush()
-    # TODO(issue 8): append "label order issued" with order.codes_sha256 to the transparency
-    # log here, in this transaction, once app.transparency has an append_entry service.
+    append_entry(
+        session,
+        entry_type=EntryType.LABEL_ORDER_ISSUED,
+        record_type="label_order",
+        record_id=order.id,
+        content={
+            "id": order.id,
+            "gtin": order.batch.product.gtin,
+            "lot": order.batch.lot,
+            "quantity": order.quantity,
+            "certificate_id": order.certificate_id,
+            "codes_sha256": order.codes_sha256,
+            "signing_key_id": order.signing_key_id,
+        },
+        organisation_id=organisation_id,
+        details={"codes_sha256": order.codes_sha256, "code_count": order.quantity},
+    )
 
 
 def mark_printed(session: Session, caller: Caller, order_id: int) -> LabelOrder:
@@ -672,3 +674,39 @@ def count_blacklisted(session: Session, order: LabelOrder) -> int:
         )
         or 0
     )
+
+
+# --- label policies ---------------------------------------------------------------------------
+
+
+def get_label_policy(session: Session, caller: Caller, brand_slug: str) -> LabelPolicy:
+    """The brand's label policy (an unsaved default one when never set): the owning
+    association's staff may read it."""
+    brand = brands.get_brand(session, brand_slug)
+    brands.require_owner(caller, brand, roles=(Role.ADMIN, Role.STAFF))
+    policy = session.scalar(select(LabelPolicy).where(LabelPolicy.brand_id == brand.id))
+    return policy or LabelPolicy(brand_id=brand.id, auto_approve=False, auto_approve_max=None)
+
+
+def set_label_policy(
+    session: Session,
+    caller: Caller,
+    brand_slug: str,
+    *,
+    auto_approve: bool,
+    auto_approve_max: int | None,
+) -> LabelPolicy:
+    """The owning association's admin decides whether member firms' label orders within
+    quota (and up to ``auto_approve_max`` codes) are approved without review."""
+    brand = brands.get_brand(session, brand_slug)
+    brands.require_owner(caller, brand)
+    policy = session.scalar(select(LabelPolicy).where(LabelPolicy.brand_id == brand.id))
+    if policy is None:
+        policy = LabelPolicy(brand_id=brand.id)
+        session.add(policy)
+    policy.auto_approve = auto_approve
+    policy.auto_approve_max = auto_approve_max
+    policy.updated_by_user_id = caller.user_id
+    policy.updated_at = utcnow()
+    session.flush()
+    return policy

@@ -32,6 +32,8 @@ from app.products.schemas import (
     LabelOrderCreate,
     LabelOrderOut,
     LabelOrderQuery,
+    LabelPolicyIn,
+    LabelPolicyOut,
     ProductCreate,
     ProductOut,
     ProductQuery,
@@ -419,6 +421,52 @@ def blacklist_label_order(caller: Caller, order_id: int, body: ReasonBody) -> ob
     """Block every code of an order (lost or stolen labels), with a reason; final."""
     set_activity_target("label_order", order_id)
     return _order_out(services.blacklist_order(db.session, caller, order_id, reason=body.reason))
+
+
+# --- label policies ---------------------------------------------------------------------------
+
+
+def _policy_out(slug: str, policy: Any) -> dict[str, Any]:
+    return {
+        "brand_slug": slug,
+        "auto_approve": bool(policy.auto_approve),
+        "auto_approve_max": policy.auto_approve_max,
+        "updated_at": policy.updated_at,
+    }
+
+
+@route(
+    bp,
+    "/api/v1/brands/<slug>/label-policy",
+    access=allow([OrgKind.ASSOCIATION], STAFF_ROLES, "labels:read"),
+    response=LabelPolicyOut,
+    area="labels",
+)
+def get_label_policy(caller: Caller, slug: str) -> object:
+    """How the brand's association handles label orders (auto-approval within quota)."""
+    return _policy_out(slug, services.get_label_policy(db.session, caller, slug))
+
+
+@route(
+    bp,
+    "/api/v1/brands/<slug>/label-policy",
+    methods=("PUT",),
+    access=allow([OrgKind.ASSOCIATION], [Role.ADMIN], "labels:write"),
+    body=LabelPolicyIn,
+    response=LabelPolicyOut,
+    area="labels",
+)
+def set_label_policy(caller: Caller, slug: str, body: LabelPolicyIn) -> object:
+    """The owning association's admin turns auto-approval of label orders on or off."""
+    set_activity_target("brand", slug)
+    policy = services.set_label_policy(
+        db.session,
+        caller,
+        slug,
+        auto_approve=body.auto_approve,
+        auto_approve_max=body.auto_approve_max,
+    )
+    return _policy_out(slug, policy)
 
 
 # --- codes and exports ------------------------------------------------------------------------

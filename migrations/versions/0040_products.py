@@ -1,8 +1,8 @@
-"""products, batches, label orders, unit codes
+"""products, batches, label orders, unit codes, label policies
 
 Revision ID: 0040_products
-Revises: 0001_accounts
-Create Date: 2026-11-28 13:56:31.080633
+Revises: 0030_keys
+Create Date: 2026-11-28 14:03:22.983609
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0040_products'
-down_revision: str | Sequence[str] | None = '0001_accounts'
+down_revision: str | Sequence[str] | None = '0030_keys'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -81,6 +81,7 @@ def upgrade() -> None:
     sa.Column('blacklist_reason', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['association_id'], ['organisations.id'], name=op.f('fk_label_orders_association_id_organisations')),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_label_orders_batch_id_batches')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_label_orders_certificate_id_certificates')),
     sa.ForeignKeyConstraint(['decided_by_user_id'], ['users.id'], name=op.f('fk_label_orders_decided_by_user_id_users')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_label_orders_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_label_orders_product_id_products')),
@@ -95,6 +96,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_label_orders_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_label_orders_status'), ['status'], unique=False)
 
+    op.create_table('label_policies',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('brand_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('auto_approve', sa.Boolean(), nullable=False),
+    sa.Column('auto_approve_max', sa.Integer(), nullable=True),
+    sa.Column('updated_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_label_policies_brand_id_brands')),
+    sa.ForeignKeyConstraint(['updated_by_user_id'], ['users.id'], name=op.f('fk_label_policies_updated_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_label_policies')),
+    sa.UniqueConstraint('brand_id', name=op.f('uq_label_policies_brand_id'))
+    )
     op.create_table('unit_codes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -120,6 +133,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_unit_codes_order_id_id')
 
     op.drop_table('unit_codes')
+    op.drop_table('label_policies')
     with op.batch_alter_table('label_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_label_orders_status'))
         batch_op.drop_index(batch_op.f('ix_label_orders_product_id'))

@@ -1,0 +1,20 @@
+"""The demo's products, batch and units, as `demo seed --json` describes them."""
+
+from __future__ import annotations
+
+from app.gs1.digital_link import parse_digital_link
+from app.gs1.identifiers import normalize_gtin
+
+BASE = "https://brand.example.test"
+
+
+def test_demo_product_and_batch_are_real_looking_and_reachable(api, demo) -> None:
+    product, batch = demo["product"], demo["batch"]
+    assert normalize_gtin(product["gtin"]) == product["gtin"]  # valid check digit, 14 digits
+    assert product["gtin"].startswith("069")  # GS1 China prefix range 690-699
+    got = api("firm_admin").get(product["url"].removeprefix(BASE))
+    assert got.status_code == 200 and got.get_json()["gtin"] == product["gtin"]
+    got_batch = api("firm_staff").get(batch["url"].removeprefix(BASE)).get_json()
+    assert got_batch["lot"] == batch["lot"]
+    link = parse_digital_link(batch["digital_link"])
+    assert (link.gtin, link.lot) == (product["gtin"], batch["lot"])
