@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind, Role
-from app.brands import services as brands
 from app.auth.principal import Caller
+from app.brands import services as brands
 from app.db import utcnow
 from app.errors import FieldError, InvalidInput, NotFound
 from app.gs1.digital_link import build_digital_link

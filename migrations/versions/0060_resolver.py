@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0060_resolver"
-down_revision: str | Sequence[str] | None = '0040_products'
+down_revision: str | Sequence[str] | None = '0050_trace'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
