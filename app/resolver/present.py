@@ -70,7 +70,7 @@ REASON_TEXTS: Mapping[str, Any] = {
         "Certificate %(number)s is not valid before %(valid_from)s."
     ),
     "surveillance_overdue": lazy_gettext(
-        "The surveillance audit of certificate %(number)s was due on %(due)s and is overdue."
+        "The surveillance audit of certificate %(number)s is overdue."
     ),
     "product_recalled": lazy_gettext("This product is recalled: %(reason)s"),
     "product_on_hold": lazy_gettext("This product is on hold pending checks: %(reason)s"),

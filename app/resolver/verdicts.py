@@ -91,6 +91,8 @@ class CertificateFacts:
     status_reason: str | None = None
     id: int | None = None
     holder_name: str | None = None
+    #: as the certificates domain judges it (its surveillance schedule)
+    surveillance_overdue: bool = False
     extra: Mapping[str, Any] = field(default_factory=_frozen)
 
 
@@ -234,16 +236,17 @@ def certificate_problems(certificate: CertificateFacts | None, today: date) -> l
                 valid_from=certificate.valid_from.isoformat(),
             )
         )
-    if (
-        certificate.next_surveillance_due is not None
-        and today > certificate.next_surveillance_due
-        and not problems
-    ):
+    overdue = certificate.surveillance_overdue or (
+        certificate.next_surveillance_due is not None and today > certificate.next_surveillance_due
+    )
+    if overdue and not problems:
         problems.append(
             Reason.of(
                 "surveillance_overdue",
                 number=certificate.number,
-                due=certificate.next_surveillance_due.isoformat(),
+                due=certificate.next_surveillance_due.isoformat()
+                if certificate.next_surveillance_due
+                else None,
             )
         )
     return problems
