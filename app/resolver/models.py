@@ -11,10 +11,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntId, CreatedAt, IntPK, StrEnumType, UTCDateTime, utcnow
+from app.resolver.rules import RuleKind
 from app.resolver.verdicts import Verdict
 
 
@@ -62,6 +63,7 @@ class Scan(Base):
         Index("ix_scans_unit_key_scanned_at", "unit_key", "scanned_at"),
         Index("ix_scans_firm_id_id", "firm_id", "id"),
         Index("ix_scans_association_id_id", "association_id", "id"),
+        Index("ix_scans_brand_id_id", "brand_id", "id"),
     )
 
     id: Mapped[IntPK]
@@ -136,9 +138,9 @@ class ScanAlert(Base):
     lot: Mapped[str | None] = mapped_column(String(20))
     serial: Mapped[str | None] = mapped_column(String(20))
     unit_key: Mapped[str | None] = mapped_column(String(64))
-    unit_id: Mapped[int | None] = mapped_column(BigIntId)
-    product_id: Mapped[int | None] = mapped_column(BigIntId)
-    brand_id: Mapped[int | None] = mapped_column(BigIntId)
+    unit_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("unit_codes.id"))
+    product_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("products.id"))
+    brand_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("brands.id"), index=True)
     firm_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("organisations.id"))
     association_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("organisations.id"))
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
@@ -168,15 +170,31 @@ class FakeReport(Base):
     serial: Mapped[str | None] = mapped_column(String(20))
     verdict: Mapped[Verdict | None] = mapped_column(StrEnumType(Verdict, 24))
     scan_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("scans.id"))
-    product_id: Mapped[int | None] = mapped_column(BigIntId)
-    brand_id: Mapped[int | None] = mapped_column(BigIntId)
+    product_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("products.id"))
+    brand_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("brands.id"), index=True)
     firm_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("organisations.id"))
     association_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("organisations.id"))
     place: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(2000))
     contact: Mapped[str | None] = mapped_column(String(200))
-    photo_file_id: Mapped[int | None] = mapped_column(BigIntId)
+    photo_file_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("stored_files.id"))
     client_hash: Mapped[str] = mapped_column(String(32))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ScanRule(Base):
+    """A brand's own setting of one anomaly rule (absent: the default applies)."""
+
+    __tablename__ = "scan_rules"
+    __table_args__ = (UniqueConstraint("brand_id", "kind"),)
+
+    id: Mapped[IntPK]
+    brand_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("brands.id"))
+    kind: Mapped[RuleKind] = mapped_column(StrEnumType(RuleKind, 32))
+    is_enabled: Mapped[bool] = mapped_column(Boolean)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    window_minutes: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))

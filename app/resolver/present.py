@@ -57,6 +57,9 @@ REASON_TEXTS: Mapping[str, Any] = {
     "lot_mismatch": lazy_gettext(
         "The serial exists, but under batch %(recorded)s, not %(printed)s as on this label."
     ),
+    "signature_mismatch": lazy_gettext(
+        "The label's printed signature is not the one issued with this serial number."
+    ),
     "code_blacklisted": lazy_gettext("The producer blocked this label: %(reason)s"),
     "code_not_activated": lazy_gettext("The label was never activated for sale."),
     "no_certificate": lazy_gettext("No certificate covers this product."),

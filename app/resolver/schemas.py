@@ -9,6 +9,7 @@ from pydantic import Field
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.resolver.models import AlertKind, AlertResolution, AlertStatus, ReportStatus, ScanChannel
+from app.resolver.rules import RuleKind
 from app.resolver.verdicts import Verdict
 
 
@@ -156,3 +157,19 @@ class ReportCreated(ResponseSchema):
     id: int
     status: ReportStatus
     created_at: datetime
+
+
+class RuleOut(ResponseSchema):
+    kind: RuleKind
+    is_enabled: bool
+    threshold: int | None = Field(
+        description="repeat_scans: alert above this many shoppers; many_clients: at this many."
+    )
+    window_minutes: int | None = Field(description="many_clients: the time window.")
+    is_default: bool = Field(description="True when the brand has not set this rule itself.")
+
+
+class RuleUpdate(RequestSchema):
+    is_enabled: bool
+    threshold: int | None = Field(None, ge=1, le=1_000_000)
+    window_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)

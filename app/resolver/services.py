@@ -13,14 +13,18 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select, update
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind
 from app.auth.principal import Caller
+from app.brands.errors import NotBrandOwner
+from app.brands.models import Brand
+from app.brands.services import can_read_internals, co_built_brand_ids, get_brand, require_owner
 from app.db import UTCDateTime, utcnow
+from app.errors import FieldError, InvalidInput
 from app.gs1.digital_link import DigitalLink
 from app.http.pagination import PageResult, paginate
 from app.resolver import sources
@@ -39,10 +43,11 @@ from app.resolver.models import (
     Scan,
     ScanAlert,
     ScanChannel,
+    ScanRule,
     ScanShopper,
     ScanTally,
 )
-from app.resolver.rules import DEFAULT_RULE_SET, RuleKind, RuleSet
+from app.resolver.rules import DEFAULT_RULE_SET, NUMERIC_KINDS, Rule, RuleKind, RuleSet
 from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide
 
 #: a reload by the same client within this window is the same verification, not another one
@@ -119,8 +124,102 @@ def _insert(session: Session, model: Any) -> Any:
 
 
 def rules_for(session: Session, facts: CodeFacts) -> RuleSet:
-    """The anomaly rules in force for the brand of ``facts``."""
-    return DEFAULT_RULE_SET
+    """The anomaly rules in force for the brand of ``facts`` (defaults where it set none)."""
+    if facts.brand is None:
+        return DEFAULT_RULE_SET
+    return brand_rules(session, facts.brand.id)
+
+
+def brand_rules(session: Session, brand_id: int) -> RuleSet:
+    rows = session.scalars(select(ScanRule).where(ScanRule.brand_id == brand_id)).all()
+    if not rows:
+        return DEFAULT_RULE_SET
+    return RuleSet.with_overrides(
+        {
+            row.kind: Rule(row.kind, row.is_enabled, row.threshold, row.window_minutes)
+            for row in rows
+        }
+    )
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """One rule as a brand has it: its settings and whether they are the defaults."""
+
+    kind: RuleKind
+    is_enabled: bool
+    threshold: int | None
+    window_minutes: int | None
+    is_default: bool
+
+
+def _readable_brand(session: Session, caller: Caller, slug: str) -> Brand:
+    brand = get_brand(session, slug)
+    if not can_read_internals(session, caller, brand):
+        raise NotBrandOwner(
+            f"Only the owner and co-builders of the brand {slug!r} may read its scan rules."
+        )
+    return brand
+
+
+def list_rules(session: Session, caller: Caller, slug: str) -> list[RuleView]:
+    """The brand's anomaly rules in force, each marked default or the brand's own."""
+    brand = _readable_brand(session, caller, slug)
+    own = {
+        row.kind for row in session.scalars(select(ScanRule).where(ScanRule.brand_id == brand.id))
+    }
+    rules = brand_rules(session, brand.id)
+    return [
+        RuleView(kind, rule.is_enabled, rule.threshold, rule.window_minutes, kind not in own)
+        for kind, rule in rules.rules.items()
+    ]
+
+
+def set_rule(
+    session: Session,
+    caller: Caller,
+    slug: str,
+    kind: RuleKind,
+    *,
+    is_enabled: bool,
+    threshold: int | None,
+    window_minutes: int | None,
+) -> RuleView:
+    """Set one rule for the brand (the owning association's admins only)."""
+    brand = get_brand(session, slug)
+    require_owner(caller, brand)
+    errors = []
+    if kind in NUMERIC_KINDS:
+        if threshold is None:
+            errors.append(FieldError("/threshold", "required", f"{kind.value} needs a threshold"))
+        if kind is RuleKind.MANY_CLIENTS and window_minutes is None:
+            errors.append(
+                FieldError("/window_minutes", "required", "many_clients needs a window in minutes")
+            )
+        if kind is RuleKind.REPEAT_SCANS and window_minutes is not None:
+            errors.append(
+                FieldError("/window_minutes", "not_allowed", "repeat_scans counts all time")
+            )
+    else:
+        for name, value in (("threshold", threshold), ("window_minutes", window_minutes)):
+            if value is not None:
+                errors.append(
+                    FieldError(f"/{name}", "not_allowed", f"{kind.value} takes no {name}")
+                )
+    if errors:
+        raise InvalidInput(f"The settings do not fit the rule {kind.value}.", errors=errors)
+    row = session.scalar(
+        select(ScanRule).where(ScanRule.brand_id == brand.id, ScanRule.kind == kind)
+    )
+    if row is None:
+        row = ScanRule(brand_id=brand.id, kind=kind)
+        session.add(row)
+    row.is_enabled = is_enabled
+    row.threshold = threshold
+    row.window_minutes = window_minutes
+    row.updated_by_id = caller.user_id
+    session.flush()
+    return RuleView(kind, is_enabled, threshold, window_minutes, False)
 
 
 def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
@@ -438,16 +537,17 @@ def add_scan_location(
 # --- alerts -----------------------------------------------------------------------------------
 
 
-_Statement = TypeVar("_Statement", bound=Select)
-
-
-def _scoped(statement: _Statement, model: Any, caller: Caller) -> _Statement:
-    """Keep the rows the caller's organisation may see."""
+def _visible(session: Session, model: Any, caller: Caller) -> ColumnElement[bool]:
+    """Which rows the caller's organisation may see: a firm its own products'; an
+    association, government body or alliance those of the brands it owns or co-builds (and
+    an association also those under the certificates it issued)."""
     if caller.org_kind is OrgKind.ENTERPRISE:
-        return statement.where(model.firm_id == caller.organisation_id)
+        return model.firm_id == caller.organisation_id
+    brands = co_built_brand_ids(session, caller)
+    condition: ColumnElement[bool] = model.brand_id.in_(sorted(brands)) if brands else false()
     if caller.org_kind is OrgKind.ASSOCIATION:
-        return statement.where(model.association_id == caller.organisation_id)
-    return statement.where(model.id.is_(None))  # others see none until they co-build a brand
+        condition = or_(condition, model.association_id == caller.organisation_id)
+    return condition
 
 
 def list_alerts(
@@ -461,7 +561,7 @@ def list_alerts(
     cursor: str | None,
 ) -> PageResult[ScanAlert]:
     """The alerts about the caller's products (firm) or brands (association), newest first."""
-    statement = _scoped(select(ScanAlert), ScanAlert, caller)
+    statement = select(ScanAlert).where(_visible(session, ScanAlert, caller))
     if status is not None:
         statement = statement.where(ScanAlert.status == status)
     if kind is not None:
@@ -474,7 +574,9 @@ def list_alerts(
 def get_alert(session: Session, caller: Caller, alert_id: int) -> ScanAlert:
     """One alert the caller may see (another organisation's answers 404)."""
     alert = session.scalar(
-        _scoped(select(ScanAlert), ScanAlert, caller).where(ScanAlert.id == alert_id)
+        select(ScanAlert)
+        .where(_visible(session, ScanAlert, caller))
+        .where(ScanAlert.id == alert_id)
     )
     if alert is None:
         raise AlertNotFound(f"No alert {alert_id} for your organisation.")
@@ -518,7 +620,7 @@ def list_scans(
     cursor: str | None,
 ) -> PageResult[Scan]:
     """Scans of the caller's products (firm) or brands (association), newest first."""
-    statement = _scoped(select(Scan), Scan, caller)
+    statement = select(Scan).where(_visible(session, Scan, caller))
     if verdict is not None:
         statement = statement.where(Scan.verdict == verdict)
     if gtin is not None:
@@ -540,8 +642,8 @@ def summarise_scans(session: Session, caller: Caller, *, days: int) -> ScanSumma
     """Counts per UTC day and per verdict over the last ``days`` days (repeats excluded)."""
     since = (utcnow() - timedelta(days=days - 1)).date()
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-    base = _scoped(select(Scan.scanned_at, Scan.verdict), Scan, caller).where(
-        Scan.scanned_at >= start, Scan.is_repeat.is_(False)
+    base = select(Scan.scanned_at, Scan.verdict).where(
+        _visible(session, Scan, caller), Scan.scanned_at >= start, Scan.is_repeat.is_(False)
     )
     per_day: dict[str, dict[str, int]] = {}
     by_verdict: dict[str, int] = {}
@@ -635,14 +737,12 @@ def _integrity_errors() -> type[Exception]:
     return IntegrityError
 
 
-def _report_scope(statement: Select[Any], caller: Caller) -> Select[Any]:
+def _report_visible(session: Session, caller: Caller) -> ColumnElement[bool]:
+    condition = _visible(session, FakeReport, caller)
     if caller.org_kind is OrgKind.ASSOCIATION:
         # Reports about codes of no known brand belong to every association to triage.
-        return statement.where(
-            (FakeReport.association_id == caller.organisation_id)
-            | FakeReport.association_id.is_(None)
-        )
-    return statement.where(FakeReport.id.is_(None))
+        condition = or_(condition, FakeReport.brand_id.is_(None))
+    return condition
 
 
 def list_reports(
@@ -654,7 +754,7 @@ def list_reports(
     cursor: str | None,
 ) -> PageResult[FakeReport]:
     """Reports of suspected fakes for the caller's association, newest first."""
-    statement = _report_scope(select(FakeReport), caller)
+    statement = select(FakeReport).where(_report_visible(session, caller))
     if status is not None:
         statement = statement.where(FakeReport.status == status)
     return paginate(session, statement, FakeReport.id, limit=limit, cursor=cursor)
@@ -662,7 +762,7 @@ def list_reports(
 
 def get_report(session: Session, caller: Caller, report_id: int) -> FakeReport:
     report = session.scalar(
-        _report_scope(select(FakeReport), caller).where(FakeReport.id == report_id)
+        select(FakeReport).where(_report_visible(session, caller)).where(FakeReport.id == report_id)
     )
     if report is None:
         raise ReportNotFound(f"No report {report_id} for your organisation.")

@@ -130,6 +130,7 @@ class UnitFacts:
     status_reason: str | None = None
     activated_at: datetime | None = None
     journey_url: str | None = None
+    order_id: int | None = None
     #: when the unit is downstream of a recalled or held batch (traceability), which and why
     restriction: str | None = None
     restriction_reason: str | None = None
@@ -169,6 +170,8 @@ class CodeFacts:
     brand: PartyFacts | None = None
     certificate: CertificateFacts | None = None
     lot_mismatch: str | None = None
+    #: the link carries a label signature that is not the one issued with this serial
+    signature_mismatch: bool = False
 
     @property
     def unit_key(self) -> str | None:
@@ -317,6 +320,8 @@ def decide(
                 Verdict.NOT_FOUND,
                 (Reason.of("lot_mismatch", printed=facts.lot, recorded=facts.lot_mismatch),),
             )
+        if facts.signature_mismatch:
+            return Decision(Verdict.NOT_FOUND, (Reason.of("signature_mismatch"),))
     elif facts.level is Level.BATCH and facts.batch is None:
         return Decision(Verdict.NOT_FOUND, (Reason.of("unknown_batch", lot=facts.lot),))
 

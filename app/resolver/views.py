@@ -48,6 +48,7 @@ from app.resolver.negotiation import (
     choose,
     wants_machine_answer,
 )
+from app.resolver.rules import RuleKind
 from app.resolver.schemas import (
     AlertOut,
     AlertQuery,
@@ -56,6 +57,8 @@ from app.resolver.schemas import (
     ReportOut,
     ReportQuery,
     ReportReview,
+    RuleOut,
+    RuleUpdate,
     ScanOut,
     ScanQuery,
     ScanSummaryOut,
@@ -88,13 +91,21 @@ _RESOLVER_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 
-ASSOCIATION_OR_FIRM = allow(kinds=[OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], scope="scans:read")
+# Firms see their products' scans and alerts; associations, government bodies and alliances
+# those of the brands they own or co-build.
+SCAN_READERS = allow(scope="scans:read")
 ALERT_HANDLERS = allow(
     kinds=[OrgKind.ASSOCIATION, OrgKind.ENTERPRISE],
     roles=[Role.ADMIN, Role.STAFF],
     scope="scans:write",
 )
-REPORT_READERS = allow(kinds=[OrgKind.ASSOCIATION], scope="scans:read")
+REPORT_READERS = allow(
+    kinds=[OrgKind.ASSOCIATION, OrgKind.GOVERNMENT, OrgKind.ALLIANCE], scope="scans:read"
+)
+RULE_READERS = allow(
+    kinds=[OrgKind.ASSOCIATION, OrgKind.GOVERNMENT, OrgKind.ALLIANCE], scope="scans:read"
+)
+RULE_WRITERS = allow(kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN], scope="scans:write")
 REPORT_HANDLERS = allow(
     kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN, Role.STAFF], scope="scans:write"
 )
@@ -247,7 +258,7 @@ def _resolve(
     log = None
     if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
         journey = sources.journey(db.session, facts)
-        log = sources.log_proof(db.session, facts)
+        log = sources.log_proof(db.session, facts, base_url)
     if record:
         with _scan_writer() as session:
             resolution = services.resolve_link(session, link, ctx, record=True, facts=facts)
@@ -634,7 +645,7 @@ def share_location() -> Response:
 @route(
     bp,
     "/api/v1/scans",
-    access=ASSOCIATION_OR_FIRM,
+    access=SCAN_READERS,
     query=ScanQuery,
     response=Page[ScanOut],
     area="scans",
@@ -654,7 +665,7 @@ def list_scans(caller: Caller, query: ScanQuery) -> PageResult[Scan]:
 @route(
     bp,
     "/api/v1/scans/summary",
-    access=ASSOCIATION_OR_FIRM,
+    access=SCAN_READERS,
     query=ScanSummaryQuery,
     response=ScanSummaryOut,
     area="scans",
@@ -667,7 +678,7 @@ def scan_summary(caller: Caller, query: ScanSummaryQuery) -> Any:
 @route(
     bp,
     "/api/v1/scan-alerts",
-    access=ASSOCIATION_OR_FIRM,
+    access=SCAN_READERS,
     query=AlertQuery,
     response=Page[AlertOut],
     area="scans",
@@ -688,7 +699,7 @@ def list_alerts(caller: Caller, query: AlertQuery) -> PageResult[Any]:
 @route(
     bp,
     "/api/v1/scan-alerts/<int:alert_id>",
-    access=ASSOCIATION_OR_FIRM,
+    access=SCAN_READERS,
     response=AlertOut,
     area="scans",
 )
@@ -764,3 +775,47 @@ def review_report(caller: Caller, report_id: int, body: ReportReview) -> Any:
         db.session, caller, report_id, status=body.status, note=body.note
     )
     return _report_out(report)
+
+
+@route(
+    bp,
+    "/api/v1/brands/<slug>/scan-rules",
+    access=RULE_READERS,
+    response=list[RuleOut],
+    area="scans",
+)
+def list_rules(caller: Caller, slug: str) -> Any:
+    """The brand's anomaly rules in force (its own settings, else the defaults)."""
+    return services.list_rules(db.session, caller, slug)
+
+
+@route(
+    bp,
+    "/api/v1/brands/<slug>/scan-rules/<kind>",
+    methods=("PUT",),
+    access=RULE_WRITERS,
+    body=RuleUpdate,
+    response=RuleOut,
+    area="scans",
+)
+def set_rule(caller: Caller, slug: str, kind: str, body: RuleUpdate) -> Any:
+    """Set one anomaly rule for the brand: enabled, threshold, window (owner's admins)."""
+    try:
+        rule_kind = RuleKind(kind)
+    except ValueError:
+        from app.errors import NotFound
+
+        raise NotFound(
+            f"No scan rule {kind!r}; the rules are {', '.join(k.value for k in RuleKind)}.",
+            slug="scan-rule-not-found",
+        ) from None
+    set_activity_target("scan_rule", f"{slug}:{kind}")
+    return services.set_rule(
+        db.session,
+        caller,
+        slug,
+        rule_kind,
+        is_enabled=body.is_enabled,
+        threshold=body.threshold,
+        window_minutes=body.window_minutes,
+    )

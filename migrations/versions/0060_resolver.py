@@ -1,8 +1,8 @@
 """consumer scans, alerts and fake reports
 
 Revision ID: 0060_resolver
-Revises: 0001_accounts
-Create Date: 2026-11-28 14:03:46.203675
+Revises: 0050_trace
+Create Date: 2026-11-28 14:12:58.477940
 """
 
 from collections.abc import Sequence
@@ -62,6 +62,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.create_index('ix_scans_association_id_id', ['association_id', 'id'], unique=False)
+        batch_op.create_index('ix_scans_brand_id_id', ['brand_id', 'id'], unique=False)
         batch_op.create_index('ix_scans_firm_id_id', ['firm_id', 'id'], unique=False)
         batch_op.create_index('ix_scans_unit_key_scanned_at', ['unit_key', 'scanned_at'], unique=False)
 
@@ -88,7 +89,10 @@ def upgrade() -> None:
     sa.Column('reviewed_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('review_note', sa.String(length=1000), nullable=True),
     sa.ForeignKeyConstraint(['association_id'], ['organisations.id'], name=op.f('fk_fake_reports_association_id_organisations')),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_fake_reports_brand_id_brands')),
     sa.ForeignKeyConstraint(['firm_id'], ['organisations.id'], name=op.f('fk_fake_reports_firm_id_organisations')),
+    sa.ForeignKeyConstraint(['photo_file_id'], ['stored_files.id'], name=op.f('fk_fake_reports_photo_file_id_stored_files')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_fake_reports_product_id_products')),
     sa.ForeignKeyConstraint(['reviewed_by_id'], ['users.id'], name=op.f('fk_fake_reports_reviewed_by_id_users')),
     sa.ForeignKeyConstraint(['scan_id'], ['scans.id'], name=op.f('fk_fake_reports_scan_id_scans')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fake_reports')),
@@ -96,8 +100,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fake_reports', schema=None) as batch_op:
         batch_op.create_index('ix_fake_reports_association_id_id', ['association_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fake_reports_brand_id'), ['brand_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fake_reports_status'), ['status'], unique=False)
 
+    op.create_table('scan_rules',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('brand_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('is_enabled', sa.Boolean(), nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=True),
+    sa.Column('window_minutes', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_scan_rules_brand_id_brands')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_scan_rules_updated_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_rules')),
+    sa.UniqueConstraint('brand_id', 'kind', name=op.f('uq_scan_rules_brand_id_kind'))
+    )
     op.create_table('scan_alerts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -121,13 +140,17 @@ def upgrade() -> None:
     sa.Column('resolution', sa.String(length=32), nullable=True),
     sa.Column('resolution_note', sa.String(length=1000), nullable=True),
     sa.ForeignKeyConstraint(['association_id'], ['organisations.id'], name=op.f('fk_scan_alerts_association_id_organisations')),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_scan_alerts_brand_id_brands')),
     sa.ForeignKeyConstraint(['firm_id'], ['organisations.id'], name=op.f('fk_scan_alerts_firm_id_organisations')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_scan_alerts_product_id_products')),
     sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_scan_alerts_resolved_by_id_users')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit_codes.id'], name=op.f('fk_scan_alerts_unit_id_unit_codes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_alerts')),
     sa.UniqueConstraint('open_key', name=op.f('uq_scan_alerts_open_key'))
     )
     with op.batch_alter_table('scan_alerts', schema=None) as batch_op:
         batch_op.create_index('ix_scan_alerts_association_id_id', ['association_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scan_alerts_brand_id'), ['brand_id'], unique=False)
         batch_op.create_index('ix_scan_alerts_firm_id_id', ['firm_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scan_alerts_status'), ['status'], unique=False)
 
@@ -137,17 +160,21 @@ def downgrade() -> None:
     with op.batch_alter_table('scan_alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scan_alerts_status'))
         batch_op.drop_index('ix_scan_alerts_firm_id_id')
+        batch_op.drop_index(batch_op.f('ix_scan_alerts_brand_id'))
         batch_op.drop_index('ix_scan_alerts_association_id_id')
 
     op.drop_table('scan_alerts')
+    op.drop_table('scan_rules')
     with op.batch_alter_table('fake_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fake_reports_status'))
+        batch_op.drop_index(batch_op.f('ix_fake_reports_brand_id'))
         batch_op.drop_index('ix_fake_reports_association_id_id')
 
     op.drop_table('fake_reports')
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.drop_index('ix_scans_unit_key_scanned_at')
         batch_op.drop_index('ix_scans_firm_id_id')
+        batch_op.drop_index('ix_scans_brand_id_id')
         batch_op.drop_index('ix_scans_association_id_id')
 
     op.drop_table('scans')
