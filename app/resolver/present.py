@@ -75,6 +75,9 @@ REASON_TEXTS: Mapping[str, Any] = {
     "surveillance_overdue": lazy_gettext(
         "The surveillance audit of certificate %(number)s is overdue."
     ),
+    "surveillance_refused": lazy_gettext(
+        "The latest surveillance audit of certificate %(number)s was not passed."
+    ),
     "product_recalled": lazy_gettext("This product is recalled: %(reason)s"),
     "product_on_hold": lazy_gettext("This product is on hold pending checks: %(reason)s"),
     "many_scans": lazy_gettext(

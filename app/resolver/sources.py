@@ -90,7 +90,9 @@ def _batch(batch: Batch, restriction: tuple[str, str] | None = None) -> BatchFac
     )
 
 
-def _certificate(certificate: Certificate, now: datetime) -> CertificateFacts:
+def _certificate(session: Session, certificate: Certificate, now: datetime) -> CertificateFacts:
+    # The certificates domain decides what "in force" means (status, dates, surveillance).
+    standing = credentials.standing(session, certificate, now)
     return CertificateFacts(
         id=certificate.id,
         number=certificate.number,
@@ -102,7 +104,9 @@ def _certificate(certificate: Certificate, now: datetime) -> CertificateFacts:
         standard_version=certificate.standard_version,
         url=credentials.certificate_url(certificate.number),
         holder_name=certificate.holder_name_zh,
-        surveillance_overdue=credentials.surveillance_overdue(certificate, now),
+        next_surveillance_due=standing.next_surveillance_due_on,
+        surveillance_overdue=standing.reason == "surveillance_overdue",
+        surveillance_refused=standing.reason == "surveillance_refused",
         extra={
             "vc_url": credentials.credential_url(certificate.number),
             "mark_licence_number": certificate.mark_licence_number,
@@ -220,7 +224,7 @@ def gather_facts(session: Session, link: DigitalLink, *, now: datetime | None = 
         firm=_party(firm),
         association=_party(certificate.issuer) if certificate else None,
         brand=_brand(session, certificate),
-        certificate=_certificate(certificate, now) if certificate else None,
+        certificate=_certificate(session, certificate, now) if certificate else None,
     )
 
 
@@ -255,7 +259,7 @@ def _unit_facts(
         ),
         association=_party(certificate.issuer) if certificate else None,
         brand=_brand(session, certificate),
-        certificate=_certificate(certificate, now) if certificate else None,
+        certificate=_certificate(session, certificate, now) if certificate else None,
         lot_mismatch=unit.lot if link.lot is not None and link.lot != unit.lot else None,
         signature_mismatch=bool(
             printed_signature and unit.signature and printed_signature != unit.signature

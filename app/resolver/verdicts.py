@@ -93,6 +93,8 @@ class CertificateFacts:
     holder_name: str | None = None
     #: as the certificates domain judges it (its surveillance schedule)
     surveillance_overdue: bool = False
+    #: the latest surveillance audit was refused
+    surveillance_refused: bool = False
     extra: Mapping[str, Any] = field(default_factory=_frozen)
 
 
@@ -242,6 +244,8 @@ def certificate_problems(certificate: CertificateFacts | None, today: date) -> l
     overdue = certificate.surveillance_overdue or (
         certificate.next_surveillance_due is not None and today > certificate.next_surveillance_due
     )
+    if certificate.surveillance_refused and not problems:
+        problems.append(Reason.of("surveillance_refused", number=certificate.number))
     if overdue and not problems:
         problems.append(
             Reason.of(
