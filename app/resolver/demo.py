@@ -131,7 +131,9 @@ def seed_scans(ctx: DemoContext) -> None:
                 lot=fake.lot,
                 serial=fake.serial,
                 place="屯溪老街某茶叶店 / a tea shop on Tunxi Old Street",
-                description="价格远低于市价，包装印刷模糊。/ Far below the usual price, blurred print.",
+                description=(
+                    "价格远低于市价，包装印刷模糊。/ Far below the usual price, blurred print."
+                ),
             ),
             "demo-shopper-4",
             facts=sources.gather_facts(session, fake),

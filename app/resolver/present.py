@@ -229,9 +229,10 @@ def item_links(resolution: Resolution, base_url: str) -> list[tuple[str, list[Li
             Link("gs1:defaultLink", page, title),
             Link("gs1:verificationService", page, title),
         ]
-        if found and level is Level.PRODUCT:
-            if facts.product and facts.product.url:
-                links.append(Link("gs1:pip", facts.product.url, gettext("Product information")))
+        if found and level is Level.PRODUCT and facts.product:
+            # The product-level verification page is the product's information page unless
+            # the firm publishes one of its own.
+            links.append(Link("gs1:pip", facts.product.url or page, gettext("Product information")))
             if facts.brand and facts.brand.url:
                 links.append(
                     Link(
@@ -262,13 +263,18 @@ def item_links(resolution: Resolution, base_url: str) -> list[tuple[str, list[Li
                             hreflang=(),
                         )
                     )
-        journey_url = None
-        if found and level is Level.UNIT and facts.unit is not None:
-            journey_url = facts.unit.journey_url
-        if found and level is Level.BATCH and facts.batch is not None:
-            journey_url = facts.batch.journey_url
-        if journey_url:
-            links.append(Link("gs1:traceability", journey_url, gettext("Where it came from")))
+        if found and level is not Level.PRODUCT:
+            journey_url = (facts.unit.journey_url if facts.unit else None) or (
+                facts.batch.journey_url if facts.batch else None
+            )
+            # The verification page shows the journey (events, or that none are recorded).
+            links.append(
+                Link(
+                    "gs1:traceability",
+                    journey_url or page + "#journey",
+                    gettext("Where it came from"),
+                )
+            )
         result.append((anchor, links))
     return result
 

@@ -166,6 +166,8 @@ def _scan_writer() -> Iterator[Session]:
     takes the write lock up front in a session of its own (BEGIN IMMEDIATE), so concurrent
     scans queue instead of failing to upgrade. PostgreSQL needs no such care."""
     if db.dialect_name == "sqlite":
+        # End the request's read transaction first: the scan commits on its own.
+        db.session.commit()
         session = db.new_session(writer=True)
         try:
             yield session
@@ -244,11 +246,18 @@ def _resolve(
     """Answer one Digital Link request in the negotiated form."""
     choice = choose(request.accept_mimetypes, _link_type(link))
     if choice.answer is Answer.NOT_ACCEPTABLE:
-        return problem_response(
-            406,
-            "not-acceptable",
-            gettext("Not acceptable"),
-            gettext("This resolver answers %(types)s.", types=", ".join([HTML, JSON, LINKSET])),
+        # A client that accepts none of our types can still read a JSON problem.
+        body = {
+            "type": current_app.config["BASE_URL"] + "/problems/not-acceptable",
+            "title": gettext("Not acceptable"),
+            "status": 406,
+            "detail": gettext(
+                "This resolver answers %(types)s.", types=", ".join([HTML, JSON, LINKSET])
+            ),
+            "instance": request.path,
+        }
+        return current_app.response_class(
+            _json_bytes(body), status=406, mimetype="application/problem+json"
         )
     base_url = current_app.config["BASE_URL"]
     record = request.method == "GET" and choice.answer is not Answer.REDIRECT

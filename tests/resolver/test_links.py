@@ -16,7 +16,11 @@ GTIN = "09501101530003"
 
 
 def test_the_raw_target_keeps_an_encoded_slash() -> None:
-    environ = {"RAW_URI": f"/01/{GTIN}/10/A%2FB/21/X?17=261231", "PATH_INFO": "/ignored", "QUERY_STRING": "17=261231"}
+    environ = {
+        "RAW_URI": f"/01/{GTIN}/10/A%2FB/21/X?17=261231",
+        "PATH_INFO": "/ignored",
+        "QUERY_STRING": "17=261231",
+    }
     path, query = raw_request_target(environ)
     assert path == f"/01/{GTIN}/10/A%2FB/21/X"
     assert parse_request_link(path, query).lot == "A/B"
@@ -80,7 +84,9 @@ def test_manual_entry_from_separate_fields_pads_a_gtin_13() -> None:
 
 
 def test_a_link_to_another_host_is_flagged() -> None:
-    entry = parse_manual_entry(f"https://verify-brand.example/01/{GTIN}/21/S1", "brand.example.test")
+    entry = parse_manual_entry(
+        f"https://verify-brand.example/01/{GTIN}/21/S1", "brand.example.test"
+    )
     assert entry.foreign_host == "verify-brand.example"
     assert entry.link.serial == "S1"
 

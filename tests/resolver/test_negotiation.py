@@ -41,10 +41,18 @@ def test_browsers_and_wildcards_get_the_page(header) -> None:
         ("application/*", Answer.VERDICT, "application/json"),
         ("application/problem+json", Answer.VERDICT, "application/json"),
         ("application/linkset+json", Answer.LINKSET, "application/linkset+json"),
-        ("application/linkset+json, application/json;q=0.5", Answer.LINKSET, "application/linkset+json"),
+        (
+            "application/linkset+json, application/json;q=0.5",
+            Answer.LINKSET,
+            "application/linkset+json",
+        ),
         ("application/json;q=0, text/html", Answer.PAGE, "text/html"),
         # q-weights, not order, decide: the JSON wins here although it is listed last.
-        ("text/html;q=0.4, application/xhtml+xml;q=0.4, application/json;q=0.5", Answer.VERDICT, "application/json"),
+        (
+            "text/html;q=0.4, application/xhtml+xml;q=0.4, application/json;q=0.5",
+            Answer.VERDICT,
+            "application/json",
+        ),
     ],
 )
 def test_machines_get_what_they_weight_highest(header, answer, media) -> None:
@@ -68,7 +76,12 @@ def test_link_type_asks_for_the_linkset_or_a_redirect() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["gs1:certificationInfo", "https://gs1.org/voc/certificationInfo", "http://gs1.org/voc/certificationInfo", "https://ref.gs1.org/voc/certificationInfo"],
+    [
+        "gs1:certificationInfo",
+        "https://gs1.org/voc/certificationInfo",
+        "http://gs1.org/voc/certificationInfo",
+        "https://ref.gs1.org/voc/certificationInfo",
+    ],
 )
 def test_gs1_link_types_are_one_type_however_written(value) -> None:
     assert normalise_link_type(value) == "gs1:certificationInfo"

@@ -37,7 +37,9 @@ GENUINE = CodeFacts(
     lot="L1",
     serial="S1",
     product=ProductFacts(1, GTIN, "红茶", "Black tea"),
-    batch=BatchFacts(1, "L1", production_date=date(2026, 3, 20), best_before_date=date(2028, 3, 19)),
+    batch=BatchFacts(
+        1, "L1", production_date=date(2026, 3, 20), best_before_date=date(2028, 3, 19)
+    ),
     unit=UnitFacts(1, "S1", "active"),
     firm=PartyFacts(2, "firm", "红香", "Hongxiang"),
     certificate=CERT,
@@ -60,7 +62,11 @@ def test_a_registered_active_certified_unit_is_genuine() -> None:
         ({"product": None}, Verdict.NOT_FOUND, "unknown_gtin"),
         ({"unit": None}, Verdict.NOT_FOUND, "unknown_serial"),
         ({"lot_mismatch": "L9"}, Verdict.NOT_FOUND, "lot_mismatch"),
-        ({"unit": UnitFacts(1, "S1", "blacklisted", "stolen")}, Verdict.BLOCKED, "code_blacklisted"),
+        (
+            {"unit": UnitFacts(1, "S1", "blacklisted", "stolen")},
+            Verdict.BLOCKED,
+            "code_blacklisted",
+        ),
         ({"unit": UnitFacts(1, "S1", "inactive")}, Verdict.NOT_ACTIVATED, "code_not_activated"),
         ({"certificate": None}, Verdict.NOT_VALID, "no_certificate"),
         (
@@ -68,14 +74,22 @@ def test_a_registered_active_certified_unit_is_genuine() -> None:
             Verdict.NOT_VALID,
             "certificate_suspended",
         ),
-        ({"certificate": replace(CERT, status="withdrawn")}, Verdict.NOT_VALID, "certificate_withdrawn"),
+        (
+            {"certificate": replace(CERT, status="withdrawn")},
+            Verdict.NOT_VALID,
+            "certificate_withdrawn",
+        ),
         (
             {"certificate": replace(CERT, valid_until=date(2026, 5, 31))},
             Verdict.NOT_VALID,
             "certificate_expired",
         ),
         (
-            {"certificate": replace(CERT, surveillance_overdue=True, next_surveillance_due=date(2026, 5, 1))},
+            {
+                "certificate": replace(
+                    CERT, surveillance_overdue=True, next_surveillance_due=date(2026, 5, 1)
+                )
+            },
             Verdict.NOT_VALID,
             "surveillance_overdue",
         ),
@@ -127,7 +141,11 @@ def test_dates_printed_in_the_link_must_match_the_batch() -> None:
     other = decide(GENUINE, today=TODAY, label_dates={"15": date(2029, 1, 1)})
     assert other.verdict is Verdict.GENUINE_WITH_WARNING
     assert other.reasons[0].code == "label_data_mismatch"
-    assert other.reasons[0].params == {"ai": "15", "printed": "2029-01-01", "recorded": "2028-03-19"}
+    assert other.reasons[0].params == {
+        "ai": "15",
+        "printed": "2029-01-01",
+        "recorded": "2028-03-19",
+    }
 
 
 def test_product_and_batch_links_cannot_prove_a_single_pack() -> None:
@@ -145,7 +163,9 @@ def test_in_force_means_status_dates_and_surveillance() -> None:
     assert [r.code for r in not_yet] == ["certificate_not_yet_valid"]
     # The last day of validity is still valid; the day after is not.
     assert certificate_problems(replace(CERT, valid_until=TODAY), TODAY) == []
-    expired = certificate_problems(replace(CERT, status="expired", valid_until=date(2026, 1, 2)), TODAY)
+    expired = certificate_problems(
+        replace(CERT, status="expired", valid_until=date(2026, 1, 2)), TODAY
+    )
     assert [r.code for r in expired] == ["certificate_expired"]
 
 
