@@ -101,20 +101,22 @@ class ScanTally(Base):
     scan_count: Mapped[int] = mapped_column(Integer, default=0)
     shopper_count: Mapped[int] = mapped_column(Integer, default=0)
     first_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the last counted scan (reloads within a minute are not counted)
     last_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_client_hash: Mapped[str] = mapped_column(String(32))
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consumed_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class ScanShopper(Base):
-    """Which clients have scanned which pack (so one shopper's repeats count once)."""
+    """Which clients have scanned which pack, and when one was last counted (so one shopper's
+    repeats count once)."""
 
     __tablename__ = "scan_shoppers"
 
     unit_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
-    first_seen_at: Mapped[CreatedAt]
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ScanAlert(Base):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, case, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind
@@ -224,36 +224,49 @@ def set_rule(
 
 def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
     """Count this scan for the pack; return the tally, whether the client is a new shopper of
-    the pack, and whether the scan is a repeat (not counted again)."""
-    shopper = (
-        _insert(session, ScanShopper)
-        .values(unit_key=unit_key, client_hash=ctx.client_hash, first_seen_at=ctx.now)
-        .on_conflict_do_nothing()
+    the pack, and whether the scan is a repeat (not counted again).
+
+    Two atomic upserts: the shopper's row says whether this client is new to the pack and
+    whether its last counted scan is older than ``REPEAT_WINDOW`` (its row lock orders one
+    client's concurrent requests); the pack's row then adds what this scan counts for.
+    """
+    now = literal(ctx.now, UTCDateTime())
+    shopper = _insert(session, ScanShopper).values(
+        unit_key=unit_key,
+        client_hash=ctx.client_hash,
+        first_seen_at=ctx.now,
+        last_counted_at=ctx.now,
     )
-    new_shopper = session.execute(shopper).rowcount == 1  # type: ignore[attr-defined]
-    cutoff = ctx.now - REPEAT_WINDOW
+    shopper = shopper.on_conflict_do_update(
+        index_elements=[ScanShopper.unit_key, ScanShopper.client_hash],
+        set_={
+            # A repeat keeps the window anchored at the counted scan, so a reload loop still
+            # counts once per window rather than never again.
+            "last_counted_at": case(
+                (
+                    ScanShopper.last_counted_at >= ctx.now - REPEAT_WINDOW,
+                    ScanShopper.last_counted_at,
+                ),
+                else_=now,
+            )
+        },
+    ).returning(ScanShopper.first_seen_at, ScanShopper.last_counted_at)
+    seen = session.execute(shopper).one()
+    new_shopper = seen.first_seen_at == ctx.now
+    counted = seen.last_counted_at == ctx.now
     statement = _insert(session, ScanTally).values(
         unit_key=unit_key,
         scan_count=1,
         shopper_count=1,
         first_scanned_at=ctx.now,
         last_scanned_at=ctx.now,
-        last_client_hash=ctx.client_hash,
-    )
-    is_repeat = and_(
-        ScanTally.last_client_hash == ctx.client_hash, ScanTally.last_scanned_at >= cutoff
     )
     statement = statement.on_conflict_do_update(
         index_elements=[ScanTally.unit_key],
         set_={
-            "scan_count": ScanTally.scan_count + case((is_repeat, 0), else_=1),
+            "scan_count": ScanTally.scan_count + (1 if counted else 0),
             "shopper_count": ScanTally.shopper_count + (1 if new_shopper else 0),
-            # A repeat keeps the window anchored at the counted scan, so a reload loop still
-            # counts once per window rather than never again.
-            "last_scanned_at": case(
-                (is_repeat, ScanTally.last_scanned_at), else_=literal(ctx.now, UTCDateTime())
-            ),
-            "last_client_hash": ctx.client_hash,
+            "last_scanned_at": now if counted else ScanTally.last_scanned_at,
         },
     ).returning(
         ScanTally.scan_count,
@@ -264,7 +277,6 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
         ScanTally.consumed_by,
     )
     row = session.execute(statement).one()
-    repeat = row.last_scanned_at != ctx.now
     tally = Tally(
         scan_count=row.scan_count,
         shopper_count=row.shopper_count,
@@ -273,7 +285,7 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
         consumed_at=row.consumed_at,
         consumed_by_other=row.consumed_at is not None and row.consumed_by != ctx.client_hash,
     )
-    return tally, new_shopper, repeat
+    return tally, new_shopper, not counted
 
 
 def _mark_consumed(session: Session, unit_key: str, ctx: ScanContext) -> None:

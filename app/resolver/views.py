@@ -548,7 +548,8 @@ def report_fake() -> Any:
         else:
             gtin, lot, serial = entry.link.gtin, entry.link.lot, entry.link.serial
             facts = sources.gather_facts(db.session, entry.link)
-    if not (code or scan or values["description"] or values["place"]):
+    given = any((request.form.get(name) or "").strip() for name in ("description", "place"))
+    if not (code or scan or given):
         errors.append(
             FieldError("description", "required", "say what looks wrong, or give the code")
         )
@@ -584,7 +585,10 @@ def report_fake() -> Any:
     )
     set_activity_target("fake_report", report.id)
     if wants_machine_answer(request.accept_mimetypes):
-        return ReportCreated.model_validate(report).model_dump(mode="json"), {}
+        # 201 for a new report, 200 when the same submission was stored before.
+        response = jsonify(ReportCreated.model_validate(report).model_dump(mode="json"))
+        response.status_code = 201 if created else 200
+        return response
     response = _page("resolver/report_done.html", 201 if created else 200, report=report)
     return response
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0060_resolver
 Revises: 0050_trace
-Create Date: 2026-11-28 14:12:58.477940
+Create Date: 2026-11-28 14:19:37.094764
 """
 
 from collections.abc import Sequence
@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('unit_key', sa.String(length=64), nullable=False),
     sa.Column('client_hash', sa.String(length=32), nullable=False),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_counted_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('unit_key', 'client_hash', name=op.f('pk_scan_shoppers'))
     )
     op.create_table('scan_tallies',
@@ -29,7 +30,6 @@ def upgrade() -> None:
     sa.Column('shopper_count', sa.Integer(), nullable=False),
     sa.Column('first_scanned_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_scanned_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_client_hash', sa.String(length=32), nullable=False),
     sa.Column('consumed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('consumed_by', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('unit_key', name=op.f('pk_scan_tallies'))
