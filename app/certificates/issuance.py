@@ -223,7 +223,10 @@ def issue_certificate(
         gtins=gtins,
         sites=sites,
     )
-    return credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
+    issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
+    certificate = session.get(Certificate, issued.id)
+    assert certificate is not None
+    return certificate
 
 
 def renew_certificate(
@@ -265,4 +268,7 @@ def renew_certificate(
         event=CertificateEventKind.RENEWED,
         reason=reason,
     )
-    return credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
+    issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
+    certificate = session.get(Certificate, issued.id)
+    assert certificate is not None
+    return certificate

@@ -49,8 +49,10 @@ def _details(actor: Caller | None, details: Mapping[str, Any] | None) -> dict[st
 def record_certificate_event(
     session: Session,
     entry_type: str,
-    certificate: Certificate,
     *,
+    number: str,
+    credential_json: str,
+    issuer_id: int,
     actor: Caller | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> LogEntry:
@@ -59,10 +61,30 @@ def record_certificate_event(
         session,
         entry_type=CERTIFICATE_EVENTS[entry_type],
         record_type="certificate",
-        record_id=certificate.number,
-        content=certificate.credential_json.encode("utf-8"),
-        organisation_id=certificate.issuer_id,
+        record_id=number,
+        content=credential_json.encode("utf-8"),
+        organisation_id=issuer_id,
         details=_details(actor, details),
+    )
+
+
+def record_status_change(
+    session: Session,
+    entry_type: str,
+    certificate: Certificate,
+    *,
+    actor: Caller | None,
+    reason: str,
+) -> LogEntry:
+    """Append a status change (suspended, reinstated, withdrawn) of a certificate."""
+    return record_certificate_event(
+        session,
+        entry_type,
+        number=certificate.number,
+        credential_json=certificate.credential_json,
+        issuer_id=certificate.issuer_id,
+        actor=actor,
+        details={"reason": reason},
     )
 
 

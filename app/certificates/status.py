@@ -9,7 +9,6 @@ the list with the association's active key. Callers hold the issuer lock
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
 from app.certificates import keys
-from app.certificates.dataintegrity import add_proof, format_created
+from app.certificates.dataintegrity import format_created, sign_document
 from app.certificates.models import Certificate, StatusList, StatusPurpose
 from app.certificates.statuslist import (
     MIN_BITS,
@@ -43,11 +42,6 @@ def list_url(organisation_slug: str, purpose: StatusPurpose | str, sequence: int
     return keys.base_url() + list_path(organisation_slug, purpose, sequence)
 
 
-def dump_json(document: dict[str, object]) -> str:
-    """How signed documents are stored and served: compact JSON, keys in signing order."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-
-
 def _sign(
     status_list: StatusList,
     organisation: Organisation,
@@ -63,13 +57,12 @@ def _sign(
         encoded_list=bits.encode(),
         valid_from=created,
     )
-    signed = add_proof(
+    text = sign_document(
         unsigned,
         signing.private_key,
         verification_method=signing.verification_method,
         created=created,
-    )
-    text = dump_json(signed)
+    ).text.decode("utf-8")
     status_list.credential_json = text
     status_list.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     status_list.signed_at = now
