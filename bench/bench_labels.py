@@ -58,43 +58,47 @@ def _app(url: str) -> Any:
 
 
 def _setup(session: Any, quantity: int) -> tuple[Any, Any]:
-    """A firm, its certified product and batch, and a pending order of ``quantity`` codes."""
+    """On the demo (brand, standard, granted decision, firm): a new product certified with a
+    quota large enough, its batch, and a pending order of ``quantity`` codes."""
     from datetime import date, timedelta
 
+    from flask import current_app
+    from sqlalchemy import select
+
+    from app.audits.models import AuditDecision
     from app.auth import services as auth
-    from app.auth.models import OrgKind, Role
+    from app.auth.models import Organisation, User
+    from app.brands.models import Brand
     from app.certificates import credentials
     from app.db import utcnow
+    from app.demo.seed import seed_demo
     from app.gs1.identifiers import compute_check_digit
     from app.products import services
+    from app.standards.models import StandardVersion
 
-    association = auth.create_organisation(
-        session, slug="bench-association", kind=OrgKind.ASSOCIATION, name_zh="协会", name_en="A"
-    )
-    firm = auth.create_organisation(
-        session, slug="bench-firm", kind=OrgKind.ENTERPRISE, name_zh="企业", name_en="F"
-    )
-    user = auth.create_user(
-        session,
-        organisation=firm,
-        email="bench@firm.example",
-        display_name="Bench",
-        role=Role.ADMIN,
-        password="bench-password-123",  # noqa: S106 - a throwaway scratch database
-    )
+    seed_demo(session, current_app.config["BASE_URL"])
+    user = session.scalar(select(User).where(User.email == "admin@hongxiang-tea.example"))
     caller = auth.caller_for(user)
     gtin = "0690999888777" + compute_check_digit("690999888777")
     product = services.register_product(session, caller, gtin=gtin, name_zh="茶", name_en="Tea")
     batch = services.create_batch(session, caller, product.id, lot="BENCH-LOT-1")
+    association = session.scalar(
+        select(Organisation).where(Organisation.slug == "qimen-tea-association")
+    )
     now = utcnow()
     credentials.issue_certificates(
         session,
         association,
         [
             credentials.CertificateFacts(
-                firm_id=firm.id,
+                firm_id=caller.organisation_id,
+                brand_id=session.scalar(select(Brand.id).order_by(Brand.id)),
+                decision_id=session.scalar(select(AuditDecision.id).order_by(AuditDecision.id)),
+                standard_version_id=session.scalar(
+                    select(StandardVersion.id).order_by(StandardVersion.id)
+                ),
                 standard=credentials.StandardRef(
-                    code="BENCH-1", version="1.0", content_hash="sha256:" + "ab" * 32
+                    code="T/QMTA 001-2024", version="1.0", content_hash="sha256:" + "ab" * 32
                 ),
                 gtins=[gtin],
                 sites=[credentials.Site("Bench factory")],
