@@ -357,3 +357,76 @@ def test_containers_are_attributed_to_the_owners_of_their_content(api, session) 
     ).all()
     assert len(owners) == 1
     assert CASE in {link.uri for link in shipped.epcs}
+
+
+def test_every_new_event_is_appended_to_the_transparency_log(api, session) -> None:
+    from app.transparency.models import LogEntry
+    from app.transparency.services import entries_for_record
+
+    before = session.scalar(select(func.count()).select_from(LogEntry))
+    response = capture(api("firm_admin"), document(*journey_events()))
+    assert response.status_code == 202
+    hashes = session.scalars(select(Event.hash_id).order_by(Event.id)).all()
+    for hash_id in hashes:
+        entries = entries_for_record(session, "epcis_event", hash_id)
+        assert [entry.entry_type for entry in entries] == ["epcis_event.captured"]
+    after = session.scalar(select(func.count()).select_from(LogEntry))
+    assert after >= before + 5
+    # A repeated capture stores nothing and logs nothing.
+    capture(api("firm_admin"), document(*journey_events()))
+    assert session.scalar(select(func.count()).select_from(LogEntry)) == after
+
+
+def _certified_event(number: str) -> dict:
+    from app.db import utcnow
+
+    event = harvest(time=utcnow().isoformat(timespec="seconds"))
+    event["eventTimeZoneOffset"] = "+00:00"
+    event["certificationInfo"] = [f"https://brand.example.test/certificates/{number}"]
+    return event
+
+
+def test_certification_info_links_our_certificates(api, session, trace) -> None:
+    from app.trace.models import EventCertification
+    from tests.products.factories import certify
+
+    owner = api("firm_admin").get("/api/v1/organisation").get_json()["id"]
+    certificate = certify(session, owner, [LEAF_GTIN])
+    session.commit()
+    event = _certified_event(certificate.number)
+    event["certificationInfo"].append("https://organic-cert.example/certificates/OC-77")
+    response = capture(api("firm_admin"), document(event))
+    assert response.status_code == 202, response.get_json()
+    links = {
+        (row.reference, row.certificate_id) for row in session.scalars(select(EventCertification))
+    }
+    assert links == {
+        (event["certificationInfo"][0], certificate.id),
+        ("https://organic-cert.example/certificates/OC-77", None),
+    }
+
+
+def test_certification_info_naming_no_or_the_wrong_certificate_is_refused(
+    api, session, trace
+) -> None:
+    from tests.products.factories import certify
+
+    other_firm = api("firm2_admin").get("/api/v1/organisation").get_json()["id"]
+    others = certify(session, other_firm, [OTHER_GTIN])
+    session.commit()
+    unknown = _certified_event("QTA-0000-404")
+    foreign = _certified_event(others.number)
+    old = harvest()  # April 2026: before the certificate's validity
+    own = certify(
+        session, api("firm_admin").get("/api/v1/organisation").get_json()["id"], [LEAF_GTIN]
+    )
+    session.commit()
+    old["certificationInfo"] = f"https://brand.example.test/certificates/{own.number}"
+    body = _problem(
+        capture(api("firm_admin"), document(unknown, foreign, old)), 422, "epcis-document-invalid"
+    )
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/certificationInfo/0", "unknown-certificate"),
+        ("/epcisBody/eventList/1/certificationInfo/0", "certificate-of-another-firm"),
+        ("/epcisBody/eventList/2/certificationInfo", "certificate-not-valid-then"),
+    }
