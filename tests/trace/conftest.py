@@ -92,3 +92,14 @@ def register_units(session: Any, batch_id: int, serials: list[str]) -> None:
         for serial in serials
     )
     session.commit()
+
+
+def stored(session: Any, event: dict[str, Any], context: Any = None) -> Any:
+    """The stored row of an event, found by its hash ID (the demo has events of its own)."""
+    from app.trace.event_hash import event_hash_id
+    from app.trace.models import Event
+    from tests.trace.factories import CONTEXT
+
+    return session.scalar(
+        select(Event).where(Event.hash_id == event_hash_id(event, context or CONTEXT))
+    )
