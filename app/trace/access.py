@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
+from app.brands.models import Brand, Membership
 from app.products.models import Batch, LabelOrder, Product, UnitCode
 from app.trace.identifiers import Identifier
 from app.trace.models import (
@@ -37,15 +38,15 @@ def visible_organisation_ids(session: Session, caller: Caller) -> frozenset[int]
     return None
 
 
-def member_organisation_ids(session: Session, association_id: int) -> frozenset[int] | None:
-    """The member firms of an association, plus the association itself.
-
-    Membership of a brand is issue 3's model, which is not on this branch: until it is, one
-    deployment serves one association (see the README), whose members are every firm.
-    """
-    # TODO(issue 3): restrict to the association's brand members once membership exists.
-    _ = association_id
-    return None
+def member_organisation_ids(session: Session, association_id: int) -> frozenset[int]:
+    """The firms that are or were members of a brand the association owns, plus the
+    association itself (a former member's past events stay the association's concern)."""
+    members = session.scalars(
+        select(Membership.firm_id)
+        .join(Brand, Brand.id == Membership.brand_id)
+        .where(Brand.owner_id == association_id, Membership.member_since.is_not(None))
+    )
+    return frozenset({association_id, *members})
 
 
 def product_owners(session: Session, gtins: Iterable[str]) -> dict[str, int]:

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Caller
+from app.certificates.models import Certificate
 from app.db import utcnow
 from app.errors import FieldError
 from app.gs1.identifiers import GS1SyntaxError
@@ -60,6 +61,8 @@ from app.trace.validation import (
     EPCIS_CONTEXT_PREFIX,
     validate_capture_document,
 )
+from app.transparency.entry import EntryType
+from app.transparency.services import append_entry
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -124,10 +127,13 @@ class _Prepared:
     read_point: str | None
     biz_location: str | None
     subjects: list[_Subject]
-    certifications: list[str]
+    # (reference, JSON pointer) of each certificationInfo value
+    certifications: list[tuple[str, str]]
     document: dict[str, Any]
     error_declaration: Any = None
     owners: set[int] = field(default_factory=set)
+    # certificationInfo reference -> our certificate it names
+    certificate_ids: dict[str, int] = field(default_factory=dict)
 
 
 class _Problems:
@@ -167,12 +173,14 @@ def capture_document(
     document: Mapping[str, Any],
     *,
     raw: bytes,
+    base_url: str,
     error_behaviour: CaptureErrorBehaviour = CaptureErrorBehaviour.ROLLBACK,
     limits: CaptureLimits = CaptureLimits(),
 ) -> CaptureJob:
     """Capture an EPCISDocument for ``caller``'s organisation and return its capture job.
 
-    ``raw`` is the request body as received (its SHA-256 is kept with the job). Raises
+    ``raw`` is the request body as received (its SHA-256 is kept with the job); ``base_url``
+    is our public origin, which tells our certificates apart in ``certificationInfo``. Raises
     :class:`DocumentInvalid` (422), :class:`CaptureNotAuthorised` (403) or
     :class:`EventIdTaken` (409) in rollback mode, with one field error per problem.
     """
@@ -195,6 +203,7 @@ def capture_document(
     forbidden = _Problems()
     grants = _authorise(session, caller, prepared, problems, forbidden)
     _check_locations(session, caller, prepared, problems, grants)
+    _link_certificates(session, caller, prepared, problems, base_url)
     if problems and not proceed:
         raise DocumentInvalid(_refusal(problems), errors=problems.all())
     if forbidden and not proceed:
@@ -240,7 +249,7 @@ def capture_document(
     stored = _store(session, caller, job, new, now)
     job.captured_count = len(stored)
     job.duplicate_count = len(duplicates) + len(new) - len(stored)
-    _record_in_transparency_log(session, caller, stored)
+    _record_in_transparency_log(session, caller, stored, now)
     session.flush()
     return job
 
@@ -338,10 +347,16 @@ def _prepare(
         read_point=places["readPoint"],
         biz_location=places["bizLocation"],
         subjects=subjects,
-        certifications=[c for c in _as_list(event.get("certificationInfo")) if c],
+        certifications=_certification_references(pointer, event.get("certificationInfo")),
         document=_stored_document(event, context),
         error_declaration=event.get("errorDeclaration"),
     )
+
+
+def _certification_references(pointer: str, value: object) -> list[tuple[str, str]]:
+    if isinstance(value, list):
+        return [(v, f"{pointer}/certificationInfo/{i}") for i, v in enumerate(value) if v]
+    return [(value, f"{pointer}/certificationInfo")] if isinstance(value, str) and value else []
 
 
 def _subject(role: EpcRole, raw: object, pointer: str, problems: _Problems) -> _Subject | None:
@@ -488,6 +503,59 @@ def _check_locations(
                 )
 
 
+def _link_certificates(
+    session: Session,
+    caller: Caller,
+    prepared: Sequence[_Prepared],
+    problems: _Problems,
+    base_url: str,
+) -> None:
+    """``certificationInfo`` naming one of our certificates (``<base>/certificates/<number>``,
+    or its credential URL) must name an existing certificate, held by the capturer or the
+    owner of the event's products, valid at the event's time. Other certification bodies'
+    URIs are stored as given."""
+    prefix = f"{base_url}/certificates/"
+    wanted: dict[str, str] = {}
+    for item in prepared:
+        for reference, _ in item.certifications:
+            if reference.startswith(prefix):
+                wanted[reference] = reference[len(prefix) :].split("/", 1)[0]
+    if not wanted:
+        return
+    found = {
+        certificate.number: certificate
+        for certificate in session.scalars(
+            select(Certificate).where(Certificate.number.in_(set(wanted.values())))
+        )
+    }
+    for item in prepared:
+        for reference, pointer in item.certifications:
+            if reference not in wanted:
+                continue
+            certificate = found.get(wanted[reference])
+            if certificate is None:
+                problems.add(
+                    pointer, "unknown-certificate", f"there is no certificate {wanted[reference]}"
+                )
+            elif certificate.firm_id not in item.owners | {caller.organisation_id}:
+                problems.add(
+                    pointer,
+                    "certificate-of-another-firm",
+                    f"certificate {certificate.number} is held neither by you nor by the owner "
+                    "of the event's products",
+                )
+            elif not certificate.valid_from <= item.event_time < certificate.valid_until:
+                problems.add(
+                    pointer,
+                    "certificate-not-valid-then",
+                    f"certificate {certificate.number} is valid from "
+                    f"{certificate.valid_from.isoformat()} until "
+                    f"{certificate.valid_until.isoformat()}, not at the event's time",
+                )
+            else:
+                item.certificate_ids[reference] = certificate.id
+
+
 # ---------------------------------------------------------------------------------------------
 # Idempotency and storage
 # ---------------------------------------------------------------------------------------------
@@ -632,8 +700,12 @@ def _store(
             for owner in sorted(item.owners)
         )
         certification_rows.extend(
-            {"event_id": event_id, "reference": reference}
-            for reference in dict.fromkeys(item.certifications)
+            {
+                "event_id": event_id,
+                "reference": reference,
+                "certificate_id": item.certificate_ids.get(reference),
+            }
+            for reference in dict.fromkeys(reference for reference, _ in item.certifications)
         )
     for model, rows in (
         (EventEpc, epc_rows),
@@ -666,10 +738,18 @@ def _check_lost_races(session: Session, skipped: Iterable[_Prepared]) -> None:
 
 
 def _record_in_transparency_log(
-    session: Session, caller: Caller, stored: Sequence[tuple[int, _Prepared]]
+    session: Session, caller: Caller, stored: Sequence[tuple[int, _Prepared]], now: datetime
 ) -> None:
-    """Append "traceability event captured (its EPCIS hash ID)" for every new event, in the
-    capture's transaction."""
-    # TODO(issue 8): call app.transparency's append_entry here once the log exists (branch
-    # tlog): one entry per stored event with its hash ID, the capturing organisation and time.
-    _ = (session, caller, stored)
+    """Append "traceability event captured" with its hash ID for every new event, in the
+    capture's transaction: the log then proves the event existed, unchanged, from now on."""
+    for _, item in stored:
+        append_entry(
+            session,
+            entry_type=EntryType.EPCIS_EVENT_CAPTURED,
+            record_type="epcis_event",
+            record_id=item.hash_id,
+            content=item.document,
+            organisation_id=caller.organisation_id,
+            occurred_at=now,
+            details={"event_hash_id": item.hash_id, "event_type": item.event_type},
+        )

@@ -435,6 +435,8 @@ def trace_journey(
             previous = steps.get(event_id)
             if previous is None or (relation == "self" and previous.relation != "self"):
                 steps[event_id] = JourneyStep(event, relation, tuple(sorted(via)))
+    if start.is_unit and start.lot is None and start.uri in lot_of:
+        start = replace(start, lot=lot_of[start.uri])  # learnt from the events naming it
     ordered = sorted(steps.values(), key=lambda step: (step.event.event_time, step.event.id))
     return Journey(
         start=start,

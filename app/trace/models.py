@@ -192,13 +192,17 @@ class EventOrganisation(Base):
 
 
 class EventCertification(Base):
-    """A ``certificationInfo`` reference of an event (a certificate URL or URN)."""
+    """A ``certificationInfo`` reference of an event (a certificate URL or URN), linked to our
+    certificate when it names one."""
 
     __tablename__ = "epcis_event_certifications"
 
     id: Mapped[IntPK]
     event_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("epcis_events.id"), index=True)
     reference: Mapped[str] = mapped_column(String(500), index=True)
+    certificate_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("certificates.id"), index=True
+    )
 
 
 class Location(Base):

@@ -80,8 +80,7 @@ def _may_act_for(session: Session, caller: Caller, owner_id: int) -> bool:
     if caller.org_kind == OrgKind.ENTERPRISE:
         return caller.organisation_id == owner_id
     if caller.org_kind == OrgKind.ASSOCIATION:
-        members = member_organisation_ids(session, caller.organisation_id)
-        return members is None or owner_id in members
+        return owner_id in member_organisation_ids(session, caller.organisation_id)
     return False
 
 
@@ -184,8 +183,7 @@ def list_recalls(
         )
     elif caller.org_kind == OrgKind.ASSOCIATION:
         members = member_organisation_ids(session, caller.organisation_id)
-        if members is not None:
-            statement = statement.where(Recall.owner_organisation_id.in_(sorted(members)))
+        statement = statement.where(Recall.owner_organisation_id.in_(sorted(members)))
     return paginate(session, statement, Recall.id, limit=limit, cursor=cursor)
 
 
@@ -203,6 +201,7 @@ def _registered_units(
     for start in range(0, len(wanted), 200):
         rows = session.execute(
             select(Product.gtin, Batch.lot, func.count(UnitCode.id))
+            .select_from(LabelOrder)
             .join(Batch, Batch.id == LabelOrder.batch_id)
             .join(Product, Product.id == Batch.product_id)
             .join(UnitCode, UnitCode.order_id == LabelOrder.id)

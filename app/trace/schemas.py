@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, RootModel
+from pydantic import AliasChoices, AwareDatetime, Field, RootModel
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.trace.journeys import Direction
@@ -233,7 +233,7 @@ class RecallOut(ResponseSchema):
     kind: RecallKind
     status: RecallStatus
     reason: str
-    placed_by: str = Field(validation_alias="placed_by_slug")
+    placed_by: str = Field(validation_alias=AliasChoices("placed_by_slug", "placed_by"))
     created_at: datetime
     lifted_at: datetime | None
     lift_reason: str | None

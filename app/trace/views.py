@@ -145,6 +145,7 @@ def capture(caller: Caller, body: EPCISDocumentIn) -> ResponseReturnValue:
         caller,
         body.root,
         raw=request.get_data(cache=True),
+        base_url=current_app.config["BASE_URL"],
         error_behaviour=_error_behaviour(),
         limits=capture_limits(),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0050_trace
 Revises: 0040_products
-Create Date: 2026-11-28 14:02:29.283277
+Create Date: 2026-11-28 14:15:18.271569
 """
 
 from collections.abc import Sequence
@@ -145,10 +145,13 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('reference', sa.String(length=500), nullable=False),
+    sa.Column('certificate_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_epcis_event_certifications_certificate_id_certificates')),
     sa.ForeignKeyConstraint(['event_id'], ['epcis_events.id'], name=op.f('fk_epcis_event_certifications_event_id_epcis_events')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_epcis_event_certifications'))
     )
     with op.batch_alter_table('epcis_event_certifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_epcis_event_certifications_certificate_id'), ['certificate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_epcis_event_certifications_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_epcis_event_certifications_reference'), ['reference'], unique=False)
 
@@ -199,6 +202,7 @@ def downgrade() -> None:
     with op.batch_alter_table('epcis_event_certifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_epcis_event_certifications_reference'))
         batch_op.drop_index(batch_op.f('ix_epcis_event_certifications_event_id'))
+        batch_op.drop_index(batch_op.f('ix_epcis_event_certifications_certificate_id'))
 
     op.drop_table('epcis_event_certifications')
     with op.batch_alter_table('recalls', schema=None) as batch_op:

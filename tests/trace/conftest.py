@@ -66,19 +66,21 @@ def capture(client: Any, document: dict[str, Any], **headers: str) -> Any:
 
 def register_units(session: Any, batch_id: int, serials: list[str]) -> None:
     """Serialised units of a batch as the products register holds them once a label order is
-    issued (the order's certificate is not the point here)."""
+    active (written directly: ordering labels is the products domain's business)."""
     from app.auth.models import Organisation
     from app.products.models import Batch, LabelOrder, LabelOrderStatus, UnitCode
+    from tests.products.factories import certify
 
     batch = session.get(Batch, batch_id)
     association = session.scalar(
         select(Organisation.id).where(Organisation.slug == "qimen-tea-association")
     )
+    certificate = certify(session, batch.product.organisation_id, [batch.product.gtin])
     order = LabelOrder(
         organisation_id=batch.product.organisation_id,
         batch_id=batch.id,
         product_id=batch.product_id,
-        certificate_id=1,
+        certificate_id=certificate.id,
         association_id=association,
         quantity=len(serials),
         status=LabelOrderStatus.ACTIVE,
@@ -90,3 +92,14 @@ def register_units(session: Any, batch_id: int, serials: list[str]) -> None:
         for serial in serials
     )
     session.commit()
+
+
+def stored(session: Any, event: dict[str, Any], context: Any = None) -> Any:
+    """The stored row of an event, found by its hash ID (the demo has events of its own)."""
+    from app.trace.event_hash import event_hash_id
+    from app.trace.models import Event
+    from tests.trace.factories import CONTEXT
+
+    return session.scalar(
+        select(Event).where(Event.hash_id == event_hash_id(event, context or CONTEXT))
+    )

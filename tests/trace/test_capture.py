@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.trace.event_hash import event_hash_id, prehash_string
 from app.trace.models import CaptureJob, Event, EventEpc, EventOrganisation
 from tests.trace.conftest import capture
+from tests.trace.conftest import stored as stored_event
 from tests.trace.factories import (
     CASE,
     CONTEXT,
@@ -51,6 +52,7 @@ def _errors(body: dict) -> set[tuple[str, str]]:
 
 
 def test_capture_answers_202_with_the_location_of_a_finished_job(api, session) -> None:
+    before = _counts(session)
     firm = api("firm_admin")
     response = capture(firm, document(*journey_events()))
     assert response.status_code == 202, response.get_json()
@@ -66,13 +68,13 @@ def test_capture_answers_202_with_the_location_of_a_finished_job(api, session) -
     assert (body["eventCount"], body["capturedCount"], body["duplicateCount"]) == (5, 5, 0)
     assert body["captureErrorBehaviour"] == "rollback"
     assert body["capturedBy"] == "hongxiang-tea"
-    assert _counts(session)[0] == 5
+    assert _counts(session)[0] == before[0] + 5
 
 
 def test_stored_events_carry_their_cbv_hash_and_canonical_identifiers(api, session) -> None:
     event = processing()
     capture(api("firm_admin"), document(harvest(), event))
-    stored = session.scalar(select(Event).where(Event.event_type == "TransformationEvent"))
+    stored = stored_event(session, event)
     assert stored.hash_id == event_hash_id(event, CONTEXT)
     assert stored.epcis_event_id == stored.hash_id  # no eventID given
     assert stored.biz_step == "https://ref.gs1.org/cbv/BizStep-commissioning"
@@ -232,6 +234,7 @@ def test_a_document_must_be_an_epcis_document(api) -> None:
 
 
 def test_proceed_stores_the_valid_events_and_lists_the_refused_ones(api, session) -> None:
+    before = _counts(session)
     bad = shipping()
     bad["bizStep"] = "shiping"
     foreign = harvest(time="2026-04-01T07:00:00Z")
@@ -249,10 +252,11 @@ def test_proceed_stores_the_valid_events_and_lists_the_refused_ones(api, session
         ("/epcisBody/eventList/1/bizStep", "unknown-cbv-term"),
         ("/epcisBody/eventList/2/quantityList/0/epcClass", "not-your-product"),
     }
-    assert _counts(session)[0] == 1
+    assert _counts(session)[0] == before[0] + 1
 
 
 def test_proceed_with_every_event_refused_is_a_failed_job(api, session) -> None:
+    before = _counts(session)
     bad = shipping()
     bad["bizStep"] = "shiping"
     response = capture(
@@ -260,7 +264,7 @@ def test_proceed_with_every_event_refused_is_a_failed_job(api, session) -> None:
     )
     assert response.status_code == 202
     assert response.get_json()["status"] == "failed"
-    assert _counts(session)[0] == 0
+    assert _counts(session)[0] == before[0]
 
 
 def test_an_unknown_error_behaviour_is_refused(api) -> None:
@@ -292,7 +296,7 @@ def test_recapture_with_an_error_declaration_marks_the_event(api, session) -> No
     }
     response = capture(firm, document(declared))
     assert response.get_json()["duplicateCount"] == 1
-    stored = session.scalar(select(Event))
+    stored = stored_event(session, harvest())
     session.refresh(stored)
     assert stored.document["errorDeclaration"]["reason"] == "incorrect_data"
 
@@ -303,7 +307,7 @@ def test_extension_namespaces_are_kept_with_the_event(api, session) -> None:
     event["qm:pickingMethod"] = "hand"
     response = capture(api("firm_admin"), document(event, context=context))
     assert response.status_code == 202, response.get_json()
-    stored = session.scalar(select(Event))
+    stored = stored_event(session, event, context)
     assert stored.document["@context"] == context
     assert stored.hash_id == event_hash_id(event, context) != event_hash_id(harvest(), CONTEXT)
     # The stored event is self-contained: its own @context gives the same hash.
@@ -313,9 +317,12 @@ def test_extension_namespaces_are_kept_with_the_event(api, session) -> None:
 
 def test_events_are_attributed_to_the_capturer_and_the_owners(api, session) -> None:
     capture(api("firm_admin"), document(*journey_events()))
+    ids = [stored_event(session, event).id for event in journey_events()]
     relations = set(
         session.execute(
-            select(EventOrganisation.relation, EventOrganisation.organisation_id).distinct()
+            select(EventOrganisation.relation, EventOrganisation.organisation_id)
+            .where(EventOrganisation.event_id.in_(ids))
+            .distinct()
         )
     )
     assert {relation.value for relation, _ in relations} == {"captured", "owner"}
@@ -329,7 +336,7 @@ def test_capture_jobs_belong_to_their_organisation(api) -> None:
     other = api("firm2_admin").get(location)
     _problem(other, 404, "not-found")
     listing = api("firm_admin").get("/epcis/capture").get_json()
-    assert [job["url"] for job in listing["items"]] == [location]
+    assert listing["items"][0]["url"] == location  # newest first
     assert api("firm2_admin").get("/epcis/capture").get_json()["items"] == []
 
 
@@ -349,7 +356,7 @@ def test_containers_are_attributed_to_the_owners_of_their_content(api, session) 
     assert _errors(body) == {("/epcisBody/eventList/0/epcList/0", "not-your-container")}
     # The owner's own shipping event of the case is attributed to it.
     assert capture(firm, document(shipping())).status_code == 202
-    shipped = session.scalar(select(Event).where(Event.biz_step.like("%shipping")))
+    shipped = stored_event(session, shipping())
     owners = session.scalars(
         select(EventOrganisation.organisation_id).where(
             EventOrganisation.event_id == shipped.id, EventOrganisation.relation == "owner"
@@ -357,3 +364,81 @@ def test_containers_are_attributed_to_the_owners_of_their_content(api, session) 
     ).all()
     assert len(owners) == 1
     assert CASE in {link.uri for link in shipped.epcs}
+
+
+def test_every_new_event_is_appended_to_the_transparency_log(api, session) -> None:
+    from app.transparency.models import LogEntry
+    from app.transparency.services import entries_for_record
+
+    before = session.scalar(select(func.count()).select_from(LogEntry))
+    response = capture(api("firm_admin"), document(*journey_events()))
+    assert response.status_code == 202
+    hashes = session.scalars(select(Event.hash_id).order_by(Event.id)).all()
+    for hash_id in hashes:
+        entries = entries_for_record(session, "epcis_event", hash_id)
+        assert [entry.entry_type for entry in entries] == ["epcis_event.captured"]
+    after = session.scalar(select(func.count()).select_from(LogEntry))
+    assert after >= before + 5
+    # A repeated capture stores nothing and logs nothing.
+    capture(api("firm_admin"), document(*journey_events()))
+    assert session.scalar(select(func.count()).select_from(LogEntry)) == after
+
+
+def _certified_event(number: str) -> dict:
+    from app.db import utcnow
+
+    event = harvest(time=utcnow().isoformat(timespec="seconds"))
+    event["eventTimeZoneOffset"] = "+00:00"
+    event["certificationInfo"] = [f"https://brand.example.test/certificates/{number}"]
+    return event
+
+
+def test_certification_info_links_our_certificates(api, session, trace) -> None:
+    from app.trace.models import EventCertification
+    from tests.products.factories import certify
+
+    owner = api("firm_admin").get("/api/v1/organisation").get_json()["id"]
+    certificate = certify(session, owner, [LEAF_GTIN])
+    session.commit()
+    event = _certified_event(certificate.number)
+    event["certificationInfo"].append("https://organic-cert.example/certificates/OC-77")
+    response = capture(api("firm_admin"), document(event))
+    assert response.status_code == 202, response.get_json()
+    links = {
+        (row.reference, row.certificate_id)
+        for row in session.scalars(
+            select(EventCertification).where(
+                EventCertification.event_id == stored_event(session, event).id
+            )
+        )
+    }
+    assert links == {
+        (event["certificationInfo"][0], certificate.id),
+        ("https://organic-cert.example/certificates/OC-77", None),
+    }
+
+
+def test_certification_info_naming_no_or_the_wrong_certificate_is_refused(
+    api, session, trace
+) -> None:
+    from tests.products.factories import certify
+
+    other_firm = api("firm2_admin").get("/api/v1/organisation").get_json()["id"]
+    others = certify(session, other_firm, [OTHER_GTIN])
+    session.commit()
+    unknown = _certified_event("QTA-0000-404")
+    foreign = _certified_event(others.number)
+    old = harvest()  # April 2026: before the certificate's validity
+    own = certify(
+        session, api("firm_admin").get("/api/v1/organisation").get_json()["id"], [LEAF_GTIN]
+    )
+    session.commit()
+    old["certificationInfo"] = f"https://brand.example.test/certificates/{own.number}"
+    body = _problem(
+        capture(api("firm_admin"), document(unknown, foreign, old)), 422, "epcis-document-invalid"
+    )
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/certificationInfo/0", "unknown-certificate"),
+        ("/epcisBody/eventList/1/certificationInfo/0", "certificate-of-another-firm"),
+        ("/epcisBody/eventList/2/certificationInfo", "certificate-not-valid-then"),
+    }
