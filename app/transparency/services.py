@@ -868,9 +868,12 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
 
     _audit_tree(session, report, size, {row.tree_size: row.root_hash for row in checkpoints})
 
-    counts = dict(
-        session.execute(select(LogNode.level, func.count()).group_by(LogNode.level)).tuples().all()
-    )
+    counts: dict[int, int] = {
+        level: count
+        for level, count in session.execute(
+            select(LogNode.level, func.count()).group_by(LogNode.level)
+        )
+    }
     report.nodes = sum(counts.values())
     for level in sorted(set(counts) | set(range(size.bit_length()))):
         expected = size >> level
@@ -953,17 +956,16 @@ def _compare_nodes(reader: NodeReader, report: AuditReport, created: Sequence[me
     for level in sorted(by_level):
         nodes = by_level[level]
         first, last = nodes[0].index, nodes[-1].index
-        stored = dict(
-            reader.session.execute(
+        stored: dict[int, bytes] = {
+            index: value
+            for index, value in reader.session.execute(
                 select(LogNode.node_index, LogNode.hash).where(
                     LogNode.level == level,
                     LogNode.node_index >= first,
                     LogNode.node_index <= last,
                 )
             )
-            .tuples()
-            .all()
-        )
+        }
         for node in nodes:
             have = stored.get(node.index)
             if have is None:
