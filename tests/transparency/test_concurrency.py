@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.transparency import services
+from app.transparency.audit import audit_log
 from app.transparency.entry import EntryType
 from app.transparency.models import LogCheckpoint, LogEntry
 from app.transparency.note import Checkpoint, sign_checkpoint
@@ -80,7 +81,7 @@ def test_concurrent_writers_get_gap_free_unique_indices(deployment: Flask) -> No
             assert [index for index, _ in rows] == list(range(len(rows)))
             assert dict((record, index) for index, record in rows[1:]) == committed
             assert not rolled_back & {record for _, record in rows}
-            report = services.audit_log(session)
+            report = audit_log(session)
             assert report.ok, report.problems
             assert report.integrated_size == len(rows)
             # Every committed transaction signed and stored its own checkpoint.
@@ -166,3 +167,27 @@ def test_monitor_over_http_catches_a_rewritten_entry_and_a_fork(
     )
     assert unreachable.exit_code == 2
     assert "monitor error" in unreachable.output
+
+
+@pytest.mark.committing
+def test_the_first_entries_of_a_new_log_follow_its_key(deployment: Flask) -> None:
+    def first_batch(session) -> None:
+        entries = services.append_entries(
+            session,
+            [
+                services.NewEntry(EntryType.KEY_ADDED, "issuer_key", i, b"key", None)
+                for i in range(3)
+            ],
+        )
+        assert [entry.log_index for entry in entries] == [1, 2, 3]
+
+    _commit(deployment, first_batch)
+    with deployment.app_context():
+        session = db.new_session()
+        try:
+            types = list(session.scalars(select(LogEntry.record_type).order_by(LogEntry.log_index)))
+            assert types == ["log_key", "issuer_key", "issuer_key", "issuer_key"]
+            assert services.latest_checkpoint(session).tree_size == 4
+            assert audit_log(session).ok
+        finally:
+            session.close()

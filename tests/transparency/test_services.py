@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from app.auth.models import Organisation
 from app.keystore import open_private_key
 from app.transparency import merkle, services
+from app.transparency.audit import audit_log
 from app.transparency.client import BundleError, verify_inclusion_bundle
 from app.transparency.entry import EntryType, parse_entry
 from app.transparency.errors import InvalidLogEntry, LogEntryNotFound
@@ -94,7 +95,7 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_no_gap(session) -> None:
     [again] = append(session, 1)
     assert again.log_index == start
     session.commit()
-    assert services.audit_log(session).ok
+    assert audit_log(session).ok
 
 
 def test_an_entry_is_the_canonical_json_of_its_fields(session) -> None:
@@ -173,7 +174,7 @@ def test_small_integration_batches_build_the_same_tree(session, monkeypatch) -> 
     session.commit()
     checkpoint = services.latest_checkpoint(session)
     assert checkpoint.root_hash == merkle.root_hash(_all_leaves(session))
-    assert services.audit_log(session).ok
+    assert audit_log(session).ok
 
 
 def test_integration_adds_nodes_and_never_rewrites_existing_ones(session) -> None:
@@ -345,7 +346,7 @@ def test_postgresql_refuses_to_truncate_the_log(session) -> None:
 def test_the_audit_of_a_healthy_log_passes(session) -> None:
     append(session, 11)
     session.commit()
-    report = services.audit_log(session)
+    report = audit_log(session)
     assert report.ok, report.problems
     assert report.entries == report.integrated_size == log_size(session)
     assert report.root_hash == services.latest_checkpoint(session).root_hash
@@ -356,3 +357,33 @@ def test_origin_is_the_host_and_port_of_the_base_url() -> None:
     assert services.origin_for("https://brand.example.org") == "brand.example.org/log"
     assert services.origin_for("http://127.0.0.1:5000") == "127.0.0.1:5000/log"
     assert services.origin_for("http://[::1]:8080") == "[::1]:8080/log"
+
+
+def _new(i: int, **change) -> services.NewEntry:
+    fields = {
+        "entry_type": EntryType.EPCIS_EVENT_CAPTURED,
+        "record_type": "epcis_event",
+        "record_id": f"batch-{i}",
+        "content": {"event": i},
+        "organisation_id": None,
+    } | change
+    return services.NewEntry(**fields)
+
+
+def test_a_batch_gets_consecutive_indices_in_order(session) -> None:
+    start = log_size(session)
+    entries = services.append_entries(session, [_new(i) for i in range(6)])
+    assert [e.log_index for e in entries] == list(range(start, start + 6))
+    assert [e.record_id for e in entries] == [f"batch-{i}" for i in range(6)]
+    assert services.append_entries(session, []) == []
+    session.commit()
+    assert services.latest_checkpoint(session).tree_size == start + 6
+    assert audit_log(session).ok
+
+
+def test_a_batch_with_one_invalid_entry_appends_nothing(session) -> None:
+    start = log_size(session)
+    with pytest.raises(InvalidLogEntry) as raised:
+        services.append_entries(session, [_new(0), _new(1, record_type="Bad"), _new(2)])
+    assert [error.field for error in raised.value.errors] == ["entries[1].record_type"]
+    assert log_size(session) == start
