@@ -38,12 +38,14 @@ def _server_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[str]:
-    """Create an empty database (SQLite file, or a new database on the PostgreSQL server named
-    by BRANDTRACE_TEST_DATABASE_URL) and drop it afterwards."""
+def fresh_database(where: pytest.TempPathFactory | Path, label: str) -> Iterator[str]:
+    """Create an empty database (SQLite file in ``where``, a directory or a fresh temporary one,
+    or a new database on the PostgreSQL server named by BRANDTRACE_TEST_DATABASE_URL) and drop
+    it afterwards."""
     server = _server_url()
     if server is None:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / f'brandtrace-{label}.sqlite3'}"
+        directory = where if isinstance(where, Path) else where.mktemp("db")
+        yield f"sqlite:///{directory / f'brandtrace-{label}.sqlite3'}"
         return
     base = make_url(server).set(drivername="postgresql+psycopg")
     name = f"brandtrace_{label}_{secrets.token_hex(4)}"
@@ -87,6 +89,12 @@ def migrate_and_seed(application: Flask) -> dict[str, Any]:
         finally:
             session.close()
     return result
+
+
+@contextmanager
+def other_app(database_url: str, key_dir: Path) -> Iterator[Flask]:
+    """A second application on another database (each app keeps its own database state)."""
+    yield create_app(make_test_config(database_url, key_dir))
 
 
 def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:
