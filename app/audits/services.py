@@ -500,6 +500,7 @@ def decide(
         decided_by_id=caller.user_id,
         decided_at=now,
     )
+    session.add(decision)
     audit.status = AuditStatus.DECIDED
     if outcome == DecisionOutcome.GRANTED:
         due = add_months(now.date(), surveillance_interval_months)
@@ -521,7 +522,6 @@ def decide(
                 sites=[AuditSite(name=s.name, address=s.address, gln=s.gln) for s in audit.sites],
             )
         )
-    session.add(decision)
     session.flush()
     return decision
 

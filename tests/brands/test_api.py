@@ -10,8 +10,8 @@ from app.auth import services as auth
 from app.auth.models import OrgKind, Role
 from tests.brandkit import (
     brand_body,
-    other_association,
     ok,
+    other_association,
     png_logo,
     problem,
     rules,
