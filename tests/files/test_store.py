@@ -82,7 +82,9 @@ def test_wrong_type_oversize_empty_and_contradicted_claims_are_refused(session) 
 
 def test_store_upload_reads_no_more_than_the_limit_plus_one(session) -> None:
     class CountingStream(BytesIO):
-        asked: list[int] = []
+        def __init__(self, data: bytes) -> None:
+            super().__init__(data)
+            self.asked: list[int] = []
 
         def read(self, size: int | None = -1) -> bytes:
             self.asked.append(size if size is not None else -1)
