@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -614,7 +614,7 @@ class GrantedDecision:
     audit_id: int
     audit_kind: AuditKind
     audited_on: date | None
-    decided_at: Any
+    decided_at: datetime
     decided_by_id: int
     reason: str
     firm_id: int
