@@ -53,9 +53,7 @@ def test_brand_page_json_by_content_negotiation_equals_the_api(client, demo) -> 
     api_view = client.get(f"/api/v1/brands/{SLUG}")
     assert negotiated.get_json() == api_view.get_json()
     document = negotiated.get_json()
-    assert document["url"] == demo["brand"]["url"].replace(
-        "http://127.0.0.1:5000", document["url"].split("/brands")[0]
-    )
+    assert document["url"].endswith(demo["brand"]["url"].split("://", 1)[1].split("/", 1)[1])
     assert document["name"] == {"zh": "祁门红茶", "en": "Qimen Black Tea"}
     assert document["mark"]["mark_type"] == "certification"
     assert document["logo"]["content_type"] == "image/png"
