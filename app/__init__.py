@@ -20,6 +20,9 @@ BLUEPRINTS = (
     ("app.activity.views", "bp"),
     ("app.portal.views", "bp"),
     ("app.auth.portal", "bp"),
+    ("app.brands.views", "bp"),
+    ("app.standards.views", "bp"),
+    ("app.audits.views", "bp"),
 )
 
 CLI_GROUPS = (

@@ -5,6 +5,10 @@ import importlib
 MODEL_MODULES = (
     "app.auth.models",
     "app.activity.models",
+    "app.files.models",
+    "app.brands.models",
+    "app.standards.models",
+    "app.audits.models",
 )
 
 

@@ -148,7 +148,12 @@ def seed_accounts(ctx: DemoContext) -> None:
 
 
 # Steps run in order; later capabilities append "module:function" entries.
-STEPS: tuple[str, ...] = ("app.demo.seed:seed_accounts",)
+STEPS: tuple[str, ...] = (
+    "app.demo.seed:seed_accounts",
+    "app.brands.demo:seed_brand",
+    "app.standards.demo:seed_standard",
+    "app.audits.demo:seed_audit",
+)
 
 
 def _resolve(step: str) -> Callable[[DemoContext], None]:

@@ -1,0 +1,1 @@
+"""Quality standards of regional brands: versions, clauses, measurable criteria, publication."""
