@@ -26,6 +26,11 @@ CONTENT_SECURITY_POLICY = (
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
+        # Flask-Babel caches the locale on the app context; several requests may share one
+        # (CLI code, tests), and each must choose its own language.
+        from flask_babel import refresh
+
+        refresh()
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         # Keep a caller's id for correlation only when it is harmless to log.
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
