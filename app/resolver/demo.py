@@ -112,12 +112,10 @@ def seed_scans(ctx: DemoContext) -> None:
     }
     if "unit" not in ctx.result or session.scalar(select(func.count()).select_from(Scan)):
         return
-    for key, clients in (
-        ("unit", ("demo-shopper-1", "demo-shopper-2")),
-        ("unit_blacklisted", ("demo-shopper-3",)),
-    ):
-        for client in clients:
-            _scan(ctx, ctx.result[key]["digital_link"], client)
+    # An earlier check of the genuine unit ("verified N times") and a hit on the blacklisted
+    # one, which raises an alert for the association and the firm to triage.
+    _scan(ctx, ctx.result["unit"]["digital_link"], "demo-shopper-1")
+    _scan(ctx, ctx.result["unit_blacklisted"]["digital_link"], "demo-shopper-2")
     gtin = ctx.result["product"]["gtin"]
     if session.scalar(select(func.count()).select_from(FakeReport)) == 0:
         fake = parse_digital_link(products.unit_uri(ctx.base_url, gtin, "QM2026-03A", FAKE_SERIAL))
@@ -135,6 +133,6 @@ def seed_scans(ctx: DemoContext) -> None:
                     "价格远低于市价，包装印刷模糊。/ Far below the usual price, blurred print."
                 ),
             ),
-            "demo-shopper-4",
+            "demo-shopper-3",
             facts=sources.gather_facts(session, fake),
         )

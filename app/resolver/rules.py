@@ -41,8 +41,8 @@ class Rule:
 
 DEFAULT_RULES: Mapping[RuleKind, Rule] = MappingProxyType(
     {
-        RuleKind.REPEAT_SCANS: Rule(RuleKind.REPEAT_SCANS, True, threshold=10),
-        RuleKind.MANY_CLIENTS: Rule(RuleKind.MANY_CLIENTS, True, threshold=4, window_minutes=60),
+        RuleKind.REPEAT_SCANS: Rule(RuleKind.REPEAT_SCANS, True, threshold=20),
+        RuleKind.MANY_CLIENTS: Rule(RuleKind.MANY_CLIENTS, True, threshold=10, window_minutes=60),
         RuleKind.AFTER_CONSUMED: Rule(RuleKind.AFTER_CONSUMED, True),
         RuleKind.BLACKLISTED_HIT: Rule(RuleKind.BLACKLISTED_HIT, True),
         RuleKind.INACTIVE_HIT: Rule(RuleKind.INACTIVE_HIT, True),

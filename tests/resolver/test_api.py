@@ -115,7 +115,7 @@ def test_rules_default_until_the_association_sets_them(api, demo) -> None:
         rule["kind"]: rule
         for rule in api("government_viewer").get(f"/api/v1/brands/{slug}/scan-rules").get_json()
     }
-    assert rules["repeat_scans"]["is_default"] and rules["repeat_scans"]["threshold"] == 10
+    assert rules["repeat_scans"]["is_default"] and rules["repeat_scans"]["threshold"] == 20
     assert rules["consume_on_first_scan"]["is_enabled"] is False
     changed = api("association_admin").put(
         f"/api/v1/brands/{slug}/scan-rules/many_clients",
