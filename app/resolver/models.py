@@ -105,6 +105,9 @@ class ScanTally(Base):
     last_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consumed_by: Mapped[str | None] = mapped_column(String(32))
+    #: bits of the open alerts that make a genuine verdict a warning (kept with the alerts,
+    #: so a scan reads them with its tally instead of querying the alerts)
+    open_warnings: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ScanShopper(Base):

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind
@@ -27,7 +38,7 @@ from app.db import UTCDateTime, utcnow
 from app.errors import FieldError, InvalidInput
 from app.gs1.digital_link import DigitalLink
 from app.http.pagination import PageResult, paginate
-from app.resolver import sources
+from app.resolver import cache, sources
 from app.resolver.errors import (
     AlertAlreadyResolved,
     AlertNotFound,
@@ -56,6 +67,11 @@ REPEAT_WINDOW = timedelta(seconds=60)
 LOCATION_WINDOW = timedelta(hours=1)
 #: alerts that make a genuine verdict a warning while they are open
 WARNING_KINDS = (AlertKind.REPEAT_SCANS, AlertKind.MANY_CLIENTS, AlertKind.AFTER_CONSUMED)
+WARNING_BITS = {
+    AlertKind.REPEAT_SCANS: 1,
+    AlertKind.MANY_CLIENTS: 2,
+    AlertKind.AFTER_CONSUMED: 4,
+}
 _WARNING_REASON = {
     AlertKind.REPEAT_SCANS: "many_scans",
     AlertKind.MANY_CLIENTS: "many_clients",
@@ -93,6 +109,8 @@ class Tally:
     consumed_at: datetime | None = None
     #: consumed, and this scan comes from someone other than the consumer
     consumed_by_other: bool = False
+    #: bits (``WARNING_BITS``) of the pack's open warning alerts
+    open_warnings: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,15 +149,21 @@ def rules_for(session: Session, facts: CodeFacts) -> RuleSet:
 
 
 def brand_rules(session: Session, brand_id: int) -> RuleSet:
-    rows = session.scalars(select(ScanRule).where(ScanRule.brand_id == brand_id)).all()
-    if not rows:
-        return DEFAULT_RULE_SET
-    return RuleSet.with_overrides(
-        {
-            row.kind: Rule(row.kind, row.is_enabled, row.threshold, row.window_minutes)
-            for row in rows
-        }
-    )
+    """A brand's rules; kept half a minute per worker (a change through :func:`set_rule`
+    applies at once in the worker that made it)."""
+
+    def load() -> RuleSet:
+        rows = session.scalars(select(ScanRule).where(ScanRule.brand_id == brand_id)).all()
+        if not rows:
+            return DEFAULT_RULE_SET
+        return RuleSet.with_overrides(
+            {
+                row.kind: Rule(row.kind, row.is_enabled, row.threshold, row.window_minutes)
+                for row in rows
+            }
+        )
+
+    return cache.RULES.get_or_set((session.get_bind().engine.url, brand_id), load)
 
 
 @dataclass(frozen=True)
@@ -219,7 +243,82 @@ def set_rule(
     row.window_minutes = window_minutes
     row.updated_by_id = caller.user_id
     session.flush()
+    cache.RULES.discard((session.get_bind().engine.url, brand.id))
     return RuleView(kind, is_enabled, threshold, window_minutes, False)
+
+
+class _Statements:
+    """The scan path's statements, built once per dialect: building a statement costs more
+    than running it, and these run on every scan (compiled forms are cached by SQLAlchemy)."""
+
+    def __init__(self, dialect: str) -> None:
+        upsert: Any
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        now = bindparam("now", type_=UTCDateTime())
+        shopper = upsert(ScanShopper).values(
+            unit_key=bindparam("unit_key"),
+            client_hash=bindparam("client_hash"),
+            first_seen_at=now,
+            last_counted_at=now,
+        )
+        # A repeat keeps the window anchored at the counted scan, so a reload loop still
+        # counts once per window rather than never again.
+        self.shopper = shopper.on_conflict_do_update(
+            index_elements=[ScanShopper.unit_key, ScanShopper.client_hash],
+            set_={
+                "last_counted_at": case(
+                    (
+                        ScanShopper.last_counted_at >= bindparam("cutoff", type_=UTCDateTime()),
+                        ScanShopper.last_counted_at,
+                    ),
+                    else_=now,
+                )
+            },
+        ).returning(ScanShopper.first_seen_at, ScanShopper.last_counted_at)
+        tally = upsert(ScanTally).values(
+            unit_key=bindparam("unit_key"),
+            scan_count=1,
+            shopper_count=1,
+            first_scanned_at=now,
+            last_scanned_at=now,
+            open_warnings=0,
+        )
+        returning = (
+            ScanTally.scan_count,
+            ScanTally.shopper_count,
+            ScanTally.first_scanned_at,
+            ScanTally.last_scanned_at,
+            ScanTally.consumed_at,
+            ScanTally.consumed_by,
+            ScanTally.open_warnings,
+        )
+        self.tally = {
+            counted: tally.on_conflict_do_update(
+                index_elements=[ScanTally.unit_key],
+                set_={
+                    "scan_count": ScanTally.scan_count + (1 if counted else 0),
+                    "shopper_count": ScanTally.shopper_count
+                    + bindparam("new_shopper", type_=Integer()),
+                    "last_scanned_at": now if counted else ScanTally.last_scanned_at,
+                },
+            ).returning(*returning)
+            for counted in (True, False)
+        }
+        self.scan = insert(Scan).returning(Scan.id)
+
+
+_STATEMENTS: dict[str, _Statements] = {}
+
+
+def _statements(session: Session) -> _Statements:
+    dialect = session.get_bind().dialect.name
+    found = _STATEMENTS.get(dialect)
+    if found is None:
+        found = _STATEMENTS[dialect] = _Statements(dialect)
+    return found
 
 
 def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
@@ -230,53 +329,23 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
     whether its last counted scan is older than ``REPEAT_WINDOW`` (its row lock orders one
     client's concurrent requests); the pack's row then adds what this scan counts for.
     """
-    now = literal(ctx.now, UTCDateTime())
-    shopper = _insert(session, ScanShopper).values(
-        unit_key=unit_key,
-        client_hash=ctx.client_hash,
-        first_seen_at=ctx.now,
-        last_counted_at=ctx.now,
-    )
-    shopper = shopper.on_conflict_do_update(
-        index_elements=[ScanShopper.unit_key, ScanShopper.client_hash],
-        set_={
-            # A repeat keeps the window anchored at the counted scan, so a reload loop still
-            # counts once per window rather than never again.
-            "last_counted_at": case(
-                (
-                    ScanShopper.last_counted_at >= ctx.now - REPEAT_WINDOW,
-                    ScanShopper.last_counted_at,
-                ),
-                else_=now,
-            )
+    statements = _statements(session)
+    connection = session.connection()
+    seen = connection.execute(
+        statements.shopper,
+        {
+            "unit_key": unit_key,
+            "client_hash": ctx.client_hash,
+            "now": ctx.now,
+            "cutoff": ctx.now - REPEAT_WINDOW,
         },
-    ).returning(ScanShopper.first_seen_at, ScanShopper.last_counted_at)
-    seen = session.execute(shopper).one()
+    ).one()
     new_shopper = seen.first_seen_at == ctx.now
     counted = seen.last_counted_at == ctx.now
-    statement = _insert(session, ScanTally).values(
-        unit_key=unit_key,
-        scan_count=1,
-        shopper_count=1,
-        first_scanned_at=ctx.now,
-        last_scanned_at=ctx.now,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[ScanTally.unit_key],
-        set_={
-            "scan_count": ScanTally.scan_count + (1 if counted else 0),
-            "shopper_count": ScanTally.shopper_count + (1 if new_shopper else 0),
-            "last_scanned_at": now if counted else ScanTally.last_scanned_at,
-        },
-    ).returning(
-        ScanTally.scan_count,
-        ScanTally.shopper_count,
-        ScanTally.first_scanned_at,
-        ScanTally.last_scanned_at,
-        ScanTally.consumed_at,
-        ScanTally.consumed_by,
-    )
-    row = session.execute(statement).one()
+    row = connection.execute(
+        statements.tally[counted],
+        {"unit_key": unit_key, "now": ctx.now, "new_shopper": 1 if new_shopper else 0},
+    ).one()
     tally = Tally(
         scan_count=row.scan_count,
         shopper_count=row.shopper_count,
@@ -284,6 +353,7 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
         last_scanned_at=row.last_scanned_at,
         consumed_at=row.consumed_at,
         consumed_by_other=row.consumed_at is not None and row.consumed_by != ctx.client_hash,
+        open_warnings=row.open_warnings,
     )
     return tally, new_shopper, not counted
 
@@ -338,6 +408,13 @@ def _raise_alert(
         "raised_at": ctx.now,
         "last_seen_at": ctx.now,
     }
+    bit = WARNING_BITS.get(kind)
+    if bit is not None and facts.unit_key is not None:
+        session.execute(
+            update(ScanTally)
+            .where(ScanTally.unit_key == facts.unit_key)
+            .values(open_warnings=ScanTally.open_warnings.op("|")(bit))
+        )
     statement = _insert(session, ScanAlert).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[ScanAlert.open_key],
@@ -350,12 +427,9 @@ def _raise_alert(
     session.execute(statement)
 
 
-def _open_warnings(session: Session, facts: CodeFacts) -> list[Reason]:
-    """Reasons for the open alerts that make a genuine verdict a warning."""
-    if facts.unit_key is None:
-        return []
-    keys = [_open_key(kind, facts) for kind in WARNING_KINDS]
-    kinds = session.scalars(select(ScanAlert.kind).where(ScanAlert.open_key.in_(keys))).all()
+def _warning_reasons(bits: int, raised: Iterable[AlertKind] = ()) -> list[Reason]:
+    """Reasons for the open alerts (``WARNING_BITS``) that make a genuine verdict a warning."""
+    kinds = {kind for kind, bit in WARNING_BITS.items() if bits & bit} | set(raised)
     return [Reason.of(_WARNING_REASON[kind]) for kind in WARNING_KINDS if kind in kinds]
 
 
@@ -439,6 +513,7 @@ def read_tally(session: Session, unit_key: str | None) -> Tally | None:
         row.first_scanned_at,
         row.last_scanned_at,
         row.consumed_at,
+        open_warnings=row.open_warnings,
     )
 
 
@@ -456,13 +531,15 @@ def resolve_link(
     today = ctx.now.astimezone(UTC).date()
     label_dates = dict(link.dates)
     first = decide(facts, today=today, anomalies=ctx.extra_warnings, label_dates=label_dates)
+    tally: Tally | None = None
     if not record:
-        warnings = [*ctx.extra_warnings, *_open_warnings(session, facts)]
+        tally = read_tally(session, facts.unit_key)
+        bits = tally.open_warnings if tally else 0
+        warnings = [*ctx.extra_warnings, *_warning_reasons(bits)]
         decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
-        return Resolution(link, facts, decision, read_tally(session, facts.unit_key), None)
+        return Resolution(link, facts, decision, tally, None)
 
     rules = rules_for(session, facts)
-    tally: Tally | None = None
     new_shopper = repeat = False
     unit_key = facts.unit_key
     if unit_key is not None:
@@ -476,34 +553,46 @@ def resolve_link(
     found = _anomalies(session, facts, first, tally, new_shopper, rules, ctx)
     for kind, details in found:
         _raise_alert(session, kind, facts, ctx, details)
-    warnings = [*ctx.extra_warnings, *_open_warnings(session, facts)]
+    bits = tally.open_warnings if tally else 0
+    raised = [kind for kind, _ in found]
+    warnings = [*ctx.extra_warnings, *_warning_reasons(bits, raised)]
     decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
-    scan = Scan(
-        scanned_at=ctx.now,
-        channel=ctx.channel,
-        answer=ctx.answer,
-        gtin=facts.gtin,
-        lot=facts.lot,
-        serial=facts.serial,
-        verdict=decision.verdict,
-        reasons=decision.reason_codes or None,
-        unit_key=unit_key,
-        unit_id=facts.unit.id if facts.unit else None,
-        product_id=facts.product.id if facts.product else None,
-        brand_id=facts.brand.id if facts.brand else None,
-        firm_id=facts.firm.id if facts.firm else None,
-        association_id=facts.association.id if facts.association else None,
-        client_hash=ctx.client_hash,
-        is_repeat=repeat,
+    # A Core insert: a scan is a plain appended row, no unit of work needed.
+    scan_id = (
+        session.connection()
+        .execute(
+            _statements(session).scan,
+            {
+                "scanned_at": ctx.now,
+                "channel": ctx.channel,
+                "answer": ctx.answer,
+                "gtin": facts.gtin,
+                "lot": facts.lot,
+                "serial": facts.serial,
+                "verdict": decision.verdict,
+                "reasons": decision.reason_codes or None,
+                "unit_key": unit_key,
+                "unit_id": facts.unit.id if facts.unit else None,
+                "product_id": facts.product.id if facts.product else None,
+                "brand_id": facts.brand.id if facts.brand else None,
+                "firm_id": facts.firm.id if facts.firm else None,
+                "association_id": facts.association.id if facts.association else None,
+                "client_hash": ctx.client_hash,
+                "is_repeat": repeat,
+                "latitude": None,
+                "longitude": None,
+                "place": None,
+                "located_at": None,
+            },
+        )
+        .scalar_one()
     )
-    session.add(scan)
-    session.flush()
     return Resolution(
         link,
         facts,
         decision,
         tally,
-        scan.id,
+        scan_id,
         is_repeat=repeat,
         raised=tuple(kind for kind, _ in found),
     )
@@ -608,6 +697,13 @@ def resolve_alert(
     if alert.status is AlertStatus.RESOLVED:
         raise AlertAlreadyResolved(
             f"Alert {alert_id} was already resolved on {alert.resolved_at:%Y-%m-%d}.",
+        )
+    bit = WARNING_BITS.get(alert.kind)
+    if bit is not None and alert.unit_key is not None:
+        session.execute(
+            update(ScanTally)
+            .where(ScanTally.unit_key == alert.unit_key)
+            .values(open_warnings=ScanTally.open_warnings.op("&")(sum(WARNING_BITS.values()) - bit))
         )
     alert.status = AlertStatus.RESOLVED
     alert.open_key = None

@@ -2,13 +2,14 @@
 
 This is the resolver's only window on products and codes, certificates, brands,
 traceability and the transparency log. Each of those domains keeps its own rules (which
-certificate is in force, what a recall reaches, which state a unit is in); this module asks
-their services and reads their public models, and never writes.
+state a unit is in, what "in force" means, what a recall reaches); this module asks their
+services and reads their public models, and never writes.
 
-The hot path (a unit's verdict) costs a handful of indexed lookups: the unit, its label order
-with batch and product, the certificate with its holder and issuer, and the recall check,
-which is one query when nothing is recalled. A standard's brand never changes, so that
-mapping is kept per process.
+The hot path (a unit's verdict) reads the code with its order, batch, product, certificate,
+holder and issuer in one indexed query, and asks traceability whether anything is recalled
+(one query while nothing is). Facts that change rarely and cost much (a brand, a
+certificate's surveillance standing, a journey, an inclusion proof) come from
+:mod:`app.resolver.cache`, keyed so that the changes a verdict turns on take effect at once.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.auth.models import Organisation
 from app.brands.models import Brand
@@ -26,8 +27,10 @@ from app.certificates import credentials
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
 from app.gs1.digital_link import DigitalLink
+from app.gs1.epc import sgtin_to_digital_link
 from app.products import services as products
-from app.products.models import Batch, LabelOrder, Product
+from app.products.models import Batch, LabelOrder, Product, UnitCode
+from app.resolver import cache
 from app.resolver.verdicts import (
     BatchFacts,
     CertificateFacts,
@@ -38,9 +41,7 @@ from app.resolver.verdicts import (
     UnitFacts,
 )
 from app.standards.models import Standard
-
-# standard code -> brand id (a standard belongs to one brand for good)
-_BRAND_OF_STANDARD: dict[str, int | None] = {}
+from app.trace.models import EventEpc, Recall, RecallKind, RecallStatus
 
 
 def level_of(link: DigitalLink) -> Level:
@@ -146,44 +147,76 @@ def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certi
     return None
 
 
-def _brand(session: Session, certificate: Certificate | None) -> PartyFacts | None:
-    if certificate is None:
+def _scope(session: Session) -> Any:
+    """Cache namespace: the database's engine (tests and tools may run several apps, on
+    different databases, in one process)."""
+    return session.get_bind().engine.url
+
+
+def _brand(session: Session, standard_code: str | None) -> PartyFacts | None:
+    if standard_code is None:
         return None
-    code = certificate.standard_code
-    if code not in _BRAND_OF_STANDARD:
-        _BRAND_OF_STANDARD[code] = session.scalar(
-            select(Standard.brand_id).where(Standard.code == code)
+
+    def load() -> PartyFacts | None:
+        brand_id = session.scalar(select(Standard.brand_id).where(Standard.code == standard_code))
+        brand = session.get(Brand, brand_id) if brand_id is not None else None
+        if brand is None:
+            return None
+        extra: dict[str, Any] = {}
+        if brand.mark_registration_number:
+            extra["mark"] = brand.mark_registration_number
+        return PartyFacts(
+            id=brand.id,
+            slug=brand.slug,
+            name_zh=brand.name_zh,
+            name_en=brand.name_en,
+            url=brand_url(brand),
+            extra=extra,
         )
-    brand_id = _BRAND_OF_STANDARD[code]
-    brand = session.get(Brand, brand_id) if brand_id is not None else None
-    if brand is None:
-        return None
-    extra: dict[str, Any] = {}
-    if brand.mark_registration_number:
-        extra["mark"] = brand.mark_registration_number
-    return PartyFacts(
-        id=brand.id,
-        slug=brand.slug,
-        name_zh=brand.name_zh,
-        name_en=brand.name_en,
-        url=brand_url(brand),
-        extra=extra,
-    )
+
+    return cache.BRANDS.get_or_set((_scope(session), standard_code), load)
+
+
+_ACTIVE_RECALLS: Any = None
 
 
 def _restriction(
-    session: Session, gtin: str, lot: str | None, serial: str | None
+    session: Session,
+    gtin: str,
+    lot: str | None,
+    serial: str | None,
+    active: tuple[int, int | None] | None = None,
 ) -> tuple[str, str] | None:
-    """An active recall or hold on the item or anything upstream of it (traceability)."""
-    from app.trace.models import RecallKind
+    """An active recall or hold on the item or anything upstream of it (traceability).
+
+    ``active`` (count and newest id of the active recalls) may come with the caller's query;
+    while nothing is recalled nothing more is asked. Otherwise traceability walks the item's
+    journey; its answer is kept while the set of active recalls stays the same (any recall
+    placed or lifted changes it, so it takes effect at once)."""
     from app.trace.recalls import is_recalled
 
     if lot is None and serial is None:
         return None
-    notice = is_recalled(session, gtin, lot, serial)
-    if notice is None:
+    if active is None:
+        global _ACTIVE_RECALLS
+        if _ACTIVE_RECALLS is None:
+            _ACTIVE_RECALLS = select(func.count(Recall.id), func.max(Recall.id)).where(
+                Recall.status == RecallStatus.ACTIVE
+            )
+        active = tuple(session.connection().execute(_ACTIVE_RECALLS).one())
+    assert active is not None
+    count, newest = active
+    if not count:
         return None
-    return ("recalled" if notice.kind == RecallKind.RECALL else "on_hold", notice.reason)
+
+    def load() -> tuple[str, str] | None:
+        notice = is_recalled(session, gtin, lot, serial)
+        if notice is None:
+            return None
+        return ("recalled" if notice.kind == RecallKind.RECALL else "on_hold", notice.reason)
+
+    key = (_scope(session), count, newest, gtin, lot, serial)
+    return cache.RECALLS.get_or_set(key, load)
 
 
 def _signature_param(link: DigitalLink) -> str | None:
@@ -196,9 +229,9 @@ def gather_facts(session: Session, link: DigitalLink, *, now: datetime | None = 
     level = level_of(link)
     base = CodeFacts(level=level, gtin=link.gtin, lot=link.lot, serial=link.serial)
     if link.serial is not None:
-        unit = products.find_unit(session, link.gtin, link.serial)
-        if unit is not None:
-            return _unit_facts(session, link, unit, now)
+        facts = _unit_facts(session, link, now)
+        if facts is not None:
+            return facts
     product = session.scalar(select(Product).where(Product.gtin == link.gtin))
     if product is None:
         return base
@@ -223,72 +256,187 @@ def gather_facts(session: Session, link: DigitalLink, *, now: datetime | None = 
         batch=_batch(batch, restriction) if batch is not None else None,
         firm=_party(firm),
         association=_party(certificate.issuer) if certificate else None,
-        brand=_brand(session, certificate),
+        brand=_brand(session, certificate.standard_code if certificate else None),
         certificate=_certificate(session, certificate, now) if certificate else None,
     )
 
 
-def _unit_facts(
-    session: Session, link: DigitalLink, unit: products.UnitRecord, now: datetime
-) -> CodeFacts:
-    order = session.get(LabelOrder, unit.order_id)
-    assert order is not None
-    batch = order.batch
-    certificate = session.get(Certificate, order.certificate_id)
-    certificate = _current(session, certificate) if certificate is not None else None
-    restriction = _restriction(session, unit.gtin, unit.lot, unit.serial)
+_FIRM = aliased(Organisation)
+_ISSUER = aliased(Organisation)
+_PARTY_COLUMNS = ("id", "slug", "name_zh", "name_en", "registration_number")
+
+
+def _party_of(row: Any, prefix: str) -> PartyFacts | None:
+    values = {name: getattr(row, f"{prefix}_{name}") for name in _PARTY_COLUMNS}
+    return None if values["id"] is None else PartyFacts(**values)
+
+
+# Built once: building a statement this size costs more than running it.
+_UNIT_QUERY = (
+    select(
+        UnitCode.id.label("unit_id"),
+        UnitCode.serial,
+        UnitCode.signature,
+        UnitCode.blacklisted_at,
+        UnitCode.blacklist_reason.label("unit_reason"),
+        LabelOrder.id.label("order_id"),
+        LabelOrder.status.label("order_status"),
+        LabelOrder.blacklist_reason.label("order_reason"),
+        LabelOrder.certificate_id,
+        Batch.id.label("batch_id"),
+        Batch.lot,
+        Batch.production_date,
+        Batch.best_before_date,
+        Batch.expiry_date,
+        Batch.production_site,
+        Product.id.label("product_id"),
+        Product.gtin,
+        Product.name_zh,
+        Product.name_en,
+        Certificate.status.label("certificate_status"),
+        Certificate.status_changed_at,
+        # Asked in the same round trip: is anything recalled at all (the usual answer is no,
+        # and then nothing more is asked), and do events name this unit.
+        select(func.count(Recall.id))
+        .where(Recall.status == RecallStatus.ACTIVE)
+        .scalar_subquery()
+        .label("active_recalls"),
+        select(func.max(Recall.id))
+        .where(Recall.status == RecallStatus.ACTIVE)
+        .scalar_subquery()
+        .label("newest_recall"),
+        exists(select(EventEpc.event_id).where(EventEpc.uri == bindparam("uri"))).label(
+            "named_by_events"
+        ),
+        *(getattr(_FIRM, n).label(f"firm_{n}") for n in _PARTY_COLUMNS),
+        *(getattr(_ISSUER, n).label(f"issuer_{n}") for n in _PARTY_COLUMNS),
+    )
+    .select_from(UnitCode)
+    .join(Product, Product.id == UnitCode.product_id)
+    .join(LabelOrder, LabelOrder.id == UnitCode.order_id)
+    .join(Batch, Batch.id == LabelOrder.batch_id)
+    .join(_FIRM, _FIRM.id == LabelOrder.organisation_id)
+    .outerjoin(Certificate, Certificate.id == LabelOrder.certificate_id)
+    .outerjoin(_ISSUER, _ISSUER.id == Certificate.issuer_id)
+    .where(Product.gtin == bindparam("gtin"), UnitCode.serial == bindparam("serial"))
+)
+
+
+def _unit_facts(session: Session, link: DigitalLink, now: datetime) -> CodeFacts | None:
+    """A unit's facts from one query over the products and certificates registers (only the
+    columns a verdict needs; the unit's state as the products domain defines it), or None
+    for an unknown serial."""
+    assert link.serial is not None
+    row = (
+        session.connection()
+        .execute(
+            _UNIT_QUERY,
+            {
+                "gtin": link.gtin,
+                "serial": link.serial,
+                "uri": sgtin_to_digital_link(link.gtin, link.serial),
+            },
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    certificate = _certificate_facts(session, row, now)
+    state = products.unit_state(row.order_status, row.blacklisted_at)
+    restriction = _restriction(
+        session, row.gtin, row.lot, row.serial, (row.active_recalls, row.newest_recall)
+    )
     printed_signature = _signature_param(link)
     return CodeFacts(
         level=Level.UNIT,
-        gtin=unit.gtin,
+        gtin=row.gtin,
         lot=link.lot,
-        serial=unit.serial,
-        product=_product(batch.product),
-        batch=_batch(batch),
+        serial=row.serial,
+        product=ProductFacts(row.product_id, row.gtin, row.name_zh, row.name_en),
+        batch=BatchFacts(
+            id=row.batch_id,
+            lot=row.lot,
+            production_date=row.production_date,
+            best_before_date=row.best_before_date,
+            expiry_date=row.expiry_date,
+            site=row.production_site,
+        ),
         unit=UnitFacts(
-            id=unit.id,
-            serial=unit.serial,
-            status=unit.state.value,
-            status_reason=unit.blacklist_reason,
+            id=row.unit_id,
+            serial=row.serial,
+            status=state.value,
+            status_reason=row.unit_reason or row.order_reason,
             restriction=restriction[0] if restriction else None,
             restriction_reason=restriction[1] if restriction else None,
-            order_id=unit.order_id,
+            order_id=row.order_id,
+            named_by_events=bool(row.named_by_events),
         ),
-        firm=_party(
-            certificate.firm if certificate else session.get(Organisation, unit.organisation_id)
-        ),
-        association=_party(certificate.issuer) if certificate else None,
-        brand=_brand(session, certificate),
-        certificate=_certificate(session, certificate, now) if certificate else None,
-        lot_mismatch=unit.lot if link.lot is not None and link.lot != unit.lot else None,
+        firm=_party_of(row, "firm"),
+        association=certificate[1] if certificate else _party_of(row, "issuer"),
+        brand=_brand(session, certificate[0].standard_code if certificate else None),
+        certificate=certificate[0] if certificate else None,
+        lot_mismatch=row.lot if link.lot is not None and link.lot != row.lot else None,
         signature_mismatch=bool(
-            printed_signature and unit.signature and printed_signature != unit.signature
+            printed_signature and row.signature and printed_signature != row.signature
         ),
     )
+
+
+def _certificate_facts(
+    session: Session, row: Any, now: datetime
+) -> tuple[CertificateFacts, PartyFacts | None] | None:
+    """The certificate behind a label order, as of now: a certificate changes only through
+    its lifecycle, which moves ``status_changed_at``, so its facts are kept per that moment
+    (a renewal follows the successor)."""
+    if row.certificate_id is None:
+        return None
+    status = row.certificate_status
+    key = (_scope(session), row.certificate_id, status, row.status_changed_at)
+
+    def load() -> tuple[CertificateFacts, PartyFacts | None]:
+        certificate = session.get(Certificate, row.certificate_id)
+        assert certificate is not None
+        certificate = _current(session, certificate)
+        return _certificate(session, certificate, now), _party(certificate.issuer)
+
+    if status is CertificateStatus.SUPERSEDED:
+        return load()  # rare: the successor's state is not in the key
+    return cache.STANDINGS.get_or_set(key, load)
 
 
 def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
     """The traceability events of the unit or batch, oldest first, as a shopper reads them:
-    when, what happened, where, and any temperature readings (empty when none)."""
+    when, what happened, where, and any readings (empty when none).
+
+    A unit that no event names yet comes from its batch, so it shares the batch's journey
+    (kept for half a minute); only units named by events get their own walk."""
     from app.i18n import current_locale
     from app.trace.identifiers import Identifier, batch_identifier
-    from app.trace.journeys import Direction, trace_journey
-    from app.trace.present import journey_json, local_time, template_helpers
 
     if facts.product is None or facts.batch is None:
         return []
+    lot = facts.batch.lot
+    start = batch_identifier(facts.gtin, lot)
     if facts.unit is not None:
-        from app.gs1.epc import sgtin_to_digital_link
+        uri = sgtin_to_digital_link(facts.gtin, facts.unit.serial)
+        named = facts.unit.named_by_events
+        if named is None:
+            named = (
+                session.scalar(select(EventEpc.event_id).where(EventEpc.uri == uri).limit(1))
+                is not None
+            )
+        if named:
+            start = Identifier(uri, facts.gtin, lot, facts.unit.serial)
+    key = (_scope(session), start.uri, current_locale())
+    return cache.JOURNEYS.get_or_set(key, lambda: _journey_steps(session, start, lot))
 
-        start = Identifier(
-            sgtin_to_digital_link(facts.gtin, facts.unit.serial),
-            facts.gtin,
-            facts.batch.lot,
-            facts.unit.serial,
-        )
-    else:
-        start = batch_identifier(facts.gtin, facts.batch.lot)
-    found = trace_journey(session, start, Direction.BACKWARD, known_lot=facts.batch.lot)
+
+def _journey_steps(session: Session, start: Any, lot: str) -> list[dict[str, Any]]:
+    from app.i18n import current_locale
+    from app.trace.journeys import Direction, trace_journey
+    from app.trace.present import journey_json, local_time, template_helpers
+
+    found = trace_journey(session, start, Direction.BACKWARD, known_lot=lot)
     if not found.steps:
         return []
     document = journey_json(session, found)
@@ -308,7 +456,7 @@ def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
                 "time": event["eventTime"].isoformat(),
                 "local_time": local_time(event),
                 "step": event.get("bizStep"),
-                "label": helpers["step_label"](event.get("bizStep")),
+                "label": str(helpers["step_label"](event.get("bizStep"))),
                 "place": (place.get("name_zh" if zh else "name_en") if place else None),
                 "detail": ", ".join(readings) or None,
             }
@@ -317,23 +465,29 @@ def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
 
 
 def _log_entry(session: Session, record_type: str, record_id: str | int) -> dict[str, Any] | None:
+    """A record's latest log entry with its inclusion proof (kept half a minute: a proof
+    against a slightly older checkpoint still proves the entry)."""
     from app.errors import AppError
     from app.transparency import services as tlog
 
-    entries = tlog.entries_for_record(session, record_type, record_id)
-    if not entries:
-        return None
-    entry = entries[-1]
-    document: dict[str, Any] = {
-        "about": record_type,
-        "index": entry.log_index,
-        "entry_type": str(entry.entry_type),
-    }
-    try:
-        document["inclusion_proof"] = tlog.inclusion_proof(session, index=entry.log_index).as_json()
-    except AppError:
-        document["inclusion_proof"] = None  # appended, not yet covered by a checkpoint
-    return document
+    def load() -> dict[str, Any] | None:
+        entries = tlog.entries_for_record(session, record_type, record_id)
+        if not entries:
+            return None
+        entry = entries[-1]
+        document: dict[str, Any] = {
+            "about": record_type,
+            "index": entry.log_index,
+            "entry_type": str(entry.entry_type),
+        }
+        try:
+            proof = tlog.inclusion_proof(session, index=entry.log_index)
+            document["inclusion_proof"] = proof.as_json()
+        except AppError:
+            document["inclusion_proof"] = None  # appended, not yet covered by a checkpoint
+        return document
+
+    return cache.PROOFS.get_or_set((_scope(session), record_type, str(record_id)), load)
 
 
 def log_proof(session: Session, facts: CodeFacts, base_url: str) -> dict[str, Any] | None:

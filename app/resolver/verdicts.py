@@ -133,6 +133,8 @@ class UnitFacts:
     activated_at: datetime | None = None
     journey_url: str | None = None
     order_id: int | None = None
+    #: whether traceability events name this very unit (None: not asked)
+    named_by_events: bool | None = None
     #: when the unit is downstream of a recalled or held batch (traceability), which and why
     restriction: str | None = None
     restriction_reason: str | None = None

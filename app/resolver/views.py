@@ -65,6 +65,7 @@ from app.resolver.schemas import (
     ScanSummaryQuery,
     VerdictOut,
 )
+from app.resolver.storage import SCAN_WRITERS
 from app.resolver.verdicts import Reason, Verdict
 
 bp = Blueprint(
@@ -75,9 +76,10 @@ bp = Blueprint(
     static_url_path="/resolver/static",
 )
 
-# Limits per client address and per code; overridable through the app config (benchmarks).
+# Limits per client address, overridable through the app config (benchmarks). There is no
+# limit per code: its keys would grow with every code scanned, and a flood on one label from
+# many addresses only pushes that label's scans, counted per shopper, towards an alert.
 SCAN_LIMIT = "300 per minute"
-CODE_LIMIT = "120 per minute"
 REPORT_LIMIT = "5 per 10 minutes; 30 per day"
 LOCATION_LIMIT = "20 per minute"
 CORS_ENDPOINTS = frozenset(
@@ -113,12 +115,6 @@ REPORT_HANDLERS = allow(
 
 def _limit(name: str, default: str) -> Any:
     return lambda: current_app.config.get(name, default)
-
-
-def _code_key() -> str:
-    """Rate-limit key of the code itself, so a flood on one label is capped from any source."""
-    path = request.path.removeprefix("/verify").rstrip("/")
-    return "code:" + path
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -162,18 +158,21 @@ def _scan_id(ref: str | None) -> int | None:
 
 @contextmanager
 def _scan_writer() -> Iterator[Session]:
-    """The session that stores a scan. On SQLite a GET's request session is a reader; a scan
-    takes the write lock up front in a session of its own (BEGIN IMMEDIATE), so concurrent
-    scans queue instead of failing to upgrade. PostgreSQL needs no such care."""
+    """The session that stores a scan, committed at the end.
+
+    SQLite: the request's reads end first (a reader holds no lock), then the scan queues for
+    the single writer (:mod:`app.resolver.storage`) and begins as a writer (BEGIN IMMEDIATE),
+    so the write lock is held only for the few statements of the scan. PostgreSQL: the
+    request's own session stores the scan in the same transaction as its reads."""
     if db.dialect_name == "sqlite":
-        # End the request's read transaction first: the scan commits on its own.
         db.session.commit()
-        session = db.new_session(writer=True)
-        try:
-            yield session
-            session.commit()
-        finally:
-            session.close()
+        with SCAN_WRITERS.hold(db.engine.url.database):
+            session = db.new_session(writer=True)
+            try:
+                yield session
+                session.commit()
+            finally:
+                session.close()
     else:
         yield db.session
         db.session.commit()
@@ -262,9 +261,9 @@ def _resolve(
     base_url = current_app.config["BASE_URL"]
     record = request.method == "GET" and choice.answer is not Answer.REDIRECT
     ctx = _context(channel, choice.answer, extra)
-    facts = sources.gather_facts(db.session, link)
     journey: list[dict[str, Any]] = []
     log = None
+    facts = sources.gather_facts(db.session, link)
     if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
         journey = sources.journey(db.session, facts)
         log = sources.log_proof(db.session, facts, base_url)
@@ -384,7 +383,6 @@ def _resolve_request(prefix: str = "") -> Response:
     tags=("resolver",),
 )
 @limiter.limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=["GET", "HEAD"])
-@limiter.limit(_limit("RESOLVER_CODE_LIMIT", CODE_LIMIT), key_func=_code_key, methods=["GET"])
 def resolve(rest: str) -> Response:
     """Resolve a GS1 Digital Link: /01/{gtin}[/10/{lot}][/21/{serial}][?{data AIs}].
 
@@ -400,7 +398,6 @@ def resolve(rest: str) -> Response:
 
 @route(bp, "/verify/01/<path:rest>", access=PUBLIC, response=VerdictOut, tags=("resolver",))
 @limiter.limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=["GET", "HEAD"])
-@limiter.limit(_limit("RESOLVER_CODE_LIMIT", CODE_LIMIT), key_func=_code_key, methods=["GET"])
 def verify_link(rest: str) -> Response:
     """The verification page of a Digital Link (the default link of every item).
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0060_resolver
 Revises: 0050_trace
-Create Date: 2026-11-28 14:19:37.094764
+Create Date: 2026-11-28 14:36:23.183363
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('last_scanned_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('consumed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('consumed_by', sa.String(length=32), nullable=True),
+    sa.Column('open_warnings', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('unit_key', name=op.f('pk_scan_tallies'))
     )
     op.create_table('scans',

@@ -79,3 +79,13 @@ def users(session: Any) -> Any:
         return caller_for(session.scalar(select(User).where(User.email == emails[role])))
 
     return caller
+
+
+@pytest.fixture(autouse=True)
+def _fresh_resolver_caches() -> Any:
+    """Each test starts with empty per-process caches (rolled-back data must not linger)."""
+    from app.resolver import cache
+
+    cache.clear_all()
+    yield
+    cache.clear_all()
