@@ -47,6 +47,8 @@ CODES = int(os.environ.get("BRANDTRACE_BENCH_CODES", "1000000"))
 SAMPLE = 10_000
 DURATION = int(os.environ.get("BRANDTRACE_BENCH_SECONDS", "10"))
 CONNECTIONS = 8
+WORKERS = int(os.environ.get("BRANDTRACE_BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BRANDTRACE_BENCH_THREADS", "4"))
 SECRET = "bench-secret-key-" + "x" * 32
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 WSGI = """
@@ -74,7 +76,7 @@ def _redis_available() -> bool:
 
 def _environment(url: str, folder: Path, port: int) -> dict[str, str]:
     env = dict(os.environ)
-    if _redis_available():
+    if os.environ.get("BRANDTRACE_BENCH_LIMITS") != "memory" and _redis_available():
         # Limits shared through Redis, as a deployment of several servers runs them (the
         # in-memory store starts a timer thread every 10 ms under load).
         env["BRANDTRACE_REDIS_URL"] = REDIS_URL
@@ -182,9 +184,9 @@ def _gunicorn(url: str, folder: Path, port: int) -> Any:
             "-m",
             "gunicorn",
             "--workers",
-            "2",
+            str(WORKERS),
             "--threads",
-            "4",
+            str(THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -280,7 +282,7 @@ def _scan_count(url: str) -> int:
 
 def _run(backend: str, url: str, folder: Path) -> None:
     port = _free_port()
-    limits = f"Redis ({REDIS_URL})" if _redis_available() else "memory"
+    limits = "memory" if "BRANDTRACE_REDIS_URL" not in _environment(url, folder, 0) else REDIS_URL
     print(f"-- {backend} (rate limits in {limits})", flush=True)
     gtin, lot, sample = _prepare(url, folder, port)
     script = _lua(folder, gtin, lot, sample)

@@ -58,9 +58,10 @@ JOURNEYS = TTLCache(4096, 30)
 PROOFS = TTLCache(4096, 30)
 RULES = TTLCache(256, 30)
 RECALLS = TTLCache(16384, 30)
+LINKS = TTLCache(4096, 60)
 
 
 def clear_all() -> None:
     """Forget everything (tests that change what is cached behind the resolver's back)."""
-    for cache in (BRANDS, STANDINGS, JOURNEYS, PROOFS, RULES, RECALLS):
+    for cache in (BRANDS, STANDINGS, JOURNEYS, PROOFS, RULES, RECALLS, LINKS):
         cache.clear()

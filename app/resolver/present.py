@@ -5,108 +5,135 @@ the shopper's language.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from flask_babel import gettext, lazy_gettext
+from flask import current_app
+from flask_babel import format_date, get_translations
 
 from app.gs1.digital_link import encode_dl_value
+from app.i18n import current_locale
+from app.resolver import cache
 from app.resolver.negotiation import LINKSET, link_type_uri
 from app.resolver.services import Resolution
-from app.resolver.verdicts import CodeFacts, Level, PartyFacts, Reason, Verdict
+from app.resolver.verdicts import (
+    CodeFacts,
+    Level,
+    PartyFacts,
+    Reason,
+    Verdict,
+    certificate_problems,
+)
+
+
+def _l(message: str) -> str:
+    """Mark a text for the catalogue; it is translated where it is shown, by :func:`tr`."""
+    return message
+
+
+_TRANSLATED: dict[tuple[str, str], str] = {}
+
+
+def tr(message: str, **values: Any) -> str:
+    """``message`` in the current language, with ``values`` filled in. Translations are looked
+    up once per language and process: a verdict shows a dozen texts and is asked for often."""
+    key = (current_locale(), message)
+    text = _TRANSLATED.get(key)
+    if text is None:
+        text = _TRANSLATED[key] = get_translations().ugettext(message)
+    return text % values if values else text
+
 
 VERDICT_TITLES = {
-    Verdict.NOT_FOUND: lazy_gettext("Code not found"),
-    Verdict.BLOCKED: lazy_gettext("Blocked code"),
-    Verdict.NOT_ACTIVATED: lazy_gettext("Code not activated"),
-    Verdict.NOT_VALID: lazy_gettext("Not valid: certification not in force"),
-    Verdict.GENUINE_WITH_WARNING: lazy_gettext("Genuine, with a warning"),
-    Verdict.GENUINE: lazy_gettext("Genuine"),
+    Verdict.NOT_FOUND: _l("Code not found"),
+    Verdict.BLOCKED: _l("Blocked code"),
+    Verdict.NOT_ACTIVATED: _l("Code not activated"),
+    Verdict.NOT_VALID: _l("Not valid: certification not in force"),
+    Verdict.GENUINE_WITH_WARNING: _l("Genuine, with a warning"),
+    Verdict.GENUINE: _l("Genuine"),
 }
 VERDICT_ADVICE = {
-    Verdict.NOT_FOUND: lazy_gettext(
+    Verdict.NOT_FOUND: _l(
         "This code is not in the official register. The product may be counterfeit: do not "
         "rely on the label, and please report it."
     ),
-    Verdict.BLOCKED: lazy_gettext(
+    Verdict.BLOCKED: _l(
         "This label was blocked by the producer (for example lost or stolen labels). Do not "
         "trust this pack; please report where you found it."
     ),
-    Verdict.NOT_ACTIVATED: lazy_gettext(
+    Verdict.NOT_ACTIVATED: _l(
         "This label was printed but never released for sale. It may have leaked from the "
         "printer: please report where you found it."
     ),
-    Verdict.NOT_VALID: lazy_gettext(
+    Verdict.NOT_VALID: _l(
         "The label is ours, but the product may not bear the brand mark today. See why below."
     ),
-    Verdict.GENUINE_WITH_WARNING: lazy_gettext(
+    Verdict.GENUINE_WITH_WARNING: _l(
         "The label is registered and certified, but something looks unusual. Check the pack "
         "carefully and see the warnings below."
     ),
-    Verdict.GENUINE: lazy_gettext(
+    Verdict.GENUINE: _l(
         "This product is registered, its producer is certified, and the label is valid."
     ),
 }
 REASON_TEXTS: Mapping[str, Any] = {
-    "unknown_gtin": lazy_gettext("No product with GTIN %(gtin)s is registered."),
-    "unknown_batch": lazy_gettext("The product exists, but it has no batch %(lot)s."),
-    "unknown_serial": lazy_gettext("The product exists, but no label has serial %(serial)s."),
-    "lot_mismatch": lazy_gettext(
+    "unknown_gtin": _l("No product with GTIN %(gtin)s is registered."),
+    "unknown_batch": _l("The product exists, but it has no batch %(lot)s."),
+    "unknown_serial": _l("The product exists, but no label has serial %(serial)s."),
+    "lot_mismatch": _l(
         "The serial exists, but under batch %(recorded)s, not %(printed)s as on this label."
     ),
-    "signature_mismatch": lazy_gettext(
+    "signature_mismatch": _l(
         "The label's printed signature is not the one issued with this serial number."
     ),
-    "code_blacklisted": lazy_gettext("The producer blocked this label: %(reason)s"),
-    "code_not_activated": lazy_gettext("The label was never activated for sale."),
-    "no_certificate": lazy_gettext("No certificate covers this product."),
-    "certificate_suspended": lazy_gettext("Certificate %(number)s is suspended: %(reason)s"),
-    "certificate_withdrawn": lazy_gettext("Certificate %(number)s was withdrawn: %(reason)s"),
-    "certificate_expired": lazy_gettext("Certificate %(number)s has expired."),
-    "certificate_cancelled": lazy_gettext("Certificate %(number)s was cancelled."),
-    "certificate_superseded": lazy_gettext("Certificate %(number)s was replaced by a newer one."),
-    "certificate_not_in_force": lazy_gettext("Certificate %(number)s is not in force."),
-    "certificate_not_yet_valid": lazy_gettext(
-        "Certificate %(number)s is not valid before %(valid_from)s."
-    ),
-    "surveillance_overdue": lazy_gettext(
-        "The surveillance audit of certificate %(number)s is overdue."
-    ),
-    "surveillance_refused": lazy_gettext(
+    "code_blacklisted": _l("The producer blocked this label: %(reason)s"),
+    "code_not_activated": _l("The label was never activated for sale."),
+    "no_certificate": _l("No certificate covers this product."),
+    "certificate_suspended": _l("Certificate %(number)s is suspended: %(reason)s"),
+    "certificate_withdrawn": _l("Certificate %(number)s was withdrawn: %(reason)s"),
+    "certificate_expired": _l("Certificate %(number)s has expired."),
+    "certificate_cancelled": _l("Certificate %(number)s was cancelled."),
+    "certificate_superseded": _l("Certificate %(number)s was replaced by a newer one."),
+    "certificate_not_in_force": _l("Certificate %(number)s is not in force."),
+    "certificate_not_yet_valid": _l("Certificate %(number)s is not valid before %(valid_from)s."),
+    "surveillance_overdue": _l("The surveillance audit of certificate %(number)s is overdue."),
+    "surveillance_refused": _l(
         "The latest surveillance audit of certificate %(number)s was not passed."
     ),
-    "product_recalled": lazy_gettext("This product is recalled: %(reason)s"),
-    "product_on_hold": lazy_gettext("This product is on hold pending checks: %(reason)s"),
-    "many_scans": lazy_gettext(
+    "product_recalled": _l("This product is recalled: %(reason)s"),
+    "product_on_hold": _l("This product is on hold pending checks: %(reason)s"),
+    "many_scans": _l(
         "This label has been checked by unusually many people: it may have been copied."
     ),
-    "many_clients": lazy_gettext(
+    "many_clients": _l(
         "This label was checked from many different phones within a short time: it may have "
         "been copied."
     ),
-    "scanned_after_consumed": lazy_gettext(
+    "scanned_after_consumed": _l(
         "This pack was already marked as opened or used: its packaging may be reused."
     ),
-    "label_data_mismatch": lazy_gettext(
+    "label_data_mismatch": _l(
         "The date printed in the code (%(printed)s) differs from the batch record (%(recorded)s)."
     ),
-    "product_level_code": lazy_gettext(
+    "product_level_code": _l(
         "This code identifies the product, not this very pack: it cannot prove that this pack "
         "is genuine."
     ),
-    "batch_level_code": lazy_gettext(
+    "batch_level_code": _l(
         "This code identifies a batch, not this very pack: it cannot prove that this pack is "
         "genuine."
     ),
-    "foreign_link_host": lazy_gettext(
+    "foreign_link_host": _l(
         "The link you entered points to %(host)s, not to this official site. Genuine labels "
         "always point to %(official)s."
     ),
 }
-NO_REASON = lazy_gettext("not stated")
+NO_REASON = _l("not stated")
 
 
 def reason_message(reason: Reason) -> str:
@@ -114,12 +141,12 @@ def reason_message(reason: Reason) -> str:
     template = REASON_TEXTS.get(reason.code)
     if template is None:
         return reason.code
-    params = {key: value for key, value in reason.params.items()}
-    params.setdefault("reason", str(NO_REASON))
+    params = dict(reason.params)
+    params.setdefault("reason", tr(NO_REASON))
     try:
-        return str(template) % params
+        return tr(template, **params)
     except (KeyError, TypeError, ValueError):
-        return str(template).split("%(")[0].strip()
+        return tr(template).split("%(")[0].strip()
 
 
 def verdict_icon(verdict: Verdict) -> str:
@@ -139,12 +166,6 @@ DISPLAY_TIMEZONE = "Asia/Shanghai"
 
 def format_day(value: Any) -> str:
     """A date for shoppers, in their language; instants are shown in the brand's time zone."""
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-    from flask_babel import format_date
-
     if value is None:
         return ""
     if isinstance(value, str):
@@ -199,8 +220,6 @@ def verification_url(base_url: str, anchor: str) -> str:
 
 
 def _localised(name_zh: str, name_en: str) -> str:
-    from app.i18n import current_locale
-
     return name_zh if current_locale() == "zh_CN" else name_en
 
 
@@ -216,67 +235,86 @@ def product_name(facts: CodeFacts) -> str:
 
 def item_links(resolution: Resolution, base_url: str) -> list[tuple[str, list[Link]]]:
     """(anchor, links) for the identified item and each level above it (GS1 resolver: links
-    of every level up to the primary key are included)."""
+    of every level up to the primary key are included). The levels above a pack are the same
+    for every pack of a batch, so they are built once per language and kept a while."""
     facts = resolution.facts
     found = resolution.verdict is not Verdict.NOT_FOUND
     result: list[tuple[str, list[Link]]] = []
     for position, (level, anchor) in enumerate(anchors(facts, base_url)):
         if position > 0 and not found:
             break
-        page = verification_url(base_url, anchor)
-        title = gettext("Verify this product")
-        links = [
-            Link("gs1:defaultLink", page, title),
-            Link("gs1:verificationService", page, title),
-        ]
-        if found and level is Level.PRODUCT and facts.product:
-            # The product-level verification page is the product's information page unless
-            # the firm publishes one of its own.
-            links.append(Link("gs1:pip", facts.product.url or page, gettext("Product information")))
-            if facts.brand and facts.brand.url:
-                links.append(
-                    Link(
-                        "gs1:homepage",
-                        facts.brand.url,
-                        gettext("Brand: %(name)s", name=_name(facts.brand)),
-                    )
+        if position == 0:
+            result.append((anchor, _level_links(facts, level, anchor, base_url, found)))
+            continue
+        key = (
+            current_locale(),
+            anchor,
+            facts.product.url if facts.product else None,
+            (facts.brand.url, facts.brand.name_zh, facts.brand.name_en) if facts.brand else None,
+            (facts.certificate.number, facts.certificate.url) if facts.certificate else None,
+        )
+        links = cache.LINKS.get_or_set(
+            key, functools.partial(_level_links, facts, level, anchor, base_url, True)
+        )
+        result.append((anchor, links))
+    return result
+
+
+def _level_links(
+    facts: CodeFacts, level: Level, anchor: str, base_url: str, found: bool
+) -> list[Link]:
+    page = verification_url(base_url, anchor)
+    title = tr(_l("Verify this product"))
+    links = [
+        Link("gs1:defaultLink", page, title),
+        Link("gs1:verificationService", page, title),
+    ]
+    if not found:
+        return links
+    if level is Level.PRODUCT and facts.product:
+        # The product-level verification page is the product's information page unless the
+        # firm publishes one of its own.
+        links.append(Link("gs1:pip", facts.product.url or page, tr(_l("Product information"))))
+        if facts.brand and facts.brand.url:
+            links.append(
+                Link(
+                    "gs1:homepage",
+                    facts.brand.url,
+                    tr(_l("Brand: %(name)s"), name=_name(facts.brand)),
                 )
-            if facts.certificate and facts.certificate.url:
+            )
+        if facts.certificate and facts.certificate.url:
+            number = facts.certificate.number
+            links.append(
+                Link(
+                    "gs1:certificationInfo",
+                    facts.certificate.url,
+                    tr(_l("Certificate %(number)s"), number=number),
+                )
+            )
+            vc_url = facts.certificate.extra.get("vc_url")
+            if vc_url:
                 links.append(
                     Link(
                         "gs1:certificationInfo",
-                        facts.certificate.url,
-                        gettext("Certificate %(number)s", number=facts.certificate.number),
+                        str(vc_url),
+                        tr(_l("Certificate %(number)s (signed credential)"), number=number),
+                        type="application/vc+ld+json",
+                        hreflang=(),
                     )
                 )
-                vc_url = facts.certificate.extra.get("vc_url")
-                if vc_url:
-                    links.append(
-                        Link(
-                            "gs1:certificationInfo",
-                            str(vc_url),
-                            gettext(
-                                "Certificate %(number)s (signed credential)",
-                                number=facts.certificate.number,
-                            ),
-                            type="application/vc+ld+json",
-                            hreflang=(),
-                        )
-                    )
-        if found and level is not Level.PRODUCT:
-            journey_url = (facts.unit.journey_url if facts.unit else None) or (
-                facts.batch.journey_url if facts.batch else None
+    if level is not Level.PRODUCT:
+        holder = facts.unit if level is Level.UNIT else facts.batch
+        journey_url = holder.journey_url if holder is not None else None
+        # The verification page shows the journey (events, or that none are recorded).
+        links.append(
+            Link(
+                "gs1:traceability",
+                journey_url or page + "#journey",
+                tr(_l("Where it came from")),
             )
-            # The verification page shows the journey (events, or that none are recorded).
-            links.append(
-                Link(
-                    "gs1:traceability",
-                    journey_url or page + "#journey",
-                    gettext("Where it came from"),
-                )
-            )
-        result.append((anchor, links))
-    return result
+        )
+    return links
 
 
 def find_link(groups: list[tuple[str, list[Link]]], link_type: str) -> Link | None:
@@ -360,16 +398,14 @@ def verdict_document(
     checked_at: datetime,
 ) -> dict[str, Any]:
     """The verdict as JSON, in the order a client reads it: verdict, why, what, who."""
-    from app.resolver.verdicts import certificate_problems
-
     facts = resolution.facts
     link = resolution.link
     decision = resolution.decision
     certificate = facts.certificate
     document: dict[str, Any] = {
         "verdict": decision.verdict.value,
-        "title": str(VERDICT_TITLES[decision.verdict]),
-        "summary": str(VERDICT_ADVICE[decision.verdict]),
+        "title": tr(VERDICT_TITLES[decision.verdict]),
+        "summary": tr(VERDICT_ADVICE[decision.verdict]),
         "reasons": [
             {"code": reason.code, "message": reason_message(reason), **dict(reason.params)}
             for reason in decision.reasons

@@ -26,8 +26,9 @@ from app.brands.public import brand_url
 from app.certificates import credentials
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
-from app.gs1.digital_link import DigitalLink
-from app.gs1.epc import sgtin_to_digital_link
+from app.errors import AppError
+from app.gs1.digital_link import GS1_RESOLVER, DigitalLink, encode_dl_value
+from app.i18n import current_locale
 from app.products import services as products
 from app.products.models import Batch, LabelOrder, Product, UnitCode
 from app.resolver import cache
@@ -41,7 +42,12 @@ from app.resolver.verdicts import (
     UnitFacts,
 )
 from app.standards.models import Standard
+from app.trace.identifiers import Identifier, batch_identifier
+from app.trace.journeys import Direction, trace_journey
 from app.trace.models import EventEpc, Recall, RecallKind, RecallStatus
+from app.trace.present import journey_json, local_time, template_helpers
+from app.trace.recalls import is_recalled
+from app.transparency import services as tlog
 
 
 def level_of(link: DigitalLink) -> Level:
@@ -193,8 +199,6 @@ def _restriction(
     while nothing is recalled nothing more is asked. Otherwise traceability walks the item's
     journey; its answer is kept while the set of active recalls stays the same (any recall
     placed or lifted changes it, so it takes effect at once)."""
-    from app.trace.recalls import is_recalled
-
     if lot is None and serial is None:
         return None
     if active is None:
@@ -217,6 +221,12 @@ def _restriction(
 
     key = (_scope(session), count, newest, gtin, lot, serial)
     return cache.RECALLS.get_or_set(key, load)
+
+
+def unit_uri(gtin: str, serial: str) -> str:
+    """A unit's canonical identifier as traceability events store it (``sgtin_to_digital_link``
+    of a GTIN and serial that are already valid, without validating them again)."""
+    return f"{GS1_RESOLVER}/01/{gtin}/21/{encode_dl_value(serial)}"
 
 
 def _signature_param(link: DigitalLink) -> str | None:
@@ -334,7 +344,7 @@ def _unit_facts(session: Session, link: DigitalLink, now: datetime) -> CodeFacts
             {
                 "gtin": link.gtin,
                 "serial": link.serial,
-                "uri": sgtin_to_digital_link(link.gtin, link.serial),
+                "uri": unit_uri(link.gtin, link.serial),
             },
         )
         .first()
@@ -410,32 +420,29 @@ def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
 
     A unit that no event names yet comes from its batch, so it shares the batch's journey
     (kept for half a minute); only units named by events get their own walk."""
-    from app.i18n import current_locale
-    from app.trace.identifiers import Identifier, batch_identifier
-
     if facts.product is None or facts.batch is None:
         return []
     lot = facts.batch.lot
-    start = batch_identifier(facts.gtin, lot)
+    serial = None
     if facts.unit is not None:
-        uri = sgtin_to_digital_link(facts.gtin, facts.unit.serial)
         named = facts.unit.named_by_events
         if named is None:
-            named = (
-                session.scalar(select(EventEpc.event_id).where(EventEpc.uri == uri).limit(1))
-                is not None
-            )
-        if named:
-            start = Identifier(uri, facts.gtin, lot, facts.unit.serial)
-    key = (_scope(session), start.uri, current_locale())
-    return cache.JOURNEYS.get_or_set(key, lambda: _journey_steps(session, start, lot))
+            uri = unit_uri(facts.gtin, facts.unit.serial)
+            found = session.scalar(select(EventEpc.event_id).where(EventEpc.uri == uri).limit(1))
+            named = found is not None
+        serial = facts.unit.serial if named else None
+    key = (_scope(session), facts.gtin, lot, serial, current_locale())
+    return cache.JOURNEYS.get_or_set(key, lambda: _journey_steps(session, facts.gtin, lot, serial))
 
 
-def _journey_steps(session: Session, start: Any, lot: str) -> list[dict[str, Any]]:
-    from app.i18n import current_locale
-    from app.trace.journeys import Direction, trace_journey
-    from app.trace.present import journey_json, local_time, template_helpers
-
+def _journey_steps(
+    session: Session, gtin: str, lot: str, serial: str | None
+) -> list[dict[str, Any]]:
+    start = (
+        Identifier(unit_uri(gtin, serial), gtin, lot, serial)
+        if serial is not None
+        else batch_identifier(gtin, lot)
+    )
     found = trace_journey(session, start, Direction.BACKWARD, known_lot=lot)
     if not found.steps:
         return []
@@ -467,8 +474,6 @@ def _journey_steps(session: Session, start: Any, lot: str) -> list[dict[str, Any
 def _log_entry(session: Session, record_type: str, record_id: str | int) -> dict[str, Any] | None:
     """A record's latest log entry with its inclusion proof (kept half a minute: a proof
     against a slightly older checkpoint still proves the entry)."""
-    from app.errors import AppError
-    from app.transparency import services as tlog
 
     def load() -> dict[str, Any] | None:
         entries = tlog.entries_for_record(session, record_type, record_id)

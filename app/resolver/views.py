@@ -16,12 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import json as flask_json
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
+from app.db import utcnow
 from app.errors import FieldError, problem_response
 from app.extensions import db, limiter
 from app.gs1.digital_link import DigitalLink
@@ -323,9 +325,7 @@ def _resolve(
 
 
 def _json_bytes(document: Any) -> bytes:
-    from flask import json
-
-    return json.dumps(document, ensure_ascii=False).encode()
+    return flask_json.dumps(document, ensure_ascii=False).encode()
 
 
 def _document(
@@ -334,8 +334,6 @@ def _document(
     journey: list[dict[str, Any]],
     log: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    from app.db import utcnow
-
     return present.verdict_document(
         resolution,
         base_url=current_app.config["BASE_URL"],
@@ -475,8 +473,7 @@ def well_known() -> Response:
 @bp.after_request
 def _resolver_headers(response: Response) -> Response:
     if request.endpoint in CORS_ENDPOINTS:
-        for name, value in _RESOLVER_HEADERS.items():
-            response.headers.setdefault(name, value)
+        response.headers.extend(_RESOLVER_HEADERS)
         if request.method == "OPTIONS":
             response.headers["Allow"] = "GET, HEAD, OPTIONS"
             response.status_code = 204

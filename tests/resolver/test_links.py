@@ -108,3 +108,11 @@ def test_manual_entry_mistakes_are_explained(typed, fields, rule) -> None:
     with pytest.raises(GS1SyntaxError) as caught:
         parse_manual_entry(typed, "brand.example.test", **fields)
     assert caught.value.rule == rule, caught.value.message
+
+
+@pytest.mark.parametrize("serial", ["ABC123", "A/B", "x%y", "Z-._"])
+def test_unit_uris_match_the_traceability_canonical_form(serial) -> None:
+    from app.gs1.epc import sgtin_to_digital_link
+    from app.resolver.sources import unit_uri
+
+    assert unit_uri(GTIN, serial) == sgtin_to_digital_link(GTIN, serial)
