@@ -783,6 +783,11 @@ class ReportInput:
     contact: str | None = None
 
 
+def find_report(session: Session, submission_key: str) -> FakeReport | None:
+    """The report already stored for a form submission, if any."""
+    return session.scalar(select(FakeReport).where(FakeReport.submission_key == submission_key))
+
+
 def create_report(
     session: Session,
     data: ReportInput,
@@ -798,9 +803,7 @@ def create_report(
     first report: a report is never stored twice. When the report comes from a scan, the
     code and verdict are taken from the stored scan, not from the form.
     """
-    existing = session.scalar(
-        select(FakeReport).where(FakeReport.submission_key == data.submission_key)
-    )
+    existing = find_report(session, data.submission_key)
     if existing is not None:
         return existing, False
     report = FakeReport(

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
 from app.db import utcnow
-from app.errors import FieldError, problem_response
+from app.errors import AppError, FieldError, problem_response
 from app.extensions import db, limiter
+from app.files.models import StoredFile
+from app.files.services import IMAGE_TYPES, file_response, store_bytes
 from app.gs1.digital_link import DigitalLink
 from app.gs1.identifiers import GS1SyntaxError
 from app.http.api import route, set_activity_target
@@ -34,7 +36,7 @@ from app.http.pagination import PageResult
 from app.http.schemas import Page
 from app.i18n import current_locale
 from app.resolver import present, services, sources
-from app.resolver.errors import BadDigitalLink
+from app.resolver.errors import BadDigitalLink, ReportNotFound
 from app.resolver.links import (
     ManualEntry,
     parse_manual_entry,
@@ -50,6 +52,7 @@ from app.resolver.negotiation import (
     choose,
     wants_machine_answer,
 )
+from app.resolver.photos import strip_jpeg_metadata
 from app.resolver.rules import RuleKind
 from app.resolver.schemas import (
     AlertOut,
@@ -196,7 +199,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
             locale=current_locale(),
             fmt_date=present.format_day,
             icon_for=present.verdict_icon,
-            photo_enabled=False,
+            photo_enabled=True,
             **context,
         ),
         status=status,
@@ -561,6 +564,22 @@ def report_fake() -> Any:
             errors={error.field: error.message for error in errors},
             values=values,
         )
+    photo_file_id = None
+    if services.find_report(db.session, submission_key) is None:
+        try:
+            photo_file_id = _store_photo()
+        except AppError as error:
+            if wants_machine_answer(request.accept_mimetypes):
+                raise
+            return _page(
+                "resolver/report.html",
+                error.status,
+                code=code,
+                scan_ref=request.form.get("scan", ""),
+                submission_key=submission_key,
+                errors={"photo": error.errors[0].message if error.errors else error.detail},
+                values=values,
+            )
     report, created = services.create_report(
         db.session,
         services.ReportInput(
@@ -575,7 +594,7 @@ def report_fake() -> Any:
         _client_hash(),
         scan=scan,
         facts=facts,
-        photo_file_id=_store_photo(),
+        photo_file_id=photo_file_id,
     )
     set_activity_target("fake_report", report.id)
     if wants_machine_answer(request.accept_mimetypes):
@@ -587,16 +606,35 @@ def report_fake() -> Any:
     return response
 
 
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
 def _store_photo() -> int | None:
-    """The optional photo (stored by the shared upload helper once it is available)."""
-    return None
+    """The optional photo, checked and stored by the shared upload helper, without its
+    metadata (a phone photo's Exif block says where it was taken)."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    limit = int(current_app.config.get("RESOLVER_PHOTO_MAX_BYTES", PHOTO_MAX_BYTES))
+    data = upload.stream.read(limit + 1)
+    if len(data) <= limit:
+        data = strip_jpeg_metadata(data)
+    stored = store_bytes(
+        db.session,
+        data,
+        allowed_types=IMAGE_TYPES,
+        max_bytes=limit,
+        field="photo",
+        claimed_type=upload.mimetype,
+    )
+    return stored.id
 
 
 @bp.post("/scans/location")
 @limiter.limit(_limit("RESOLVER_LOCATION_LIMIT", LOCATION_LIMIT))
 def share_location() -> Response:
     """Attach the location a shopper chose to share to their scan (never asked for silently)."""
-    from app.errors import AppError, InvalidInput
+    from app.errors import InvalidInput
 
     scan_id = _scan_id(request.form.get("scan"))
     errors: list[FieldError] = []
@@ -734,8 +772,26 @@ def resolve_alert(caller: Caller, alert_id: int, body: AlertResolve) -> Any:
 
 def _report_out(report: FakeReport) -> dict[str, Any]:
     document = ReportOut.model_validate(report).model_dump(mode="json")
-    document["photo_url"] = None
+    if report.photo_file_id is not None:
+        base_url = current_app.config["BASE_URL"]
+        document["photo_url"] = f"{base_url}/api/v1/fake-reports/{report.id}/photo"
     return document
+
+
+@route(
+    bp,
+    "/api/v1/fake-reports/<int:report_id>/photo",
+    access=REPORT_READERS,
+    area="scans",
+    responses={200: "The photo (JPEG, PNG or WebP), without metadata"},
+)
+def report_photo(caller: Caller, report_id: int) -> Response:
+    """The photo a shopper attached to a report."""
+    report = services.get_report(db.session, caller, report_id)
+    stored = db.session.get(StoredFile, report.photo_file_id) if report.photo_file_id else None
+    if stored is None:
+        raise ReportNotFound(f"Report {report_id} has no photo.", slug="photo-not-found")
+    return file_response(stored)
 
 
 @route(

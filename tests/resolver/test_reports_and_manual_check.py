@@ -178,3 +178,86 @@ def test_a_mistyped_code_is_explained_next_to_the_field(client) -> None:
         "rule": "unrecognised",
         "message": problem.get_json()["errors"][0]["message"],
     }
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+_EXIF_BODY = b"Exif\x00\x00GPS 29.85N 117.71E"
+EXIF = b"\xff\xe1" + (len(_EXIF_BODY) + 2).to_bytes(2, "big") + _EXIF_BODY
+JPEG = (
+    b"\xff\xd8"
+    + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + EXIF
+    + (b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x12\x34" * 50 + b"\xff\xd9")
+)
+
+
+def test_a_photo_is_stored_without_its_metadata(api, new_shopper) -> None:
+    import io
+
+    response = new_shopper().post(
+        "/report",
+        data={"description": "see photo", "photo": (io.BytesIO(JPEG), "pack.jpg", "image/jpeg")},
+        content_type="multipart/form-data",
+        accept="application/json",
+    )
+    assert response.status_code == 201
+    report = (
+        api("association_admin").get(f"/api/v1/fake-reports/{response.get_json()['id']}").get_json()
+    )
+    assert report["photo_url"].endswith(f"/api/v1/fake-reports/{report['id']}/photo")
+    photo = api("association_admin").get(
+        report["photo_url"].removeprefix("https://brand.example.test")
+    )
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert b"GPS" not in photo.data and b"Exif" not in photo.data
+    assert photo.data.endswith(b"\xff\xd9") and b"JFIF" in photo.data
+    assert (
+        api("firm_admin")
+        .get(report["photo_url"].removeprefix("https://brand.example.test"))
+        .status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "status", "rule"),
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "x.svg", 415, "svg_refused"),
+        (b"%PDF-1.4 not an image", "x.pdf", 415, "content_type"),
+        (b"\xff\xd8\xff" + b"0" * 5000, "big.jpg", 413, "max_size"),
+    ],
+)
+def test_photos_that_are_not_small_images_are_refused(
+    app, monkeypatch, session, new_shopper, content, name, status, rule
+) -> None:
+    import io
+
+    # A small limit keeps the test's bodies in memory (large ones spool to temporary files).
+    monkeypatch.setitem(app.config, "RESOLVER_PHOTO_MAX_BYTES", 4096)
+    before = _reports(session)
+    shopper = new_shopper()
+    response = shopper.post(
+        "/report",
+        data={"description": "x", "photo": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        accept="application/json",
+    )
+    assert response.status_code == status
+    assert response.get_json()["errors"][0]["rule"] == rule
+    page = shopper.post(
+        "/report",
+        data={"description": "x", "photo": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == status and 'id="photo-error"' in page.get_data(as_text=True)
+    assert _reports(session) == before
+
+
+def test_jpeg_metadata_stripping_keeps_the_image() -> None:
+    from app.resolver.photos import strip_jpeg_metadata
+
+    stripped = strip_jpeg_metadata(JPEG)
+    assert stripped == JPEG.replace(EXIF, b"")
+    assert strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
+    assert strip_jpeg_metadata(JPEG[:30]) == JPEG[:30]  # truncated: left for the checks
