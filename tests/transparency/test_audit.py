@@ -335,6 +335,8 @@ def test_monitor_explains_an_unreadable_log(logged) -> None:
 
     with pytest.raises(monitor.MonitorError, match="503"):
         monitor.monitor_log(fetch, None)
+    with pytest.raises(monitor.MonitorError, match="not UTF-8"):
+        monitor.monitor_log(lambda path: b"\xff\xfe", None)
     with pytest.raises(monitor.MonitorError, match="not an http"):
         monitor.http_fetcher("ftp://example.org")
 

@@ -387,3 +387,16 @@ def test_a_batch_with_one_invalid_entry_appends_nothing(session) -> None:
         services.append_entries(session, [_new(0), _new(1, record_type="Bad"), _new(2)])
     assert [error.field for error in raised.value.errors] == ["entries[1].record_type"]
     assert log_size(session) == start
+
+
+def test_a_rolled_back_append_does_not_make_the_next_commit_integrate(session) -> None:
+    append(session, 1)
+    session.rollback()
+    assert "brandtrace.transparency.pending" not in session.info
+    [kept] = append(session, 1)
+    savepoint = session.begin_nested()
+    append(session, 1)
+    savepoint.rollback()  # a rolled-back savepoint leaves the entry around it pending
+    assert session.info["brandtrace.transparency.pending"]
+    session.commit()
+    assert services.latest_checkpoint(session).tree_size == log_size(session) == kept.log_index + 1
