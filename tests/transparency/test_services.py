@@ -395,3 +395,14 @@ def test_a_rolled_back_append_does_not_make_the_next_commit_integrate(session) -
     assert session.info["brandtrace.transparency.pending"]
     session.commit()
     assert services.latest_checkpoint(session).tree_size == log_size(session) == kept.log_index + 1
+
+
+def test_seeding_the_demo_again_keeps_the_same_log(session, demo) -> None:
+    from app.demo.seed import seed_demo
+
+    size = log_size(session)
+    again = seed_demo(session, "https://brand.example.test")
+    session.commit()
+    assert again["log"] == demo["log"]
+    assert log_size(session) == size
+    assert session.scalar(select(func.count()).select_from(LogKey)) == 1
