@@ -23,6 +23,7 @@ BLUEPRINTS = (
     ("app.brands.views", "bp"),
     ("app.standards.views", "bp"),
     ("app.audits.views", "bp"),
+    ("app.transparency.views", "bp"),
 )
 
 CLI_GROUPS = (
@@ -31,6 +32,7 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.transparency.cli", "log_cli"),
 )
 
 

@@ -153,6 +153,7 @@ STEPS: tuple[str, ...] = (
     "app.brands.demo:seed_brand",
     "app.standards.demo:seed_standard",
     "app.audits.demo:seed_audit",
+    "app.transparency.demo:seed_log",
 )
 
 

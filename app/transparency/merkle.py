@@ -274,6 +274,47 @@ def full_nodes_for_append(
     return created
 
 
+class RightEdge:
+    """Just the right edge of a tree: its O(log n) maximal complete subtrees, largest first.
+
+    Enough to append leaves (a :class:`HashReader` for :func:`full_nodes_for_append`) and to
+    compute the root, without the rest of the tree: what an integrator, an auditor streaming a
+    whole log, or a monitor checking new entries against a signed root needs to keep.
+    """
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        nodes = right_edge(size)
+        if len(hashes) != len(nodes):
+            raise ValueError(f"a tree of size {size} has {len(nodes)} right-edge hashes")
+        self.size = size
+        self._hashes = dict(zip(nodes, hashes, strict=True))
+
+    @property
+    def hashes(self) -> list[bytes]:
+        """The right edge's hashes in :func:`right_edge` order (largest subtree first)."""
+        return [self._hashes[node] for node in right_edge(self.size)]
+
+    def get_hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """Right-edge nodes only; anything else raises :class:`MissingNodeError`."""
+        try:
+            return [self._hashes[NodeID(level, i)] for i in range(start, end)]
+        except KeyError as exc:
+            raise MissingNodeError(f"node {exc.args[0]} is not on the right edge") from None
+
+    def append(self, leaf_hashes: Sequence[bytes]) -> list[Node]:
+        """Append leaves; returns the complete nodes created, as :func:`full_nodes_for_append`."""
+        created = full_nodes_for_append(self, self.size, leaf_hashes)
+        for node in created:
+            self._hashes[NodeID(node.level, node.index)] = node.hash
+        self.size += len(leaf_hashes)
+        self._hashes = {node: self._hashes[node] for node in right_edge(self.size)}
+        return created
+
+    def root(self) -> bytes:
+        """Root hash of the tree of :attr:`size` leaves."""
+        return fold_range(self.hashes) if self.size else EMPTY_ROOT
+
+
 class MemoryTree:
     """An in-memory append-only tree keeping every complete node per level (a :class:`HashReader`).
 

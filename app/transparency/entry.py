@@ -1,0 +1,282 @@
+"""The log entry format: what each leaf of the transparency log holds, byte for byte.
+
+Pure module: standard library and ``rfc8785`` only, no Flask, no database, no network, so offline
+verifiers can rebuild and check entries exactly as the service does.
+
+An entry is the RFC 8785 (JCS) canonical JSON of one object, UTF-8 encoded, with these members
+(JCS sorts them; ``details`` is left out when empty)::
+
+    {
+      "content_sha256": "<64 lowercase hex: SHA-256 of the record's content>",
+      "details": {"<name>": <string | integer | boolean | null>, ...},
+      "occurred_at": "2026-11-28T13:43:08.662689Z",
+      "organisation": "<slug of the acting organisation>" | null,
+      "record": {"id": "<record id>", "type": "<record type>"},
+      "type": "<entry type, e.g. certificate.issued>",
+      "v": 1
+    }
+
+The leaf hash is RFC 6962's SHA-256(0x00 || entry bytes). The record's content is hashed as
+SHA-256 of the bytes given, or of the JCS form of a JSON object (see :func:`content_digest`),
+so anyone holding the record can recompute ``content_sha256`` and find the record's entry.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from app.transparency.merkle import leaf_hash
+
+ENTRY_VERSION = 1
+MAX_ENTRY_BYTES = 0xFFFF  # c2sp.org/tlog-tiles entry bundles length-prefix entries with a uint16
+MAX_RECORD_ID_LENGTH = 200
+MAX_DETAILS = 16
+MAX_DETAIL_LENGTH = 500
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_MEMBERS = {"content_sha256", "details", "occurred_at", "organisation", "record", "type", "v"}
+
+DetailValue = str | int | bool | None
+
+
+class EntryType(enum.StrEnum):
+    """What happened to the record. Values are stable: they are part of signed history."""
+
+    STANDARD_VERSION_PUBLISHED = "standard_version.published"
+    CERTIFICATE_ISSUED = "certificate.issued"
+    CERTIFICATE_SUSPENDED = "certificate.suspended"
+    CERTIFICATE_REINSTATED = "certificate.reinstated"
+    CERTIFICATE_WITHDRAWN = "certificate.withdrawn"
+    CERTIFICATE_RENEWED = "certificate.renewed"
+    LABEL_ORDER_ISSUED = "label_order.issued"
+    EPCIS_EVENT_CAPTURED = "epcis_event.captured"
+    KEY_ADDED = "key.added"
+    KEY_ROTATED = "key.rotated"
+    KEY_REVOKED = "key.revoked"
+
+
+class EntryFormatError(ValueError):
+    """An entry's fields, or an entry's bytes, are not in the log's entry format."""
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One log entry's fields; :attr:`canonical` is what the log hashes."""
+
+    entry_type: EntryType
+    record_type: str
+    record_id: str
+    content_sha256: str
+    occurred_at: datetime
+    organisation: str | None
+    details: Mapping[str, DetailValue] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as a JSON object (before canonicalisation)."""
+        document: dict[str, Any] = {
+            "content_sha256": self.content_sha256,
+            "occurred_at": format_time(self.occurred_at),
+            "organisation": self.organisation,
+            "record": {"id": self.record_id, "type": self.record_type},
+            "type": self.entry_type.value,
+            "v": ENTRY_VERSION,
+        }
+        if self.details:
+            document["details"] = dict(self.details)
+        return document
+
+    @functools.cached_property
+    def canonical(self) -> bytes:
+        """The entry's bytes: RFC 8785 canonical JSON, UTF-8."""
+        return rfc8785.dumps(self.as_json())
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """RFC 6962 leaf hash of :attr:`canonical`."""
+        return leaf_hash(self.canonical)
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 UTC with microseconds and ``Z``: one spelling per instant."""
+    if value.tzinfo is None:
+        raise EntryFormatError("occurred_at", "naive_datetime", "must be timezone-aware")
+    return value.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def content_digest(content: bytes | Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a record's content: raw bytes as given, a JSON object in JCS form."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        return hashlib.sha256(bytes(content)).hexdigest()
+    if isinstance(content, Mapping):
+        try:
+            return hashlib.sha256(rfc8785.dumps(_plain(content))).hexdigest()
+        except rfc8785.CanonicalizationError as exc:
+            raise EntryFormatError(
+                "content", "not_json", f"is not JSON-serialisable: {exc}"
+            ) from exc
+    raise EntryFormatError("content", "type", "must be bytes or a JSON object (a mapping)")
+
+
+def _plain(value: Any) -> Any:
+    # rfc8785 only knows dict and list; records often hand us other mappings and tuples.
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _check_name(field_name: str, value: object) -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise EntryFormatError(
+            field_name, "pattern", "must be 1-40 characters: a-z, then a-z, 0-9 or _"
+        )
+    return value
+
+
+def _check_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
+    if not details:
+        return {}
+    if len(details) > MAX_DETAILS:
+        raise EntryFormatError("details", "too_many", f"at most {MAX_DETAILS} details")
+    checked: dict[str, DetailValue] = {}
+    for name, value in details.items():
+        _check_name(f"details.{name}", name)
+        if isinstance(value, str):
+            if len(value) > MAX_DETAIL_LENGTH:
+                raise EntryFormatError(
+                    f"details.{name}", "too_long", f"at most {MAX_DETAIL_LENGTH} characters"
+                )
+        elif not (value is None or isinstance(value, bool | int)):
+            raise EntryFormatError(
+                f"details.{name}", "type", "must be a string, an integer, a boolean or null"
+            )
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            raise EntryFormatError(f"details.{name}", "range", "integers must fit in +-2^53")
+        checked[name] = value
+    return checked
+
+
+def make_entry(
+    *,
+    entry_type: EntryType | str,
+    record_type: str,
+    record_id: str | int,
+    content: bytes | Mapping[str, Any],
+    occurred_at: datetime,
+    organisation: str | None,
+    details: Mapping[str, Any] | None = None,
+) -> Entry:
+    """Check the fields and build an :class:`Entry`; raises :class:`EntryFormatError`."""
+    return _build(
+        entry_type=entry_type,
+        record_type=record_type,
+        record_id=record_id,
+        content_sha256=content_digest(content),
+        occurred_at=occurred_at,
+        organisation=organisation,
+        details=details,
+    )
+
+
+def _build(
+    *,
+    entry_type: object,
+    record_type: object,
+    record_id: object,
+    content_sha256: object,
+    occurred_at: datetime,
+    organisation: object,
+    details: Mapping[str, Any] | None,
+) -> Entry:
+    try:
+        kind = EntryType(str(entry_type))
+    except ValueError:
+        raise EntryFormatError(
+            "entry_type", "unknown", f"{entry_type!r} is not one of {[t.value for t in EntryType]}"
+        ) from None
+    _check_name("record_type", record_type)
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+        raise EntryFormatError("record_id", "type", "must be a string or an integer")
+    rid = str(record_id)
+    if not rid or len(rid) > MAX_RECORD_ID_LENGTH or any(c < " " for c in rid):
+        raise EntryFormatError(
+            "record_id",
+            "length",
+            f"must be 1-{MAX_RECORD_ID_LENGTH} characters without control characters",
+        )
+    if not isinstance(content_sha256, str) or not _HEX64_RE.match(content_sha256):
+        raise EntryFormatError("content_sha256", "pattern", "must be 64 lowercase hex digits")
+    if organisation is not None and not isinstance(organisation, str):
+        raise EntryFormatError("organisation", "type", "must be a string or null")
+    format_time(occurred_at)  # rejects naive times before anything is hashed
+    entry = Entry(
+        entry_type=kind,
+        record_type=str(record_type),
+        record_id=rid,
+        content_sha256=content_sha256,
+        occurred_at=occurred_at.astimezone(UTC),
+        organisation=organisation,
+        details=_check_details(details),
+    )
+    if len(entry.canonical) > MAX_ENTRY_BYTES:
+        raise EntryFormatError(
+            "entry", "too_large", f"entries are limited to {MAX_ENTRY_BYTES} bytes"
+        )
+    return entry
+
+
+def parse_entry(data: bytes) -> Entry:
+    """Parse entry bytes strictly: the known members, valid values, canonical JCS form.
+
+    Raises :class:`EntryFormatError`. ``parse_entry(e.canonical) == e`` for every valid entry.
+    """
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise EntryFormatError("entry", "json", f"is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict) or not _MEMBERS.issuperset(document):
+        raise EntryFormatError("entry", "members", f"must be an object with members {_MEMBERS}")
+    if document.get("v") != ENTRY_VERSION:
+        raise EntryFormatError("v", "version", f"unsupported entry version {document.get('v')!r}")
+    record = document.get("record")
+    if not isinstance(record, dict) or set(record) != {"id", "type"}:
+        raise EntryFormatError("record", "members", "must be an object {id, type}")
+    if not isinstance(record["id"], str):
+        raise EntryFormatError("record_id", "type", "must be a string")
+    try:
+        occurred_at = datetime.strptime(str(document.get("occurred_at")), _TIME_FORMAT)
+    except ValueError:
+        raise EntryFormatError("occurred_at", "format", "must be RFC 3339 UTC") from None
+    details = document.get("details")
+    if "details" in document and (not isinstance(details, dict) or not details):
+        raise EntryFormatError("details", "type", "must be a non-empty object when present")
+    entry = _build(
+        entry_type=document.get("type"),
+        record_type=record["type"],
+        record_id=record["id"],
+        content_sha256=document.get("content_sha256"),
+        occurred_at=occurred_at.replace(tzinfo=UTC),
+        organisation=document.get("organisation"),
+        details=details,
+    )
+    if entry.canonical != data:
+        raise EntryFormatError("entry", "canonical", "is not in RFC 8785 canonical form")
+    return entry
