@@ -331,10 +331,21 @@ def issue_certificates(
                 "Certificates are issued to firms (enterprise organisations).",
                 errors=[FieldError("/firm", "enterprise", "not a firm")],
             )
+    signing = keys.signing_key(session, issuer)
+    previous_ids = [facts.previous.id for facts in requests if facts.previous is not None]
+    if previous_ids:
+        # Lock the certificates being replaced before the log's sequencer is taken (below),
+        # in the order every other writer of a certificate row takes them: no deadlock with a
+        # label order counting against the old certificate.
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.id.in_(previous_ids))
+            .with_for_update(of=Certificate)
+            .execution_options(populate_existing=True)
+        ).all()
     for facts in requests:
         if facts.previous is not None:
             _check_replaceable(facts.previous)
-    signing = keys.signing_key(session, issuer)
     now = utcnow()
     prefix = number_prefix(issuer)
     numbers = _allocate_numbers(session, issuer, len(requests), now.year)
