@@ -200,7 +200,6 @@ def build_credential(
     base = base_url
     page = f"{base}{certificate_path(number)}"
     holder_party: dict[str, Any] = {
-        "id": f"{base}/orgs/{holder.slug}",
         "name": holder.name_zh,
         "nameEn": holder.name_en,
     }
@@ -273,7 +272,7 @@ def build_credential(
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
-    sequence = session.get(CertificateNumberSequence, (issuer.id, year))
+    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
     if sequence is None:
         sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
         session.add(sequence)

@@ -101,6 +101,8 @@ def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -
         )
         .order_by(StatusList.sequence.desc())
         .limit(1)
+        # A long-lived session must see the counter as committed, not as it last loaded it.
+        .execution_options(populate_existing=True)
     )
 
 
@@ -204,7 +206,7 @@ def set_bits(
         by_list.setdefault(list_id, []).append((index, value))
     now = utcnow()
     for list_id, items in by_list.items():
-        status_list = session.get(StatusList, list_id, with_for_update=True)
+        status_list = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
         assert status_list is not None and status_list.organisation_id == organisation.id
         bits = Bitstring.from_bytes(status_list.bits)
         for index, value in items:
