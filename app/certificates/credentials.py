@@ -427,19 +427,25 @@ def issue_certificates(
                 "created_at": now,
             }
         )
-    for row, facts in zip(rows, requests, strict=True):
-        # The log entry is known before the row exists: its index is stored with the row.
-        row["log_index"] = ledger.record_certificate_event(
-            session,
-            "certificate.renewed"
-            if facts.event == CertificateEventKind.RENEWED
-            else "certificate.issued",
-            number=row["number"],
-            credential_json=row["credential_json"],
-            issuer_id=issuer.id,
-            actor=actor,
-            details={"replaces": facts.previous.number} if facts.previous else None,
-        ).log_index
+    # The log entries are known before the rows exist: their indices are stored with them.
+    log_entries = ledger.record_issuances(
+        session,
+        [
+            ledger.IssuanceEntry(
+                "certificate.renewed"
+                if facts.event == CertificateEventKind.RENEWED
+                else "certificate.issued",
+                row["number"],
+                row["credential_json"],
+                {"replaces": facts.previous.number} if facts.previous else None,
+            )
+            for row, facts in zip(rows, requests, strict=True)
+        ],
+        issuer_id=issuer.id,
+        actor=actor,
+    )
+    for row, entry in zip(rows, log_entries, strict=True):
+        row["log_index"] = entry.log_index
     # Plain rows in, ids out: building ORM objects for thousands of rows would cost more
     # than everything else here; callers load the few they need.
     ids = list(session.scalars(insert(Certificate).returning(Certificate.id), rows))
