@@ -489,3 +489,18 @@ def test_concurrent_label_orders_never_exceed_the_quota(app, demo) -> None:
             )
             session.commit()
             session.close()
+
+
+def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> None:
+    first = issue()
+    full = session.get(StatusList, first.revocation_list_id)
+    full.allocated = full.size_bits // 2
+    session.commit()
+    second = issue()
+    assert second.revocation_list_id != first.revocation_list_id
+    assert second.suspension_list_id == first.suspension_list_id
+    newer = session.get(StatusList, second.revocation_list_id)
+    assert (newer.purpose, newer.sequence) == ("revocation", full.sequence + 1)
+    url = json.loads(second.credential_json)["credentialStatus"][0]["statusListCredential"]
+    assert url.endswith(f"/status/revocation/{newer.sequence}")
+    assert client.get(url.removeprefix("https://brand.example.test")).status_code == 200
