@@ -375,7 +375,7 @@ def test_reissue_changes_scope_and_carries_labels_over(issue, api, session) -> N
     assert new["events"][0]["reason"] == "one product dropped"
 
 
-def test_in_force_needs_active_status_validity_and_surveillance(issue, session) -> None:
+def test_in_force_needs_active_status_validity_and_surveillance(issue, session, client) -> None:
     certificate = issue()
     assert credentials.standing(session, certificate).in_force
     gtin = certificate.scope_gtins[0]
@@ -389,6 +389,9 @@ def test_in_force_needs_active_status_validity_and_surveillance(issue, session) 
     session.flush()
     current = credentials.standing(session, certificate)
     assert (current.in_force, current.reason) == (False, "surveillance_overdue")
+    session.commit()
+    page = client.get(f"/certificates/{certificate.number}?lang=en").get_data(as_text=True)
+    assert "Not in force: Surveillance audit overdue" in page
     assert credentials.certificate_in_force_for(session, certificate.firm_id, gtin) is None
     with pytest.raises(CertificateNotInForce):
         credentials.reserve_label_quota(session, certificate.id, 1)
