@@ -142,8 +142,11 @@ def _firm_id(session, slug: str) -> int:
     return session.scalar(select(Organisation.id).where(Organisation.slug == slug))
 
 
-def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, demo, grant) -> None:
+def test_a_product_is_covered_once_per_decision_and_a_scope_within_the_audit(
+    api, demo, grant
+) -> None:
     admin = api("association_admin")
+    # The demo's decision backs two certificates, one per product: both are covered.
     body = _problem(
         admin.post(
             "/api/v1/certificates",
@@ -152,7 +155,10 @@ def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, dem
         409,
         "decision-already-certified",
     )
-    assert body["certificate"] == demo["certificate"]["number"]
+    assert body["certificates"] == sorted(
+        [demo["certificate"]["number"], demo["certificate_suspended"]["number"]]
+    )
+    assert [e["rule"] for e in body["errors"]] == ["already_certified"] * 2
     decision_id = grant()
     beyond = _problem(
         admin.post(
@@ -185,6 +191,19 @@ def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, dem
     )
     assert narrower.status_code == 201
     assert narrower.get_json()["gtins"] == ["06923456789029"]
+    other = admin.post(
+        "/api/v1/certificates",
+        json={"decision_id": decision_id, "label_quota": 1, "gtins": ["06923456789012"]},
+    )
+    assert other.status_code == 201
+    _problem(
+        admin.post(
+            "/api/v1/certificates",
+            json={"decision_id": decision_id, "label_quota": 1, "gtins": ["6923456789029"]},
+        ),
+        409,
+        "decision-already-certified",
+    )
 
 
 def test_bad_issue_requests_get_field_errors(api) -> None:
