@@ -11,7 +11,7 @@ KEYS = {"id", "number", "url", "vc_url", "issuer_did", "status_list_urls"}
 
 
 def test_demo_json_describes_both_certificates(demo, api) -> None:
-    assert KEYS <= set(demo["certificate"]) and KEYS <= set(demo["certificate_suspended"])
+    assert set(demo["certificate"]) >= KEYS and set(demo["certificate_suspended"]) >= KEYS
     assert demo["certificate"]["issuer_did"] == (
         "did:web:brand.example.test:orgs:qimen-tea-association"
     )
