@@ -836,8 +836,13 @@ def reissue_certificate(
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
     replaces the old one, whose revocation bit is set."""
+    from app.certificates.issuance import check_within_audit
+
     certificate = _for_issuer(session, caller, number)
     _check_replaceable(certificate)
+    if gtins is not None or sites is not None:
+        # A re-issue rests on the same decision: its scope stays within that audit.
+        check_within_audit(session, certificate.decision_id, gtins, sites)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,

@@ -109,6 +109,16 @@ def _scope(
     return chosen_gtins, chosen_sites
 
 
+def check_within_audit(
+    session: Session,
+    decision_id: int,
+    gtins: Sequence[str] | None,
+    sites: Sequence[Site] | None,
+) -> None:
+    """Refuse a scope (for a re-issue) beyond what the decision's audit covered."""
+    _scope(get_granted_decision(session, decision_id), gtins, sites)
+
+
 def facts_from_decision(
     session: Session,
     granted: GrantedDecision,

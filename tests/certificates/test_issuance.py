@@ -378,6 +378,19 @@ def test_reissue_changes_scope_and_carries_labels_over(issue, api, session) -> N
         "invalid-certificate-request",
     )
     assert below["errors"][0]["rule"] == "below_issued"
+    beyond = _problem(
+        admin.post(
+            f"/api/v1/certificates/{old.number}/reissue",
+            json={"gtins": ["4006381333931"], "reason": "a product never audited"},
+        ),
+        422,
+        "invalid-certificate-request",
+    )
+    assert beyond["errors"][0] == {
+        "field": "/gtins/0",
+        "rule": "audited",
+        "message": "4006381333931 was not audited",
+    }
     response = admin.post(
         f"/api/v1/certificates/{old.number}/reissue",
         json={"gtins": ["6923456789012"], "label_quota": 8000, "reason": "one product dropped"},
