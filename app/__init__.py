@@ -23,6 +23,8 @@ BLUEPRINTS = (
     ("app.brands.views", "bp"),
     ("app.standards.views", "bp"),
     ("app.audits.views", "bp"),
+    ("app.certificates.views", "bp"),
+    ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
 )
 
@@ -32,6 +34,8 @@ CLI_GROUPS = (
     ("app.cli", "user_cli"),
     ("app.cli", "token_cli"),
     ("app.demo.cli", "demo_cli"),
+    ("app.certificates.cli", "keys_cli"),
+    ("app.certificates.cli", "certificates_cli"),
     ("app.transparency.cli", "log_cli"),
 )
 

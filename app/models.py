@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "app.brands.models",
     "app.standards.models",
     "app.audits.models",
+    "app.certificates.models",
     "app.transparency.models",
 )
 

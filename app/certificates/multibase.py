@@ -58,25 +58,44 @@ class MultibaseError(ValueError):
     """A multibase, base58btc, base64url or Multikey string is malformed or of the wrong kind."""
 
 
+# Ten base58 digits fit in 59 bits: converting ten at a time keeps the big-integer arithmetic
+# (the slow part for 64-byte signatures) to a tenth.
+_CHUNK = 10
+_CHUNK_BASE = 58**_CHUNK
+_B58_BYTE_VALUES = bytes(_B58_INDEX.get(chr(code), 0xFF) for code in range(256))
+
+
 def b58encode(data: bytes) -> str:
     """Encode bytes as base58btc (Bitcoin alphabet), keeping leading zero bytes as ``1``."""
     zeros = len(data) - len(data.lstrip(b"\x00"))
     num = int.from_bytes(data, "big")
     digits: list[str] = []
     while num:
-        num, rem = divmod(num, 58)
-        digits.append(BASE58_ALPHABET[rem])
-    return "1" * zeros + "".join(reversed(digits))
+        num, chunk = divmod(num, _CHUNK_BASE)
+        for _ in range(_CHUNK):
+            chunk, rem = divmod(chunk, 58)
+            digits.append(BASE58_ALPHABET[rem])
+    # The last chunk was padded with zero digits ("1"); they are not part of the number.
+    encoded = "".join(reversed(digits)).lstrip("1")
+    return "1" * zeros + encoded
 
 
 def b58decode(text: str) -> bytes:
     """Decode base58btc text; raise :class:`MultibaseError` naming the first invalid character."""
+    if not text.isascii():
+        pos, ch = next((i, c) for i, c in enumerate(text) if not c.isascii())
+        raise MultibaseError(f"invalid base58btc character {ch!r} at position {pos}")
+    values = text.encode("ascii").translate(_B58_BYTE_VALUES)
+    bad = values.find(0xFF)
+    if bad >= 0:
+        raise MultibaseError(f"invalid base58btc character {text[bad]!r} at position {bad}")
     num = 0
-    for pos, ch in enumerate(text):
-        value = _B58_INDEX.get(ch)
-        if value is None:
-            raise MultibaseError(f"invalid base58btc character {ch!r} at position {pos}")
-        num = num * 58 + value
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        value = 0
+        for digit in chunk:
+            value = value * 58 + digit
+        num = num * 58 ** len(chunk) + value
     zeros = len(text) - len(text.lstrip("1"))
     body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
     return b"\x00" * zeros + body

@@ -255,12 +255,15 @@ def check_status(
     status_list_credential: Mapping[str, Any],
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    bitstring: Bitstring | None = None,
 ) -> bool:
     """Whether the entry's bit is set (revoked or suspended, per its purpose), offline.
 
     Checks that the entry names this list and the same purpose, that the index is in range,
     and decodes the list. It does not verify the list credential's proof or validity period;
-    do that first. Raises :class:`StatusListError`.
+    do that first. A verifier checking many entries against one list passes the list's
+    ``bitstring``, decoded once, instead of decoding it per entry. Raises
+    :class:`StatusListError`.
     """
     if entry.get("type") != "BitstringStatusListEntry":
         raise StatusListError(
@@ -283,10 +286,11 @@ def check_status(
     raw_index = entry.get("statusListIndex")
     if not isinstance(raw_index, str) or not _INDEX_RE.fullmatch(raw_index):
         raise StatusListError("RANGE_ERROR", f"statusListIndex {raw_index!r} is not a decimal")
-    encoded_list = subject.get("encodedList")
-    if not isinstance(encoded_list, str):
-        raise StatusListError("STATUS_LIST_DECODING_ERROR", "encodedList missing")
-    bitstring = decode(encoded_list, max_bytes=max_bytes)
+    if bitstring is None:
+        encoded_list = subject.get("encodedList")
+        if not isinstance(encoded_list, str):
+            raise StatusListError("STATUS_LIST_DECODING_ERROR", "encodedList missing")
+        bitstring = decode(encoded_list, max_bytes=max_bytes)
     index = int(raw_index)
     if index >= bitstring.size:
         raise StatusListError("RANGE_ERROR", f"index {index} outside a {bitstring.size}-bit list")

@@ -1,11 +1,13 @@
 """base58btc, multibase and Ed25519 Multikey against published examples and the W3C key pair."""
 
 import json
+import random
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.certificates.multibase import (
+    BASE58_ALPHABET,
     MultibaseError,
     b58decode,
     b58encode,
@@ -119,3 +121,29 @@ def test_multikey_rejects_wrong_length_and_prefix() -> None:
         decode_ed25519_multikey(multibase_encode(b"\xed\x01" + bytes(32), "u"))
     with pytest.raises(MultibaseError, match="must be 32 bytes"):
         encode_ed25519_multikey(bytes(33))
+
+
+def _reference_b58encode(data: bytes) -> str:
+    # The textbook digit-by-digit conversion, to check the chunked one against.
+    num = int.from_bytes(data, "big")
+    digits = ""
+    while num:
+        num, rem = divmod(num, 58)
+        digits = BASE58_ALPHABET[rem] + digits
+    return "1" * (len(data) - len(data.lstrip(b"\x00"))) + digits
+
+
+def test_base58btc_matches_the_textbook_conversion_on_random_inputs() -> None:
+    rng = random.Random(58)
+    for length in [*range(0, 80), 200]:
+        for zeros in (0, 1, 3):
+            data = bytes(zeros) + rng.randbytes(length)
+            text = _reference_b58encode(data)
+            assert b58encode(data) == text
+            assert b58decode(text) == data
+
+
+@pytest.mark.parametrize("bad", ["é", "abc\u00e9", "z\x00"])
+def test_base58btc_rejects_non_ascii_and_control_characters(bad: str) -> None:
+    with pytest.raises(MultibaseError, match="invalid base58btc character"):
+        b58decode(bad)

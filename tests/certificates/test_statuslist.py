@@ -245,6 +245,19 @@ def test_check_status_reads_the_entry_bit() -> None:
     assert check_status(fine, credential) is False
 
 
+def test_check_status_with_a_predecoded_bitstring_gives_the_same_answers() -> None:
+    bits = Bitstring()
+    bits.set(7, True)
+    credential = _list_credential(bits)
+    decoded = decode(credential["credentialSubject"]["encodedList"])
+    for index, expected in ((7, True), (8, False)):
+        entry = build_status_list_entry(list_url=LIST_URL, index=index, status_purpose="revocation")
+        assert check_status(entry, credential, bitstring=decoded) is expected
+    entry["statusListIndex"] = str(MIN_BITS)
+    with pytest.raises(StatusListError, match="RANGE_ERROR"):
+        check_status(entry, credential, bitstring=decoded)
+
+
 def test_check_status_refuses_mismatches() -> None:
     credential = _list_credential(Bitstring())
     entry = build_status_list_entry(list_url=LIST_URL, index=5, status_purpose="suspension")

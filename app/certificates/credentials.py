@@ -1,0 +1,971 @@
+"""Certificates as W3C Verifiable Credentials 2.0: building, signing, issuing, and the
+lifecycle (suspend, reinstate, withdraw, renew, re-issue, expire).
+
+A certificate is issued all or nothing: its number, its two status list slots, its signed
+credential, its first lifecycle event and its transparency-log entry are written in the
+caller's transaction, and any failure rolls all of it back.
+
+The credential follows the UN Transparency Protocol's Digital Conformity Credential:
+the subject is a ``ConformityAttestation`` issued to the firm (``issuedToParty``), against a
+``referenceStandard`` (code, version, content hash), for a ``scope`` of products (GS1 Digital
+Link URIs of their GTINs) and facilities, backed by an ``assessment`` (the audit and its
+decision), plus what a regional brand adds: the brand, the mark licence and its label quota.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Organisation, OrgKind
+from app.auth.principal import Caller
+from app.certificates import keys, ledger, status
+from app.certificates.dataintegrity import format_created, sign_document
+from app.certificates.errors import (
+    CertificateNotFound,
+    CertificateNotInForce,
+    CertificateWithdrawn,
+    InvalidCertificateRequest,
+    InvalidTransition,
+    LabelQuotaExceeded,
+)
+from app.certificates.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateEventKind,
+    CertificateNumberSequence,
+    CertificateStatus,
+    StatusPurpose,
+)
+from app.certificates.statuslist import build_status_list_entry
+from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
+from app.db import utcnow
+from app.errors import FieldError
+from app.gs1.digital_link import build_path_uri
+from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
+
+MAX_VALIDITY = timedelta(days=5 * 366)
+MAX_LABEL_QUOTA = 100_000_000
+USCC_SCHEME = {
+    "id": "https://www.gsxt.gov.cn",
+    "name": "Unified Social Credit Code (GB 32100-2015)",
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A production site in a certificate's scope."""
+
+    name: str
+    address: str | None = None
+    gln: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        site: dict[str, Any] = {"name": self.name}
+        if self.address:
+            site["address"] = self.address
+        if self.gln:
+            site["gln"] = self.gln
+        return site
+
+
+@dataclass(frozen=True)
+class StandardRef:
+    """The standard version a certificate attests conformity to, as published."""
+
+    code: str
+    version: str
+    content_hash: str
+    title: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class BrandRef:
+    """The regional brand whose mark the certificate licenses."""
+
+    name_zh: str
+    name_en: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class AssessmentRef:
+    """The evaluation behind the certificate: the audit and the decision that granted it."""
+
+    audit_url: str | None
+    assessment_date: date
+    decision_url: str | None = None
+    decided_on: date | None = None
+    # (URL, description, SHA-256 hex) of each evidence file of the audit.
+    evidence: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """Everything a certificate states, resolved and checked by the caller except where
+    :func:`issue_certificates` validates it (GTINs, sites, quota, validity). Build them from a
+    granted decision with :func:`app.certificates.issuance.facts_from_decision`."""
+
+    firm_id: int
+    brand_id: int
+    decision_id: int
+    standard_version_id: int
+    standard: StandardRef
+    gtins: Sequence[str]
+    sites: Sequence[Site]
+    label_quota: int
+    valid_from: datetime
+    valid_until: datetime
+    brand: BrandRef | None = None
+    assessment: AssessmentRef | None = None
+    previous: Certificate | None = None
+    event: CertificateEventKind = CertificateEventKind.ISSUED
+    reason: str | None = None
+    labels_issued: int = 0
+
+
+def number_prefix(organisation: Organisation) -> str:
+    """Initials of the association's slug: ``qimen-tea-association`` -> ``QTA``."""
+    return "".join(part[0] for part in organisation.slug.split("-") if part).upper()[:8]
+
+
+def certificate_path(number: str) -> str:
+    return f"/certificates/{number}"
+
+
+def certificate_url(number: str) -> str:
+    """The public page of a certificate, also the credential's ``id``."""
+    return keys.base_url() + certificate_path(number)
+
+
+def credential_url(number: str) -> str:
+    """Where the signed credential is served, byte for byte as issued."""
+    return certificate_url(number) + "/credential.json"
+
+
+def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]:
+    errors: list[FieldError] = []
+    gtins: list[str] = []
+    for position, gtin in enumerate(facts.gtins):
+        try:
+            gtins.append(normalize_gtin(gtin, f"gtins/{position}"))
+        except GS1SyntaxError as error:
+            errors.append(FieldError(f"/gtins/{position}", error.rule, error.message))
+    if not facts.gtins:
+        errors.append(FieldError("/gtins", "min_items", "name at least one product GTIN"))
+    if len(set(gtins)) != len(gtins):
+        errors.append(FieldError("/gtins", "unique", "a GTIN is listed twice"))
+    if not facts.sites:
+        errors.append(FieldError("/sites", "min_items", "name at least one production site"))
+    if not 0 <= facts.label_quota <= MAX_LABEL_QUOTA:
+        errors.append(FieldError("/label_quota", "range", f"0 to {MAX_LABEL_QUOTA} labels"))
+    elif facts.labels_issued > facts.label_quota:
+        errors.append(
+            FieldError(
+                "/label_quota",
+                "below_issued",
+                f"{facts.labels_issued} labels were already issued under this licence",
+            )
+        )
+    if facts.valid_until <= facts.valid_from:
+        errors.append(FieldError("/valid_until", "after_valid_from", "must be after valid_from"))
+    elif facts.valid_until - facts.valid_from > MAX_VALIDITY:
+        errors.append(FieldError("/valid_until", "max_validity", "at most five years of validity"))
+    if errors:
+        raise InvalidCertificateRequest("The certificate request is not valid.", errors=errors)
+    return gtins, [site.as_dict() for site in facts.sites]
+
+
+def build_credential(
+    *,
+    base_url: str,
+    number: str,
+    licence_number: str,
+    issuer_did: str,
+    issuer: Organisation,
+    holder: Organisation,
+    facts: CertificateFacts,
+    gtins: Sequence[str],
+    sites: Sequence[dict[str, Any]],
+    status_entries: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The unsigned credential of a certificate (a plain JSON document)."""
+    base = base_url
+    page = f"{base}{certificate_path(number)}"
+    holder_party: dict[str, Any] = {
+        "name": holder.name_zh,
+        "nameEn": holder.name_en,
+    }
+    if holder.registration_number:
+        holder_party["registeredId"] = holder.registration_number
+        if holder.registration_scheme == "uscc":
+            holder_party["idScheme"] = {"type": ["IdentifierScheme"], **USCC_SCHEME}
+    standard: dict[str, Any] = {
+        "type": ["Standard"],
+        "code": facts.standard.code,
+        "version": facts.standard.version,
+        "contentHash": facts.standard.content_hash,
+    }
+    if facts.standard.url:
+        standard["id"] = facts.standard.url
+    if facts.standard.title:
+        standard["name"] = facts.standard.title
+    subject: dict[str, Any] = {
+        "id": page + "#attestation",
+        "type": ["ConformityAttestation", "Attestation"],
+        "attestationType": "certification",
+        "certificateNumber": number,
+        "issuedToParty": holder_party,
+        "referenceStandard": standard,
+        "scope": {
+            "products": [
+                {"id": build_path_uri(base, [("01", gtin)]), "gtin": gtin} for gtin in gtins
+            ],
+            "facilities": list(sites),
+        },
+        "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
+    }
+    if facts.brand is not None:
+        brand: dict[str, Any] = {"name": facts.brand.name_zh, "nameEn": facts.brand.name_en}
+        if facts.brand.url:
+            brand = {"id": facts.brand.url, **brand}
+        subject["brand"] = brand
+    if facts.assessment is not None:
+        assessment: dict[str, Any] = {
+            "type": ["ConformityAssessment"],
+            "assessmentDate": facts.assessment.assessment_date.isoformat(),
+            "conformance": True,
+        }
+        if facts.assessment.audit_url:
+            assessment["id"] = facts.assessment.audit_url
+        if facts.assessment.decision_url:
+            assessment["decision"] = facts.assessment.decision_url
+        if facts.assessment.decided_on:
+            assessment["decisionDate"] = facts.assessment.decided_on.isoformat()
+        if facts.assessment.evidence:
+            assessment["auditEvidence"] = [
+                {"id": url, "name": name, "sha256": digest}
+                for url, name, digest in facts.assessment.evidence
+            ]
+        subject["assessment"] = [assessment]
+    if facts.previous is not None:
+        subject["replaces"] = f"{base}{certificate_path(facts.previous.number)}"
+    return {
+        "@context": [VC_V2_CONTEXT, base + keys.CONTEXT_PATH],
+        "id": page,
+        "type": ["VerifiableCredential", BRAND_CERTIFICATE_TYPE],
+        "name": f"Regional brand certificate {number}",
+        "issuer": {"id": issuer_did, "name": issuer.name_zh, "nameEn": issuer.name_en},
+        "validFrom": format_created(facts.valid_from),
+        "validUntil": format_created(facts.valid_until),
+        "credentialSubject": subject,
+        "credentialStatus": list(status_entries),
+    }
+
+
+def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
+    # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
+    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
+    if sequence is None:
+        sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
+        session.add(sequence)
+    first = sequence.last_value + 1
+    sequence.last_value += count
+    session.flush()
+    return list(range(first, first + count))
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate just issued: its register id and number, the signed credential exactly
+    as stored and served, and the index of its transparency-log entry."""
+
+    id: int
+    number: str
+    credential_json: str
+    log_index: int | None
+
+
+def issue_certificates(
+    session: Session,
+    issuer: Organisation,
+    requests: Sequence[CertificateFacts],
+    *,
+    actor: Caller | None = None,
+) -> list[IssuedCertificate]:
+    """Issue one signed certificate per request, all or nothing, in one pass.
+
+    Numbers, status list slots (one revocation and one suspension bit each, drawn at random),
+    the signed credentials, the ``issued``/``renewed``/``reissued`` events and the log
+    entries are written in the caller's transaction. Previous certificates named in the
+    requests are superseded (their revocation bit is set). The firm and standard facts are
+    the caller's to check (see :mod:`app.certificates.issuance`).
+    """
+    if not requests:
+        return []
+    # Identical requests (one facts object issued many times) are validated once.
+    validated: dict[int, tuple[list[str], list[dict[str, Any]]]] = {}
+    checked = []
+    for facts in requests:
+        if id(facts) not in validated:
+            validated[id(facts)] = _validate(facts)
+        checked.append(validated[id(facts)])
+    firms = {
+        firm.id: firm
+        for firm in session.scalars(
+            select(Organisation).where(Organisation.id.in_({f.firm_id for f in requests}))
+        )
+    }
+    for facts in requests:
+        firm = firms.get(facts.firm_id)
+        if firm is None or firm.kind != OrgKind.ENTERPRISE:
+            raise InvalidCertificateRequest(
+                "Certificates are issued to firms (enterprise organisations).",
+                errors=[FieldError("/firm", "enterprise", "not a firm")],
+            )
+    signing = keys.signing_key(session, issuer)
+    previous_ids = [facts.previous.id for facts in requests if facts.previous is not None]
+    if previous_ids:
+        # Lock the certificates being replaced before the log's sequencer is taken (below),
+        # in the order every other writer of a certificate row takes them: no deadlock with a
+        # label order counting against the old certificate.
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.id.in_(previous_ids))
+            .with_for_update(of=Certificate)
+            .execution_options(populate_existing=True)
+        ).all()
+    for facts in requests:
+        if facts.previous is not None:
+            _check_replaceable(facts.previous)
+    now = utcnow()
+    prefix = number_prefix(issuer)
+    numbers = _allocate_numbers(session, issuer, len(requests), now.year)
+    revocation = status.allocate(session, issuer, StatusPurpose.REVOCATION, len(requests), signing)
+    suspension = status.allocate(session, issuer, StatusPurpose.SUSPENSION, len(requests), signing)
+    created = format_created(now)
+    base_url = keys.base_url()
+    list_urls = {
+        slot.status_list.id: status.list_url(
+            issuer.slug, slot.status_list.purpose, slot.status_list.sequence
+        )
+        for slot in (*revocation, *suspension)
+    }
+    rows: list[dict[str, Any]] = []
+    for position, facts in enumerate(requests):
+        gtins, sites = checked[position]
+        firm = firms[facts.firm_id]
+        number = f"{prefix}-{now.year}-{numbers[position]:06d}"
+        licence = f"{prefix}-ML-{now.year}-{numbers[position]:06d}"
+        rev, sus = revocation[position], suspension[position]
+        entries = [
+            build_status_list_entry(
+                list_url=list_urls[slot.status_list.id],
+                index=slot.index,
+                status_purpose=slot.status_list.purpose.value,
+            )
+            for slot in (rev, sus)
+        ]
+        unsigned = build_credential(
+            base_url=base_url,
+            number=number,
+            licence_number=licence,
+            issuer_did=signing.issuer_did,
+            issuer=issuer,
+            holder=firm,
+            facts=facts,
+            gtins=gtins,
+            sites=sites,
+            status_entries=entries,
+        )
+        signed = sign_document(
+            unsigned,
+            signing.private_key,
+            verification_method=signing.verification_method,
+            created=created,
+        )
+        rows.append(
+            {
+                "number": number,
+                "issuer_id": issuer.id,
+                "firm_id": firm.id,
+                "brand_id": facts.brand_id,
+                "decision_id": facts.decision_id,
+                "standard_version_id": facts.standard_version_id,
+                "issuer_key_id": signing.key.id,
+                "status": CertificateStatus.ACTIVE,
+                "status_changed_at": now,
+                "valid_from": facts.valid_from,
+                "valid_until": facts.valid_until,
+                "holder_name_zh": firm.name_zh,
+                "holder_name_en": firm.name_en,
+                "holder_registration_number": firm.registration_number,
+                "standard_code": facts.standard.code,
+                "standard_version": facts.standard.version,
+                "standard_content_hash": facts.standard.content_hash,
+                "scope_gtins": gtins,
+                "scope_sites": sites,
+                "mark_licence_number": licence,
+                "label_quota": facts.label_quota,
+                "labels_issued": facts.labels_issued,
+                "revocation_list_id": rev.status_list.id,
+                "revocation_index": rev.index,
+                "suspension_list_id": sus.status_list.id,
+                "suspension_index": sus.index,
+                "previous_certificate_id": facts.previous.id if facts.previous else None,
+                "credential_json": signed.text.decode("utf-8"),
+                "proof_value": signed.document["proof"]["proofValue"],
+                "issued_at": now,
+                "issued_by_user_id": actor.user_id if actor else None,
+                "created_at": now,
+            }
+        )
+    # The log entries are known before the rows exist: their indices are stored with them.
+    log_entries = ledger.record_issuances(
+        session,
+        [
+            ledger.IssuanceEntry(
+                "certificate.renewed"
+                if facts.event == CertificateEventKind.RENEWED
+                else "certificate.issued",
+                row["number"],
+                row["credential_json"],
+                {"replaces": facts.previous.number} if facts.previous else None,
+            )
+            for row, facts in zip(rows, requests, strict=True)
+        ],
+        issuer_id=issuer.id,
+        actor=actor,
+    )
+    for row, entry in zip(rows, log_entries, strict=True):
+        row["log_index"] = entry.log_index
+    # Plain rows in, ids out: building ORM objects for thousands of rows would cost more
+    # than everything else here; callers load the few they need.
+    ids = list(session.scalars(insert(Certificate).returning(Certificate.id), rows))
+    session.execute(
+        insert(CertificateEvent),
+        [
+            {
+                "certificate_id": certificate_id,
+                "kind": facts.event,
+                "reason": facts.reason,
+                "related_certificate_id": facts.previous.id if facts.previous else None,
+                "actor_user_id": actor.user_id if actor else None,
+                "actor_organisation_id": actor.organisation_id if actor else issuer.id,
+                "occurred_at": now,
+            }
+            for certificate_id, facts in zip(ids, requests, strict=True)
+        ],
+    )
+    issued = [
+        IssuedCertificate(
+            id=certificate_id,
+            number=row["number"],
+            credential_json=row["credential_json"],
+            log_index=row["log_index"],
+        )
+        for certificate_id, row in zip(ids, rows, strict=True)
+    ]
+    superseded = [
+        (facts.previous, new)
+        for new, facts in zip(issued, requests, strict=True)
+        if facts.previous is not None
+    ]
+    if superseded:
+        _supersede(session, issuer, superseded, signing, actor, now)
+    return issued
+
+
+def _record(
+    session: Session,
+    certificate: Certificate,
+    kind: CertificateEventKind,
+    *,
+    actor: Caller | None,
+    reason: str | None = None,
+    suspended_until: datetime | None = None,
+    related: Certificate | IssuedCertificate | None = None,
+    now: datetime | None = None,
+) -> CertificateEvent:
+    event = CertificateEvent(
+        certificate_id=certificate.id,
+        kind=kind,
+        reason=reason,
+        suspended_until=suspended_until,
+        related_certificate_id=related.id if related else None,
+        actor_user_id=actor.user_id if actor else None,
+        actor_organisation_id=actor.organisation_id if actor else certificate.issuer_id,
+        occurred_at=now or utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def _check_replaceable(previous: Certificate) -> None:
+    if previous.status == CertificateStatus.WITHDRAWN:
+        raise CertificateWithdrawn(
+            f"Certificate {previous.number} was withdrawn; withdrawal is final and it cannot be "
+            "renewed or re-issued."
+        )
+    if previous.status == CertificateStatus.SUPERSEDED:
+        raise InvalidTransition(
+            f"Certificate {previous.number} was already replaced; renew or re-issue its "
+            "latest version."
+        )
+
+
+def _supersede(
+    session: Session,
+    issuer: Organisation,
+    pairs: Iterable[tuple[Certificate, IssuedCertificate]],
+    signing: keys.SigningKey,
+    actor: Caller | None,
+    now: datetime,
+) -> None:
+    changes: list[tuple[int, int, bool]] = []
+    for old, new in pairs:
+        if old.status == CertificateStatus.SUSPENDED:
+            changes.append((old.suspension_list_id, old.suspension_index, False))
+        old.status = CertificateStatus.SUPERSEDED
+        old.status_reason = f"replaced by {new.number}"
+        old.status_changed_at = now
+        old.suspended_until = None
+        changes.append((old.revocation_list_id, old.revocation_index, True))
+        _record(session, old, CertificateEventKind.SUPERSEDED, actor=actor, related=new, now=now)
+    status.set_bits(session, issuer, changes, signing)
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def get_certificate(session: Session, number: str) -> Certificate:
+    """A certificate of the public register by number."""
+    certificate = session.scalar(select(Certificate).where(Certificate.number == number))
+    if certificate is None:
+        raise CertificateNotFound(f"No certificate {number} in the register.")
+    return certificate
+
+
+def get_certificate_for(session: Session, caller: Caller, number: str) -> Certificate:
+    """A certificate the caller's organisation issued or holds (others answer 404)."""
+    certificate = session.scalar(select(Certificate).where(Certificate.number == number))
+    if certificate is None or caller.organisation_id not in (
+        certificate.issuer_id,
+        certificate.firm_id,
+    ):
+        raise CertificateNotFound(f"No certificate {number} for your organisation.")
+    return certificate
+
+
+def _for_issuer(
+    session: Session, caller: Caller, number: str, *, lock: bool = False
+) -> Certificate:
+    statement = select(Certificate).where(
+        Certificate.number == number, Certificate.issuer_id == caller.organisation_id
+    )
+    if lock:
+        statement = statement.with_for_update(of=Certificate)
+    certificate = session.scalar(statement)
+    if certificate is None:
+        raise CertificateNotFound(f"No certificate {number} issued by your association.")
+    return certificate
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a certificate is in force now, and if not, why.
+
+    In force = status active AND now within validity AND surveillance not overdue (and the
+    latest surveillance decision not refused). ``reason`` is None when in force, else one of
+    ``suspended``, ``withdrawn``, ``superseded``, ``expired``, ``not_yet_valid``,
+    ``surveillance_overdue``, ``surveillance_refused``."""
+
+    in_force: bool
+    reason: str | None
+    next_surveillance_due_on: date | None
+
+
+def standing(session: Session, certificate: Certificate, now: datetime | None = None) -> Standing:
+    """The certificate's standing at ``now`` (default: the current time)."""
+    from app.audits.models import AuditDecision, DecisionOutcome
+    from app.audits.services import surveillance_status
+
+    now = now or utcnow()
+    decision = session.get(AuditDecision, certificate.decision_id)
+    assert decision is not None
+    surveillance = surveillance_status(session, decision, now.date())
+    reason: str | None = None
+    if certificate.status != CertificateStatus.ACTIVE:
+        reason = certificate.status.value
+    elif now >= certificate.valid_until:
+        reason = "expired"
+    elif now < certificate.valid_from:
+        reason = "not_yet_valid"
+    elif surveillance.latest_outcome != DecisionOutcome.GRANTED:
+        reason = "surveillance_refused"
+    elif surveillance.overdue:
+        reason = "surveillance_overdue"
+    return Standing(reason is None, reason, surveillance.next_due_on)
+
+
+def is_in_force(session: Session, certificate: Certificate, now: datetime | None = None) -> bool:
+    """In force = status active AND now within validity AND surveillance not overdue."""
+    return standing(session, certificate, now).in_force
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def _issuer_of(session: Session, certificate: Certificate) -> Organisation:
+    issuer = session.get(Organisation, certificate.issuer_id)
+    assert issuer is not None
+    return issuer
+
+
+def suspend_certificate(
+    session: Session,
+    caller: Caller,
+    number: str,
+    *,
+    reason: str,
+    until: datetime | None = None,
+) -> Certificate:
+    """Suspend an active certificate (reversible): sets its suspension bit and re-signs the
+    list; ``until`` is when the suspension is planned to end (a reinstatement or withdrawal
+    decides)."""
+    certificate = _for_issuer(session, caller, number)
+    issuer = _issuer_of(session, certificate)
+    signing = keys.signing_key(session, issuer)
+    session.refresh(certificate, with_for_update={"of": Certificate})
+    now = utcnow()
+    if certificate.status == CertificateStatus.WITHDRAWN:
+        raise CertificateWithdrawn(f"Certificate {number} was withdrawn; withdrawal is final.")
+    if certificate.status != CertificateStatus.ACTIVE:
+        raise InvalidTransition(
+            f"Only an active certificate can be suspended; {number} is {certificate.status.value}."
+        )
+    if until is not None and until <= now:
+        raise InvalidCertificateRequest(
+            "A suspension ends in the future.",
+            errors=[FieldError("/until", "future", "give a time after now")],
+        )
+    certificate.status = CertificateStatus.SUSPENDED
+    certificate.status_reason = reason
+    certificate.status_changed_at = now
+    certificate.suspended_until = until
+    status.set_bits(
+        session,
+        issuer,
+        [(certificate.suspension_list_id, certificate.suspension_index, True)],
+        signing,
+    )
+    _record(
+        session,
+        certificate,
+        CertificateEventKind.SUSPENDED,
+        actor=caller,
+        reason=reason,
+        suspended_until=until,
+        now=now,
+    )
+    session.flush()
+    ledger.record_status_change(
+        session, "certificate.suspended", certificate, actor=caller, reason=reason
+    )
+    return certificate
+
+
+def reinstate_certificate(
+    session: Session, caller: Caller, number: str, *, reason: str
+) -> Certificate:
+    """Lift a suspension: clears the suspension bit and re-signs the list."""
+    certificate = _for_issuer(session, caller, number)
+    issuer = _issuer_of(session, certificate)
+    signing = keys.signing_key(session, issuer)
+    session.refresh(certificate, with_for_update={"of": Certificate})
+    now = utcnow()
+    if certificate.status == CertificateStatus.WITHDRAWN:
+        raise CertificateWithdrawn(
+            f"Certificate {number} was withdrawn; withdrawal is final and cannot be reinstated."
+        )
+    if certificate.status != CertificateStatus.SUSPENDED:
+        raise InvalidTransition(
+            f"Only a suspended certificate can be reinstated; {number} is "
+            f"{certificate.status.value}."
+        )
+    if certificate.valid_until <= now:
+        raise InvalidTransition(f"Certificate {number} has expired; renew it instead.")
+    certificate.status = CertificateStatus.ACTIVE
+    certificate.status_reason = reason
+    certificate.status_changed_at = now
+    certificate.suspended_until = None
+    status.set_bits(
+        session,
+        issuer,
+        [(certificate.suspension_list_id, certificate.suspension_index, False)],
+        signing,
+    )
+    _record(
+        session, certificate, CertificateEventKind.REINSTATED, actor=caller, reason=reason, now=now
+    )
+    session.flush()
+    ledger.record_status_change(
+        session, "certificate.reinstated", certificate, actor=caller, reason=reason
+    )
+    return certificate
+
+
+def withdraw_certificate(
+    session: Session, caller: Caller, number: str, *, reason: str
+) -> Certificate:
+    """Withdraw a certificate for good: sets its revocation bit (and clears a suspension)."""
+    certificate = _for_issuer(session, caller, number)
+    issuer = _issuer_of(session, certificate)
+    signing = keys.signing_key(session, issuer)
+    session.refresh(certificate, with_for_update={"of": Certificate})
+    now = utcnow()
+    if certificate.status in (CertificateStatus.WITHDRAWN, CertificateStatus.SUPERSEDED):
+        raise InvalidTransition(f"Certificate {number} is already {certificate.status.value}.")
+    changes = [(certificate.revocation_list_id, certificate.revocation_index, True)]
+    if certificate.status == CertificateStatus.SUSPENDED:
+        changes.append((certificate.suspension_list_id, certificate.suspension_index, False))
+    certificate.status = CertificateStatus.WITHDRAWN
+    certificate.status_reason = reason
+    certificate.status_changed_at = now
+    certificate.suspended_until = None
+    status.set_bits(session, issuer, changes, signing)
+    _record(
+        session, certificate, CertificateEventKind.WITHDRAWN, actor=caller, reason=reason, now=now
+    )
+    session.flush()
+    ledger.record_status_change(
+        session, "certificate.withdrawn", certificate, actor=caller, reason=reason
+    )
+    return certificate
+
+
+def reissue_facts(
+    certificate: Certificate,
+    *,
+    gtins: Sequence[str] | None,
+    sites: Sequence[Site] | None,
+    label_quota: int | None,
+    reason: str,
+    standard: StandardRef,
+    brand: BrandRef | None,
+    assessment: AssessmentRef | None,
+    now: datetime,
+) -> CertificateFacts:
+    """Facts of a re-issue (scope or quota change): same holder, standard and end of
+    validity; labels already issued carry over to the new licence."""
+    return CertificateFacts(
+        firm_id=certificate.firm_id,
+        brand_id=certificate.brand_id,
+        decision_id=certificate.decision_id,
+        standard_version_id=certificate.standard_version_id,
+        standard=standard,
+        gtins=list(gtins if gtins is not None else certificate.scope_gtins),
+        sites=list(
+            sites if sites is not None else [Site(**site) for site in certificate.scope_sites]
+        ),
+        label_quota=label_quota if label_quota is not None else certificate.label_quota,
+        valid_from=now,
+        valid_until=certificate.valid_until,
+        brand=brand,
+        assessment=assessment,
+        previous=certificate,
+        event=CertificateEventKind.REISSUED,
+        reason=reason,
+        labels_issued=certificate.labels_issued,
+    )
+
+
+def _refs_from_credential(
+    certificate: Certificate,
+) -> tuple[StandardRef, BrandRef | None, AssessmentRef | None]:
+    # A re-issue restates what the certificate attested; the signed credential is the record.
+    subject = json.loads(certificate.credential_json)["credentialSubject"]
+    standard = subject["referenceStandard"]
+    brand = subject.get("brand")
+    assessment = (subject.get("assessment") or [None])[0]
+    return (
+        StandardRef(
+            code=standard["code"],
+            version=standard["version"],
+            content_hash=standard["contentHash"],
+            title=standard.get("name"),
+            url=standard.get("id"),
+        ),
+        BrandRef(brand["name"], brand["nameEn"], brand.get("id")) if brand else None,
+        AssessmentRef(
+            audit_url=assessment.get("id"),
+            assessment_date=date.fromisoformat(assessment["assessmentDate"]),
+            decision_url=assessment.get("decision"),
+            decided_on=(
+                date.fromisoformat(assessment["decisionDate"])
+                if assessment.get("decisionDate")
+                else None
+            ),
+            evidence=tuple(
+                (item["id"], item["name"], item["sha256"])
+                for item in assessment.get("auditEvidence", [])
+            ),
+        )
+        if assessment
+        else None,
+    )
+
+
+def reissue_certificate(
+    session: Session,
+    caller: Caller,
+    number: str,
+    *,
+    gtins: Sequence[str] | None,
+    sites: Sequence[Site] | None,
+    label_quota: int | None,
+    reason: str,
+) -> Certificate:
+    """Re-issue a certificate with a changed scope or label quota: a new certificate (new
+    number, same holder, standard and end of validity, labels issued carried over) that
+    replaces the old one, whose revocation bit is set."""
+    from app.certificates.issuance import check_within_audit
+
+    certificate = _for_issuer(session, caller, number)
+    _check_replaceable(certificate)
+    if gtins is not None or sites is not None:
+        # A re-issue rests on the same decision: its scope stays within that audit.
+        check_within_audit(session, certificate.decision_id, gtins, sites)
+    standard, brand, assessment = _refs_from_credential(certificate)
+    facts = reissue_facts(
+        certificate,
+        gtins=gtins,
+        sites=sites,
+        label_quota=label_quota,
+        reason=reason,
+        standard=standard,
+        brand=brand,
+        assessment=assessment,
+        now=utcnow(),
+    )
+    issued = issue_certificates(session, _issuer_of(session, certificate), [facts], actor=caller)
+    replacement = session.get(Certificate, issued[0].id)
+    assert replacement is not None
+    return replacement
+
+
+def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:
+    """Mark active and suspended certificates past their validity as expired (no status bit:
+    ``validUntil`` in the credential already says so)."""
+    now = now or utcnow()
+    expired = list(
+        session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+                Certificate.valid_until <= now,
+            )
+            .with_for_update(of=Certificate)
+        )
+    )
+    for certificate in expired:
+        certificate.status = CertificateStatus.EXPIRED
+        certificate.status_reason = "validity period ended"
+        certificate.status_changed_at = now
+        _record(session, certificate, CertificateEventKind.EXPIRED, actor=None, now=now)
+    session.flush()
+    return expired
+
+
+# --- what labels (issue 5) need ---------------------------------------------------------------
+
+
+def certificate_in_force_for(
+    session: Session, firm_id: int, gtin: str, *, now: datetime | None = None
+) -> Certificate | None:
+    """The firm's certificate in force whose scope covers ``gtin`` (any GTIN form), if any.
+
+    A product may bear the brand mark only while this returns a certificate; its
+    ``label_quota - labels_issued`` is what label orders may still use (reserve with
+    :func:`reserve_label_quota`).
+    """
+    try:
+        gtin14 = normalize_gtin(gtin)
+    except GS1SyntaxError:
+        return None
+    now = now or utcnow()
+    candidates = session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.firm_id == firm_id,
+            Certificate.status == CertificateStatus.ACTIVE,
+            Certificate.valid_from <= now,
+            Certificate.valid_until > now,
+        )
+        .order_by(Certificate.valid_until.desc())
+    )
+    for certificate in candidates:
+        if gtin14 in certificate.scope_gtins and is_in_force(session, certificate, now):
+            return certificate
+    return None
+
+
+def reserve_label_quota(session: Session, certificate_id: int, count: int) -> Certificate:
+    """Count ``count`` labels against the certificate's quota, safely under concurrency.
+
+    Locks the certificate row (``SELECT ... FOR UPDATE``), checks that it is in force and
+    that the quota holds, and increments ``labels_issued``; a concurrent order waits for the
+    lock and sees the new count. The database's check constraint is the last line of defence.
+    """
+    if count <= 0:
+        raise InvalidCertificateRequest(
+            "Reserve a positive number of labels.",
+            errors=[FieldError("count", "positive", "at least 1")],
+        )
+    certificate = session.scalar(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .with_for_update(of=Certificate)
+        .execution_options(populate_existing=True)
+    )
+    if certificate is None:
+        raise CertificateNotFound(f"No certificate {certificate_id}.")
+    current = standing(session, certificate)
+    if not current.in_force:
+        raise CertificateNotInForce(
+            f"Certificate {certificate.number} is not in force ({current.reason}).",
+            extra={"reason": current.reason},
+        )
+    remaining = certificate.label_quota - certificate.labels_issued
+    if count > remaining:
+        raise LabelQuotaExceeded(
+            f"Certificate {certificate.number} has {remaining} labels left of its quota of "
+            f"{certificate.label_quota}; {count} were asked for.",
+            errors=[FieldError("quantity", "label_quota", f"at most {remaining}")],
+            extra={"remaining": remaining},
+        )
+    certificate.labels_issued += count
+    session.flush()
+    return certificate
+
+
+def release_label_quota(session: Session, certificate_id: int, count: int) -> Certificate:
+    """Give back ``count`` labels (a cancelled order), under the same row lock."""
+    certificate = session.scalar(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .with_for_update(of=Certificate)
+        .execution_options(populate_existing=True)
+    )
+    if certificate is None:
+        raise CertificateNotFound(f"No certificate {certificate_id}.")
+    certificate.labels_issued = max(0, certificate.labels_issued - count)
+    session.flush()
+    return certificate

@@ -1,0 +1,63 @@
+"""Errors of the certificates domain (stable slugs: ``<base>/problems/<slug>``)."""
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class NotAnIssuer(Forbidden):
+    """Only associations hold issuer keys and issue certificates."""
+
+    slug = "not-an-issuer"
+
+
+class IssuerKeyNotFound(NotFound):
+    slug = "issuer-key-not-found"
+
+
+class IssuerKeyAlreadyRevoked(Conflict):
+    slug = "issuer-key-already-revoked"
+
+
+class InvalidRevocationDate(InvalidInput):
+    slug = "invalid-revocation-date"
+
+
+class CertificateNotFound(NotFound):
+    slug = "certificate-not-found"
+
+
+class NoGrantedDecision(Conflict):
+    """Issuance needs a granted audit decision for the standard version in scope."""
+
+    slug = "no-granted-decision"
+
+
+class NotAMember(Conflict):
+    """Certificates are issued only to member firms of the brand."""
+
+    slug = "not-a-member"
+
+
+class InvalidTransition(Conflict):
+    """The lifecycle does not allow this change from the certificate's current status."""
+
+    slug = "invalid-certificate-transition"
+
+
+class CertificateWithdrawn(InvalidTransition):
+    """Withdrawal is final: a withdrawn certificate is never reinstated or renewed."""
+
+    slug = "certificate-withdrawn"
+
+
+class InvalidCertificateRequest(InvalidInput):
+    slug = "invalid-certificate-request"
+
+
+class LabelQuotaExceeded(Conflict):
+    """A label order would take the certificate beyond its label quota."""
+
+    slug = "label-quota-exceeded"
+
+
+class CertificateNotInForce(Conflict):
+    slug = "certificate-not-in-force"

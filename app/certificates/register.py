@@ -1,0 +1,211 @@
+"""The public register: search, and the public description of a certificate.
+
+The register, not a PDF, is the source of truth: a certificate absent from it is not ours,
+whatever it looks like, and each entry shows its current status and full history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.auth.models import Organisation
+from app.auth.principal import Caller
+from app.certificates import keys, status
+from app.certificates.credentials import certificate_url, credential_url, standing
+from app.certificates.models import Certificate, CertificateStatus, StatusList
+from app.db import utcnow
+from app.http.pagination import PageResult, paginate
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_register(
+    session: Session,
+    *,
+    q: str | None,
+    status_filter: CertificateStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[Certificate]:
+    """Certificates matching a number, a firm name (zh or en, substring, any case) or a
+    registration number, newest first."""
+    statement = select(Certificate)
+    if q:
+        text = q.strip()
+        pattern = f"%{_escape_like(text)}%"
+        statement = statement.where(
+            or_(
+                Certificate.number == text.upper(),
+                Certificate.holder_registration_number == text.upper(),
+                Certificate.holder_name_zh.ilike(pattern, escape="\\"),
+                Certificate.holder_name_en.ilike(pattern, escape="\\"),
+            )
+        )
+    if status_filter is not None:
+        statement = statement.where(Certificate.status == status_filter)
+    return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
+
+
+def list_certificates(
+    session: Session,
+    caller: Caller,
+    *,
+    status_filter: CertificateStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[Certificate]:
+    """The certificates the caller's organisation issued (association) or holds (firm)."""
+    statement = select(Certificate).where(
+        or_(
+            Certificate.issuer_id == caller.organisation_id,
+            Certificate.firm_id == caller.organisation_id,
+        )
+    )
+    if status_filter is not None:
+        statement = statement.where(Certificate.status == status_filter)
+    return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
+
+
+def _party(organisation: Organisation, registration_number: str | None = None) -> dict[str, Any]:
+    return {
+        "slug": organisation.slug,
+        "name_zh": organisation.name_zh,
+        "name_en": organisation.name_en,
+        "registration_number": registration_number or organisation.registration_number,
+    }
+
+
+def summarise(
+    session: Session, certificate: Certificate, now: datetime | None = None
+) -> dict[str, Any]:
+    """A register line: the certificate and whether it is in force now (and why not)."""
+    current = standing(session, certificate, now)
+    return {
+        "id": certificate.id,
+        "number": certificate.number,
+        "status": certificate.status,
+        "in_force": current.in_force,
+        "not_in_force_because": current.reason,
+        "next_surveillance_due_on": current.next_surveillance_due_on,
+        "holder": {
+            "slug": certificate.firm.slug,
+            "name_zh": certificate.holder_name_zh,
+            "name_en": certificate.holder_name_en,
+            "registration_number": certificate.holder_registration_number,
+        },
+        "standard": {
+            "code": certificate.standard_code,
+            "version": certificate.standard_version,
+            "content_hash": certificate.standard_content_hash,
+        },
+        "valid_from": certificate.valid_from,
+        "valid_until": certificate.valid_until,
+        "url": certificate_url(certificate.number),
+    }
+
+
+def status_list_urls(session: Session, certificate: Certificate) -> list[str]:
+    """The URLs of the revocation and suspension lists the certificate's bits are in."""
+    lists = {
+        item.id: item
+        for item in session.scalars(
+            select(StatusList).where(
+                StatusList.id.in_([certificate.revocation_list_id, certificate.suspension_list_id])
+            )
+        )
+    }
+    return [
+        status.list_url(certificate.issuer.slug, lists[list_id].purpose, lists[list_id].sequence)
+        for list_id in (certificate.revocation_list_id, certificate.suspension_list_id)
+    ]
+
+
+def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
+    """Everything public about a certificate: facts, status, history, links."""
+    now = utcnow()
+    certificate = (
+        session.scalar(
+            select(Certificate)
+            .where(Certificate.id == certificate.id)
+            .options(selectinload(Certificate.events))
+        )
+        or certificate
+    )
+    replaced_by = session.scalar(
+        select(Certificate.number).where(Certificate.previous_certificate_id == certificate.id)
+    )
+    previous = (
+        session.scalar(
+            select(Certificate.number).where(Certificate.id == certificate.previous_certificate_id)
+        )
+        if certificate.previous_certificate_id
+        else None
+    )
+    organisations = {
+        organisation.id: organisation
+        for organisation in session.scalars(
+            select(Organisation).where(
+                Organisation.id.in_(
+                    {e.actor_organisation_id for e in certificate.events if e.actor_organisation_id}
+                )
+            )
+        )
+    }
+    related = {
+        row.id: row.number
+        for row in session.execute(
+            select(Certificate.id, Certificate.number).where(
+                Certificate.id.in_(
+                    {
+                        e.related_certificate_id
+                        for e in certificate.events
+                        if e.related_certificate_id
+                    }
+                )
+            )
+        )
+    }
+    return {
+        **summarise(session, certificate, now),
+        "status_reason": certificate.status_reason,
+        "issuer": _party(certificate.issuer),
+        "issuer_did": keys.issuer_did(certificate.issuer),
+        "gtins": certificate.scope_gtins,
+        "sites": certificate.scope_sites,
+        "mark_licence_number": certificate.mark_licence_number,
+        "label_quota": certificate.label_quota,
+        "labels_issued": certificate.labels_issued,
+        "suspended_until": certificate.suspended_until,
+        "issued_at": certificate.issued_at,
+        "log_index": certificate.log_index,
+        "replaces": previous,
+        "replaced_by": replaced_by,
+        "vc_url": credential_url(certificate.number),
+        "status_list_urls": status_list_urls(session, certificate),
+        "events": [
+            {
+                "kind": event.kind,
+                "reason": event.reason,
+                "suspended_until": event.suspended_until,
+                "related_certificate": related.get(event.related_certificate_id or 0),
+                "occurred_at": event.occurred_at,
+                "by": (
+                    organisations[event.actor_organisation_id].name_en
+                    if event.actor_organisation_id in organisations
+                    else None
+                ),
+                "by_zh": (
+                    organisations[event.actor_organisation_id].name_zh
+                    if event.actor_organisation_id in organisations
+                    else None
+                ),
+            }
+            for event in certificate.events
+        ],
+    }

@@ -1,0 +1,235 @@
+"""Status lists: one revocation and one suspension list per association, each published as a
+signed ``BitstringStatusListCredential`` at a stable URL
+(``/orgs/<slug>/status/<purpose>/<sequence>``).
+
+A list has 131,072 bits. Indices are drawn at random among the free ones (herd privacy); a
+list counts as full, and the next one is opened, when half its bits are handed out, so that
+random draws stay cheap and every list keeps a large crowd of unused bits. Every change of a
+bit re-signs the list with the association's active key. Callers hold the issuer lock
+(:func:`app.certificates.keys.lock_issuer`), which serialises allocation and bit flips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Organisation
+from app.certificates import keys
+from app.certificates.dataintegrity import format_created, sign_document
+from app.certificates.models import Certificate, StatusList, StatusPurpose
+from app.certificates.statuslist import (
+    MIN_BITS,
+    Bitstring,
+    build_status_list_credential,
+)
+from app.db import utcnow
+
+LIST_SIZE = MIN_BITS
+_QUERY_CHUNK = 500
+_RANDOM = secrets.SystemRandom()
+
+
+def list_path(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
+    return f"/orgs/{organisation_slug}/status/{StatusPurpose(purpose).value}/{sequence}"
+
+
+def list_url(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
+    """The stable public URL of a status list credential."""
+    return keys.base_url() + list_path(organisation_slug, purpose, sequence)
+
+
+def _sign(
+    status_list: StatusList,
+    organisation: Organisation,
+    signing: keys.SigningKey,
+    bits: Bitstring,
+    now: datetime,
+) -> None:
+    created = format_created(now)
+    unsigned = build_status_list_credential(
+        list_url=list_url(organisation.slug, status_list.purpose, status_list.sequence),
+        issuer=signing.issuer_did,
+        status_purpose=status_list.purpose.value,
+        encoded_list=bits.encode(),
+        valid_from=created,
+    )
+    text = sign_document(
+        unsigned,
+        signing.private_key,
+        verification_method=signing.verification_method,
+        created=created,
+    ).text.decode("utf-8")
+    status_list.credential_json = text
+    status_list.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+    status_list.signed_at = now
+
+
+def _new_list(
+    session: Session, organisation: Organisation, purpose: StatusPurpose, signing: keys.SigningKey
+) -> StatusList:
+    last = session.scalar(
+        select(func.max(StatusList.sequence)).where(
+            StatusList.organisation_id == organisation.id, StatusList.purpose == purpose
+        )
+    )
+    bits = Bitstring(LIST_SIZE)
+    status_list = StatusList(
+        organisation_id=organisation.id,
+        purpose=purpose,
+        sequence=(last or 0) + 1,
+        size_bits=LIST_SIZE,
+        bits=bits.to_bytes(),
+        allocated=0,
+    )
+    _sign(status_list, organisation, signing, bits, utcnow())
+    session.add(status_list)
+    session.flush()
+    return status_list
+
+
+def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> StatusList | None:
+    return session.scalar(
+        select(StatusList)
+        .where(
+            StatusList.organisation_id == organisation_id,
+            StatusList.purpose == purpose,
+            StatusList.allocated * 2 < StatusList.size_bits,
+        )
+        .order_by(StatusList.sequence.desc())
+        .limit(1)
+        # A long-lived session must see the counter as committed, not as it last loaded it.
+        .execution_options(populate_existing=True)
+    )
+
+
+def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> set[int]:
+    if status_list.purpose == StatusPurpose.REVOCATION:
+        list_column, index_column = Certificate.revocation_list_id, Certificate.revocation_index
+    else:
+        list_column, index_column = Certificate.suspension_list_id, Certificate.suspension_index
+    taken: set[int] = set()
+    for start in range(0, len(candidates), _QUERY_CHUNK):
+        chunk = candidates[start : start + _QUERY_CHUNK]
+        taken.update(
+            session.scalars(
+                select(index_column).where(list_column == status_list.id, index_column.in_(chunk))
+            )
+        )
+    return taken
+
+
+@dataclass(frozen=True)
+class StatusSlot:
+    """A bit reserved for one certificate: the list and the index in it."""
+
+    status_list: StatusList
+    index: int
+
+
+def _draw(session: Session, status_list: StatusList, count: int, reserved: set[int]) -> list[int]:
+    """``count`` indices drawn uniformly among the list's free ones.
+
+    Rejection sampling against the database: draw candidates, ask which are taken, keep the
+    free ones in draw order. A list closes at half its size (see :func:`_capacity`), so more
+    than half of any draw is free and the cost per index stays constant however many
+    certificates the list holds (no scan of the used indices).
+    """
+    chosen: list[int] = []
+    while len(chosen) < count:
+        wanted = count - len(chosen)
+        candidates: list[int] = []
+        seen = set(reserved)
+        while len(candidates) < wanted * 2 + 4:
+            candidate = _RANDOM.randrange(status_list.size_bits)
+            if candidate not in seen:
+                seen.add(candidate)
+                candidates.append(candidate)
+        taken = _taken(session, status_list, candidates)
+        for candidate in candidates:
+            if candidate not in taken and len(chosen) < count:
+                chosen.append(candidate)
+                reserved.add(candidate)
+    return chosen
+
+
+def _capacity(status_list: StatusList) -> int:
+    # Half the bits: random draws stay cheap, and every list keeps a crowd of clear bits.
+    return status_list.size_bits // 2
+
+
+def allocate(
+    session: Session,
+    organisation: Organisation,
+    purpose: StatusPurpose,
+    count: int,
+    signing: keys.SigningKey,
+) -> list[StatusSlot]:
+    """Reserve ``count`` random free indices of ``purpose`` (moving on to a new list when one
+    is full). The caller stores them on certificates in the same transaction."""
+    slots: list[StatusSlot] = []
+    while len(slots) < count:
+        status_list = _open_list(session, organisation.id, purpose) or _new_list(
+            session, organisation, purpose, signing
+        )
+        room = _capacity(status_list) - status_list.allocated
+        indices = _draw(session, status_list, min(room, count - len(slots)), set())
+        slots.extend(StatusSlot(status_list, index) for index in indices)
+        status_list.allocated += len(indices)
+        session.flush()
+    return slots
+
+
+def set_bits(
+    session: Session,
+    organisation: Organisation,
+    changes: Iterable[tuple[int, int, bool]],
+    signing: keys.SigningKey,
+) -> None:
+    """Apply ``(list id, index, value)`` changes and re-sign each list that changed."""
+    by_list: dict[int, list[tuple[int, bool]]] = {}
+    for list_id, index, value in changes:
+        by_list.setdefault(list_id, []).append((index, value))
+    now = utcnow()
+    for list_id, items in by_list.items():
+        status_list = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
+        assert status_list is not None and status_list.organisation_id == organisation.id
+        bits = Bitstring.from_bytes(status_list.bits)
+        for index, value in items:
+            bits.set(index, value)
+        status_list.bits = bits.to_bytes()
+        _sign(status_list, organisation, signing, bits, now)
+    session.flush()
+
+
+def resign_lists(session: Session, organisation: Organisation) -> None:
+    """Re-sign every list of the association with its active key (after a rotation or a
+    revocation), leaving the bits as they are."""
+    signing = keys.signing_key(session, organisation)
+    now = utcnow()
+    for status_list in session.scalars(
+        select(StatusList).where(StatusList.organisation_id == organisation.id)
+    ):
+        _sign(status_list, organisation, signing, Bitstring.from_bytes(status_list.bits), now)
+    session.flush()
+
+
+def find_list(
+    session: Session, organisation: Organisation, purpose: str, sequence: int
+) -> StatusList | None:
+    """A published list by its public coordinates."""
+    if purpose not in {p.value for p in StatusPurpose}:
+        return None
+    return session.scalar(
+        select(StatusList).where(
+            StatusList.organisation_id == organisation.id,
+            StatusList.purpose == StatusPurpose(purpose),
+            StatusList.sequence == sequence,
+        )
+    )
