@@ -26,6 +26,7 @@ BLUEPRINTS = (
     ("app.certificates.views", "bp"),
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
+    ("app.products.views", "bp"),
 )
 
 CLI_GROUPS = (

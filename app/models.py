@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "app.audits.models",
     "app.certificates.models",
     "app.transparency.models",
+    "app.products.models",
 )
 
 

@@ -155,6 +155,7 @@ STEPS: tuple[str, ...] = (
     "app.audits.demo:seed_audit",
     "app.transparency.demo:seed_log",
     "app.certificates.demo:seed_certificates",
+    "app.products.demo:seed_products",
 )
 
 

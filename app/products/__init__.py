@@ -1,0 +1,1 @@
+"""Products (GTINs), batches (lots), label orders and serialised unit codes."""

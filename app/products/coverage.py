@@ -1,0 +1,109 @@
+"""Which certificate lets a firm put the brand mark on a GTIN, its label quota, the brand's
+label policy, and the association's key for offline-verifiable labels.
+
+The certificates belong to the certificates domain; this module is the one place where the
+products domain reads them (through that domain's services, never its tables directly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Organisation
+from app.certificates import credentials, keys
+from app.certificates.compact import sign_compact
+from app.certificates.errors import CertificateNotInForce, LabelQuotaExceeded
+from app.errors import FieldError
+from app.products.errors import NotCovered, QuotaExceeded
+from app.products.models import LabelPolicy
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The certificate in force that covers a firm's GTIN, as label orders need it."""
+
+    certificate_id: int
+    certificate_number: str
+    association_id: int  # the certifying association, which approves label orders
+    label_quota: int
+    labels_issued: int
+    brand_id: int
+
+
+def find_coverage(session: Session, organisation_id: int, gtin: str) -> Coverage | None:
+    """The certificate in force held by ``organisation_id`` whose scope includes ``gtin``."""
+    certificate = credentials.certificate_in_force_for(session, organisation_id, gtin)
+    if certificate is None:
+        return None
+    return Coverage(
+        certificate_id=certificate.id,
+        certificate_number=certificate.number,
+        association_id=certificate.issuer_id,
+        label_quota=certificate.label_quota,
+        labels_issued=certificate.labels_issued,
+        brand_id=certificate.brand_id,
+    )
+
+
+def not_covered(gtin: str) -> NotCovered:
+    return NotCovered(
+        f"No certificate in force covers GTIN {gtin}: its products may not bear the brand "
+        "mark, and no labels can be ordered for it.",
+        errors=[FieldError("gtin", "not_covered", "no certificate in force covers this GTIN")],
+    )
+
+
+def reserve(session: Session, cover: Coverage, gtin: str, quantity: int) -> None:
+    """Count ``quantity`` labels against the certificate's quota, under its row lock, so
+    concurrent orders can never overrun it."""
+    try:
+        credentials.reserve_label_quota(session, cover.certificate_id, quantity)
+    except LabelQuotaExceeded as error:
+        left = int(error.extra.get("remaining", 0))
+        raise QuotaExceeded(
+            f"Certificate {cover.certificate_number} has {left} of its {cover.label_quota} "
+            f"labels left; {quantity} were ordered.",
+            errors=[FieldError("/quantity", "label_quota", f"at most {left} labels are left")],
+            extra={"labels_left": left, "label_quota": cover.label_quota},
+        ) from None
+    except CertificateNotInForce:
+        raise not_covered(gtin) from None
+
+
+def release(session: Session, certificate_id: int, quantity: int) -> None:
+    """Give ``quantity`` labels back to the certificate's quota (order refused or withdrawn)."""
+    credentials.release_label_quota(session, certificate_id, quantity)
+
+
+def auto_approves(session: Session, cover: Coverage, quantity: int) -> bool:
+    """Whether the brand's label policy approves this order without the association."""
+    policy = session.scalar(select(LabelPolicy).where(LabelPolicy.brand_id == cover.brand_id))
+    if policy is None or not policy.auto_approve:
+        return False
+    return policy.auto_approve_max is None or quantity <= policy.auto_approve_max
+
+
+@dataclass(frozen=True)
+class LabelSigner:
+    """Signs serials of one GTIN and lot with the association's active key."""
+
+    key_id: str
+    sign: Callable[[str], str]
+
+
+def label_signer(session: Session, association_id: int, gtin: str, lot: str) -> LabelSigner:
+    """Open the association's active issuer key and bind GTIN, lot and key id: the returned
+    function signs one serial (format ``brandtrace-label-v1``)."""
+    association = session.get(Organisation, association_id)
+    assert association is not None
+    key = keys.signing_key(session, association)
+    private_key, key_id = key.private_key, key.verification_method
+
+    def sign(serial: str) -> str:
+        return sign_compact(private_key, gtin=gtin, lot=lot, serial=serial, key_id=key_id)
+
+    return LabelSigner(key_id=key_id, sign=sign)

@@ -1,0 +1,259 @@
+"""Label orders through the API: certificate coverage, quota, approval, auto-approval per
+brand, signed (offline-verifiable) labels, and the transparency log entry."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2 as pdfium
+import zxingcpp
+from PIL import Image
+from sqlalchemy import func, select
+
+from app.certificates.compact import verify_compact
+from app.certificates.models import Certificate
+from app.certificates.multibase import decode_ed25519_multikey
+from app.gs1.digital_link import parse_digital_link
+from app.products.models import LabelOrder, UnitCode
+from app.transparency.services import entries_for_record
+from tests.products.factories import certify, fresh_gtin
+
+BASE = "https://brand.example.test"
+BRAND = "qimen-black-tea"
+
+
+def firm_batch(api, session, *, quota: int | None = 100, role: str = "firm_admin"):
+    """Register a product and a batch through the API; certify the GTIN (quota) directly."""
+    client = api(role)
+    product = client.post(
+        "/api/v1/products",
+        json={"gtin": fresh_gtin()[1:], "name_zh": "祁门红茶", "name_en": "Keemun"},
+    ).get_json()
+    certificate = None
+    if quota is not None:
+        firm_id = product_firm(session, product["id"])
+        certificate = certify(session, firm_id, [product["gtin"]], quota=quota)
+    batch = client.post(
+        f"/api/v1/products/{product['id']}/batches",
+        json={"lot": "QM2026-04B", "production_date": "2026-04-02", "expiry_date": "280401"},
+    ).get_json()
+    return product, batch, certificate
+
+
+def product_firm(session, product_id: int) -> int:
+    from app.products.models import Product
+
+    return session.get(Product, product_id).organisation_id
+
+
+def order(api, batch, quantity, role="firm_admin", **extra):
+    return api(role).post(
+        f"/api/v1/batches/{batch['id']}/label-orders", json={"quantity": quantity, **extra}
+    )
+
+
+def labels_issued(session, certificate) -> int:
+    session.expire_all()
+    return session.get(Certificate, certificate.id).labels_issued
+
+
+def test_register_order_approve_print_activate_and_download_labels(api, session) -> None:
+    """The issue's 'done when': through the API, from product to printable, scannable labels."""
+    product, batch, certificate = firm_batch(api, session, quota=100)
+    mark = api("firm_admin").get(f"/api/v1/products/{product['id']}").get_json()["mark"]
+    assert mark["may_bear_mark"] is True
+    assert mark["certificate_number"] == certificate.number and mark["label_quota"] == 100
+
+    created = order(api, batch, 30)
+    assert created.status_code == 201, created.get_json()
+    pending = created.get_json()
+    assert pending["status"] == "pending" and pending["codes_url"] is None
+    assert labels_issued(session, certificate) == 30  # reserved at once
+    codes_of = select(func.count()).select_from(UnitCode).where(UnitCode.order_id == pending["id"])
+    assert session.scalar(codes_of) == 0  # no codes before approval
+
+    association = api("association_staff")
+    assert pending["id"] in [
+        o["id"] for o in association.get("/api/v1/label-orders?status=pending").get_json()["items"]
+    ]
+    approved = association.post(f"/api/v1/label-orders/{pending['id']}/approve")
+    assert approved.status_code == 200, approved.get_json()
+    issued = approved.get_json()
+    assert issued["status"] == "issued" and len(issued["codes_sha256"]) == 64
+
+    firm = api("firm_staff")
+    assert firm.post(f"/api/v1/label-orders/{issued['id']}/printed").status_code == 200
+    active = firm.post(f"/api/v1/label-orders/{issued['id']}/activate")
+    assert active.get_json()["status"] == "active"
+
+    sheet = firm.get(issued["sheet_url"].removeprefix(BASE))
+    assert sheet.status_code == 200
+    pdf = pdfium.PdfDocument(sheet.data)
+    decoded = set()
+    for page in pdf:
+        decoded |= {r.text for r in zxingcpp.read_barcodes(page.render(scale=3).to_pil())}
+    units = firm.get(f"/api/v1/label-orders/{issued['id']}/codes?limit=200").get_json()["items"]
+    assert decoded == {unit["digital_link"] for unit in units}
+    assert {unit["state"] for unit in units} == {"active"}
+    assert session.scalar(codes_of) == 30
+    for unit in units[:3]:
+        link = parse_digital_link(unit["digital_link"])
+        assert (link.gtin, link.lot) == (product["gtin"], "QM2026-04B")
+    product_mark = firm.get(f"/api/v1/products/{product['id']}").get_json()["mark"]
+    assert product_mark["labels_used"] == 30
+
+
+def test_orders_for_gtins_no_certificate_covers_are_refused(api, session) -> None:
+    _, batch, _ = firm_batch(api, session, quota=None)
+    response = order(api, batch, 10)
+    assert response.status_code == 409
+    problem = response.get_json()
+    assert problem["type"].endswith("/problems/gtin-not-certified")
+    assert problem["errors"] == [
+        {
+            "field": "gtin",
+            "rule": "not_covered",
+            "message": "no certificate in force covers this GTIN",
+        }
+    ]
+    orders = select(func.count()).select_from(LabelOrder).where(LabelOrder.batch_id == batch["id"])
+    assert session.scalar(orders) == 0
+
+
+def test_orders_beyond_the_quota_are_refused_and_change_nothing(api, session) -> None:
+    _, batch, certificate = firm_batch(api, session, quota=50)
+    assert order(api, batch, 40).status_code == 201
+    refused = order(api, batch, 11)
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/label-quota-exceeded")
+    assert problem["errors"][0]["field"] == "/quantity"
+    assert problem["errors"][0]["rule"] == "label_quota"
+    assert problem["labels_left"] == 10
+    assert labels_issued(session, certificate) == 40
+    assert order(api, batch, 10).status_code == 201
+    assert labels_issued(session, certificate) == 50
+
+
+def test_bad_order_input(api, session) -> None:
+    _, batch, _ = firm_batch(api, session)
+    for body, rule in (({"quantity": 0}, "greater_than_equal"), ({}, "missing")):
+        response = api("firm_admin").post(f"/api/v1/batches/{batch['id']}/label-orders", json=body)
+        assert response.status_code == 422
+        assert response.get_json()["errors"][0] == {
+            **response.get_json()["errors"][0],
+            "field": "/quantity",
+            "rule": rule,
+        }
+    assert order(api, batch, 5, role="firm2_admin").status_code == 404
+
+
+def test_rejection_and_cancellation_give_the_quota_back(api, session) -> None:
+    _, batch, certificate = firm_batch(api, session, quota=100)
+    first = order(api, batch, 60).get_json()
+    second = order(api, batch, 40).get_json()
+    assert labels_issued(session, certificate) == 100
+    no_reason = api("association_admin").post(f"/api/v1/label-orders/{first['id']}/reject", json={})
+    assert no_reason.status_code == 422
+    rejected = api("association_admin").post(
+        f"/api/v1/label-orders/{first['id']}/reject", json={"reason": "quota reserved for exports"}
+    )
+    assert rejected.get_json()["status"] == "rejected"
+    assert rejected.get_json()["decision_reason"] == "quota reserved for exports"
+    assert labels_issued(session, certificate) == 40
+    assert api("firm2_admin").post(f"/api/v1/label-orders/{second['id']}/cancel").status_code == 404
+    cancelled = api("firm_staff").post(f"/api/v1/label-orders/{second['id']}/cancel")
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert labels_issued(session, certificate) == 0
+    again = api("association_admin").post(f"/api/v1/label-orders/{first['id']}/approve")
+    assert again.status_code == 409
+    assert again.get_json()["errors"][0] == {
+        "field": "status",
+        "rule": "state",
+        "message": "must be pending, is rejected",
+    }
+
+
+def test_only_the_association_approves(api, session) -> None:
+    _, batch, _ = firm_batch(api, session)
+    pending = order(api, batch, 5).get_json()
+    assert (
+        api("firm_admin").post(f"/api/v1/label-orders/{pending['id']}/approve").status_code == 403
+    )
+    assert api("government_viewer").get(f"/api/v1/label-orders/{pending['id']}").status_code == 403
+
+
+def test_brand_label_policy_auto_approves_within_quota(api, session) -> None:
+    _, batch, certificate = firm_batch(api, session, quota=100)
+    policy_url = f"/api/v1/brands/{BRAND}/label-policy"
+    assert api("association_admin").get(policy_url).get_json()["auto_approve"] is False
+    assert api("association_staff").put(policy_url, json={"auto_approve": True}).status_code == 403
+    assert api("firm_admin").put(policy_url, json={"auto_approve": True}).status_code == 403
+    saved = api("association_admin").put(
+        policy_url, json={"auto_approve": True, "auto_approve_max": 20}
+    )
+    assert saved.status_code == 200 and saved.get_json()["auto_approve_max"] == 20
+    small = order(api, batch, 20).get_json()
+    assert small["status"] == "issued" and small["is_auto_approved"] is True
+    assert small["codes_sha256"]
+    large = order(api, batch, 21).get_json()
+    assert large["status"] == "pending"  # above the policy's maximum: reviewed
+    refused = order(api, batch, 60)
+    assert refused.status_code == 409  # never beyond the quota, auto-approved or not
+    assert labels_issued(session, certificate) == 41
+    missing = api("association_admin").get("/api/v1/brands/no-such-brand/label-policy")
+    assert missing.status_code == 404
+
+
+def test_issuing_appends_the_codes_digest_to_the_transparency_log(api, session) -> None:
+    _, batch, _ = firm_batch(api, session)
+    pending = order(api, batch, 12).get_json()
+    issued = api("association_staff").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    entries = entries_for_record(session, "label_order", pending["id"])
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.entry_type == "label_order.issued"
+    assert issued.get_json()["codes_sha256"].encode() in entry.entry
+
+
+def test_signed_labels_verify_offline_with_the_association_did_document(
+    api, session, client
+) -> None:
+    _, batch, _ = firm_batch(api, session)
+    pending = order(api, batch, 4, signed=True).get_json()
+    assert pending["is_signed"] is True
+    api("association_staff").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    units = api("firm_admin").get(f"/api/v1/label-orders/{pending['id']}/codes").get_json()
+    did_document = client.get("/orgs/qimen-tea-association/did.json").get_json()
+    methods = {method["id"]: method for method in did_document["verificationMethod"]}
+    for unit in units["items"]:
+        content = unit["label_content"]
+        assert content.startswith(unit["digital_link"] + "?sig=")
+        link = parse_digital_link(content)
+        signature = dict(link.other_params)["sig"]
+        # Offline: only the DID document (fetched once, cacheable) and the scanned text.
+        assert any(
+            verify_compact(
+                signature,
+                decode_ed25519_multikey(method["publicKeyMultibase"]),
+                gtin=link.gtin,
+                lot=link.lot,
+                serial=link.serial,
+                key_id=key_id,
+            )
+            for key_id, method in methods.items()
+        )
+        assert not any(
+            verify_compact(
+                signature,
+                decode_ed25519_multikey(method["publicKeyMultibase"]),
+                gtin=link.gtin,
+                lot=link.lot,
+                serial="0" * 14,
+                key_id=key_id,
+            )
+            for key_id, method in methods.items()
+        )
+        png = client.get(unit["qr_png_url"].removeprefix(BASE))
+        decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
+        assert decoded == [content]
