@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.certificates.models import Certificate
 from app.db import utcnow
@@ -742,14 +743,20 @@ def _record_in_transparency_log(
 ) -> None:
     """Append "traceability event captured" with its hash ID for every new event, in the
     capture's transaction: the log then proves the event existed, unchanged, from now on."""
-    for _, item in stored:
-        append_entry(
-            session,
-            entry_type=EntryType.EPCIS_EVENT_CAPTURED,
-            record_type="epcis_event",
-            record_id=item.hash_id,
-            content=item.document,
-            organisation_id=caller.organisation_id,
-            occurred_at=now,
-            details={"event_hash_id": item.hash_id, "event_type": item.event_type},
-        )
+    # Held for the loop: append_entry looks the organisation up per entry, and the session's
+    # identity map only keeps objects someone references.
+    acting = session.get(Organisation, caller.organisation_id)
+    # One flush of all entries at the end instead of one per entry.
+    with session.no_autoflush:
+        for _, item in stored:
+            append_entry(
+                session,
+                entry_type=EntryType.EPCIS_EVENT_CAPTURED,
+                record_type="epcis_event",
+                record_id=item.hash_id,
+                content=item.document,
+                organisation_id=caller.organisation_id,
+                occurred_at=now,
+                details={"event_hash_id": item.hash_id, "event_type": item.event_type},
+            )
+    _ = acting
