@@ -90,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             credential_text = Path(args.credential).read_bytes()
         except OSError as error:
-            raise UsageError(f"cannot read the credential {args.credential}: {error.strerror}")
+            raise UsageError(
+                f"cannot read the credential {args.credential}: {error.strerror}"
+            ) from None
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

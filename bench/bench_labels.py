@@ -58,47 +58,58 @@ def _app(url: str) -> Any:
 
 
 def _setup(session: Any, quantity: int) -> tuple[Any, Any]:
-    """A firm, its product and batch, and a pending order accepted by a certificate."""
+    """On the demo (brand, standard, granted decision, firm): a new product certified with a
+    quota large enough, its batch, and a pending order of ``quantity`` codes."""
+    from datetime import date, timedelta
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from app.audits.models import AuditDecision
     from app.auth import services as auth
-    from app.auth.models import OrgKind, Role
+    from app.auth.models import Organisation, User
+    from app.brands.models import Brand
+    from app.certificates import credentials
+    from app.db import utcnow
+    from app.demo.seed import seed_demo
     from app.gs1.identifiers import compute_check_digit
     from app.products import services
-    from app.products.models import LabelOrder
+    from app.standards.models import StandardVersion
 
-    association = auth.create_organisation(
-        session, slug="bench-association", kind=OrgKind.ASSOCIATION, name_zh="协会", name_en="A"
-    )
-    firm = auth.create_organisation(
-        session, slug="bench-firm", kind=OrgKind.ENTERPRISE, name_zh="企业", name_en="F"
-    )
-    user = auth.create_user(
-        session,
-        organisation=firm,
-        email="bench@firm.example",
-        display_name="Bench",
-        role=Role.ADMIN,
-        password="bench-password-123",  # noqa: S106 - a throwaway scratch database
-    )
+    seed_demo(session, current_app.config["BASE_URL"])
+    user = session.scalar(select(User).where(User.email == "admin@hongxiang-tea.example"))
     caller = auth.caller_for(user)
-    product = services.register_product(
-        session,
-        caller,
-        gtin="690999888777" + compute_check_digit("690999888777"),
-        name_zh="茶",
-        name_en="Tea",
-    )
+    gtin = "0690999888777" + compute_check_digit("690999888777")
+    product = services.register_product(session, caller, gtin=gtin, name_zh="茶", name_en="Tea")
     batch = services.create_batch(session, caller, product.id, lot="BENCH-LOT-1")
-    order = LabelOrder(
-        organisation_id=firm.id,
-        batch_id=batch.id,
-        product_id=product.id,
-        certificate_id=0,
-        association_id=association.id,
-        quantity=quantity,
+    association = session.scalar(
+        select(Organisation).where(Organisation.slug == "qimen-tea-association")
     )
-    order.batch = batch
-    session.add(order)
-    session.flush()
+    now = utcnow()
+    credentials.issue_certificates(
+        session,
+        association,
+        [
+            credentials.CertificateFacts(
+                firm_id=caller.organisation_id,
+                brand_id=session.scalar(select(Brand.id).order_by(Brand.id)),
+                decision_id=session.scalar(select(AuditDecision.id).order_by(AuditDecision.id)),
+                standard_version_id=session.scalar(
+                    select(StandardVersion.id).order_by(StandardVersion.id)
+                ),
+                standard=credentials.StandardRef(
+                    code="T/QMTA 001-2024", version="1.0", content_hash="sha256:" + "ab" * 32
+                ),
+                gtins=[gtin],
+                sites=[credentials.Site("Bench factory")],
+                label_quota=2 * quantity,
+                valid_from=now - timedelta(minutes=1),
+                valid_until=now + timedelta(days=365),
+                assessment=credentials.AssessmentRef(audit_url=None, assessment_date=date.today()),
+            )
+        ],
+    )
+    order = services.order_labels(session, caller, batch.id, quantity=quantity)
     return order, user
 
 
@@ -125,7 +136,7 @@ def worker(mode: str, url: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if mode == "issue":
         started = time.perf_counter()
-        services.issue_order(session, order)
+        services.issue_order(session, order, organisation_id=order.organisation_id)
         session.commit()
         result["seconds"] = time.perf_counter() - started
     elif mode == "bare":
@@ -164,27 +175,19 @@ def _export(session: Any, order: Any, user: Any) -> dict[str, Any]:
 
     from app.auth import services as auth
     from app.products import services
-    from app.products.models import LabelOrder
 
     token = auth.issue_token(session, user, name="bench").secret
-    small = LabelOrder(
-        organisation_id=order.organisation_id,
-        batch_id=order.batch_id,
-        product_id=order.product_id,
-        certificate_id=0,
-        association_id=order.association_id,
-        quantity=EXPORT_CODES // 10,
-    )
-    session.add(small)
-    order.quantity = EXPORT_CODES
-    session.flush()
-    services.issue_order(session, order)
-    services.issue_order(session, small)
+    caller = auth.caller_for(user)
+    small = services.order_labels(session, caller, order.batch_id, quantity=EXPORT_CODES // 10)
+    services.cancel_order(session, caller, order.id)
+    large = services.order_labels(session, caller, order.batch_id, quantity=EXPORT_CODES)
+    for target in (small, large):
+        services.issue_order(session, target, organisation_id=caller.organisation_id)
     session.commit()
     client = current_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     out: dict[str, Any] = {}
-    for key, target in (("small", small), ("large", order)):
+    for key, target in (("small", small), ("large", large)):
         url = f"/api/v1/label-orders/{target.id}/codes.csv"
         # Timed without tracemalloc (which slows Python down), then again for the heap peak.
         started = time.perf_counter()

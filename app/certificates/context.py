@@ -44,10 +44,12 @@ _TERMS = (
     "conformance",
     "decision",
     "decisionDate",
-    "evidenceDigest",
+    "auditEvidence",
+    "sha256",
     "replaces",
 )
 _ID_TERMS = {"issuedToParty", "referenceStandard", "brand", "decision", "replaces", "idScheme"}
+# ``name`` inside our objects is VC 2.0's ``name``; nothing else is reused.
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 

@@ -14,10 +14,9 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -48,8 +47,8 @@ from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
 from app.db import utcnow
 from app.errors import FieldError
-from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 from app.gs1.digital_link import build_path_uri
+from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 
 MAX_VALIDITY = timedelta(days=5 * 366)
 MAX_LABEL_QUOTA = 100_000_000
@@ -104,15 +103,20 @@ class AssessmentRef:
     assessment_date: date
     decision_url: str | None = None
     decided_on: date | None = None
-    evidence_digest: str | None = None
+    # (URL, description, SHA-256 hex) of each evidence file of the audit.
+    evidence: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class CertificateFacts:
     """Everything a certificate states, resolved and checked by the caller except where
-    :func:`issue_certificates` validates it (GTINs, sites, quota, validity)."""
+    :func:`issue_certificates` validates it (GTINs, sites, quota, validity). Build them from a
+    granted decision with :func:`app.certificates.issuance.facts_from_decision`."""
 
     firm_id: int
+    brand_id: int
+    decision_id: int
+    standard_version_id: int
     standard: StandardRef
     gtins: Sequence[str]
     sites: Sequence[Site]
@@ -125,7 +129,6 @@ class CertificateFacts:
     event: CertificateEventKind = CertificateEventKind.ISSUED
     reason: str | None = None
     labels_issued: int = 0
-    extra_columns: dict[str, Any] = field(default_factory=dict)
 
 
 def number_prefix(organisation: Organisation) -> str:
@@ -246,8 +249,11 @@ def build_credential(
             assessment["decision"] = facts.assessment.decision_url
         if facts.assessment.decided_on:
             assessment["decisionDate"] = facts.assessment.decided_on.isoformat()
-        if facts.assessment.evidence_digest:
-            assessment["evidenceDigest"] = facts.assessment.evidence_digest
+        if facts.assessment.evidence:
+            assessment["auditEvidence"] = [
+                {"id": url, "name": name, "sha256": digest}
+                for url, name, digest in facts.assessment.evidence
+            ]
         subject["assessment"] = [assessment]
     if facts.previous is not None:
         subject["replaces"] = certificate_url(facts.previous.number)
@@ -264,9 +270,7 @@ def build_credential(
     }
 
 
-def _allocate_numbers(
-    session: Session, issuer: Organisation, count: int, year: int
-) -> list[int]:
+def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
     sequence = session.get(CertificateNumberSequence, (issuer.id, year))
     if sequence is None:
@@ -328,7 +332,9 @@ def issue_certificates(
         rev, sus = revocation[position], suspension[position]
         entries = [
             build_status_list_entry(
-                list_url=status.list_url(issuer.slug, slot.status_list.purpose, slot.status_list.sequence),
+                list_url=status.list_url(
+                    issuer.slug, slot.status_list.purpose, slot.status_list.sequence
+                ),
                 index=slot.index,
                 status_purpose=slot.status_list.purpose.value,
             )
@@ -356,6 +362,9 @@ def issue_certificates(
                 "number": number,
                 "issuer_id": issuer.id,
                 "firm_id": firm.id,
+                "brand_id": facts.brand_id,
+                "decision_id": facts.decision_id,
+                "standard_version_id": facts.standard_version_id,
                 "issuer_key_id": signing.key.id,
                 "status": CertificateStatus.ACTIVE,
                 "status_changed_at": now,
@@ -382,7 +391,6 @@ def issue_certificates(
                 "issued_at": now,
                 "issued_by_user_id": actor.user_id if actor else None,
                 "created_at": now,
-                **facts.extra_columns,
             }
         )
     certificates = list(session.scalars(insert(Certificate).returning(Certificate), rows))
@@ -409,12 +417,16 @@ def issue_certificates(
     if superseded:
         _supersede(session, issuer, superseded, signing, actor, now)
     for certificate, facts in zip(certificates, requests, strict=True):
-        entry_type = (
-            "certificate.renewed"
-            if facts.event == CertificateEventKind.RENEWED
-            else "certificate.issued"
+        renewal = facts.event == CertificateEventKind.RENEWED
+        entry = ledger.record_certificate_event(
+            session,
+            "certificate.renewed" if renewal else "certificate.issued",
+            certificate,
+            actor=actor,
+            details={"replaces": facts.previous.number} if facts.previous else None,
         )
-        ledger.record_certificate_event(session, entry_type, certificate, actor=actor)
+        certificate.log_index = entry.log_index
+    session.flush()
     return certificates
 
 
@@ -513,22 +525,46 @@ def _for_issuer(
     return certificate
 
 
-def is_in_force(certificate: Certificate, now: datetime | None = None) -> bool:
-    """In force = status active AND now within validity AND surveillance not overdue."""
+@dataclass(frozen=True)
+class Standing:
+    """Whether a certificate is in force now, and if not, why.
+
+    In force = status active AND now within validity AND surveillance not overdue (and the
+    latest surveillance decision not refused). ``reason`` is None when in force, else one of
+    ``suspended``, ``withdrawn``, ``superseded``, ``expired``, ``not_yet_valid``,
+    ``surveillance_overdue``, ``surveillance_refused``."""
+
+    in_force: bool
+    reason: str | None
+    next_surveillance_due_on: date | None
+
+
+def standing(session: Session, certificate: Certificate, now: datetime | None = None) -> Standing:
+    """The certificate's standing at ``now`` (default: the current time)."""
+    from app.audits.models import AuditDecision, DecisionOutcome
+    from app.audits.services import surveillance_status
+
     now = now or utcnow()
-    return (
-        certificate.status == CertificateStatus.ACTIVE
-        and certificate.valid_from <= now < certificate.valid_until
-        and not surveillance_overdue(certificate, now)
-    )
+    decision = session.get(AuditDecision, certificate.decision_id)
+    assert decision is not None
+    surveillance = surveillance_status(session, decision, now.date())
+    reason: str | None = None
+    if certificate.status != CertificateStatus.ACTIVE:
+        reason = certificate.status.value
+    elif now >= certificate.valid_until:
+        reason = "expired"
+    elif now < certificate.valid_from:
+        reason = "not_yet_valid"
+    elif surveillance.latest_outcome != DecisionOutcome.GRANTED:
+        reason = "surveillance_refused"
+    elif surveillance.overdue:
+        reason = "surveillance_overdue"
+    return Standing(reason is None, reason, surveillance.next_due_on)
 
 
-def surveillance_overdue(certificate: Certificate, now: datetime) -> bool:
-    """Whether a surveillance audit of the certificate's firm is overdue (issue 3's schedule).
-
-    TODO(issue 3): read the surveillance schedule once it lands.
-    """
-    return False
+def is_in_force(session: Session, certificate: Certificate, now: datetime | None = None) -> bool:
+    """In force = status active AND now within validity AND surveillance not overdue."""
+    return standing(session, certificate, now).in_force
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -572,7 +608,10 @@ def suspend_certificate(
     certificate.status_changed_at = now
     certificate.suspended_until = until
     status.set_bits(
-        session, issuer, [(certificate.suspension_list_id, certificate.suspension_index, True)], signing
+        session,
+        issuer,
+        [(certificate.suspension_list_id, certificate.suspension_index, True)],
+        signing,
     )
     _record(
         session,
@@ -620,7 +659,9 @@ def reinstate_certificate(
         [(certificate.suspension_list_id, certificate.suspension_index, False)],
         signing,
     )
-    _record(session, certificate, CertificateEventKind.REINSTATED, actor=caller, reason=reason, now=now)
+    _record(
+        session, certificate, CertificateEventKind.REINSTATED, actor=caller, reason=reason, now=now
+    )
     session.flush()
     ledger.record_certificate_event(
         session, "certificate.reinstated", certificate, actor=caller, details={"reason": reason}
@@ -638,9 +679,7 @@ def withdraw_certificate(
     session.refresh(certificate, with_for_update={"of": Certificate})
     now = utcnow()
     if certificate.status in (CertificateStatus.WITHDRAWN, CertificateStatus.SUPERSEDED):
-        raise InvalidTransition(
-            f"Certificate {number} is already {certificate.status.value}."
-        )
+        raise InvalidTransition(f"Certificate {number} is already {certificate.status.value}.")
     changes = [(certificate.revocation_list_id, certificate.revocation_index, True)]
     if certificate.status == CertificateStatus.SUSPENDED:
         changes.append((certificate.suspension_list_id, certificate.suspension_index, False))
@@ -649,7 +688,9 @@ def withdraw_certificate(
     certificate.status_changed_at = now
     certificate.suspended_until = None
     status.set_bits(session, issuer, changes, signing)
-    _record(session, certificate, CertificateEventKind.WITHDRAWN, actor=caller, reason=reason, now=now)
+    _record(
+        session, certificate, CertificateEventKind.WITHDRAWN, actor=caller, reason=reason, now=now
+    )
     session.flush()
     ledger.record_certificate_event(
         session, "certificate.withdrawn", certificate, actor=caller, details={"reason": reason}
@@ -673,12 +714,13 @@ def reissue_facts(
     validity; labels already issued carry over to the new licence."""
     return CertificateFacts(
         firm_id=certificate.firm_id,
+        brand_id=certificate.brand_id,
+        decision_id=certificate.decision_id,
+        standard_version_id=certificate.standard_version_id,
         standard=standard,
         gtins=list(gtins if gtins is not None else certificate.scope_gtins),
         sites=list(
-            sites
-            if sites is not None
-            else [Site(**site) for site in certificate.scope_sites]
+            sites if sites is not None else [Site(**site) for site in certificate.scope_sites]
         ),
         label_quota=label_quota if label_quota is not None else certificate.label_quota,
         valid_from=now,
@@ -718,7 +760,10 @@ def _refs_from_credential(
                 if assessment.get("decisionDate")
                 else None
             ),
-            evidence_digest=assessment.get("evidenceDigest"),
+            evidence=tuple(
+                (item["id"], item["name"], item["sha256"])
+                for item in assessment.get("auditEvidence", [])
+            ),
         )
         if assessment
         else None,
@@ -806,7 +851,7 @@ def certificate_in_force_for(
         .order_by(Certificate.valid_until.desc())
     )
     for certificate in candidates:
-        if gtin14 in certificate.scope_gtins and is_in_force(certificate, now):
+        if gtin14 in certificate.scope_gtins and is_in_force(session, certificate, now):
             return certificate
     return None
 
@@ -831,8 +876,12 @@ def reserve_label_quota(session: Session, certificate_id: int, count: int) -> Ce
     )
     if certificate is None:
         raise CertificateNotFound(f"No certificate {certificate_id}.")
-    if not is_in_force(certificate):
-        raise CertificateNotInForce(f"Certificate {certificate.number} is not in force.")
+    current = standing(session, certificate)
+    if not current.in_force:
+        raise CertificateNotInForce(
+            f"Certificate {certificate.number} is not in force ({current.reason}).",
+            extra={"reason": current.reason},
+        )
     remaining = certificate.label_quota - certificate.labels_issued
     if count > remaining:
         raise LabelQuotaExceeded(

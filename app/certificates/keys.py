@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, undefer
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
 from app.certificates import ledger
-from app.certificates.did import IssuerKeyInfo, build_did_document, did_web
+from app.certificates.did import IssuerKeyInfo, build_did_document, did_web, format_instant
 from app.certificates.errors import (
     InvalidRevocationDate,
     IssuerKeyAlreadyRevoked,
@@ -89,13 +89,15 @@ def require_issuer(session: Session, organisation_id: int) -> Organisation:
     return organisation
 
 
-def _create_key(session: Session, organisation: Organisation, now: datetime) -> IssuerKey:
+def _create_key(
+    session: Session, organisation: Organisation, now: datetime, actor: Caller | None = None
+) -> IssuerKey:
     private_key = Ed25519PrivateKey.generate()
     multikey = encode_ed25519_multikey(private_key.public_key().public_bytes_raw())
     count = session.scalar(
-        select(func.count()).select_from(IssuerKey).where(
-            IssuerKey.organisation_id == organisation.id
-        )
+        select(func.count())
+        .select_from(IssuerKey)
+        .where(IssuerKey.organisation_id == organisation.id)
     )
     key = IssuerKey(
         organisation_id=organisation.id,
@@ -112,7 +114,14 @@ def _create_key(session: Session, organisation: Organisation, now: datetime) -> 
     session.add(key)
     session.flush()
     _OPENED[multikey] = private_key
-    ledger.record_key_event(session, "key.added", key, organisation_id=organisation.id)
+    ledger.record_key_event(
+        session,
+        "key.added",
+        key,
+        verification_method=f"{issuer_did(organisation)}#{key.fragment}",
+        organisation_id=organisation.id,
+        actor=actor,
+    )
     return key
 
 
@@ -243,12 +252,13 @@ def rotate_key(
         old.valid_until = _whole_second(now)
         # Free the one-active-key slot before the new key takes it.
         session.flush()
-    new = _create_key(session, organisation, now)
+    new = _create_key(session, organisation, now, actor)
     if old is not None:
         ledger.record_key_event(
             session,
             "key.rotated",
             old,
+            verification_method=f"{issuer_did(organisation)}#{old.fragment}",
             organisation_id=organisation.id,
             actor=actor,
             details={"replaced_by": new.fragment},
@@ -319,9 +329,10 @@ def revoke_key(
         session,
         "key.revoked",
         key,
+        verification_method=f"{issuer_did(organisation)}#{key.fragment}",
         organisation_id=organisation.id,
         actor=actor,
-        details={"revoked_from": effective.isoformat(), "reason": reason},
+        details={"revoked_from": format_instant(effective), "reason": reason},
     )
     status.resign_lists(session, organisation)
     affected = list(

@@ -1,31 +1,49 @@
 """What this domain appends to the transparency log (issue 8), in the same transaction as the
-record it describes.
+record it describes: certificates issued, renewed, suspended, reinstated and withdrawn, and
+issuer keys added, rotated and revoked.
 
-TODO(issue 8): the log's ``append_entry`` service has not landed yet. These two functions are
-the only call sites: once it lands, make them call it (entry type, record id, SHA-256 of the
-record's content, acting organisation) and nothing else in this package needs to change.
+The entry's content hash is the SHA-256 of the signed credential exactly as stored and served
+(``/certificates/<number>/credential.json``), or of the key's verification method as published
+in the DID document, so anyone holding either can find its entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Caller
+from app.certificates.did import format_instant
+from app.transparency.entry import EntryType
+from app.transparency.services import append_entry
 
 if TYPE_CHECKING:
     from app.certificates.models import Certificate, IssuerKey
+    from app.transparency.models import LogEntry
 
-# Entry types, as named in issue 8.
-CERTIFICATE_EVENTS = (
-    "certificate.issued",
-    "certificate.suspended",
-    "certificate.reinstated",
-    "certificate.withdrawn",
-    "certificate.renewed",
-)
-KEY_EVENTS = ("key.added", "key.rotated", "key.revoked")
+CERTIFICATE_EVENTS = {
+    "certificate.issued": EntryType.CERTIFICATE_ISSUED,
+    "certificate.suspended": EntryType.CERTIFICATE_SUSPENDED,
+    "certificate.reinstated": EntryType.CERTIFICATE_REINSTATED,
+    "certificate.withdrawn": EntryType.CERTIFICATE_WITHDRAWN,
+    "certificate.renewed": EntryType.CERTIFICATE_RENEWED,
+}
+KEY_EVENTS = {
+    "key.added": EntryType.KEY_ADDED,
+    "key.rotated": EntryType.KEY_ROTATED,
+    "key.revoked": EntryType.KEY_REVOKED,
+}
+
+
+def _details(actor: Caller | None, details: Mapping[str, Any] | None) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    if actor is not None:
+        merged["actor_user_id"] = actor.user_id
+    for name, value in (details or {}).items():
+        merged[name] = value if value is None or isinstance(value, bool | int) else str(value)[:500]
+    return merged
 
 
 def record_certificate_event(
@@ -34,13 +52,32 @@ def record_certificate_event(
     certificate: Certificate,
     *,
     actor: Caller | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append a certificate entry to the transparency log (issue 8; not wired yet)."""
-    assert entry_type in CERTIFICATE_EVENTS, entry_type
-    # TODO(issue 8): append_entry(session, type=entry_type, record_id=certificate.number,
-    #     content_sha256=sha256(certificate.credential_json), organisation_id=
-    #     certificate.issuer_id, actor=actor, details=details)
+    details: Mapping[str, Any] | None = None,
+) -> LogEntry:
+    """Append a certificate entry to the transparency log, in the caller's transaction."""
+    return append_entry(
+        session,
+        entry_type=CERTIFICATE_EVENTS[entry_type],
+        record_type="certificate",
+        record_id=certificate.number,
+        content=certificate.credential_json.encode("utf-8"),
+        organisation_id=certificate.issuer_id,
+        details=_details(actor, details),
+    )
+
+
+def key_content(verification_method: str, key: IssuerKey) -> dict[str, Any]:
+    """The key as its DID document publishes it (what the log entry's hash covers)."""
+    content: dict[str, Any] = {
+        "id": verification_method,
+        "publicKeyMultibase": key.public_key_multibase,
+        "validFrom": format_instant(key.valid_from),
+    }
+    if key.valid_until is not None:
+        content["validUntil"] = format_instant(key.valid_until)
+    if key.revoked_at is not None:
+        content["revoked"] = format_instant(key.revoked_at)
+    return content
 
 
 def record_key_event(
@@ -48,11 +85,18 @@ def record_key_event(
     entry_type: str,
     key: IssuerKey,
     *,
+    verification_method: str,
     organisation_id: int,
     actor: Caller | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append an issuer-key entry to the transparency log (issue 8; not wired yet)."""
-    assert entry_type in KEY_EVENTS, entry_type
-    # TODO(issue 8): append_entry(session, type=entry_type, record_id=<verification method>,
-    #     content_sha256=sha256(public key multibase + window), organisation_id=..., ...)
+    details: Mapping[str, Any] | None = None,
+) -> LogEntry:
+    """Append an issuer-key entry to the transparency log, in the caller's transaction."""
+    return append_entry(
+        session,
+        entry_type=KEY_EVENTS[entry_type],
+        record_type="issuer_key",
+        record_id=verification_method,
+        content=key_content(verification_method, key),
+        organisation_id=organisation_id,
+        details=_details(actor, details),
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -119,6 +120,10 @@ class Certificate(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     issuer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("organisations.id"), index=True)
     firm_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("organisations.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("brands.id"), index=True)
+    # The granted audit decision the certificate rests on (its surveillance keeps it in force).
+    decision_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("audit_decisions.id"), index=True)
+    standard_version_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("standard_versions.id"))
     issuer_key_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("issuer_keys.id"))
     status: Mapped[CertificateStatus] = mapped_column(
         StrEnumType(CertificateStatus, 16), index=True
@@ -152,6 +157,8 @@ class Certificate(Base):
     proof_value: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     issued_by_user_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
+    # Index of the issuance entry in the transparency log (issue 8).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[CreatedAt]
 
     issuer: Mapped[Organisation] = relationship(foreign_keys=[issuer_id], lazy="joined")
@@ -181,9 +188,7 @@ class CertificateEvent(Base):
     __tablename__ = "certificate_events"
 
     id: Mapped[IntPK]
-    certificate_id: Mapped[int] = mapped_column(
-        BigIntId, ForeignKey("certificates.id"), index=True
-    )
+    certificate_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("certificates.id"), index=True)
     kind: Mapped[CertificateEventKind] = mapped_column(StrEnumType(CertificateEventKind, 16))
     reason: Mapped[str | None] = mapped_column(String(500))
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -62,9 +62,7 @@ class MultibaseError(ValueError):
 # (the slow part for 64-byte signatures) to a tenth.
 _CHUNK = 10
 _CHUNK_BASE = 58**_CHUNK
-_B58_BYTE_VALUES = bytes(
-    _B58_INDEX[chr(code)] if chr(code) in _B58_INDEX else 0xFF for code in range(256)
-)
+_B58_BYTE_VALUES = bytes(_B58_INDEX.get(chr(code), 0xFF) for code in range(256))
 
 
 def b58encode(data: bytes) -> str:

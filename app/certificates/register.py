@@ -15,11 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.certificates import keys, status
-from app.certificates.credentials import (
-    certificate_url,
-    credential_url,
-    is_in_force,
-)
+from app.certificates.credentials import certificate_url, credential_url, standing
 from app.certificates.models import Certificate, CertificateStatus, StatusList
 from app.db import utcnow
 from app.http.pagination import PageResult, paginate
@@ -85,13 +81,18 @@ def _party(organisation: Organisation, registration_number: str | None = None) -
     }
 
 
-def summarise(certificate: Certificate, now: datetime | None = None) -> dict[str, Any]:
-    """A register line."""
+def summarise(
+    session: Session, certificate: Certificate, now: datetime | None = None
+) -> dict[str, Any]:
+    """A register line: the certificate and whether it is in force now (and why not)."""
+    current = standing(session, certificate, now)
     return {
         "id": certificate.id,
         "number": certificate.number,
         "status": certificate.status,
-        "in_force": is_in_force(certificate, now),
+        "in_force": current.in_force,
+        "not_in_force_because": current.reason,
+        "next_surveillance_due_on": current.next_surveillance_due_on,
         "holder": {
             "slug": certificate.firm.slug,
             "name_zh": certificate.holder_name_zh,
@@ -128,11 +129,14 @@ def status_list_urls(session: Session, certificate: Certificate) -> list[str]:
 def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
     """Everything public about a certificate: facts, status, history, links."""
     now = utcnow()
-    certificate = session.scalar(
-        select(Certificate)
-        .where(Certificate.id == certificate.id)
-        .options(selectinload(Certificate.events))
-    ) or certificate
+    certificate = (
+        session.scalar(
+            select(Certificate)
+            .where(Certificate.id == certificate.id)
+            .options(selectinload(Certificate.events))
+        )
+        or certificate
+    )
     replaced_by = session.scalar(
         select(Certificate.number).where(Certificate.previous_certificate_id == certificate.id)
     )
@@ -158,13 +162,17 @@ def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
         for row in session.execute(
             select(Certificate.id, Certificate.number).where(
                 Certificate.id.in_(
-                    {e.related_certificate_id for e in certificate.events if e.related_certificate_id}
+                    {
+                        e.related_certificate_id
+                        for e in certificate.events
+                        if e.related_certificate_id
+                    }
                 )
             )
         )
     }
     return {
-        **summarise(certificate, now),
+        **summarise(session, certificate, now),
         "status_reason": certificate.status_reason,
         "issuer": _party(certificate.issuer),
         "issuer_did": keys.issuer_did(certificate.issuer),

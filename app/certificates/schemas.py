@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, Field
@@ -125,12 +125,20 @@ class StandardOut(ResponseSchema):
     content_hash: str
 
 
+NOT_IN_FORCE = Field(
+    description="Why the certificate is not in force: suspended, withdrawn, superseded, "
+    "expired, not_yet_valid, surveillance_overdue or surveillance_refused (null: in force)."
+)
+
+
 class CertificateOut(ResponseSchema):
     id: int
     number: str
     status: CertificateStatus
     status_reason: str | None
     in_force: bool
+    not_in_force_because: str | None = NOT_IN_FORCE
+    next_surveillance_due_on: date | None
     issuer: PartyOut
     issuer_did: str
     holder: PartyOut
@@ -157,6 +165,8 @@ class RegisterItemOut(ResponseSchema):
     number: str
     status: CertificateStatus
     in_force: bool
+    not_in_force_because: str | None = NOT_IN_FORCE
+    next_surveillance_due_on: date | None
     holder: PartyOut
     standard: StandardOut
     valid_from: datetime

@@ -146,9 +146,7 @@ class StatusSlot:
     index: int
 
 
-def _draw(
-    session: Session, status_list: StatusList, count: int, reserved: set[int]
-) -> list[int]:
+def _draw(session: Session, status_list: StatusList, count: int, reserved: set[int]) -> list[int]:
     """``count`` indices drawn uniformly among the list's free ones.
 
     Rejection sampling against the database: draw candidates, ask which are taken, keep the

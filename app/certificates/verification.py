@@ -25,6 +25,7 @@ from app.certificates.credentials import certificate_url, is_in_force
 from app.certificates.did import did_web
 from app.certificates.models import Certificate
 from app.certificates.verifier import RegisterAnswer, Report, Verifier
+from app.standards.models import Standard, StandardVersion, VersionStatus
 
 _LIST_PATH = re.compile(r"^/orgs/([a-z0-9-]{1,64})/status/([a-z]+)/([0-9]{1,9})$")
 
@@ -73,8 +74,17 @@ class RegisterResolver:
         return self._lists[url]
 
     def standard_version(self, code: str, version: str, content_hash: str) -> bool | None:
-        # TODO(issue 3): check against the published standard versions once they land.
-        return None
+        found = self.session.scalar(
+            select(StandardVersion.status)
+            .join(Standard, Standard.id == StandardVersion.standard_id)
+            .where(
+                Standard.code == code,
+                StandardVersion.version == version,
+                StandardVersion.content_hash == content_hash,
+            )
+        )
+        # Superseded versions stay known: certificates issued under them remain meaningful.
+        return found in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED)
 
     def certificate(self, credential: Mapping[str, Any]) -> Certificate | None:
         """The register's certificate named by the credential, if any."""
@@ -128,5 +138,5 @@ def verify_credential(
     return VerificationOutcome(
         report=report,
         certificate=certificate,
-        in_force=certificate is not None and is_in_force(certificate, now),
+        in_force=certificate is not None and is_in_force(session, certificate, now),
     )

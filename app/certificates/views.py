@@ -9,20 +9,23 @@ from flask import Blueprint
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
-from app.certificates import credentials, keys, register, verification
+from app.certificates import credentials, issuance, keys, register, verification
 from app.certificates.did import did_web_document_url
 from app.certificates.models import IssuerKey
 from app.certificates.schemas import (
     CertificateListQuery,
     CertificateOut,
+    IssueCertificate,
     IssuerKeysOut,
     RegisterItemOut,
     RegisterQuery,
     ReissueCertificate,
+    RenewCertificate,
     RevocationOut,
     RevokeKey,
     RotateKey,
     RotationOut,
+    SiteIn,
     StatusChange,
     SuspendCertificate,
     VerificationOut,
@@ -38,14 +41,14 @@ bp = Blueprint("certificates", __name__, url_prefix="/api/v1")
 ASSOCIATION_ADMINS = allow([OrgKind.ASSOCIATION], [Role.ADMIN], "certificates:write")
 # Issuing and status decisions belong to the association's admins and staff, not auditors:
 # the person who audits does not decide (maker-checker).
-ASSOCIATION_DECIDERS = allow(
-    [OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF], "certificates:write"
-)
+ASSOCIATION_DECIDERS = allow([OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF], "certificates:write")
 ASSOCIATION_READERS = allow([OrgKind.ASSOCIATION], scope="certificates:read")
-HOLDERS_AND_ISSUERS = allow(
-    [OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], scope="certificates:read"
-)
+HOLDERS_AND_ISSUERS = allow([OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], scope="certificates:read")
 VERIFY_RATE = "120 per minute"
+
+
+def _sites(sites: list[SiteIn] | None) -> list[credentials.Site] | None:
+    return None if sites is None else [credentials.Site(s.name, s.address, s.gln) for s in sites]
 
 
 def _key_out(organisation_did: str, key: IssuerKey) -> dict[str, Any]:
@@ -141,7 +144,38 @@ def list_certificates(caller: Caller, query: CertificateListQuery) -> PageResult
     page = register.list_certificates(
         db.session, caller, status_filter=query.status, limit=query.limit, cursor=query.cursor
     )
-    return PageResult([register.summarise(c) for c in page.items], page.limit, page.next_cursor)
+    return PageResult(
+        [register.summarise(db.session, c) for c in page.items], page.limit, page.next_cursor
+    )
+
+
+@route(
+    bp,
+    "/certificates",
+    methods=("POST",),
+    access=ASSOCIATION_DECIDERS,
+    body=IssueCertificate,
+    response=CertificateOut,
+    status=201,
+    area="certificates",
+)
+def issue_certificate(caller: Caller, body: IssueCertificate) -> tuple[dict[str, Any], Any]:
+    """Issue a signed certificate on a granted audit decision (all or nothing).
+
+    The scope defaults to the audited products and sites; a narrower one may be given."""
+    certificate = issuance.issue_certificate(
+        db.session,
+        caller,
+        body.decision_id,
+        label_quota=body.label_quota,
+        gtins=body.gtins,
+        sites=_sites(body.sites),
+        valid_from=body.valid_from,
+        validity_months=body.validity_months,
+    )
+    set_activity_target("certificate", certificate.number)
+    location = credentials.certificate_url(certificate.number)
+    return register.describe(db.session, certificate), {"Location": location}
 
 
 @route(
@@ -209,6 +243,32 @@ def withdraw_certificate(caller: Caller, number: str, body: StatusChange) -> dic
 
 @route(
     bp,
+    "/certificates/<number>/renew",
+    methods=("POST",),
+    access=ASSOCIATION_DECIDERS,
+    body=RenewCertificate,
+    response=CertificateOut,
+    status=201,
+    area="certificates",
+)
+def renew_certificate(caller: Caller, number: str, body: RenewCertificate) -> dict[str, Any]:
+    """Renew on the granted decision of a re-certification audit: a new certificate that
+    references and replaces this one."""
+    set_activity_target("certificate", number)
+    certificate = issuance.renew_certificate(
+        db.session,
+        caller,
+        number,
+        body.decision_id,
+        label_quota=body.label_quota,
+        validity_months=body.validity_months,
+        reason=body.reason,
+    )
+    return register.describe(db.session, certificate)
+
+
+@route(
+    bp,
     "/certificates/<number>/reissue",
     methods=("POST",),
     access=ASSOCIATION_DECIDERS,
@@ -225,11 +285,7 @@ def reissue_certificate(caller: Caller, number: str, body: ReissueCertificate) -
         caller,
         number,
         gtins=body.gtins,
-        sites=(
-            [credentials.Site(s.name, s.address, s.gln) for s in body.sites]
-            if body.sites is not None
-            else None
-        ),
+        sites=_sites(body.sites),
         label_quota=body.label_quota,
         reason=body.reason,
     )
@@ -249,7 +305,9 @@ def search_register(query: RegisterQuery) -> PageResult[Any]:
     page = register.search_register(
         db.session, q=query.q, status_filter=query.status, limit=query.limit, cursor=query.cursor
     )
-    return PageResult([register.summarise(c) for c in page.items], page.limit, page.next_cursor)
+    return PageResult(
+        [register.summarise(db.session, c) for c in page.items], page.limit, page.next_cursor
+    )
 
 
 @route(

@@ -14,9 +14,10 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import lazy_gettext
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.models import Organisation, OrgKind
 from app.certificates import credentials, keys, register, status
@@ -68,7 +69,7 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _document_response(text: str, etag: str, cache_control: str) -> Response:
+def _document_response(text: str, etag: str, cache_control: str) -> BaseResponse:
     response = Response(text, mimetype=JSON_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
@@ -88,7 +89,7 @@ def _association(slug: str) -> Organisation:
 
 
 @bp.get("/orgs/<slug>/did.json")
-def did_document(slug: str) -> Response:
+def did_document(slug: str) -> BaseResponse:
     """The association's DID document (did:web), listing every key it ever used."""
     document = keys.did_document(db.session, _association(slug))
     if document is None:
@@ -99,7 +100,7 @@ def did_document(slug: str) -> Response:
 
 
 @bp.get("/orgs/<slug>/status/<purpose>/<int:sequence>")
-def status_list(slug: str, purpose: str, sequence: int) -> Response:
+def status_list(slug: str, purpose: str, sequence: int) -> BaseResponse:
     """A signed BitstringStatusListCredential, byte for byte as signed."""
     found = status.find_list(db.session, _association(slug), purpose, sequence)
     if found is None:
@@ -108,7 +109,7 @@ def status_list(slug: str, purpose: str, sequence: int) -> Response:
 
 
 @bp.get(keys.CONTEXT_PATH)
-def context() -> Response:
+def context() -> BaseResponse:
     """The brandtrace JSON-LD context that credentials and DID documents refer to."""
     text = json.dumps(brandtrace_context(), ensure_ascii=False, indent=2)
     response = _document_response(
@@ -119,7 +120,7 @@ def context() -> Response:
 
 
 @bp.get("/certificates/<number>/credential.json")
-def credential(number: str) -> Response:
+def credential(number: str) -> BaseResponse:
     """The signed credential exactly as issued (it never changes; its status is in the lists)."""
     certificate = credentials.get_certificate(db.session, number)
     text = certificate.credential_json
@@ -130,7 +131,7 @@ def credential(number: str) -> Response:
 
 
 @bp.get("/certificates/<number>/qr.svg")
-def certificate_qr(number: str) -> Response:
+def certificate_qr(number: str) -> BaseResponse:
     """A QR code (SVG) linking to the certificate's public page."""
     certificate = credentials.get_certificate(db.session, number)
     image = qrcode.make(
@@ -169,7 +170,7 @@ def register_page() -> ResponseReturnValue:
     )
     return render_template(
         "certificates/register.html",
-        items=[register.summarise(item) for item in page.items],
+        items=[register.summarise(db.session, item) for item in page.items],
         next_cursor=page.next_cursor,
         q=q or "",
         status=raw_status or "",
@@ -185,7 +186,9 @@ def certificate_page(number: str) -> ResponseReturnValue:
     except CertificateNotFound:
         return render_template("certificates/not_found.html", number=number), 404
     details: dict[str, Any] = register.describe(db.session, certificate)
-    details["issuer_did_url"] = url_for("certificates_web.did_document", slug=details["issuer"]["slug"])
+    details["issuer_did_url"] = url_for(
+        "certificates_web.did_document", slug=details["issuer"]["slug"]
+    )
     credential_json = json.dumps(
         json.loads(certificate.credential_json), ensure_ascii=False, indent=2
     )

@@ -154,6 +154,7 @@ STEPS: tuple[str, ...] = (
     "app.standards.demo:seed_standard",
     "app.audits.demo:seed_audit",
     "app.transparency.demo:seed_log",
+    "app.certificates.demo:seed_certificates",
     "app.products.demo:seed_products",
     "app.trace.demo:seed_epcis",
 )

@@ -20,7 +20,6 @@ from app.certificates.errors import CertificateNotInForce, LabelQuotaExceeded
 from app.errors import FieldError
 from app.products.errors import NotCovered, QuotaExceeded
 from app.products.models import LabelPolicy
-from app.standards.models import Standard
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Coverage:
     association_id: int  # the certifying association, which approves label orders
     label_quota: int
     labels_issued: int
-    brand_id: int | None
+    brand_id: int
 
 
 def find_coverage(session: Session, organisation_id: int, gtin: str) -> Coverage | None:
@@ -40,16 +39,13 @@ def find_coverage(session: Session, organisation_id: int, gtin: str) -> Coverage
     certificate = credentials.certificate_in_force_for(session, organisation_id, gtin)
     if certificate is None:
         return None
-    brand_id = session.scalar(
-        select(Standard.brand_id).where(Standard.code == certificate.standard_code)
-    )
     return Coverage(
         certificate_id=certificate.id,
         certificate_number=certificate.number,
         association_id=certificate.issuer_id,
         label_quota=certificate.label_quota,
         labels_issued=certificate.labels_issued,
-        brand_id=brand_id,
+        brand_id=certificate.brand_id,
     )
 
 
@@ -85,8 +81,6 @@ def release(session: Session, certificate_id: int, quantity: int) -> None:
 
 def auto_approves(session: Session, cover: Coverage, quantity: int) -> bool:
     """Whether the brand's label policy approves this order without the association."""
-    if cover.brand_id is None:
-        return False
     policy = session.scalar(select(LabelPolicy).where(LabelPolicy.brand_id == cover.brand_id))
     if policy is None or not policy.auto_approve:
         return False

@@ -322,6 +322,11 @@ def label_content(uri: str, signature: str | None) -> str:
     return f"{uri}?{SIGNATURE_PARAM}={signature}" if signature else uri
 
 
+def qr_image_url(base_url: str, uri: str, extension: str) -> str:
+    """A unit's public QR image: ``<base>/qr`` + the path of its URI + ``.png`` or ``.svg``."""
+    return f"{base_url}/qr{uri.removeprefix(base_url)}{extension}"
+
+
 class UnitState(enum.StrEnum):
     INACTIVE = "inactive"
     ACTIVE = "active"

@@ -149,12 +149,6 @@ def _order_out(order: LabelOrder) -> dict[str, Any]:
     }
 
 
-def qr_url(uri: str, extension: str) -> str:
-    """The public QR image of a unit: ``<base>/qr`` + the path of its URI + ``.png|.svg``."""
-    base = _base()
-    return f"{base}/qr{uri.removeprefix(base)}{extension}"
-
-
 def _unit_out(unit: services.UnitRecord) -> dict[str, Any]:
     uri = unit.uri(_base())
     return {
@@ -165,8 +159,8 @@ def _unit_out(unit: services.UnitRecord) -> dict[str, Any]:
         "order_id": unit.order_id,
         "digital_link": uri,
         "label_content": services.label_content(uri, unit.signature),
-        "qr_png_url": qr_url(uri, ".png"),
-        "qr_svg_url": qr_url(uri, ".svg"),
+        "qr_png_url": services.qr_image_url(_base(), uri, ".png"),
+        "qr_svg_url": services.qr_image_url(_base(), uri, ".svg"),
         "blacklisted_at": unit.blacklisted_at,
         "blacklist_reason": unit.blacklist_reason,
     }

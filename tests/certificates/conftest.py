@@ -57,7 +57,9 @@ def firm(session: Session) -> Organisation:
 
 
 @pytest.fixture
-def issue(session: Session, association: Organisation, firm: Organisation) -> Callable[..., Certificate]:
+def issue(
+    session: Session, association: Organisation, firm: Organisation
+) -> Callable[..., Certificate]:
     """Issue (and commit, inside the test's savepoint) a certificate for the demo firm."""
 
     def _issue(**changes: Any) -> Certificate:

@@ -22,7 +22,21 @@ TRICKY_STRINGS = [
     "emoji 😀 astral \U0001f375",
     "é combining e\u0301",
 ]
-TRICKY_KEYS = ["a", "B", "", "é", "祁", "\ue000", "😀", "\U0001f375", "aa", "a\x00", "\x7f", "1", "€"]
+TRICKY_KEYS = [
+    "a",
+    "B",
+    "",
+    "é",
+    "祁",
+    "\ue000",
+    "😀",
+    "\U0001f375",
+    "aa",
+    "a\x00",
+    "\x7f",
+    "1",
+    "€",
+]
 
 
 class Colour(enum.StrEnum):

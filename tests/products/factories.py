@@ -8,15 +8,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audits.models import AuditDecision
 from app.auth.models import Organisation, User
 from app.auth.principal import Caller
 from app.auth.services import caller_for
+from app.brands.models import Brand
 from app.certificates import credentials
 from app.certificates.models import Certificate
 from app.db import utcnow
 from app.gs1.identifiers import compute_check_digit
 from app.products import services
 from app.products.models import Batch, LabelOrder, Product
+from app.standards.models import StandardVersion
 
 _counter = iter(range(10_000, 99_999))
 STANDARD_CODE = "T/QMTA 001-2024"  # the demo standard, whose brand is qimen-black-tea
@@ -44,8 +47,17 @@ def certify(
 ) -> Certificate:
     """A certificate in force from the demo association covering ``gtins``."""
     now = utcnow()
+    # The demo's brand, standard version and granted decision stand behind test certificates.
+    brand = session.scalar(select(Brand).where(Brand.slug == "qimen-black-tea"))
+    assert brand is not None
+    decision_id = session.scalar(select(AuditDecision.id).order_by(AuditDecision.id))
+    version_id = session.scalar(select(StandardVersion.id).order_by(StandardVersion.id))
+    assert decision_id is not None and version_id is not None
     facts = credentials.CertificateFacts(
         firm_id=firm_id,
+        brand_id=brand.id,
+        decision_id=decision_id,
+        standard_version_id=version_id,
         standard=credentials.StandardRef(
             code=STANDARD_CODE, version="1.0", content_hash="sha256:" + "ab" * 32
         ),

@@ -18,3 +18,30 @@ def test_demo_product_and_batch_are_real_looking_and_reachable(api, demo) -> Non
     assert got_batch["lot"] == batch["lot"]
     link = parse_digital_link(batch["digital_link"])
     assert (link.gtin, link.lot) == (product["gtin"], batch["lot"])
+
+
+def _state(api, unit) -> str:
+    link = parse_digital_link(unit["digital_link"])
+    response = api("firm_admin").get(f"/api/v1/units/{link.gtin}/{link.serial}")
+    assert response.status_code == 200
+    return str(response.get_json()["state"])
+
+
+def test_demo_units_active_inactive_and_blacklisted(api, client, demo) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    unit = demo["unit"]
+    assert _state(api, unit) == "active"
+    assert _state(api, demo["unit_inactive"]) == "inactive"
+    assert _state(api, demo["unit_blacklisted"]) == "blacklisted"
+    png = client.get(unit["qr_png_url"].removeprefix(BASE))
+    assert png.status_code == 200
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
+    assert decoded == [unit["digital_link"]]
+    svg = client.get(unit["qr_svg_url"].removeprefix(BASE))
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    link = parse_digital_link(unit["digital_link"])
+    assert (link.gtin, link.lot) == (demo["product"]["gtin"], demo["batch"]["lot"])

@@ -116,7 +116,8 @@ def test_orders_for_gtins_no_certificate_covers_are_refused(api, session) -> Non
             "message": "no certificate in force covers this GTIN",
         }
     ]
-    assert session.scalar(select(func.count()).select_from(LabelOrder)) == 0
+    orders = select(func.count()).select_from(LabelOrder).where(LabelOrder.batch_id == batch["id"])
+    assert session.scalar(orders) == 0
 
 
 def test_orders_beyond_the_quota_are_refused_and_change_nothing(api, session) -> None:

@@ -22,7 +22,6 @@ from app.certificates.models import Certificate
 from app.extensions import db
 from app.products import services
 from app.products.models import LabelOrder, LabelOrderStatus, LabelPolicy, UnitCode
-from app.standards.models import Standard
 from tests.conftest import _server_url, make_test_config
 from tests.products.factories import caller, certify, fresh_gtin
 
@@ -43,6 +42,9 @@ def scratch_app(tmp_path: Path, key_dir: Path) -> Iterator[Flask]:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         url = base.set(database=name).render_as_string(hide_password=False)
+    # create_app rebinds the shared ``db`` extension to the scratch database: put the test
+    # session's engine back afterwards, or every later test in this worker would use it.
+    saved = (db.engine, db._sessionmaker)
     application = create_app(make_test_config(url, key_dir))
     try:
         with application.app_context():
@@ -58,6 +60,7 @@ def scratch_app(tmp_path: Path, key_dir: Path) -> Iterator[Flask]:
             session.close()
         yield application
     finally:
+        db.engine, db._sessionmaker = saved
         from app.db import _ENGINES
 
         engine = _ENGINES.pop(url, None)
@@ -82,10 +85,7 @@ def test_concurrent_orders_never_overrun_the_quota(scratch_app: Flask) -> None:
         certificate = certify(session, who.organisation_id, [product.gtin], quota=QUOTA)
         # Approve automatically, so each winning order also generates its codes while racing.
 
-        brand_id = session.scalar(
-            select(Standard.brand_id).where(Standard.code == certificate.standard_code)
-        )
-        session.add(LabelPolicy(brand_id=brand_id, auto_approve=True))
+        session.add(LabelPolicy(brand_id=certificate.brand_id, auto_approve=True))
         # 70 of the 100 are taken: six orders of 25 race for the last 30, so exactly one wins.
         services.order_labels(session, who, batch.id, quantity=70)
         session.commit()

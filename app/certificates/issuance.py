@@ -1,0 +1,268 @@
+"""Issuing and renewing certificates on granted audit decisions (issue 3's audits).
+
+Issuance requires a granted decision of the caller's association for a standard version that
+is still in use, on a firm that is an approved member of the brand, whose surveillance is not
+overdue and that has no live certificate yet. The certificate's scope is the audit's scope or
+a part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audits.models import AuditEvidence, DecisionOutcome
+from app.audits.services import GrantedDecision, add_months, get_granted_decision
+from app.auth.principal import Caller
+from app.brands.services import approved_membership
+from app.certificates import credentials, keys
+from app.certificates.credentials import (
+    AssessmentRef,
+    BrandRef,
+    CertificateFacts,
+    Site,
+    StandardRef,
+)
+from app.certificates.errors import (
+    CertificateNotFound,
+    InvalidCertificateRequest,
+    NoGrantedDecision,
+    NotAMember,
+)
+from app.certificates.models import Certificate, CertificateEventKind, CertificateStatus
+from app.db import utcnow
+from app.errors import Conflict, FieldError
+from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
+from app.standards.models import VersionStatus
+
+
+def _absolute(path: str) -> str:
+    return keys.base_url() + path
+
+
+def _check_decision(session: Session, granted: GrantedDecision) -> None:
+    if granted.standard_status not in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED):
+        raise NoGrantedDecision(
+            f"The standard version {granted.standard_code} {granted.standard_version} is "
+            f"{granted.standard_status.value}; certificates rest on published versions.",
+            errors=[FieldError("/decision_id", "published_version", "version not in use")],
+        )
+    if granted.surveillance.latest_outcome != DecisionOutcome.GRANTED:
+        raise NoGrantedDecision(
+            "A later surveillance decision refused this certification.",
+            errors=[FieldError("/decision_id", "granted", "certification ended by surveillance")],
+        )
+    if granted.surveillance.overdue:
+        raise NoGrantedDecision(
+            "The surveillance audit of this certification is overdue; decide it first.",
+            errors=[FieldError("/decision_id", "surveillance_overdue", "surveillance overdue")],
+        )
+    if approved_membership(session, granted.brand_id, granted.firm_id) is None:
+        raise NotAMember(
+            f"{granted.firm_name_en} is not an approved member of {granted.brand_name_en}.",
+            errors=[FieldError("/decision_id", "approved_member", "the firm is not a member")],
+        )
+
+
+def _scope(
+    granted: GrantedDecision, gtins: Sequence[str] | None, sites: Sequence[Site] | None
+) -> tuple[list[str], list[Site]]:
+    """The requested scope, which must lie within the audited scope (default: all of it)."""
+    audited_gtins = [product.gtin for product in granted.products]
+    audited_sites = [Site(s.name, s.address or None, s.gln) for s in granted.sites]
+    if gtins is None:
+        chosen_gtins = audited_gtins
+    else:
+        chosen_gtins, errors = [], []
+        for position, gtin in enumerate(gtins):
+            try:
+                normalised = normalize_gtin(gtin)
+            except GS1SyntaxError as error:
+                errors.append(FieldError(f"/gtins/{position}", error.rule, error.message))
+                continue
+            if normalised not in audited_gtins:
+                errors.append(
+                    FieldError(f"/gtins/{position}", "audited", f"{gtin} was not audited")
+                )
+            chosen_gtins.append(normalised)
+        if errors:
+            raise InvalidCertificateRequest(
+                "The scope must lie within what was audited.", errors=errors
+            )
+    if sites is None:
+        chosen_sites = audited_sites
+    else:
+        names = {site.name for site in audited_sites}
+        errors = [
+            FieldError(f"/sites/{position}", "audited", f"{site.name} was not audited")
+            for position, site in enumerate(sites)
+            if site.name not in names
+        ]
+        if errors:
+            raise InvalidCertificateRequest(
+                "The scope must lie within what was audited.", errors=errors
+            )
+        chosen_sites = list(sites)
+    return chosen_gtins, chosen_sites
+
+
+def facts_from_decision(
+    session: Session,
+    granted: GrantedDecision,
+    *,
+    label_quota: int,
+    valid_from: datetime,
+    valid_until: datetime,
+    gtins: Sequence[str] | None = None,
+    sites: Sequence[Site] | None = None,
+    previous: Certificate | None = None,
+    event: CertificateEventKind = CertificateEventKind.ISSUED,
+    reason: str | None = None,
+) -> CertificateFacts:
+    """What a certificate on ``granted`` states: firm, brand, standard, audited scope and the
+    audit with its evidence digests."""
+    chosen_gtins, chosen_sites = _scope(granted, gtins, sites)
+    evidence = session.scalars(
+        select(AuditEvidence)
+        .where(AuditEvidence.audit_id == granted.audit_id)
+        .order_by(AuditEvidence.id)
+    ).all()
+    return CertificateFacts(
+        firm_id=granted.firm_id,
+        brand_id=granted.brand_id,
+        decision_id=granted.decision_id,
+        standard_version_id=granted.standard_version_id,
+        standard=StandardRef(
+            code=granted.standard_code,
+            version=granted.standard_version,
+            content_hash=granted.standard_content_hash,
+            url=_absolute(f"/api/v1/standard-versions/{granted.standard_version_id}"),
+        ),
+        gtins=chosen_gtins,
+        sites=chosen_sites,
+        label_quota=label_quota,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        brand=BrandRef(
+            granted.brand_name_zh, granted.brand_name_en, _absolute(f"/brands/{granted.brand_slug}")
+        ),
+        assessment=AssessmentRef(
+            audit_url=_absolute(f"/api/v1/audits/{granted.audit_id}"),
+            assessment_date=granted.audited_on or granted.decided_at.date(),
+            decision_url=_absolute(f"/api/v1/audit-decisions/{granted.decision_id}"),
+            decided_on=granted.decided_at.date(),
+            evidence=tuple(
+                (
+                    _absolute(f"/api/v1/audits/{granted.audit_id}/evidence/{item.id}"),
+                    item.description,
+                    item.file.sha256,
+                )
+                for item in evidence
+            ),
+        ),
+        previous=previous,
+        event=event,
+        reason=reason,
+    )
+
+
+def _live_certificate(session: Session, decision_id: int) -> Certificate | None:
+    return session.scalar(
+        select(Certificate).where(
+            Certificate.decision_id == decision_id,
+            Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+        )
+    )
+
+
+def _validity(valid_from: datetime | None, months: int) -> tuple[datetime, datetime]:
+    start = valid_from or utcnow()
+    end_date = add_months(start.date(), months)
+    end = start + timedelta(days=(end_date - start.date()).days)
+    return start, end
+
+
+def issue_certificate(
+    session: Session,
+    caller: Caller,
+    decision_id: int,
+    *,
+    label_quota: int,
+    gtins: Sequence[str] | None = None,
+    sites: Sequence[Site] | None = None,
+    valid_from: datetime | None = None,
+    validity_months: int = 36,
+) -> Certificate:
+    """Issue a certificate on a granted decision of the caller's association (all or nothing).
+
+    Refused: decisions of other associations (404), refused decisions, withdrawn or draft
+    standard versions, firms that are not members, overdue surveillance, a decision that
+    already has a live certificate (re-issue that one instead), a scope beyond the audit.
+    """
+    issuer = keys.require_issuer(session, caller.organisation_id)
+    granted = get_granted_decision(session, decision_id, owner_organisation_id=issuer.id)
+    _check_decision(session, granted)
+    live = _live_certificate(session, decision_id)
+    if live is not None:
+        raise Conflict(
+            f"Decision {decision_id} already has certificate {live.number}; re-issue it to "
+            "change its scope or quota.",
+            slug="decision-already-certified",
+            extra={"certificate": live.number},
+        )
+    start, end = _validity(valid_from, validity_months)
+    facts = facts_from_decision(
+        session,
+        granted,
+        label_quota=label_quota,
+        valid_from=start,
+        valid_until=end,
+        gtins=gtins,
+        sites=sites,
+    )
+    return credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
+
+
+def renew_certificate(
+    session: Session,
+    caller: Caller,
+    number: str,
+    decision_id: int,
+    *,
+    label_quota: int | None = None,
+    validity_months: int = 36,
+    reason: str | None = None,
+) -> Certificate:
+    """Renew a certificate on the granted decision of a re-certification audit of the same
+    firm and brand: a new certificate that references and replaces the previous one."""
+    issuer = keys.require_issuer(session, caller.organisation_id)
+    previous = credentials.get_certificate_for(session, caller, number)
+    if previous.issuer_id != issuer.id:
+        raise CertificateNotFound(f"No certificate {number} issued by your association.")
+    granted = get_granted_decision(session, decision_id, owner_organisation_id=issuer.id)
+    if granted.firm_id != previous.firm_id or granted.brand_id != previous.brand_id:
+        raise InvalidCertificateRequest(
+            "A renewal rests on a decision about the same firm and brand.",
+            errors=[FieldError("/decision_id", "same_holder", "another firm or brand")],
+        )
+    if granted.decision_id == previous.decision_id:
+        raise InvalidCertificateRequest(
+            "A renewal needs a new decision (a re-certification audit).",
+            errors=[FieldError("/decision_id", "new_decision", "the certificate's own decision")],
+        )
+    _check_decision(session, granted)
+    start, end = _validity(None, validity_months)
+    facts = facts_from_decision(
+        session,
+        granted,
+        label_quota=label_quota if label_quota is not None else previous.label_quota,
+        valid_from=start,
+        valid_until=end,
+        previous=previous,
+        event=CertificateEventKind.RENEWED,
+        reason=reason,
+    )
+    return credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
