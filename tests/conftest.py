@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,16 @@ def _server_url() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
-    """A fresh, empty database for this test session (one per xdist worker)."""
+@contextmanager
+def fresh_database(directory: Path, hint: str) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on, dropped afterwards: an SQLite file
+    in ``directory``, or a database of its own on the PostgreSQL server."""
     server = _server_url()
     if server is None:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'brandtrace-test.sqlite3'}"
+        yield f"sqlite:///{directory / f'brandtrace-{hint}.sqlite3'}"
         return
     base = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"brandtrace_test_{worker_id}_{secrets.token_hex(4)}"
+    name = f"brandtrace_{hint}_{secrets.token_hex(4)}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -60,6 +62,28 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A fresh, empty database for this test session (one per xdist worker)."""
+    with fresh_database(tmp_path_factory.mktemp("db"), f"test_{worker_id}") as url:
+        yield url
+
+
+@contextmanager
+def other_app(database_url: str, key_dir: Path) -> Iterator[Flask]:
+    """A second application on another database.
+
+    The ``db`` extension is shared by every app in the process and ``create_app`` points it at
+    the new app's database, so it is pointed back at the suite's database afterwards (without
+    this, every later test in the worker would silently run against the other database).
+    """
+    saved = db.engine, db._sessionmaker
+    try:
+        yield create_app(make_test_config(database_url, key_dir))
+    finally:
+        db.engine, db._sessionmaker = saved
 
 
 def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:

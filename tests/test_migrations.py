@@ -9,12 +9,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from app import create_app
 from app.cli import alembic_config
 from app.db import Base
 from app.extensions import db
 from app.models import import_all_models
-from tests.conftest import make_test_config
+from tests.conftest import fresh_database, other_app
 
 
 def test_exactly_one_head(app) -> None:
@@ -38,9 +37,11 @@ def test_models_match_the_migrated_schema(app) -> None:
 
 
 def test_downgrade_to_base_and_upgrade_again(tmp_path: Path, key_dir: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
-    scratch = create_app(make_test_config(url, key_dir))
-    with scratch.app_context():
+    with (
+        fresh_database(tmp_path, "roundtrip") as url,
+        other_app(url, key_dir) as scratch,
+        scratch.app_context(),
+    ):
         config = alembic_config()
         command.upgrade(config, "head")
         command.downgrade(config, "base")

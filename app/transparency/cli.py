@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from app.cli import cli_transaction
 from app.extensions import db
-from app.transparency import client, services
+from app.transparency import audit, client, services
 from app.transparency.note import NoteError
 
 log_cli = AppGroup("log", help="Transparency log: verify, monitor, integrate.")
@@ -40,7 +40,7 @@ def verify(vkey: str | None) -> None:
     checkpoint (signature and root) against it. Read only."""
     session = db.new_session()
     try:
-        report = services.audit_log(session, vkey=vkey)
+        report = audit.audit_log(session, vkey=vkey)
     except NoteError as exc:
         raise click.ClickException(f"--vkey: {exc}") from None
     finally:

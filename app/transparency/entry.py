@@ -24,6 +24,7 @@ so anyone holding the record can recompute ``content_sha256`` and find the recor
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -101,7 +102,7 @@ class Entry:
             document["details"] = dict(self.details)
         return document
 
-    @property
+    @functools.cached_property
     def canonical(self) -> bytes:
         """The entry's bytes: RFC 8785 canonical JSON, UTF-8."""
         return rfc8785.dumps(self.as_json())

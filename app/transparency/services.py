@@ -33,17 +33,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
-from sqlalchemy import and_, event, func, insert, or_, select, text, update
+from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
@@ -51,7 +52,7 @@ from app.db import utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
-from app.transparency.entry import EntryFormatError, EntryType, make_entry, parse_entry
+from app.transparency.entry import EntryFormatError, EntryType, make_entry
 from app.transparency.errors import (
     CheckpointNotFound,
     IndexOutOfRange,
@@ -68,23 +69,29 @@ from app.transparency.errors import (
 from app.transparency.models import LogCheckpoint, LogEntry, LogKey, LogNode, LogState
 from app.transparency.note import (
     Checkpoint,
-    NoteError,
     NoteSigner,
     NoteVerifier,
     format_verifier_key,
-    open_checkpoint,
-    parse_verifier_key,
     sign_checkpoint,
 )
 
 INTEGRATION_BATCH = 4096
 """Entries read and turned into nodes per step of :func:`integrate` (bounds memory, not size)."""
 
-MAX_TREE_SIZE = 2**63 - 1
-APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "log_keys")
 _PENDING = "brandtrace.transparency.pending"
 _SIGNERS = "brandtrace.transparency.signers"
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# The hot paths (appending, integrating, proving) use Core statements on the session's
+# connection: the ORM's bulk-persistence machinery costs more than the SQL itself here.
+_STATE: Table = LogState.__table__  # type: ignore[assignment]
+_NODES: Table = LogNode.__table__  # type: ignore[assignment]
+_RESERVE = (
+    _STATE.update()
+    .where(_STATE.c.id == 1)
+    .values(next_index=_STATE.c.next_index + bindparam("count"))
+    .returning(_STATE.c.next_index, _STATE.c.integrated_size)
+)
 
 
 # --- The log's identity ---------------------------------------------------------------------
@@ -99,8 +106,8 @@ def origin_for(base_url: str) -> str:
     return f"{host}:{parts.port}/log" if parts.port else f"{host}/log"
 
 
-def _log_key(session: Session) -> LogKey | None:
-    # One log per deployment: its key is the first (and only) row.
+def log_key(session: Session) -> LogKey | None:
+    """The log's key, or None before the log has started (one log, one key per deployment)."""
     return session.scalar(select(LogKey).order_by(LogKey.id).limit(1))
 
 
@@ -177,15 +184,10 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
 
     ``count`` 0 only takes the lock. One UPDATE both locks and reads, so SQLite never has to
     upgrade a read snapshot to a write (which fails under concurrency) and PostgreSQL always reads
-    the latest committed counter after waiting for the lock.
+    the latest committed counter after waiting for the lock. It does not flush the session:
+    entries appended in a row are inserted together when the session next flushes.
     """
-    row = session.execute(
-        update(LogState)
-        .where(LogState.id == 1)
-        .values(next_index=LogState.next_index + count)
-        .returning(LogState.next_index, LogState.integrated_size)
-        .execution_options(synchronize_session=False)
-    ).one()
+    row = session.connection().execute(_RESERVE, {"count": count}).one()
     return row.next_index - count, row.integrated_size
 
 
@@ -207,6 +209,19 @@ def _insert_entry(
     session.add(row)
     session.info[_PENDING] = True
     return row
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for :func:`append_entries`; the fields are :func:`append_entry`'s."""
+
+    entry_type: EntryType | str
+    record_type: str
+    record_id: str | int
+    content: bytes | Mapping[str, Any]
+    organisation_id: int | None
+    occurred_at: datetime | None = None
+    details: Mapping[str, Any] | None = None
 
 
 def append_entry(
@@ -240,39 +255,75 @@ def append_entry(
     transaction commits; the entry is integrated into the tree and covered by a signed checkpoint
     in that same commit. Raises :class:`~app.transparency.errors.InvalidLogEntry` (422) for
     fields outside the format. The first entry ever appended is preceded by the log's own key.
+    To append many entries at once (an EPCIS document's events), use :func:`append_entries`.
     """
-    organisation = None
-    if organisation_id is not None:
-        found = session.get(Organisation, organisation_id)
-        if found is None:
-            raise InvalidLogEntry(
-                "The acting organisation does not exist.",
-                errors=[
-                    FieldError("organisation_id", "unknown", f"no organisation {organisation_id}")
-                ],
+    item = NewEntry(
+        entry_type, record_type, record_id, content, organisation_id, occurred_at, details
+    )
+    return _append(session, [item], field_prefix=None)[0]
+
+
+def append_entries(session: Session, entries: Sequence[NewEntry]) -> list[LogEntry]:
+    """Append several entries, in order and with consecutive indices, in the caller's
+    transaction: one round trip to the sequencer and one batch of inserts for all of them.
+
+    Same rules as :func:`append_entry`; nothing is appended if any entry is invalid (the field
+    errors are then named ``entries[<position>].<field>``).
+    """
+    return _append(session, entries, field_prefix="entries")
+
+
+def _append(
+    session: Session, items: Sequence[NewEntry], *, field_prefix: str | None
+) -> list[LogEntry]:
+    slugs: dict[int, str] = {}
+    built = []
+    for position, item in enumerate(items):
+        where = f"{field_prefix}[{position}]." if field_prefix else ""
+        organisation = None
+        if item.organisation_id is not None:
+            if item.organisation_id not in slugs:
+                found = session.get(Organisation, item.organisation_id)
+                if found is None:
+                    raise InvalidLogEntry(
+                        "The acting organisation does not exist.",
+                        errors=[
+                            FieldError(
+                                f"{where}organisation_id",
+                                "unknown",
+                                f"no organisation {item.organisation_id}",
+                            )
+                        ],
+                    )
+                slugs[item.organisation_id] = found.slug
+            organisation = slugs[item.organisation_id]
+        try:
+            entry = make_entry(
+                entry_type=item.entry_type,
+                record_type=item.record_type,
+                record_id=item.record_id,
+                content=item.content,
+                occurred_at=item.occurred_at or utcnow(),
+                organisation=organisation,
+                details=item.details,
             )
-        organisation = found.slug
-    try:
-        entry = make_entry(
-            entry_type=entry_type,
-            record_type=record_type,
-            record_id=record_id,
-            content=content,
-            occurred_at=occurred_at or utcnow(),
-            organisation=organisation,
-            details=details,
-        )
-    except EntryFormatError as exc:
-        raise InvalidLogEntry(
-            "The log entry is not in the entry format.",
-            errors=[FieldError(exc.field, exc.rule, exc.message)],
-        ) from None
-    index, _ = _reserve(session, 1)
-    if index == 0 and _log_key(session) is None:
-        # The log starts here: its own key becomes entry 0, the caller's entry follows.
+        except EntryFormatError as exc:
+            raise InvalidLogEntry(
+                "The log entry is not in the entry format.",
+                errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
+            ) from None
+        built.append((entry, item.organisation_id))
+    if not built:
+        return []
+    first, _ = _reserve(session, len(built))
+    if first == 0 and log_key(session) is None:
+        # The log starts here: its own key becomes entry 0 and the caller's entries follow.
         _key_entry(session, _create_log_key(session), 0)
-        index, _ = _reserve(session, 1)
-    return _insert_entry(session, index, entry, organisation_id=organisation_id)
+        first = _reserve(session, 1)[0] - len(built) + 1
+    return [
+        _insert_entry(session, first + offset, entry, organisation_id=organisation_id)
+        for offset, (entry, organisation_id) in enumerate(built)
+    ]
 
 
 def ensure_log(session: Session) -> LogKey:
@@ -281,7 +332,7 @@ def ensure_log(session: Session) -> LogKey:
     Idempotent; returns the log key. Safe under concurrency (it holds the sequencer lock).
     """
     _reserve(session, 0)
-    key = _log_key(session)
+    key = log_key(session)
     if key is None:
         key = _create_log_key(session)
         index, _ = _reserve(session, 1)
@@ -297,7 +348,35 @@ def _integrate_before_commit(session: Session) -> None:
         integrate(session)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_entries(session: Session, previous_transaction: Any) -> None:
+    # Only the outermost rollback discards everything appended; a rolled-back savepoint leaves
+    # the entries appended around it pending.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
 # --- Reading stored nodes -------------------------------------------------------------------
+
+
+@functools.cache
+def _nodes_query(levels: int) -> Select:
+    """Fetch nodes at ``levels`` distinct levels: ``(level = ? AND node_index IN (...)) OR ...``.
+
+    One statement per number of levels, with bound parameters, so it is compiled once and then
+    reused (SQLite plans it as one primary-key lookup per node; a row-value IN would scan).
+    """
+    return select(_NODES.c.level, _NODES.c.node_index, _NODES.c.hash).where(
+        or_(
+            *(
+                and_(
+                    _NODES.c.level == bindparam(f"level_{i}"),
+                    _NODES.c.node_index.in_(bindparam(f"indices_{i}", expanding=True)),
+                )
+                for i in range(levels)
+            )
+        )
+    )
 
 
 class NodeReader:
@@ -311,12 +390,14 @@ class NodeReader:
         if start >= end:
             return []
         hashes = list(
-            self.session.scalars(
-                select(LogNode.hash)
+            self.session.connection().scalars(
+                select(_NODES.c.hash)
                 .where(
-                    LogNode.level == level, LogNode.node_index >= start, LogNode.node_index < end
+                    _NODES.c.level == level,
+                    _NODES.c.node_index >= start,
+                    _NODES.c.node_index < end,
                 )
-                .order_by(LogNode.node_index)
+                .order_by(_NODES.c.node_index)
             )
         )
         if len(hashes) != end - start:
@@ -330,17 +411,12 @@ class NodeReader:
             by_level[node.level].add(node.index)
         if not by_level:
             return {}
-        rows = self.session.execute(
-            select(LogNode.level, LogNode.node_index, LogNode.hash).where(
-                or_(
-                    *(
-                        and_(LogNode.level == level, LogNode.node_index.in_(sorted(indices)))
-                        for level, indices in by_level.items()
-                    )
-                )
-            )
-        )
-        return {merkle.NodeID(row.level, row.node_index): row.hash for row in rows}
+        parameters: dict[str, Any] = {}
+        for i, (level, indices) in enumerate(sorted(by_level.items())):
+            parameters[f"level_{i}"] = level
+            parameters[f"indices_{i}"] = sorted(indices)
+        rows = self.session.connection().execute(_nodes_query(len(by_level)), parameters)
+        return {merkle.NodeID(level, index): value for level, index, value in rows}
 
 
 # --- Integrating ----------------------------------------------------------------------------
@@ -392,8 +468,8 @@ def integrate(session: Session) -> LogCheckpoint | None:
         if len(leaves) != end - size:
             raise LogIntegrityError(f"log entries [{size + len(leaves)}, {end}) are missing")
         created = edge.append(leaves)
-        session.execute(
-            insert(LogNode),
+        session.connection().execute(
+            _NODES.insert(),
             [{"level": n.level, "node_index": n.index, "hash": n.hash} for n in created],
         )
         size = end
@@ -404,11 +480,8 @@ def integrate(session: Session) -> LogCheckpoint | None:
         note=sign_checkpoint(Checkpoint(key.origin, size, root), _signer(key)),
     )
     session.add(checkpoint)
-    session.execute(
-        update(LogState)
-        .where(LogState.id == 1)
-        .values(integrated_size=size)
-        .execution_options(synchronize_session=False)
+    session.connection().execute(
+        _STATE.update().where(_STATE.c.id == 1).values(integrated_size=size)
     )
     session.flush()
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
@@ -720,7 +793,7 @@ class LogSummary:
 
 def current_vkey(session: Session) -> str:
     """The log's verifier key (404 ``log-not-started`` before the log has a key)."""
-    key = _log_key(session)
+    key = log_key(session)
     if key is None:
         raise LogNotStarted("The transparency log has not started: it has no key yet.")
     return log_vkey(key)
@@ -729,7 +802,7 @@ def current_vkey(session: Session) -> str:
 def log_summary(session: Session) -> LogSummary:
     """Origin, verifier key and latest checkpoint (404 ``log-not-started`` before the first)."""
     checkpoint = current_checkpoint(session)
-    key = _log_key(session)
+    key = log_key(session)
     if key is None:
         raise LogIntegrityError("the log has checkpoints but no key")
     return LogSummary(
@@ -740,237 +813,3 @@ def log_summary(session: Session) -> LogSummary:
         checkpoint=checkpoint.note,
         checkpoint_at=checkpoint.created_at,
     )
-
-
-# --- Auditing -------------------------------------------------------------------------------
-
-
-@dataclass
-class AuditReport:
-    """What ``flask --app wsgi log verify`` found: counts, the recomputed root, and problems."""
-
-    origin: str | None = None
-    entries: int = 0
-    integrated_size: int = 0
-    nodes: int = 0
-    checkpoints: int = 0
-    root_hash: bytes | None = None
-    problems: list[str] = field(default_factory=list)
-    problem_count: int = 0
-    max_problems: int = 50
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    def problem(self, message: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < self.max_problems:
-            self.problems.append(message)
-
-
-def append_only_guards(session: Session) -> dict[str, set[str]]:
-    """Which operations (UPDATE, DELETE) enabled triggers refuse, per append-only log table."""
-    guarded: dict[str, set[str]] = {table: set() for table in APPEND_ONLY_TABLES}
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT c.relname, t.tgtype FROM pg_trigger t "
-                "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
-                "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
-                "AND p.proname = 'brandtrace_append_only'"
-            )
-        )
-        for table, tgtype in rows:
-            # pg_trigger.tgtype bits: 8 = DELETE, 16 = UPDATE.
-            operations = {name for bit, name in ((8, "DELETE"), (16, "UPDATE")) if tgtype & bit}
-            guarded.setdefault(table, set()).update(operations)
-    else:
-        rows = session.execute(
-            text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
-        )
-        for table, sql in rows:
-            head = sql.upper().split(" BEGIN ", 1)[0]
-            if "RAISE(ABORT" in sql.upper() and " WHEN " not in head:
-                operations = {name for name in ("UPDATE", "DELETE") if f"BEFORE {name}" in head}
-                guarded.setdefault(table, set()).update(operations)
-    return {table: guarded[table] for table in APPEND_ONLY_TABLES}
-
-
-def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
-    """Recompute the whole tree from the stored entries and check everything stored against it.
-
-    Checks, streaming in batches (memory stays flat for any log size): entries are numbered
-    0..n-1 without gaps and in the canonical entry format, their columns agree with their bytes,
-    every stored node equals the node recomputed from the entries and no extra node exists, every
-    checkpoint is validly signed by the log key (or by ``vkey`` when given: pin it, since whoever
-    can edit the database can also swap the key row) and its root equals the recomputed root of
-    its size, the counters agree, and the append-only triggers are in place. Read only.
-    """
-    report = AuditReport()
-    key = _log_key(session)
-    verifier: NoteVerifier | None = None
-    if key is not None:
-        verifier = log_verifier(key)
-        report.origin = key.origin
-        if key.key_id != verifier.key_id.hex():
-            report.problem("the log key's stored key id does not match its public key")
-    if vkey is not None:
-        pinned = parse_verifier_key(vkey)
-        if key is not None and (pinned.name, pinned.key_id) != (
-            key.origin,
-            bytes.fromhex(key.key_id),
-        ):
-            report.problem(f"the database's log key {log_vkey(key)} is not the pinned key {vkey}")
-        verifier = pinned
-
-    state = session.get(LogState, 1)
-    if state is None:
-        report.problem("the log_state row is missing")
-        return report
-    report.entries = session.scalar(select(func.count()).select_from(LogEntry)) or 0
-    report.integrated_size = size = state.integrated_size
-    if report.entries != state.next_index:
-        report.problem(
-            f"the sequencer says {state.next_index} entries were appended but {report.entries} "
-            "are stored"
-        )
-
-    checkpoints = session.execute(
-        select(LogCheckpoint.tree_size, LogCheckpoint.root_hash, LogCheckpoint.note).order_by(
-            LogCheckpoint.tree_size
-        )
-    ).all()
-    report.checkpoints = len(checkpoints)
-    for row in checkpoints:
-        if verifier is None:
-            report.problem("checkpoints exist but the log has no key to check them with")
-            break
-        try:
-            signed, _ = open_checkpoint(row.note, verifier)
-        except NoteError as exc:
-            report.problem(f"checkpoint of size {row.tree_size}: {exc}")
-            continue
-        if signed.size != row.tree_size or signed.root_hash != row.root_hash:
-            report.problem(
-                f"checkpoint of size {row.tree_size}: its signed note says size {signed.size}, "
-                f"root {_b64(signed.root_hash)}, but the row says root {_b64(row.root_hash)}"
-            )
-        if row.tree_size > size:
-            report.problem(
-                f"checkpoint of size {row.tree_size} is beyond the integrated size {size}"
-            )
-    if checkpoints and checkpoints[-1].tree_size != size:
-        report.problem(
-            f"the latest checkpoint has size {checkpoints[-1].tree_size} but {size} entries "
-            "are integrated"
-        )
-
-    _audit_tree(session, report, size, {row.tree_size: row.root_hash for row in checkpoints})
-
-    counts = dict(
-        session.execute(select(LogNode.level, func.count()).group_by(LogNode.level)).tuples().all()
-    )
-    report.nodes = sum(counts.values())
-    for level in sorted(set(counts) | set(range(size.bit_length()))):
-        expected = size >> level
-        if counts.get(level, 0) != expected:
-            report.problem(
-                f"level {level} holds {counts.get(level, 0)} nodes; a tree of {size} entries "
-                f"has {expected}"
-            )
-
-    for table, operations in append_only_guards(session).items():
-        for operation in sorted({"UPDATE", "DELETE"} - operations):
-            report.problem(f"{table} is not append-only: no trigger refuses {operation}")
-    return report
-
-
-def _audit_tree(
-    session: Session, report: AuditReport, size: int, checkpoint_roots: Mapping[int, bytes]
-) -> None:
-    edge = merkle.RightEdge()
-    stops = sorted(s for s in checkpoint_roots if 0 < s <= size)
-    position = 0
-    reader = NodeReader(session)
-    while position < size:
-        end = min(position + INTEGRATION_BATCH, size, *(s for s in stops if s > position))
-        rows = session.execute(
-            select(LogEntry)
-            .where(LogEntry.log_index >= position, LogEntry.log_index < end)
-            .order_by(LogEntry.log_index)
-        ).scalars()
-        leaves: list[bytes] = []
-        for offset, entry in enumerate(rows):
-            index = position + offset
-            if entry.log_index != index:
-                report.problem(f"entry {index} is missing (the next stored is {entry.log_index})")
-                return
-            leaves.append(merkle.leaf_hash(entry.entry))
-            _audit_entry(report, entry, leaves[-1])
-        if len(leaves) != end - position:
-            report.problem(f"entries {position + len(leaves)} to {end - 1} are missing")
-            return
-        _compare_nodes(reader, report, edge.append(leaves))
-        position = end
-        if position in checkpoint_roots:
-            root = edge.root()
-            if root != checkpoint_roots[position]:
-                report.problem(
-                    f"checkpoint of size {position}: its signed root "
-                    f"{_b64(checkpoint_roots[position])} is not the root recomputed from the "
-                    f"entries, {_b64(root)}"
-                )
-    report.root_hash = edge.root()
-
-
-def _audit_entry(report: AuditReport, entry: LogEntry, leaf: bytes) -> None:
-    index = entry.log_index
-    if leaf != entry.leaf_hash:
-        report.problem(
-            f"entry {index}: its bytes hash to leaf {_b64(leaf)} but its row records "
-            f"{_b64(entry.leaf_hash)} (the entry was changed after it was logged)"
-        )
-    try:
-        parsed = parse_entry(entry.entry)
-    except EntryFormatError as exc:
-        report.problem(f"entry {index}: not in the entry format: {exc}")
-        return
-    if (
-        parsed.entry_type != entry.entry_type
-        or parsed.record_type != entry.record_type
-        or parsed.record_id != entry.record_id
-        or parsed.content_sha256 != entry.content_sha256
-        or parsed.occurred_at != entry.occurred_at
-    ):
-        report.problem(f"entry {index}: its columns disagree with its logged bytes")
-
-
-def _compare_nodes(reader: NodeReader, report: AuditReport, created: Sequence[merkle.Node]) -> None:
-    by_level: dict[int, list[merkle.Node]] = defaultdict(list)
-    for node in created:
-        by_level[node.level].append(node)
-    for level in sorted(by_level):
-        nodes = by_level[level]
-        first, last = nodes[0].index, nodes[-1].index
-        stored = dict(
-            reader.session.execute(
-                select(LogNode.node_index, LogNode.hash).where(
-                    LogNode.level == level,
-                    LogNode.node_index >= first,
-                    LogNode.node_index <= last,
-                )
-            )
-            .tuples()
-            .all()
-        )
-        for node in nodes:
-            have = stored.get(node.index)
-            if have is None:
-                report.problem(f"node ({level}, {node.index}) is missing")
-            elif have != node.hash:
-                what = f"leaf {node.index}" if level == 0 else f"node ({level}, {node.index})"
-                report.problem(
-                    f"{what}: the stored tree holds {_b64(have)} but the entries give "
-                    f"{_b64(node.hash)}"
-                )
