@@ -29,7 +29,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.certificates.models import Certificate
 from app.db import utcnow
@@ -63,7 +62,7 @@ from app.trace.validation import (
     validate_capture_document,
 )
 from app.transparency.entry import EntryType
-from app.transparency.services import append_entry
+from app.transparency.services import NewEntry, append_entries
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -742,15 +741,13 @@ def _record_in_transparency_log(
     session: Session, caller: Caller, stored: Sequence[tuple[int, _Prepared]], now: datetime
 ) -> None:
     """Append "traceability event captured" with its hash ID for every new event, in the
-    capture's transaction: the log then proves the event existed, unchanged, from now on."""
-    # Held for the loop: append_entry looks the organisation up per entry, and the session's
-    # identity map only keeps objects someone references.
-    acting = session.get(Organisation, caller.organisation_id)
-    # One flush of all entries at the end instead of one per entry.
-    with session.no_autoflush:
-        for _, item in stored:
-            append_entry(
-                session,
+    capture's transaction (one batch): the log then proves the event existed, unchanged."""
+    if not stored:
+        return
+    append_entries(
+        session,
+        [
+            NewEntry(
                 entry_type=EntryType.EPCIS_EVENT_CAPTURED,
                 record_type="epcis_event",
                 record_id=item.hash_id,
@@ -759,4 +756,6 @@ def _record_in_transparency_log(
                 occurred_at=now,
                 details={"event_hash_id": item.hash_id, "event_type": item.event_type},
             )
-    _ = acting
+            for _, item in stored
+        ],
+    )
