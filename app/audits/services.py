@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -500,6 +500,7 @@ def decide(
         decided_by_id=caller.user_id,
         decided_at=now,
     )
+    session.add(decision)
     audit.status = AuditStatus.DECIDED
     if outcome == DecisionOutcome.GRANTED:
         due = add_months(now.date(), surveillance_interval_months)
@@ -521,7 +522,6 @@ def decide(
                 sites=[AuditSite(name=s.name, address=s.address, gln=s.gln) for s in audit.sites],
             )
         )
-    session.add(decision)
     session.flush()
     return decision
 
@@ -614,7 +614,7 @@ class GrantedDecision:
     audit_id: int
     audit_kind: AuditKind
     audited_on: date | None
-    decided_at: Any
+    decided_at: datetime
     decided_by_id: int
     reason: str
     firm_id: int

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
 from app.certificates import keys, ledger, status
-from app.certificates.dataintegrity import add_proof, format_created
+from app.certificates.dataintegrity import format_created, sign_document
 from app.certificates.errors import (
     CertificateNotFound,
     CertificateNotInForce,
@@ -185,6 +185,7 @@ def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]
 
 def build_credential(
     *,
+    base_url: str,
     number: str,
     licence_number: str,
     issuer_did: str,
@@ -196,10 +197,9 @@ def build_credential(
     status_entries: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """The unsigned credential of a certificate (a plain JSON document)."""
-    base = keys.base_url()
-    page = certificate_url(number)
+    base = base_url
+    page = f"{base}{certificate_path(number)}"
     holder_party: dict[str, Any] = {
-        "id": f"{base}/orgs/{holder.slug}",
         "name": holder.name_zh,
         "nameEn": holder.name_en,
     }
@@ -256,9 +256,9 @@ def build_credential(
             ]
         subject["assessment"] = [assessment]
     if facts.previous is not None:
-        subject["replaces"] = certificate_url(facts.previous.number)
+        subject["replaces"] = f"{base}{certificate_path(facts.previous.number)}"
     return {
-        "@context": [VC_V2_CONTEXT, keys.context_url()],
+        "@context": [VC_V2_CONTEXT, base + keys.CONTEXT_PATH],
         "id": page,
         "type": ["VerifiableCredential", BRAND_CERTIFICATE_TYPE],
         "name": f"Regional brand certificate {number}",
@@ -272,7 +272,7 @@ def build_credential(
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
-    sequence = session.get(CertificateNumberSequence, (issuer.id, year))
+    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
     if sequence is None:
         sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
         session.add(sequence)
@@ -282,24 +282,41 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
     return list(range(first, first + count))
 
 
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate just issued: its register id and number, the signed credential exactly
+    as stored and served, and the index of its transparency-log entry."""
+
+    id: int
+    number: str
+    credential_json: str
+    log_index: int | None
+
+
 def issue_certificates(
     session: Session,
     issuer: Organisation,
     requests: Sequence[CertificateFacts],
     *,
     actor: Caller | None = None,
-) -> list[Certificate]:
+) -> list[IssuedCertificate]:
     """Issue one signed certificate per request, all or nothing, in one pass.
 
     Numbers, status list slots (one revocation and one suspension bit each, drawn at random),
     the signed credentials, the ``issued``/``renewed``/``reissued`` events and the log
     entries are written in the caller's transaction. Previous certificates named in the
     requests are superseded (their revocation bit is set). The firm and standard facts are
-    the caller's to check (see :func:`app.certificates.issuance.issue_for_decision`).
+    the caller's to check (see :mod:`app.certificates.issuance`).
     """
     if not requests:
         return []
-    checked = [_validate(facts) for facts in requests]
+    # Identical requests (one facts object issued many times) are validated once.
+    validated: dict[int, tuple[list[str], list[dict[str, Any]]]] = {}
+    checked = []
+    for facts in requests:
+        if id(facts) not in validated:
+            validated[id(facts)] = _validate(facts)
+        checked.append(validated[id(facts)])
     firms = {
         firm.id: firm
         for firm in session.scalars(
@@ -313,16 +330,34 @@ def issue_certificates(
                 "Certificates are issued to firms (enterprise organisations).",
                 errors=[FieldError("/firm", "enterprise", "not a firm")],
             )
+    signing = keys.signing_key(session, issuer)
+    previous_ids = [facts.previous.id for facts in requests if facts.previous is not None]
+    if previous_ids:
+        # Lock the certificates being replaced before the log's sequencer is taken (below),
+        # in the order every other writer of a certificate row takes them: no deadlock with a
+        # label order counting against the old certificate.
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.id.in_(previous_ids))
+            .with_for_update(of=Certificate)
+            .execution_options(populate_existing=True)
+        ).all()
     for facts in requests:
         if facts.previous is not None:
             _check_replaceable(facts.previous)
-    signing = keys.signing_key(session, issuer)
     now = utcnow()
     prefix = number_prefix(issuer)
     numbers = _allocate_numbers(session, issuer, len(requests), now.year)
     revocation = status.allocate(session, issuer, StatusPurpose.REVOCATION, len(requests), signing)
     suspension = status.allocate(session, issuer, StatusPurpose.SUSPENSION, len(requests), signing)
     created = format_created(now)
+    base_url = keys.base_url()
+    list_urls = {
+        slot.status_list.id: status.list_url(
+            issuer.slug, slot.status_list.purpose, slot.status_list.sequence
+        )
+        for slot in (*revocation, *suspension)
+    }
     rows: list[dict[str, Any]] = []
     for position, facts in enumerate(requests):
         gtins, sites = checked[position]
@@ -332,15 +367,14 @@ def issue_certificates(
         rev, sus = revocation[position], suspension[position]
         entries = [
             build_status_list_entry(
-                list_url=status.list_url(
-                    issuer.slug, slot.status_list.purpose, slot.status_list.sequence
-                ),
+                list_url=list_urls[slot.status_list.id],
                 index=slot.index,
                 status_purpose=slot.status_list.purpose.value,
             )
             for slot in (rev, sus)
         ]
         unsigned = build_credential(
+            base_url=base_url,
             number=number,
             licence_number=licence,
             issuer_did=signing.issuer_did,
@@ -351,7 +385,7 @@ def issue_certificates(
             sites=sites,
             status_entries=entries,
         )
-        signed = add_proof(
+        signed = sign_document(
             unsigned,
             signing.private_key,
             verification_method=signing.verification_method,
@@ -386,19 +420,40 @@ def issue_certificates(
                 "suspension_list_id": sus.status_list.id,
                 "suspension_index": sus.index,
                 "previous_certificate_id": facts.previous.id if facts.previous else None,
-                "credential_json": status.dump_json(signed),
-                "proof_value": signed["proof"]["proofValue"],
+                "credential_json": signed.text.decode("utf-8"),
+                "proof_value": signed.document["proof"]["proofValue"],
                 "issued_at": now,
                 "issued_by_user_id": actor.user_id if actor else None,
                 "created_at": now,
             }
         )
-    certificates = list(session.scalars(insert(Certificate).returning(Certificate), rows))
+    # The log entries are known before the rows exist: their indices are stored with them.
+    log_entries = ledger.record_issuances(
+        session,
+        [
+            ledger.IssuanceEntry(
+                "certificate.renewed"
+                if facts.event == CertificateEventKind.RENEWED
+                else "certificate.issued",
+                row["number"],
+                row["credential_json"],
+                {"replaces": facts.previous.number} if facts.previous else None,
+            )
+            for row, facts in zip(rows, requests, strict=True)
+        ],
+        issuer_id=issuer.id,
+        actor=actor,
+    )
+    for row, entry in zip(rows, log_entries, strict=True):
+        row["log_index"] = entry.log_index
+    # Plain rows in, ids out: building ORM objects for thousands of rows would cost more
+    # than everything else here; callers load the few they need.
+    ids = list(session.scalars(insert(Certificate).returning(Certificate.id), rows))
     session.execute(
         insert(CertificateEvent),
         [
             {
-                "certificate_id": certificate.id,
+                "certificate_id": certificate_id,
                 "kind": facts.event,
                 "reason": facts.reason,
                 "related_certificate_id": facts.previous.id if facts.previous else None,
@@ -406,28 +461,26 @@ def issue_certificates(
                 "actor_organisation_id": actor.organisation_id if actor else issuer.id,
                 "occurred_at": now,
             }
-            for certificate, facts in zip(certificates, requests, strict=True)
+            for certificate_id, facts in zip(ids, requests, strict=True)
         ],
     )
+    issued = [
+        IssuedCertificate(
+            id=certificate_id,
+            number=row["number"],
+            credential_json=row["credential_json"],
+            log_index=row["log_index"],
+        )
+        for certificate_id, row in zip(ids, rows, strict=True)
+    ]
     superseded = [
-        (facts.previous, certificate)
-        for certificate, facts in zip(certificates, requests, strict=True)
+        (facts.previous, new)
+        for new, facts in zip(issued, requests, strict=True)
         if facts.previous is not None
     ]
     if superseded:
         _supersede(session, issuer, superseded, signing, actor, now)
-    for certificate, facts in zip(certificates, requests, strict=True):
-        renewal = facts.event == CertificateEventKind.RENEWED
-        entry = ledger.record_certificate_event(
-            session,
-            "certificate.renewed" if renewal else "certificate.issued",
-            certificate,
-            actor=actor,
-            details={"replaces": facts.previous.number} if facts.previous else None,
-        )
-        certificate.log_index = entry.log_index
-    session.flush()
-    return certificates
+    return issued
 
 
 def _record(
@@ -438,7 +491,7 @@ def _record(
     actor: Caller | None,
     reason: str | None = None,
     suspended_until: datetime | None = None,
-    related: Certificate | None = None,
+    related: Certificate | IssuedCertificate | None = None,
     now: datetime | None = None,
 ) -> CertificateEvent:
     event = CertificateEvent(
@@ -471,7 +524,7 @@ def _check_replaceable(previous: Certificate) -> None:
 def _supersede(
     session: Session,
     issuer: Organisation,
-    pairs: Iterable[tuple[Certificate, Certificate]],
+    pairs: Iterable[tuple[Certificate, IssuedCertificate]],
     signing: keys.SigningKey,
     actor: Caller | None,
     now: datetime,
@@ -623,8 +676,8 @@ def suspend_certificate(
         now=now,
     )
     session.flush()
-    ledger.record_certificate_event(
-        session, "certificate.suspended", certificate, actor=caller, details={"reason": reason}
+    ledger.record_status_change(
+        session, "certificate.suspended", certificate, actor=caller, reason=reason
     )
     return certificate
 
@@ -663,8 +716,8 @@ def reinstate_certificate(
         session, certificate, CertificateEventKind.REINSTATED, actor=caller, reason=reason, now=now
     )
     session.flush()
-    ledger.record_certificate_event(
-        session, "certificate.reinstated", certificate, actor=caller, details={"reason": reason}
+    ledger.record_status_change(
+        session, "certificate.reinstated", certificate, actor=caller, reason=reason
     )
     return certificate
 
@@ -692,8 +745,8 @@ def withdraw_certificate(
         session, certificate, CertificateEventKind.WITHDRAWN, actor=caller, reason=reason, now=now
     )
     session.flush()
-    ledger.record_certificate_event(
-        session, "certificate.withdrawn", certificate, actor=caller, details={"reason": reason}
+    ledger.record_status_change(
+        session, "certificate.withdrawn", certificate, actor=caller, reason=reason
     )
     return certificate
 
@@ -783,8 +836,13 @@ def reissue_certificate(
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
     replaces the old one, whose revocation bit is set."""
+    from app.certificates.issuance import check_within_audit
+
     certificate = _for_issuer(session, caller, number)
     _check_replaceable(certificate)
+    if gtins is not None or sites is not None:
+        # A re-issue rests on the same decision: its scope stays within that audit.
+        check_within_audit(session, certificate.decision_id, gtins, sites)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,
@@ -797,7 +855,10 @@ def reissue_certificate(
         assessment=assessment,
         now=utcnow(),
     )
-    return issue_certificates(session, _issuer_of(session, certificate), [facts], actor=caller)[0]
+    issued = issue_certificates(session, _issuer_of(session, certificate), [facts], actor=caller)
+    replacement = session.get(Certificate, issued[0].id)
+    assert replacement is not None
+    return replacement
 
 
 def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:

@@ -43,6 +43,7 @@ __all__ = [
     "PROOF_TYPE",
     "DataIntegrityError",
     "ErrorCode",
+    "SignedDocument",
     "VerificationResult",
     "add_proof",
     "build_proof_options",
@@ -51,6 +52,7 @@ __all__ = [
     "jcs",
     "resolve_did_key",
     "serialize_document",
+    "sign_document",
     "verify_proof",
 ]
 
@@ -206,7 +208,10 @@ def build_proof_options(
     options["verificationMethod"] = verification_method
     options["proofPurpose"] = proof_purpose
     if "@context" in document:
-        options["@context"] = copy.deepcopy(document["@context"])
+        context = document["@context"]
+        # A list of context URLs (the usual case) is copied cheaply; anything else deeply.
+        plain = isinstance(context, list) and all(type(item) is str for item in context)
+        options["@context"] = list(context) if plain else copy.deepcopy(context)
     return options
 
 
@@ -216,6 +221,56 @@ def hash_data(document: Mapping[str, Any], proof_options: Mapping[str, Any]) -> 
     ``document`` must not contain ``proof``; ``proof_options`` must not contain ``proofValue``.
     """
     return hashlib.sha256(jcs(proof_options)).digest() + hashlib.sha256(jcs(document)).digest()
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A document with its new proof, and one serialisation of it.
+
+    ``text`` is the RFC 8785 form of the unsecured document (computed anyway to sign it) with
+    the proof, in RFC 8785 form too, appended as the last member: valid JSON that parses back
+    to ``document``, produced without serialising the document a second time.
+    """
+
+    document: dict[str, Any]
+    text: bytes
+
+
+def sign_document(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    *,
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str = "assertionMethod",
+) -> SignedDocument:
+    """Sign a freshly built document (``eddsa-jcs-2022``) without copying it.
+
+    Same proof as :func:`add_proof`, for issuers that build each document themselves and sign
+    many: the input is not modified, but the result shares its nested values, so neither may
+    be mutated afterwards. Raises :class:`DataIntegrityError` like :func:`add_proof`.
+    """
+    if "proof" in document:
+        # Proof sets and chains are out of scope; silently replacing a proof would lose it.
+        raise DataIntegrityError("document already has a proof")
+    options = build_proof_options(
+        document,
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+    )
+    try:
+        canonical = jcs(document)
+        canonical_options = jcs(options)
+    except rfc8785.CanonicalizationError as exc:
+        raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
+    signature = private_key.sign(
+        hashlib.sha256(canonical_options).digest() + hashlib.sha256(canonical).digest()
+    )
+    proof = {**options, "proofValue": multibase_encode(signature, "z")}
+    separator = b"," if len(canonical) > 2 else b""
+    text = canonical[:-1] + separator + b'"proof":' + jcs(proof) + b"}"
+    return SignedDocument({**document, "proof": proof}, text)
 
 
 def add_proof(
@@ -233,21 +288,14 @@ def add_proof(
     cannot be canonicalised.
     """
     if "proof" in document:
-        # Proof sets and chains are out of scope; silently replacing a proof would lose it.
         raise DataIntegrityError("document already has a proof")
-    unsecured = copy.deepcopy(dict(document))
-    options = build_proof_options(
-        unsecured,
+    return sign_document(
+        copy.deepcopy(dict(document)),
+        private_key,
         verification_method=verification_method,
         created=created,
         proof_purpose=proof_purpose,
-    )
-    try:
-        to_sign = hash_data(unsecured, options)
-    except rfc8785.CanonicalizationError as exc:
-        raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
-    signature = private_key.sign(to_sign)
-    return {**unsecured, "proof": {**options, "proofValue": multibase_encode(signature, "z")}}
+    ).document
 
 
 def resolve_did_key(verification_method: str) -> bytes:

@@ -183,6 +183,7 @@ def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
         "labels_issued": certificate.labels_issued,
         "suspended_until": certificate.suspended_until,
         "issued_at": certificate.issued_at,
+        "log_index": certificate.log_index,
         "replaces": previous,
         "replaced_by": replaced_by,
         "vc_url": credential_url(certificate.number),

@@ -152,6 +152,7 @@ class CertificateOut(ResponseSchema):
     valid_until: datetime
     suspended_until: datetime | None
     issued_at: datetime
+    log_index: int | None = Field(description="Index of the issuance in the transparency log.")
     replaces: str | None
     replaced_by: str | None
     url: str

@@ -1,15 +1,17 @@
-"""Status lists: one revocation and one suspension list per association (a new one when full),
-each published as a signed ``BitstringStatusListCredential`` at a stable URL.
+"""Status lists: one revocation and one suspension list per association, each published as a
+signed ``BitstringStatusListCredential`` at a stable URL
+(``/orgs/<slug>/status/<purpose>/<sequence>``).
 
-Indices are drawn at random among the free ones (herd privacy). Every change of a bit re-signs
-the list with the association's active key. Callers hold the issuer lock
+A list has 131,072 bits. Indices are drawn at random among the free ones (herd privacy); a
+list counts as full, and the next one is opened, when half its bits are handed out, so that
+random draws stay cheap and every list keeps a large crowd of unused bits. Every change of a
+bit re-signs the list with the association's active key. Callers hold the issuer lock
 (:func:`app.certificates.keys.lock_issuer`), which serialises allocation and bit flips.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
 from app.certificates import keys
-from app.certificates.dataintegrity import add_proof, format_created
+from app.certificates.dataintegrity import format_created, sign_document
 from app.certificates.models import Certificate, StatusList, StatusPurpose
 from app.certificates.statuslist import (
     MIN_BITS,
@@ -43,11 +45,6 @@ def list_url(organisation_slug: str, purpose: StatusPurpose | str, sequence: int
     return keys.base_url() + list_path(organisation_slug, purpose, sequence)
 
 
-def dump_json(document: dict[str, object]) -> str:
-    """How signed documents are stored and served: compact JSON, keys in signing order."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-
-
 def _sign(
     status_list: StatusList,
     organisation: Organisation,
@@ -63,13 +60,12 @@ def _sign(
         encoded_list=bits.encode(),
         valid_from=created,
     )
-    signed = add_proof(
+    text = sign_document(
         unsigned,
         signing.private_key,
         verification_method=signing.verification_method,
         created=created,
-    )
-    text = dump_json(signed)
+    ).text.decode("utf-8")
     status_list.credential_json = text
     status_list.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     status_list.signed_at = now
@@ -108,18 +104,9 @@ def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -
         )
         .order_by(StatusList.sequence.desc())
         .limit(1)
+        # A long-lived session must see the counter as committed, not as it last loaded it.
+        .execution_options(populate_existing=True)
     )
-
-
-def ensure_lists(
-    session: Session, organisation: Organisation, signing: keys.SigningKey
-) -> dict[StatusPurpose, StatusList]:
-    """The association's current (not full) list of each purpose, created when missing."""
-    return {
-        purpose: _open_list(session, organisation.id, purpose)
-        or _new_list(session, organisation, purpose, signing)
-        for purpose in StatusPurpose
-    }
 
 
 def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> set[int]:
@@ -211,7 +198,7 @@ def set_bits(
         by_list.setdefault(list_id, []).append((index, value))
     now = utcnow()
     for list_id, items in by_list.items():
-        status_list = session.get(StatusList, list_id, with_for_update=True)
+        status_list = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
         assert status_list is not None and status_list.organisation_id == organisation.id
         bits = Bitstring.from_bytes(status_list.bits)
         for index, value in items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
@@ -45,6 +45,11 @@ ASSOCIATION_DECIDERS = allow([OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF], "c
 ASSOCIATION_READERS = allow([OrgKind.ASSOCIATION], scope="certificates:read")
 HOLDERS_AND_ISSUERS = allow([OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], scope="certificates:read")
 VERIFY_RATE = "120 per minute"
+
+
+def _verify_rate() -> str:
+    # Per client address; app.config["CERTIFICATES_VERIFY_RATE"] overrides the default.
+    return str(current_app.config.get("CERTIFICATES_VERIFY_RATE", VERIFY_RATE))
 
 
 def _sites(sites: list[SiteIn] | None) -> list[credentials.Site] | None:
@@ -331,7 +336,7 @@ def register_entry(number: str) -> dict[str, Any]:
     response=VerificationOut,
     area="verify",
 )
-@limiter.limit(VERIFY_RATE)
+@limiter.limit(_verify_rate)
 def verify_credential(body: VerifyCredential) -> dict[str, Any]:
     """Verify a credential: every check (well-formed, issuer, key window, signature, validity,
     revocation, suspension, standard, register) and the overall verdict.

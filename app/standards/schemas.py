@@ -71,11 +71,6 @@ class WithdrawIn(RequestSchema):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-class BilingualOut(ResponseSchema):
-    zh: str
-    en: str
-
-
 class ClauseOut(ResponseSchema):
     number: str
     title_zh: str

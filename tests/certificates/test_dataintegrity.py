@@ -20,6 +20,7 @@ from app.certificates.dataintegrity import (
     jcs,
     resolve_did_key,
     serialize_document,
+    sign_document,
     verify_proof,
 )
 from app.certificates.multibase import (
@@ -363,3 +364,40 @@ def test_resolve_did_key_rejects_other_methods_and_mismatched_fragment(
         resolve_did_key("did:web:example.org#key-1")
     with pytest.raises(ValueError, match="fragment"):
         resolve_did_key(f"did:key:{key_pair['publicKeyMultibase']}#z6MkOther")
+
+
+# --- sign_document -----------------------------------------------------------------------------
+
+
+def test_sign_document_gives_the_vector_proof_and_a_text_that_parses_back(
+    unsigned: dict[str, Any],
+    signed: dict[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+) -> None:
+    before = copy.deepcopy(unsigned)
+    result = sign_document(
+        unsigned, private_key, verification_method=verification_method, created=CREATED
+    )
+    assert unsigned == before
+    assert result.document == signed
+    assert json.loads(result.text) == signed
+    # The unsecured part of the text is exactly the canonical form that was hashed.
+    assert result.text.startswith(_suite("canonDocJCS.txt").read_bytes()[:-1] + b',"proof":')
+    assert verify_proof(json.loads(result.text), resolve_did_key).verified
+
+
+def test_sign_document_on_an_empty_document_and_with_a_proof(
+    private_key: Ed25519PrivateKey, verification_method: str
+) -> None:
+    result = sign_document({}, private_key, verification_method=verification_method, created=None)
+    assert json.loads(result.text) == result.document
+    assert list(result.document) == ["proof"]
+    with pytest.raises(DataIntegrityError, match="already has a proof"):
+        sign_document(
+            result.document, private_key, verification_method=verification_method, created=None
+        )
+    with pytest.raises(DataIntegrityError, match="canonicalised"):
+        sign_document(
+            {"x": 2**60}, private_key, verification_method=verification_method, created=None
+        )

@@ -1,0 +1,207 @@
+"""Certificate issuance and verification against raw Ed25519, measured in one run on SQLite.
+
+- issuance: certificates issued per second by ``issue_certificates`` (build the VC 2.0
+  credential, canonicalise, sign, allocate numbers and random status bits, write the rows,
+  the lifecycle events and the transparency-log entries, commit), in batches and one per
+  transaction, against raw Ed25519 signatures per second (``cryptography``, 64-byte messages
+  as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate. The same batches are also
+  timed with the transparency log's ``append_entry`` (issue 8) switched off, to show what this
+  domain costs by itself.
+- verification: credentials verified per second with every check (structure, issuer, key
+  window, signature, validity, revocation and suspension bits in signed lists), the issuer's
+  documents resolved once as a caching verifier (or ``python -m app.verify``) does, against
+  raw Ed25519 verifications per second. Target: >= 40%. The service's ``verify_credential``,
+  which rebuilds the documents from the database for every call, is reported alongside.
+
+Raw and measured operations run in alternating rounds and each keeps its fastest round, so
+that a busy machine skews both sides alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROUNDS = 8
+BATCH = 250
+SINGLES_PER_ROUND = 10
+SERVICE_PER_ROUND = 20
+RAW_PER_ROUND = 2000
+
+
+class Paired:
+    """Times a measured operation and its raw baseline in alternating rounds and keeps the
+    fastest round of each: both sides see the same (possibly busy) machine."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, float] = {}
+
+    def time(self, name: str, count: int, run: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        run()
+        per_item = (time.perf_counter() - started) / count
+        self.best[name] = min(self.best.get(name, float("inf")), per_item)
+
+    def rate(self, name: str) -> float:
+        return 1 / self.best[name]
+
+
+class _Raw:
+    """Raw Ed25519 with ``cryptography``: the baselines."""
+
+    def __init__(self) -> None:
+        self.key = Ed25519PrivateKey.generate()
+        self.public = self.key.public_key()
+        self.messages = [os.urandom(64) for _ in range(RAW_PER_ROUND)]
+        self.pairs = [(self.key.sign(m), m) for m in self.messages]
+
+    def sign(self) -> None:
+        for message in self.messages:
+            self.key.sign(message)
+
+    def verify(self) -> None:
+        for signature, message in self.pairs:
+            self.public.verify(signature, message)
+
+
+def _app(folder: str) -> Any:
+    from app import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+            "ENV_NAME": "testing",
+            "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+            "BASE_URL": "https://brand.example.test",
+            "KEY_DIR": folder,
+            "PASSWORD_HASH_MEMORY_KIB": 64,
+            "PASSWORD_HASH_TIME_COST": 1,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def main() -> None:
+    from alembic import command
+    from sqlalchemy import select
+
+    from app.audits.services import get_granted_decision
+    from app.auth.models import Organisation
+    from app.certificates import credentials, issuance, keys, ledger, verification
+    from app.certificates.models import StatusList
+    from app.certificates.verifier import OfflineResolver, Verifier
+    from app.cli import alembic_config
+    from app.db import utcnow
+    from app.demo.seed import seed_demo
+    from app.extensions import db
+
+    raw = _Raw()
+    with tempfile.TemporaryDirectory() as folder:
+        app = _app(folder)
+        with app.app_context():
+            command.upgrade(alembic_config(), "head")
+            session = db.new_session(writer=True)
+            demo = seed_demo(session, app.config["BASE_URL"])
+            session.commit()
+            association = session.scalar(
+                select(Organisation).where(Organisation.slug == "qimen-tea-association")
+            )
+            granted = get_granted_decision(session, demo["audit_decision"]["id"])
+            now = utcnow()
+            facts = issuance.facts_from_decision(
+                session,
+                granted,
+                label_quota=10_000,
+                valid_from=now,
+                valid_until=now + timedelta(days=3 * 365),
+            )
+            issued: list[Any] = []
+            timer = Paired()
+
+            def batch() -> None:
+                issued.extend(credentials.issue_certificates(session, association, [facts] * BATCH))
+                session.commit()
+
+            def singles() -> None:
+                for _ in range(SINGLES_PER_ROUND):
+                    credentials.issue_certificates(session, association, [facts])
+                    session.commit()
+
+            class _NoEntry:
+                log_index = None
+
+            appender = ledger.record_issuances
+
+            def batch_without_log() -> None:
+                ledger.record_issuances = lambda _s, items, **_k: [_NoEntry()] * len(items)  # type: ignore[assignment,misc]
+                try:
+                    credentials.issue_certificates(session, association, [facts] * BATCH)
+                    session.commit()
+                finally:
+                    ledger.record_issuances = appender  # type: ignore[method-assign]
+
+            for _ in range(ROUNDS):
+                timer.time("raw sign", RAW_PER_ROUND, raw.sign)
+                timer.time("batch", BATCH, batch)
+                timer.time("raw sign", RAW_PER_ROUND, raw.sign)
+                timer.time("single", SINGLES_PER_ROUND, singles)
+                timer.time("batch without log", BATCH, batch_without_log)
+
+            documents = [json.loads(c.credential_json) for c in issued]
+            lists = [json.loads(s.credential_json) for s in session.scalars(select(StatusList))]
+            did_document = keys.did_document(session, association)
+            assert did_document is not None
+            verifier = Verifier(OfflineResolver.from_documents([did_document], lists))
+            assert {verifier.verify(d).verdict for d in documents} == {"valid"}
+            chunk = len(documents) // ROUNDS
+            for round_ in range(ROUNDS):
+                mine = documents[round_ * chunk : (round_ + 1) * chunk]
+                timer.time("raw verify", RAW_PER_ROUND, raw.verify)
+                timer.time(
+                    "verify", len(mine), lambda mine=mine: [verifier.verify(d) for d in mine]
+                )
+                service = mine[:SERVICE_PER_ROUND]
+                timer.time(
+                    "service verify",
+                    len(service),
+                    lambda service=service: [
+                        verification.verify_credential(session, d) for d in service
+                    ],
+                )
+            session.close()
+    raw_sign, raw_verify = timer.rate("raw sign"), timer.rate("raw verify")
+    batch_rate, verify_rate = timer.rate("batch"), timer.rate("verify")
+
+    def line(label: str, rate: float, baseline: float | None = None) -> None:
+        ratio = f"  ratio {rate / baseline:.3f}" if baseline else ""
+        print(f"{label:48} {rate:9.0f} /s{ratio}")
+
+    line("raw Ed25519 signing (cryptography)", raw_sign)
+    line(f"issuance, batches of {BATCH} (all writes, log included)", batch_rate, raw_sign)
+    line("issuance, one certificate per commit", timer.rate("single"), raw_sign)
+    line(
+        f"issuance, batches of {BATCH}, transparency log off",
+        timer.rate("batch without log"),
+        raw_sign,
+    )
+    line("raw Ed25519 verification (cryptography)", raw_verify)
+    line("verification, every check (documents cached)", verify_rate, raw_verify)
+    line("service verify_credential (documents from DB)", timer.rate("service verify"), raw_verify)
+    issuance_ratio, verification_ratio = batch_rate / raw_sign, verify_rate / raw_verify
+    print(
+        f"targets: issuance >= 0.25: {'met' if issuance_ratio >= 0.25 else 'NOT met'} "
+        f"({issuance_ratio:.3f}); verification >= 0.40: "
+        f"{'met' if verification_ratio >= 0.40 else 'NOT met'} ({verification_ratio:.3f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
