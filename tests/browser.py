@@ -62,7 +62,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, key_dir: Path) -> Iterator[LiveServer]:
-    with fresh_database(tmp_path_factory, "live") as database_url:
+    with fresh_database(tmp_path_factory.mktemp("live"), "live") as database_url:
         server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
         port = server.socket.getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"

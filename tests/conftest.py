@@ -38,17 +38,15 @@ def _server_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(where: pytest.TempPathFactory | Path, label: str) -> Iterator[str]:
-    """Create an empty database (SQLite file in ``where``, a directory or a fresh temporary one,
-    or a new database on the PostgreSQL server named by BRANDTRACE_TEST_DATABASE_URL) and drop
-    it afterwards."""
+def fresh_database(directory: Path, hint: str) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on, dropped afterwards: an SQLite file
+    in ``directory``, or a database of its own on the PostgreSQL server."""
     server = _server_url()
     if server is None:
-        directory = where if isinstance(where, Path) else where.mktemp("db")
-        yield f"sqlite:///{directory / f'brandtrace-{label}.sqlite3'}"
+        yield f"sqlite:///{directory / f'brandtrace-{hint}.sqlite3'}"
         return
     base = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"brandtrace_{label}_{secrets.token_hex(4)}"
+    name = f"brandtrace_{hint}_{secrets.token_hex(4)}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -69,8 +67,14 @@ def fresh_database(where: pytest.TempPathFactory | Path, label: str) -> Iterator
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     """A fresh, empty database for this test session (one per xdist worker)."""
-    with fresh_database(tmp_path_factory, f"test_{worker_id}") as url:
+    with fresh_database(tmp_path_factory.mktemp("db"), f"test_{worker_id}") as url:
         yield url
+
+
+@contextmanager
+def other_app(database_url: str, key_dir: Path) -> Iterator[Flask]:
+    """A second application on another database (each app keeps its own engine)."""
+    yield create_app(make_test_config(database_url, key_dir))
 
 
 def migrate_and_seed(application: Flask) -> dict[str, Any]:
@@ -89,12 +93,6 @@ def migrate_and_seed(application: Flask) -> dict[str, Any]:
         finally:
             session.close()
     return result
-
-
-@contextmanager
-def other_app(database_url: str, key_dir: Path) -> Iterator[Flask]:
-    """A second application on another database (each app keeps its own database state)."""
-    yield create_app(make_test_config(database_url, key_dir))
 
 
 def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:

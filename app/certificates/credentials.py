@@ -200,7 +200,6 @@ def build_credential(
     base = base_url
     page = f"{base}{certificate_path(number)}"
     holder_party: dict[str, Any] = {
-        "id": f"{base}/orgs/{holder.slug}",
         "name": holder.name_zh,
         "nameEn": holder.name_en,
     }
@@ -273,7 +272,7 @@ def build_credential(
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
-    sequence = session.get(CertificateNumberSequence, (issuer.id, year))
+    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
     if sequence is None:
         sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
         session.add(sequence)
@@ -331,10 +330,21 @@ def issue_certificates(
                 "Certificates are issued to firms (enterprise organisations).",
                 errors=[FieldError("/firm", "enterprise", "not a firm")],
             )
+    signing = keys.signing_key(session, issuer)
+    previous_ids = [facts.previous.id for facts in requests if facts.previous is not None]
+    if previous_ids:
+        # Lock the certificates being replaced before the log's sequencer is taken (below),
+        # in the order every other writer of a certificate row takes them: no deadlock with a
+        # label order counting against the old certificate.
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.id.in_(previous_ids))
+            .with_for_update(of=Certificate)
+            .execution_options(populate_existing=True)
+        ).all()
     for facts in requests:
         if facts.previous is not None:
             _check_replaceable(facts.previous)
-    signing = keys.signing_key(session, issuer)
     now = utcnow()
     prefix = number_prefix(issuer)
     numbers = _allocate_numbers(session, issuer, len(requests), now.year)
@@ -417,19 +427,25 @@ def issue_certificates(
                 "created_at": now,
             }
         )
-    for row, facts in zip(rows, requests, strict=True):
-        # The log entry is known before the row exists: its index is stored with the row.
-        row["log_index"] = ledger.record_certificate_event(
-            session,
-            "certificate.renewed"
-            if facts.event == CertificateEventKind.RENEWED
-            else "certificate.issued",
-            number=row["number"],
-            credential_json=row["credential_json"],
-            issuer_id=issuer.id,
-            actor=actor,
-            details={"replaces": facts.previous.number} if facts.previous else None,
-        ).log_index
+    # The log entries are known before the rows exist: their indices are stored with them.
+    log_entries = ledger.record_issuances(
+        session,
+        [
+            ledger.IssuanceEntry(
+                "certificate.renewed"
+                if facts.event == CertificateEventKind.RENEWED
+                else "certificate.issued",
+                row["number"],
+                row["credential_json"],
+                {"replaces": facts.previous.number} if facts.previous else None,
+            )
+            for row, facts in zip(rows, requests, strict=True)
+        ],
+        issuer_id=issuer.id,
+        actor=actor,
+    )
+    for row, entry in zip(rows, log_entries, strict=True):
+        row["log_index"] = entry.log_index
     # Plain rows in, ids out: building ORM objects for thousands of rows would cost more
     # than everything else here; callers load the few they need.
     ids = list(session.scalars(insert(Certificate).returning(Certificate.id), rows))
@@ -820,8 +836,13 @@ def reissue_certificate(
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
     replaces the old one, whose revocation bit is set."""
+    from app.certificates.issuance import check_within_audit
+
     certificate = _for_issuer(session, caller, number)
     _check_replaceable(certificate)
+    if gtins is not None or sites is not None:
+        # A re-issue rests on the same decision: its scope stays within that audit.
+        check_within_audit(session, certificate.decision_id, gtins, sites)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,

@@ -2,8 +2,8 @@
 
 Issuance requires a granted decision of the caller's association for a standard version that
 is still in use, on a firm that is an approved member of the brand, whose surveillance is not
-overdue and that has no live certificate yet. The certificate's scope is the audit's scope or
-a part of it.
+overdue. The certificate's scope is the audit's scope or a part of it; a decision may back
+several certificates (product lines) as long as no product is covered twice.
 """
 
 from __future__ import annotations
@@ -109,6 +109,16 @@ def _scope(
     return chosen_gtins, chosen_sites
 
 
+def check_within_audit(
+    session: Session,
+    decision_id: int,
+    gtins: Sequence[str] | None,
+    sites: Sequence[Site] | None,
+) -> None:
+    """Refuse a scope (for a re-issue) beyond what the decision's audit covered."""
+    _scope(get_granted_decision(session, decision_id), gtins, sites)
+
+
 def facts_from_decision(
     session: Session,
     granted: GrantedDecision,
@@ -169,13 +179,19 @@ def facts_from_decision(
     )
 
 
-def _live_certificate(session: Session, decision_id: int) -> Certificate | None:
-    return session.scalar(
+def _overlapping(session: Session, decision_id: int, gtins: Sequence[str]) -> dict[str, str]:
+    """GTIN -> number of the live certificate of the decision that already covers it."""
+    covered: dict[str, str] = {}
+    for certificate in session.scalars(
         select(Certificate).where(
             Certificate.decision_id == decision_id,
             Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
         )
-    )
+    ):
+        for gtin in certificate.scope_gtins:
+            if gtin in gtins:
+                covered[gtin] = certificate.number
+    return covered
 
 
 def _validity(valid_from: datetime | None, months: int) -> tuple[datetime, datetime]:
@@ -199,20 +215,13 @@ def issue_certificate(
     """Issue a certificate on a granted decision of the caller's association (all or nothing).
 
     Refused: decisions of other associations (404), refused decisions, withdrawn or draft
-    standard versions, firms that are not members, overdue surveillance, a decision that
-    already has a live certificate (re-issue that one instead), a scope beyond the audit.
+    standard versions, firms that are not members, overdue surveillance, a product that a
+    live certificate of the decision already covers (re-issue that one instead), a scope
+    beyond the audit.
     """
     issuer = keys.require_issuer(session, caller.organisation_id)
     granted = get_granted_decision(session, decision_id, owner_organisation_id=issuer.id)
     _check_decision(session, granted)
-    live = _live_certificate(session, decision_id)
-    if live is not None:
-        raise Conflict(
-            f"Decision {decision_id} already has certificate {live.number}; re-issue it to "
-            "change its scope or quota.",
-            slug="decision-already-certified",
-            extra={"certificate": live.number},
-        )
     start, end = _validity(valid_from, validity_months)
     facts = facts_from_decision(
         session,
@@ -223,6 +232,21 @@ def issue_certificate(
         gtins=gtins,
         sites=sites,
     )
+    # One decision may back several certificates (one per product line), but a product is
+    # covered by at most one live certificate of it: re-issue that one to change it.
+    covered = _overlapping(session, decision_id, facts.gtins)
+    if covered:
+        raise Conflict(
+            f"Decision {decision_id} already has a live certificate for "
+            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
+            + "; re-issue that certificate to change its scope or quota.",
+            slug="decision-already-certified",
+            errors=[
+                FieldError("/gtins", "already_certified", f"{gtin} is in {number}")
+                for gtin, number in sorted(covered.items())
+            ],
+            extra={"certificates": sorted(set(covered.values()))},
+        )
     issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
     certificate = session.get(Certificate, issued.id)
     assert certificate is not None

@@ -130,7 +130,9 @@ def _active_key(session: Session, organisation_id: int, *, lock: bool) -> Issuer
         IssuerKey.organisation_id == organisation_id, IssuerKey.status == KeyStatus.ACTIVE
     )
     if lock:
-        statement = statement.with_for_update(of=IssuerKey)
+        statement = statement.with_for_update(of=IssuerKey).execution_options(
+            populate_existing=True
+        )
     return session.scalar(statement)
 
 
@@ -310,6 +312,7 @@ def revoke_key(
         select(IssuerKey)
         .where(IssuerKey.organisation_id == organisation.id, IssuerKey.fragment == fragment)
         .with_for_update(of=IssuerKey)
+        .execution_options(populate_existing=True)
     )
     if key is None:
         raise IssuerKeyNotFound(f"No key {fragment!r} for this association.")

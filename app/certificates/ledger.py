@@ -9,7 +9,8 @@ in the DID document, so anyone holding either can find its entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Caller
 from app.certificates.did import format_instant
 from app.transparency.entry import EntryType
-from app.transparency.services import append_entry
+from app.transparency.services import NewEntry, append_entries, append_entry
 
 if TYPE_CHECKING:
     from app.certificates.models import Certificate, IssuerKey
@@ -65,6 +66,41 @@ def record_certificate_event(
         content=credential_json.encode("utf-8"),
         organisation_id=issuer_id,
         details=_details(actor, details),
+    )
+
+
+@dataclass(frozen=True)
+class IssuanceEntry:
+    """One issued (or renewed) certificate to log."""
+
+    entry_type: str
+    number: str
+    credential_json: str
+    details: Mapping[str, Any] | None = None
+
+
+def record_issuances(
+    session: Session,
+    issuances: Sequence[IssuanceEntry],
+    *,
+    issuer_id: int,
+    actor: Caller | None = None,
+) -> list[LogEntry]:
+    """Append the entries of a batch of issued certificates at once (one trip to the log's
+    sequencer, one batch of inserts), in order, in the caller's transaction."""
+    return append_entries(
+        session,
+        [
+            NewEntry(
+                entry_type=CERTIFICATE_EVENTS[item.entry_type],
+                record_type="certificate",
+                record_id=item.number,
+                content=item.credential_json.encode("utf-8"),
+                organisation_id=issuer_id,
+                details=_details(actor, item.details),
+            )
+            for item in issuances
+        ],
     )
 
 

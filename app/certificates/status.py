@@ -1,8 +1,11 @@
-"""Status lists: one revocation and one suspension list per association (a new one when full),
-each published as a signed ``BitstringStatusListCredential`` at a stable URL.
+"""Status lists: one revocation and one suspension list per association, each published as a
+signed ``BitstringStatusListCredential`` at a stable URL
+(``/orgs/<slug>/status/<purpose>/<sequence>``).
 
-Indices are drawn at random among the free ones (herd privacy). Every change of a bit re-signs
-the list with the association's active key. Callers hold the issuer lock
+A list has 131,072 bits. Indices are drawn at random among the free ones (herd privacy); a
+list counts as full, and the next one is opened, when half its bits are handed out, so that
+random draws stay cheap and every list keeps a large crowd of unused bits. Every change of a
+bit re-signs the list with the association's active key. Callers hold the issuer lock
 (:func:`app.certificates.keys.lock_issuer`), which serialises allocation and bit flips.
 """
 
@@ -101,18 +104,9 @@ def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -
         )
         .order_by(StatusList.sequence.desc())
         .limit(1)
+        # A long-lived session must see the counter as committed, not as it last loaded it.
+        .execution_options(populate_existing=True)
     )
-
-
-def ensure_lists(
-    session: Session, organisation: Organisation, signing: keys.SigningKey
-) -> dict[StatusPurpose, StatusList]:
-    """The association's current (not full) list of each purpose, created when missing."""
-    return {
-        purpose: _open_list(session, organisation.id, purpose)
-        or _new_list(session, organisation, purpose, signing)
-        for purpose in StatusPurpose
-    }
 
 
 def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> set[int]:
@@ -204,7 +198,7 @@ def set_bits(
         by_list.setdefault(list_id, []).append((index, value))
     now = utcnow()
     for list_id, items in by_list.items():
-        status_list = session.get(StatusList, list_id, with_for_update=True)
+        status_list = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
         assert status_list is not None and status_list.organisation_id == organisation.id
         bits = Bitstring.from_bytes(status_list.bits)
         for index, value in items:

@@ -40,13 +40,17 @@ class RegisterResolver:
         self.did_prefix = did_web(self.base_url, "orgs") + ":"
         self._dids: dict[str, Mapping[str, Any] | None] = {}
         self._lists: dict[str, Mapping[str, Any] | None] = {}
+        self._associations: dict[str, Organisation | None] = {}
+        self._certificates: dict[str, Certificate | None] = {}
 
     def _association(self, slug: str) -> Organisation | None:
-        return self.session.scalar(
-            select(Organisation).where(
-                Organisation.slug == slug, Organisation.kind == OrgKind.ASSOCIATION
+        if slug not in self._associations:
+            self._associations[slug] = self.session.scalar(
+                select(Organisation).where(
+                    Organisation.slug == slug, Organisation.kind == OrgKind.ASSOCIATION
+                )
             )
-        )
+        return self._associations[slug]
 
     def did_document(self, did: str) -> Mapping[str, Any] | None:
         if did not in self._dids:
@@ -92,7 +96,11 @@ class RegisterResolver:
         number = subject.get("certificateNumber") if isinstance(subject, Mapping) else None
         if not isinstance(number, str) or len(number) > 40:
             return None
-        return self.session.scalar(select(Certificate).where(Certificate.number == number))
+        if number not in self._certificates:
+            self._certificates[number] = self.session.scalar(
+                select(Certificate).where(Certificate.number == number)
+            )
+        return self._certificates[number]
 
     def register_entry(self, credential: Mapping[str, Any]) -> RegisterAnswer | None:
         issuer = credential.get("issuer")

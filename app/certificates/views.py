@@ -48,7 +48,7 @@ VERIFY_RATE = "120 per minute"
 
 
 def _verify_rate() -> str:
-    # Per client address; a deployment may tune it with the CERTIFICATES_VERIFY_RATE setting.
+    # Per client address; app.config["CERTIFICATES_VERIFY_RATE"] overrides the default.
     return str(current_app.config.get("CERTIFICATES_VERIFY_RATE", VERIFY_RATE))
 
 

@@ -26,7 +26,6 @@ from app.certificates.errors import CertificateNotFound
 from app.certificates.models import CertificateStatus
 from app.errors import FieldError, InvalidInput, NotFound
 from app.extensions import db
-from app.http.pagination import decode_cursor
 
 bp = Blueprint(
     "certificates_web",
@@ -43,6 +42,13 @@ STATUS_LABELS = {
     "withdrawn": lazy_gettext("Withdrawn"),
     "superseded": lazy_gettext("Superseded"),
     "expired": lazy_gettext("Expired"),
+}
+# Why a certificate is not in force (``credentials.Standing.reason``).
+REASON_LABELS = {
+    **STATUS_LABELS,
+    "not_yet_valid": lazy_gettext("Not yet valid"),
+    "surveillance_overdue": lazy_gettext("Surveillance audit overdue"),
+    "surveillance_refused": lazy_gettext("Surveillance audit refused"),
 }
 EVENT_LABELS = {
     "issued": lazy_gettext("Issued"),
@@ -66,6 +72,7 @@ def _labels() -> dict[str, Any]:
     return {
         "status_label": lambda value: str(STATUS_LABELS.get(value, value)),
         "event_label": lambda value: str(EVENT_LABELS.get(value, value)),
+        "reason_label": lambda value: str(REASON_LABELS.get(value, value)),
     }
 
 
@@ -159,8 +166,6 @@ def register_page() -> ResponseReturnValue:
             "Unknown status.",
             errors=[FieldError("status", "enum", "one of " + ", ".join(CertificateStatus))],
         )
-    if cursor is not None:
-        decode_cursor(cursor)
     page = register.search_register(
         db.session,
         q=q,
@@ -189,12 +194,10 @@ def certificate_page(number: str) -> ResponseReturnValue:
     details["issuer_did_url"] = url_for(
         "certificates_web.did_document", slug=details["issuer"]["slug"]
     )
-    credential_json = json.dumps(
-        json.loads(certificate.credential_json), ensure_ascii=False, indent=2
-    )
+    credential = json.loads(certificate.credential_json)
     return render_template(
         "certificates/certificate.html",
         c=details,
-        credential_json=credential_json,
-        subject=json.loads(certificate.credential_json)["credentialSubject"],
+        credential_json=json.dumps(credential, ensure_ascii=False, indent=2),
+        subject=credential["credentialSubject"],
     )

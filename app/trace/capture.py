@@ -62,7 +62,7 @@ from app.trace.validation import (
     validate_capture_document,
 )
 from app.transparency.entry import EntryType
-from app.transparency.services import append_entry
+from app.transparency.services import NewEntry, append_entries
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -216,7 +216,7 @@ def capture_document(
         problems.events[index].extend(errors)
     prepared = [item for item in prepared if item.index not in problems.events]
 
-    new, duplicates = _split_known(session, prepared, problems, proceed)
+    new, duplicates = _split_known(session, prepared, problems)
     if problems and not proceed:
         raise EventIdTaken(_refusal(problems), errors=problems.all())
 
@@ -567,7 +567,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 def _split_known(
-    session: Session, prepared: list[_Prepared], problems: _Problems, proceed: bool
+    session: Session, prepared: list[_Prepared], problems: _Problems
 ) -> tuple[list[_Prepared], list[_Prepared]]:
     """Split events into new ones and ones already stored (or repeated in the document);
     refuse eventIDs that already name different content."""
@@ -741,15 +741,24 @@ def _record_in_transparency_log(
     session: Session, caller: Caller, stored: Sequence[tuple[int, _Prepared]], now: datetime
 ) -> None:
     """Append "traceability event captured" with its hash ID for every new event, in the
-    capture's transaction: the log then proves the event existed, unchanged, from now on."""
-    for _, item in stored:
-        append_entry(
-            session,
-            entry_type=EntryType.EPCIS_EVENT_CAPTURED,
-            record_type="epcis_event",
-            record_id=item.hash_id,
-            content=item.document,
-            organisation_id=caller.organisation_id,
-            occurred_at=now,
-            details={"event_hash_id": item.hash_id, "event_type": item.event_type},
-        )
+    capture's transaction (one batch): the log then proves the event existed, unchanged.
+
+    The entry's content is the hash ID itself: it already is a SHA-256 over the event's
+    canonical content (CBV 2.0), which anyone can recompute from the event, in any syntax."""
+    if not stored:
+        return
+    append_entries(
+        session,
+        [
+            NewEntry(
+                entry_type=EntryType.EPCIS_EVENT_CAPTURED,
+                record_type="epcis_event",
+                record_id=item.hash_id,
+                content=item.hash_id.encode(),
+                organisation_id=caller.organisation_id,
+                occurred_at=now,
+                details={"event_hash_id": item.hash_id, "event_type": item.event_type},
+            )
+            for _, item in stored
+        ],
+    )

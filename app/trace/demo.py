@@ -38,7 +38,7 @@ OFFSET = "+08:00"
 GARDEN = ("6931234000020", LocationKind.FARM, "红香茶业牯牛降茶园", "Guniujiang tea garden")
 FACTORY = ("6931234000013", LocationKind.FACTORY, "红香茶业历口初制所", "Likou tea factory")
 WAREHOUSE = ("6931234000037", LocationKind.WAREHOUSE, "红香茶业祁门仓库", "Qimen warehouse")
-SHOP = ("6923456000018", LocationKind.STORE, "合肥徽茶坊（长江中路店）", "Huicha tea shop, Hefei")
+SHOP = ("6954321000017", LocationKind.STORE, "合肥徽茶坊（长江中路店）", "Huicha tea shop, Hefei")
 
 PARTNER = dict(
     slug="huizhou-cold-chain",

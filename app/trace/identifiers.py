@@ -10,6 +10,7 @@ part of its canonical URI, so it is kept aside when the input carried it (our ow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.gs1.digital_link import GS1_RESOLVER, parse_digital_link
 from app.gs1.epc import gln_to_digital_link, lgtin_to_digital_link, normalize_epc
@@ -45,12 +46,14 @@ class Identifier:
         return lgtin_to_digital_link(self.gtin, self.lot)
 
 
+@lru_cache(maxsize=65536)
 def identify(raw: str) -> Identifier:
     """Canonical form of an EPC, class or location identifier as written in an event.
 
     URIs that are neither EPC URNs nor Digital Links (``urn:uuid:...``, a web page) and EPC URN
     schemes without a Digital Link conversion here stay as written. Raises
     :class:`GS1SyntaxError` for a malformed EPC URN or Digital Link (wrong check digit, bad lot).
+    Pure, and asked about the same lots, units and places again and again: cached.
     """
     text = raw.strip()
     try:

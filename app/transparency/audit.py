@@ -6,6 +6,7 @@ Read only. Streams the entries in batches, so memory stays flat for any log size
 from __future__ import annotations
 
 import base64
+import bisect
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
         )
     ).all()
     report.checkpoints = len(checkpoints)
+    signed_roots: dict[int, bytes] = {}
     for row in checkpoints:
         if verifier is None:
             report.problem("checkpoints exist but the log has no key to check them with")
@@ -138,6 +140,7 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
                 f"checkpoint of size {row.tree_size}: its signed note says size {signed.size}, "
                 f"root {_b64(signed.root_hash)}, but the row says root {_b64(row.root_hash)}"
             )
+        signed_roots[signed.size] = signed.root_hash
         if row.tree_size > size:
             report.problem(
                 f"checkpoint of size {row.tree_size} is beyond the integrated size {size}"
@@ -148,7 +151,7 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
             "are integrated"
         )
 
-    _audit_tree(session, report, size, {row.tree_size: row.root_hash for row in checkpoints})
+    _audit_tree(session, report, size, signed_roots)
 
     counts: dict[int, int] = {
         level: count
@@ -172,14 +175,16 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
 
 
 def _audit_tree(
-    session: Session, report: AuditReport, size: int, checkpoint_roots: Mapping[int, bytes]
+    session: Session, report: AuditReport, size: int, signed_roots: Mapping[int, bytes]
 ) -> None:
+    """Rebuild the tree from the entries batch by batch, comparing every node with the stored
+    one and the root at every signed checkpoint's size with the signed root."""
     edge = merkle.RightEdge()
-    stops = sorted(s for s in checkpoint_roots if 0 < s <= size)
+    stops = sorted(signed_roots)
     position = 0
     reader = NodeReader(session)
     while position < size:
-        end = min(position + AUDIT_BATCH, size, *(s for s in stops if s > position))
+        end = min(position + AUDIT_BATCH, size)
         rows = session.execute(
             select(LogEntry)
             .where(LogEntry.log_index >= position, LogEntry.log_index < end)
@@ -196,16 +201,19 @@ def _audit_tree(
         if len(leaves) != end - position:
             report.problem(f"entries {position + len(leaves)} to {end - 1} are missing")
             return
-        _compare_nodes(reader, report, edge.append(leaves))
-        position = end
-        if position in checkpoint_roots:
-            root = edge.root()
-            if root != checkpoint_roots[position]:
+        # Checkpoints are usually far more frequent than batches (one per appending transaction):
+        # stop the in-memory tree at each of their sizes rather than splitting the reads.
+        created: list[merkle.Node] = []
+        for stop in stops[bisect.bisect_right(stops, position) : bisect.bisect_right(stops, end)]:
+            created += edge.append(leaves[edge.size - position : stop - position])
+            if edge.root() != signed_roots[stop]:
                 report.problem(
-                    f"checkpoint of size {position}: its signed root "
-                    f"{_b64(checkpoint_roots[position])} is not the root recomputed from the "
-                    f"entries, {_b64(root)}"
+                    f"checkpoint of size {stop}: its signed root {_b64(signed_roots[stop])} is "
+                    f"not the root recomputed from the entries, {_b64(edge.root())}"
                 )
+        created += edge.append(leaves[edge.size - position :])
+        _compare_nodes(reader, report, created)
+        position = end
     report.root_hash = edge.root()
 
 

@@ -197,6 +197,13 @@ class MonitorRound:
     pinned_now: bool
 
 
+def _text(fetch: Fetch, path: str) -> str:
+    try:
+        return fetch(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MonitorError(f"{path}: not UTF-8 text: {exc}") from exc
+
+
 def _json(fetch: Fetch, path: str) -> dict[str, Any]:
     try:
         data = json.loads(fetch(path))
@@ -237,13 +244,13 @@ def monitor_log(
     key_text = vkey if vkey is not None else state.vkey if state is not None else None
     pinned_now = key_text is None
     if key_text is None:
-        key_text = fetch("vkey").decode("utf-8").strip()
+        key_text = _text(fetch, "vkey").strip()
     try:
         verifier = parse_verifier_key(key_text)
     except NoteError as exc:
         raise MonitorError(f"the verifier key is malformed: {exc}") from exc
 
-    note = fetch("checkpoint").decode("utf-8")
+    note = _text(fetch, "checkpoint")
     try:
         checkpoint, _ = open_checkpoint(note, verifier)
     except NoteError as exc:

@@ -78,7 +78,6 @@ from app.transparency.note import (
 INTEGRATION_BATCH = 4096
 """Entries read and turned into nodes per step of :func:`integrate` (bounds memory, not size)."""
 
-MAX_TREE_SIZE = 2**63 - 1
 _PENDING = "brandtrace.transparency.pending"
 _SIGNERS = "brandtrace.transparency.signers"
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -145,7 +144,7 @@ def _signer(key: LogKey) -> NoteSigner:
     return signer
 
 
-def _createlog_key(session: Session) -> LogKey:
+def _create_log_key(session: Session) -> LogKey:
     origin = origin_for(current_app.config["BASE_URL"])
     private_key = Ed25519PrivateKey.generate()
     signer = NoteSigner.from_private_key(origin, private_key)
@@ -319,7 +318,7 @@ def _append(
     first, _ = _reserve(session, len(built))
     if first == 0 and log_key(session) is None:
         # The log starts here: its own key becomes entry 0 and the caller's entries follow.
-        _key_entry(session, _createlog_key(session), 0)
+        _key_entry(session, _create_log_key(session), 0)
         first = _reserve(session, 1)[0] - len(built) + 1
     return [
         _insert_entry(session, first + offset, entry, organisation_id=organisation_id)
@@ -335,7 +334,7 @@ def ensure_log(session: Session) -> LogKey:
     _reserve(session, 0)
     key = log_key(session)
     if key is None:
-        key = _createlog_key(session)
+        key = _create_log_key(session)
         index, _ = _reserve(session, 1)
         _key_entry(session, key, index)
     return key
@@ -347,6 +346,14 @@ def _integrate_before_commit(session: Session) -> None:
     by a stored checkpoint, so nothing is ever served from an unsigned tree."""
     if session.info.pop(_PENDING, False):
         integrate(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_entries(session: Session, previous_transaction: Any) -> None:
+    # Only the outermost rollback discards everything appended; a rolled-back savepoint leaves
+    # the entries appended around it pending.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 # --- Reading stored nodes -------------------------------------------------------------------

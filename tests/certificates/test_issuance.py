@@ -142,8 +142,11 @@ def _firm_id(session, slug: str) -> int:
     return session.scalar(select(Organisation.id).where(Organisation.slug == slug))
 
 
-def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, demo, grant) -> None:
+def test_a_product_is_covered_once_per_decision_and_a_scope_within_the_audit(
+    api, demo, grant
+) -> None:
     admin = api("association_admin")
+    # The demo's decision backs two certificates, one per product: both are covered.
     body = _problem(
         admin.post(
             "/api/v1/certificates",
@@ -152,7 +155,10 @@ def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, dem
         409,
         "decision-already-certified",
     )
-    assert body["certificate"] == demo["certificate"]["number"]
+    assert body["certificates"] == sorted(
+        [demo["certificate"]["number"], demo["certificate_suspended"]["number"]]
+    )
+    assert [e["rule"] for e in body["errors"]] == ["already_certified"] * 2
     decision_id = grant()
     beyond = _problem(
         admin.post(
@@ -185,6 +191,19 @@ def test_one_live_certificate_per_decision_and_a_scope_within_the_audit(api, dem
     )
     assert narrower.status_code == 201
     assert narrower.get_json()["gtins"] == ["06923456789029"]
+    other = admin.post(
+        "/api/v1/certificates",
+        json={"decision_id": decision_id, "label_quota": 1, "gtins": ["06923456789012"]},
+    )
+    assert other.status_code == 201
+    _problem(
+        admin.post(
+            "/api/v1/certificates",
+            json={"decision_id": decision_id, "label_quota": 1, "gtins": ["6923456789029"]},
+        ),
+        409,
+        "decision-already-certified",
+    )
 
 
 def test_bad_issue_requests_get_field_errors(api) -> None:
@@ -222,7 +241,7 @@ def test_a_failure_after_allocating_status_bits_leaves_no_trace(
     def fail(*args, **kwargs):
         raise RuntimeError("the log is unreachable")
 
-    monkeypatch.setattr(ledger, "append_entry", fail)
+    monkeypatch.setattr(ledger, "append_entries", fail)
     response = api("association_admin").post(
         "/api/v1/certificates", json={"decision_id": decision_id, "label_quota": 10}
     )
@@ -359,6 +378,19 @@ def test_reissue_changes_scope_and_carries_labels_over(issue, api, session) -> N
         "invalid-certificate-request",
     )
     assert below["errors"][0]["rule"] == "below_issued"
+    beyond = _problem(
+        admin.post(
+            f"/api/v1/certificates/{old.number}/reissue",
+            json={"gtins": ["4006381333931"], "reason": "a product never audited"},
+        ),
+        422,
+        "invalid-certificate-request",
+    )
+    assert beyond["errors"][0] == {
+        "field": "/gtins/0",
+        "rule": "audited",
+        "message": "4006381333931 was not audited",
+    }
     response = admin.post(
         f"/api/v1/certificates/{old.number}/reissue",
         json={"gtins": ["6923456789012"], "label_quota": 8000, "reason": "one product dropped"},
@@ -375,7 +407,7 @@ def test_reissue_changes_scope_and_carries_labels_over(issue, api, session) -> N
     assert new["events"][0]["reason"] == "one product dropped"
 
 
-def test_in_force_needs_active_status_validity_and_surveillance(issue, session) -> None:
+def test_in_force_needs_active_status_validity_and_surveillance(issue, session, client) -> None:
     certificate = issue()
     assert credentials.standing(session, certificate).in_force
     gtin = certificate.scope_gtins[0]
@@ -389,6 +421,9 @@ def test_in_force_needs_active_status_validity_and_surveillance(issue, session) 
     session.flush()
     current = credentials.standing(session, certificate)
     assert (current.in_force, current.reason) == (False, "surveillance_overdue")
+    session.commit()
+    page = client.get(f"/certificates/{certificate.number}?lang=en").get_data(as_text=True)
+    assert "Not in force: Surveillance audit overdue" in page
     assert credentials.certificate_in_force_for(session, certificate.firm_id, gtin) is None
     with pytest.raises(CertificateNotInForce):
         credentials.reserve_label_quota(session, certificate.id, 1)
@@ -489,3 +524,18 @@ def test_concurrent_label_orders_never_exceed_the_quota(app, demo) -> None:
             )
             session.commit()
             session.close()
+
+
+def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> None:
+    first = issue()
+    full = session.get(StatusList, first.revocation_list_id)
+    full.allocated = full.size_bits // 2
+    session.commit()
+    second = issue()
+    assert second.revocation_list_id != first.revocation_list_id
+    assert second.suspension_list_id == first.suspension_list_id
+    newer = session.get(StatusList, second.revocation_list_id)
+    assert (newer.purpose, newer.sequence) == ("revocation", full.sequence + 1)
+    url = json.loads(second.credential_json)["credentialStatus"][0]["statusListCredential"]
+    assert url.endswith(f"/status/revocation/{newer.sequence}")
+    assert client.get(url.removeprefix("https://brand.example.test")).status_code == 200

@@ -71,8 +71,10 @@ def certify(
         **changes,
     )
     association = organisation(session, "qimen-tea-association")
-    certificate = credentials.issue_certificates(session, association, [facts])[0]
+    issued = credentials.issue_certificates(session, association, [facts])[0]
     session.flush()
+    certificate = session.get(Certificate, issued.id)
+    assert certificate is not None
     return certificate
 
 

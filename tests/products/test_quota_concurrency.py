@@ -7,22 +7,19 @@ could not otherwise be cleaned up.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from app import create_app
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.products import services
 from app.products.models import LabelOrder, LabelOrderStatus, LabelPolicy, UnitCode
-from tests.conftest import _server_url, make_test_config
+from tests.conftest import fresh_database, migrate_and_seed, other_app
 from tests.products.factories import caller, certify, fresh_gtin
 
 RACERS = 6
@@ -31,45 +28,9 @@ QUOTA = 100
 
 @pytest.fixture
 def scratch_app(tmp_path: Path, key_dir: Path) -> Iterator[Flask]:
-    server = _server_url()
-    admin = None
-    if server is None:
-        url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
-    else:
-        name = f"brandtrace_race_{secrets.token_hex(4)}"
-        base = make_url(server).set(drivername="postgresql+psycopg")
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    # create_app rebinds the shared ``db`` extension to the scratch database: put the test
-    # session's engine back afterwards, or every later test in this worker would use it.
-    saved = (db.engine, db._sessionmaker)
-    application = create_app(make_test_config(url, key_dir))
-    try:
-        with application.app_context():
-            from alembic import command
-
-            from app.cli import alembic_config
-            from app.demo.seed import seed_demo
-
-            command.upgrade(alembic_config(), "head")
-            session = db.new_session(writer=True)
-            application.config["DEMO"] = seed_demo(session, application.config["BASE_URL"])
-            session.commit()
-            session.close()
+    with fresh_database(tmp_path, "race") as url, other_app(url, key_dir) as application:
+        application.config["DEMO"] = migrate_and_seed(application)
         yield application
-    finally:
-        db.engine, db._sessionmaker = saved
-        from app.db import _ENGINES
-
-        engine = _ENGINES.pop(url, None)
-        if engine is not None:
-            engine.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 @pytest.mark.committing

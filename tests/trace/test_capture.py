@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 
 import pytest
@@ -377,6 +378,8 @@ def test_every_new_event_is_appended_to_the_transparency_log(api, session) -> No
     for hash_id in hashes:
         entries = entries_for_record(session, "epcis_event", hash_id)
         assert [entry.entry_type for entry in entries] == ["epcis_event.captured"]
+        # The entry commits to the hash ID, which anyone can recompute from the event.
+        assert entries[0].content_sha256 == hashlib.sha256(hash_id.encode()).hexdigest()
     after = session.scalar(select(func.count()).select_from(LogEntry))
     assert after >= before + 5
     # A repeated capture stores nothing and logs nothing.

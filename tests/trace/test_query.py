@@ -186,3 +186,27 @@ def test_anonymous_callers_get_problem_json(client) -> None:
     response = client.get("/epcis/events")
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_another_association_sees_none_of_these_members_events(app, session) -> None:
+    from app.auth import services as auth
+    from app.auth.models import OrgKind, Role
+    from tests.conftest import ApiClient
+
+    other = auth.create_organisation(
+        session, slug="other-association", kind=OrgKind.ASSOCIATION, name_zh="别的协会", name_en="O"
+    )
+    user = auth.create_user(
+        session,
+        organisation=other,
+        email="admin@other-association.example",
+        display_name="O",
+        role=Role.ADMIN,
+        password="other-password-123",
+    )
+    token = auth.issue_token(session, user, name="t").secret
+    session.commit()
+    client = ApiClient(app.test_client(), token)
+    assert _steps(client) == []
+    recalls = client.get("/api/v1/trace/recalls")
+    assert recalls.status_code == 200 and recalls.get_json()["items"] == []

@@ -14,9 +14,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.cli import alembic_config
+from app.keystore import open_private_key
 from app.transparency.client import MonitorError
 from app.transparency.entry import EntryType
-from app.transparency.models import LogEntry, LogState
+from app.transparency.models import LogEntry, LogKey, LogState
+from app.transparency.note import Checkpoint, NoteSigner, sign_checkpoint
 from app.transparency.services import append_entry
 from tests.conftest import fresh_database, other_app
 
@@ -60,6 +62,34 @@ def tamper(session: Session, table: str, statement: str, **params: Any) -> None:
         session.execute(text(statement), params)
         session.execute(text(_trigger_sql(table)))
     session.flush()
+
+
+def log_signer(app: Flask, session: Session) -> NoteSigner:
+    """The log's own signing key, opened as an insider holding the secret key could."""
+    key = session.scalar(select(LogKey))
+    assert key is not None
+    private_key = open_private_key(
+        key.sealed_private_key,
+        label=f"transparency-log:{key.origin}",
+        secret_key=app.config["SECRET_KEY"],
+    )
+    return NoteSigner.from_private_key(key.origin, private_key)
+
+
+def fork_checkpoint(app: Flask, session: Session, size: int) -> str:
+    """Replace the stored checkpoint of ``size`` by another one of the same size, validly signed
+    with the log's key over a different root (a fork); returns the forged note."""
+    signer = log_signer(app, session)
+    note = sign_checkpoint(Checkpoint(signer.name, size, bytes(32)), signer)
+    tamper(
+        session,
+        "log_checkpoints",
+        "UPDATE log_checkpoints SET note = :n, root_hash = :r WHERE tree_size = :s",
+        n=note,
+        r=bytes(32),
+        s=size,
+    )
+    return note
 
 
 def flask_fetcher(client: FlaskClient) -> Callable[[str], bytes]:

@@ -10,33 +10,27 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
-from app.keystore import open_private_key
 from app.transparency import client as monitor
 from app.transparency import merkle, services
-from app.transparency.models import LogCheckpoint, LogEntry, LogKey
+from app.transparency.models import LogCheckpoint, LogEntry
 from app.transparency.note import (
     Checkpoint,
-    NoteSigner,
     NoteVerifier,
     format_verifier_key,
     sign_checkpoint,
 )
-from tests.transparency.conftest import append, flask_fetcher, log_size, tamper
+from tests.transparency.conftest import (
+    append,
+    flask_fetcher,
+    fork_checkpoint,
+    log_signer,
+    log_size,
+    tamper,
+)
 
 
 def _verify(app, *args: str):
     return app.test_cli_runner().invoke(args=["log", "verify", *args])
-
-
-def _attacker_signer(app, session) -> NoteSigner:
-    """The log's own signing key, as an insider holding the secret key could open it."""
-    key = session.scalar(select(LogKey))
-    private_key = open_private_key(
-        key.sealed_private_key,
-        label=f"transparency-log:{key.origin}",
-        secret_key=app.config["SECRET_KEY"],
-    )
-    return NoteSigner.from_private_key(key.origin, private_key)
 
 
 def _forge_entry(session, index: int) -> tuple[bytes, bytes]:
@@ -139,16 +133,7 @@ def test_verify_catches_a_checkpoint_with_a_broken_signature(app, session, logge
 
 
 def test_verify_catches_a_forked_checkpoint_signed_with_the_real_key(app, session, logged) -> None:
-    signer = _attacker_signer(app, session)
-    fork = sign_checkpoint(Checkpoint(signer.name, logged, bytes(32)), signer)
-    tamper(
-        session,
-        "log_checkpoints",
-        "UPDATE log_checkpoints SET note = :n, root_hash = :r WHERE tree_size = :s",
-        n=fork,
-        r=bytes(32),
-        s=logged,
-    )
+    fork_checkpoint(app, session, logged)
     result = _verify(app)
     assert result.exit_code == 1
     assert f"checkpoint of size {logged}: its signed root" in result.output
@@ -259,16 +244,7 @@ def test_monitor_catches_a_rewrite_covered_up_in_the_tiles(client, session, logg
 def test_monitor_catches_a_second_checkpoint_of_the_same_size(app, client, session, logged) -> None:
     fetch = flask_fetcher(client)
     state, _ = monitor.monitor_log(fetch, None)
-    signer = _attacker_signer(app, session)
-    fork = sign_checkpoint(Checkpoint(signer.name, logged, bytes(32)), signer)
-    tamper(
-        session,
-        "log_checkpoints",
-        "UPDATE log_checkpoints SET note = :n, root_hash = :r WHERE tree_size = :s",
-        n=fork,
-        r=bytes(32),
-        s=logged,
-    )
+    fork = fork_checkpoint(app, session, logged)
     with pytest.raises(monitor.LogAlarm) as alarm:
         monitor.monitor_log(fetch, state)
     assert alarm.value.kind == "fork"
@@ -278,7 +254,7 @@ def test_monitor_catches_a_second_checkpoint_of_the_same_size(app, client, sessi
 
 def test_monitor_catches_a_split_view(app, client, session, logged) -> None:
     # The log showed this observer another history of the same length, signed with its key.
-    signer = _attacker_signer(app, session)
+    signer = log_signer(app, session)
     other = merkle.RightEdge()
     other.append([merkle.leaf_hash(b"another history %d" % i) for i in range(logged - 3)])
     shown = monitor.MonitorState(
@@ -335,6 +311,8 @@ def test_monitor_explains_an_unreadable_log(logged) -> None:
 
     with pytest.raises(monitor.MonitorError, match="503"):
         monitor.monitor_log(fetch, None)
+    with pytest.raises(monitor.MonitorError, match="not UTF-8"):
+        monitor.monitor_log(lambda path: b"\xff\xfe", None)
     with pytest.raises(monitor.MonitorError, match="not an http"):
         monitor.http_fetcher("ftp://example.org")
 

@@ -17,9 +17,8 @@ from app.transparency import services
 from app.transparency.audit import audit_log
 from app.transparency.entry import EntryType
 from app.transparency.models import LogCheckpoint, LogEntry
-from app.transparency.note import Checkpoint, sign_checkpoint
-from tests.transparency.conftest import append, tamper
-from tests.transparency.test_audit import _attacker_signer, _forge_entry
+from tests.transparency.conftest import append, fork_checkpoint
+from tests.transparency.test_audit import _forge_entry
 
 WRITERS = 6
 ROUNDS = 8
@@ -146,18 +145,7 @@ def test_monitor_over_http_catches_a_rewritten_entry_and_a_fork(
     assert verify.exit_code == 1
     assert "entry 7: its bytes hash to leaf" in verify.output
 
-    def fork(session) -> None:
-        signer = _attacker_signer(deployment, session)
-        note = sign_checkpoint(Checkpoint(signer.name, 341, bytes(32)), signer)
-        tamper(
-            session,
-            "log_checkpoints",
-            "UPDATE log_checkpoints SET note = :n, root_hash = :r WHERE tree_size = 341",
-            n=note,
-            r=bytes(32),
-        )
-
-    _commit(deployment, fork)
+    _commit(deployment, lambda session: fork_checkpoint(deployment, session, 341))
     forked = monitor()
     assert forked.exit_code == 1
     assert "ALARM (fork): two different checkpoints of size 341" in forked.output

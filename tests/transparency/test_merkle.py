@@ -341,3 +341,36 @@ def test_sigstore_rejects_what_we_reject(tree: MemoryTree) -> None:
         verify_merkle_inclusion(_sigstore_entry(b"entry 5", 5, 13, proof, root))
     with pytest.raises(ProofError):
         verify_inclusion(leaf_hash(b"entry 5"), 5, 13, proof, root)
+
+
+# --- Right edge (what integrators, auditors and monitors keep) -------------------------------
+
+
+def test_right_edge_appends_in_any_chunks_to_the_same_tree(leaves: list[bytes]) -> None:
+    from app.transparency.merkle import RightEdge
+
+    for chunks in ([MAX_SIZE], [1] * MAX_SIZE, [3, 13, 16, 1, 37]):
+        edge = RightEdge()
+        created = []
+        position = 0
+        for chunk in chunks:
+            created += edge.append(leaves[position : position + chunk])
+            position += chunk
+            assert edge.size == position
+            assert edge.root() == root_hash(leaves[:position])
+        assert created == full_nodes_for_append(MemoryTree(), 0, leaves)
+
+
+def test_right_edge_resumes_from_saved_hashes(leaves: list[bytes]) -> None:
+    from app.transparency.merkle import RightEdge
+
+    first = RightEdge()
+    first.append(leaves[:29])
+    resumed = RightEdge(29, first.hashes)
+    resumed.append(leaves[29:])
+    assert resumed.root() == root_hash(leaves)
+    assert RightEdge().root() == EMPTY_ROOT
+    with pytest.raises(ValueError, match="right-edge hashes"):
+        RightEdge(29, first.hashes[:-1])
+    with pytest.raises(MissingNodeError):
+        resumed.get_hashes(0, 0, 1)

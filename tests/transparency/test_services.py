@@ -14,7 +14,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.auth.models import Organisation
-from app.keystore import open_private_key
 from app.transparency import merkle, services
 from app.transparency.audit import audit_log
 from app.transparency.client import BundleError, verify_inclusion_bundle
@@ -22,7 +21,7 @@ from app.transparency.entry import EntryType, parse_entry
 from app.transparency.errors import InvalidLogEntry, LogEntryNotFound
 from app.transparency.models import LogCheckpoint, LogEntry, LogKey, LogNode, LogState
 from app.transparency.note import Checkpoint, open_checkpoint, parse_verifier_key
-from tests.transparency.conftest import append, log_size
+from tests.transparency.conftest import append, log_signer, log_size
 from tests.transparency.oracle import sigstore_verify_checkpoint, sigstore_verify_inclusion
 
 
@@ -56,11 +55,7 @@ def test_the_demo_started_the_log_with_its_own_key(session, demo) -> None:
 
 def test_the_log_key_is_stored_sealed(session, app) -> None:
     key = session.scalar(select(LogKey))
-    private_key = open_private_key(
-        key.sealed_private_key,
-        label=f"transparency-log:{key.origin}",
-        secret_key=app.config["SECRET_KEY"],
-    )
+    private_key = log_signer(app, session).private_key
     raw = private_key.private_bytes_raw()
     assert raw.hex() not in key.sealed_private_key
     assert base64.b64encode(raw).decode() not in key.sealed_private_key
@@ -387,3 +382,27 @@ def test_a_batch_with_one_invalid_entry_appends_nothing(session) -> None:
         services.append_entries(session, [_new(0), _new(1, record_type="Bad"), _new(2)])
     assert [error.field for error in raised.value.errors] == ["entries[1].record_type"]
     assert log_size(session) == start
+
+
+def test_a_rolled_back_append_does_not_make_the_next_commit_integrate(session) -> None:
+    append(session, 1)
+    session.rollback()
+    assert "brandtrace.transparency.pending" not in session.info
+    [kept] = append(session, 1)
+    savepoint = session.begin_nested()
+    append(session, 1)
+    savepoint.rollback()  # a rolled-back savepoint leaves the entry around it pending
+    assert session.info["brandtrace.transparency.pending"]
+    session.commit()
+    assert services.latest_checkpoint(session).tree_size == log_size(session) == kept.log_index + 1
+
+
+def test_seeding_the_demo_again_keeps_the_same_log(session, demo) -> None:
+    from app.demo.seed import seed_demo
+
+    size = log_size(session)
+    again = seed_demo(session, "https://brand.example.test")
+    session.commit()
+    assert again["log"] == demo["log"]
+    assert log_size(session) == size
+    assert session.scalar(select(func.count()).select_from(LogKey)) == 1
