@@ -1,8 +1,8 @@
 """Demo for the consumer scan: a labelled unit under the suspended certificate, a few scans,
 an alert and a shopper's report, so every verdict and the triage API can be tried at once.
 
-Shanyuan Tea's certificate is suspended by the certificates demo; its labels were ordered while
-it was in force. To reproduce that history through the domains' own services, the first run
+The certificates demo suspends a certificate under which no labels exist; in real life its
+labels were ordered while it was in force. To reproduce that history through the domains' own services, the first run
 reinstates the certificate, orders and activates a small label order, and suspends it again
 with the same reason. Later runs find the unit and change nothing.
 """
@@ -24,7 +24,7 @@ from app.products.models import Batch, LabelOrder, LabelOrderStatus, Product, Un
 from app.resolver import services
 from app.resolver.models import FakeReport, Scan, ScanChannel
 
-SUSPENDED_LOT = "SY2026-02B"
+SUSPENDED_LOT = "QM2026-02B"
 SUSPENDED_CODES = 5
 # A code that looks like ours but was never issued: a shopper's report of it is in the demo.
 FAKE_SERIAL = "FAKE0000000001"
@@ -43,7 +43,13 @@ def _unit_under_suspended(ctx: DemoContext) -> str | None:
     product = session.scalar(select(Product).where(Product.gtin == gtin))
     if product is None:
         return None
-    firm = caller_for(ctx.users["firm2_admin"])
+    # The admin of the firm that holds the certificate (and owns the product).
+    holder = next(
+        user
+        for key, user in ctx.users.items()
+        if key.endswith("_admin") and user.organisation_id == product.organisation_id
+    )
+    firm = caller_for(holder)
     batch = session.scalar(
         select(Batch).where(Batch.product_id == product.id, Batch.lot == SUSPENDED_LOT)
     )
@@ -56,7 +62,7 @@ def _unit_under_suspended(ctx: DemoContext) -> str | None:
             production_date=date(2026, 2, 12).isoformat(),
             best_before_date=date(2028, 2, 11).isoformat(),
             quantity=800,
-            production_site="山源茶业箬坑初制所 Ruokeng workshop, Qimen",
+            production_site="红香茶业历口初制所 Likou tea factory, Qimen",
         )
     serial = session.scalar(
         select(UnitCode.serial)

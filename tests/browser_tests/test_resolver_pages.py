@@ -94,7 +94,9 @@ def test_the_page_works_without_javascript_and_takes_a_report(
         page.goto(_url(live_server, "unknown"))
         # The report form is open for a code that is not ours.
         assert page.locator("details#report").get_attribute("open") is not None
-        page.fill("details#report textarea[name=description]", "Sold at a market stall, blurred print")
+        page.fill(
+            "details#report textarea[name=description]", "Sold at a market stall, blurred print"
+        )
         page.fill("details#report input[name=place]", "Tunxi Old Street")
         page.click("details#report button[type=submit]")
         page.wait_for_load_state("load")
@@ -134,6 +136,8 @@ def test_in_app_browsers_get_the_page(live_server, browser) -> None:
         page = context.new_page()
         page.goto(_url(live_server, "unit_suspended"))
         assert page.locator("h1#verdict-title").get_attribute("data-verdict") == "NOT_VALID"
-        assert "铅" in page.locator(".rv-reasons").inner_text()
+        from app.certificates.demo import SUSPENSION_REASON
+
+        assert SUSPENSION_REASON.split("/")[0].strip() in page.locator(".rv-reasons").inner_text()
     finally:
         context.close()

@@ -89,7 +89,9 @@ def test_the_suspended_certificate_explains_the_not_valid_verdict(shopper, demo)
     reason = body["reasons"][0]
     assert reason["code"] == "certificate_suspended"
     assert reason["number"] == demo["certificate_suspended"]["number"]
-    assert "lead" in reason["message"]
+    from app.certificates.demo import SUSPENSION_REASON
+
+    assert reason["reason"] == SUSPENSION_REASON and SUSPENSION_REASON in reason["message"]
     assert body["certificate"]["in_force"] is False
 
 
