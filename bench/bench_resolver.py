@@ -70,7 +70,7 @@ def _redis_available() -> bool:
         import redis
 
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:
         return False
 
 
@@ -101,8 +101,8 @@ def _prepare(url: str, folder: Path, port: int) -> tuple[str, str, list[str]]:
 
         from app import create_app
         from app.extensions import db
-        from app.products.models import LabelOrder, Product
         from app.products.models import Batch as BatchModel
+        from app.products.models import LabelOrder, Product
 
         application = create_app({"LOG_LEVEL": "WARNING"})
         with application.app_context():
@@ -141,15 +141,16 @@ def _serials(count: int, rng: random.Random) -> list[str]:
 
 def _bulk_insert(engine: Any, order_id: int, product_id: int) -> list[str]:
     """Insert the codes directly (the benchmark's fixture, not the issuing service)."""
-    rng = random.Random(7)  # noqa: S311 - test data
+    rng = random.Random(7)
     serials = list(dict.fromkeys(_serials(CODES + CODES // 100, rng)))[:CODES]
     chunk = 100_000
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             raw = connection.connection.dbapi_connection
-            with raw.cursor() as cursor, cursor.copy(
-                "COPY unit_codes (order_id, product_id, serial) FROM STDIN"
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy("COPY unit_codes (order_id, product_id, serial) FROM STDIN") as copy,
+            ):
                 for serial in serials:
                     copy.write_row((order_id, product_id, serial))
         else:
@@ -178,7 +179,7 @@ def _free_port() -> int:
 def _gunicorn(url: str, folder: Path, port: int) -> Any:
     (folder / "bench_resolver_wsgi.py").write_text(WSGI)
     log = (folder / "gunicorn.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own server
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -202,7 +203,7 @@ def _gunicorn(url: str, folder: Path, port: int) -> Any:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -236,7 +237,7 @@ def _lua(folder: Path, gtin: str, lot: str, sample: list[str]) -> Path:
 
 
 def _wrk(url: str, *extra: str, seconds: int = DURATION) -> dict[str, float]:
-    output = subprocess.run(  # noqa: S603
+    output = subprocess.run(
         [
             "wrk",
             "-t1",
@@ -325,7 +326,7 @@ def _postgres_available() -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:
         return False
 
 

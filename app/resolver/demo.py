@@ -2,9 +2,9 @@
 an alert and a shopper's report, so every verdict and the triage API can be tried at once.
 
 The certificates demo suspends a certificate under which no labels exist; in real life its
-labels were ordered while it was in force. To reproduce that history through the domains' own services, the first run
-reinstates the certificate, orders and activates a small label order, and suspends it again
-with the same reason. Later runs find the unit and change nothing.
+labels were ordered while it was in force. To reproduce that history through the domains' own
+services, the first run reinstates the certificate, orders and activates a small label order,
+and suspends it again with the same reason. Later runs find the unit and change nothing.
 """
 
 from __future__ import annotations
