@@ -134,6 +134,13 @@ REASON_TEXTS: Mapping[str, Any] = {
     ),
 }
 NO_REASON = _l("not stated")
+CERTIFICATE_STATUSES = {
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "withdrawn": _l("withdrawn"),
+    "superseded": _l("superseded by a newer certificate"),
+    "expired": _l("expired"),
+}
 
 
 def reason_message(reason: Reason) -> str:
@@ -304,16 +311,8 @@ def _level_links(
                     )
                 )
     if level is not Level.PRODUCT:
-        holder = facts.unit if level is Level.UNIT else facts.batch
-        journey_url = holder.journey_url if holder is not None else None
         # The verification page shows the journey (events, or that none are recorded).
-        links.append(
-            Link(
-                "gs1:traceability",
-                journey_url or page + "#journey",
-                tr(_l("Where it came from")),
-            )
-        )
+        links.append(Link("gs1:traceability", page + "#journey", tr(_l("Where it came from"))))
     return links
 
 
@@ -435,6 +434,7 @@ def verdict_document(
         document["certificate"] = {
             "number": certificate.number,
             "status": certificate.status,
+            "status_label": tr(CERTIFICATE_STATUSES.get(certificate.status, certificate.status)),
             "status_reason": certificate.status_reason,
             "in_force": not certificate_problems(certificate, checked_at.astimezone(UTC).date()),
             "standard": {

@@ -123,22 +123,25 @@ class Resolution:
     tally: Tally | None
     scan_id: int | None
     is_repeat: bool = False
-    raised: tuple[AlertKind, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
         return self.decision.verdict
 
 
-def _insert(session: Session, model: Any) -> Any:
-    """An INSERT that knows ON CONFLICT (PostgreSQL and SQLite both have it)."""
-    if session.get_bind().dialect.name == "postgresql":
+def _dialect_insert(dialect: str) -> Any:
+    """INSERT that knows ON CONFLICT (PostgreSQL and SQLite both have it)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(model)
+        return pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(model)
+    return sqlite_insert
+
+
+def _insert(session: Session, model: Any) -> Any:
+    return _dialect_insert(session.get_bind().dialect.name)(model)
 
 
 def rules_for(session: Session, facts: CodeFacts) -> RuleSet:
@@ -252,11 +255,7 @@ class _Statements:
     than running it, and these run on every scan (compiled forms are cached by SQLAlchemy)."""
 
     def __init__(self, dialect: str) -> None:
-        upsert: Any
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
+        upsert = _dialect_insert(dialect)
         now = bindparam("now", type_=UTCDateTime())
         shopper = upsert(ScanShopper).values(
             unit_key=bindparam("unit_key"),
@@ -594,7 +593,6 @@ def resolve_link(
         tally,
         scan_id,
         is_repeat=repeat,
-        raised=tuple(kind for kind, _ in found),
     )
 
 
@@ -896,8 +894,3 @@ def review_report(
     report.reviewed_by_id = caller.user_id
     session.flush()
     return report
-
-
-def scans_by_id(session: Session, ids: Iterable[int]) -> Mapping[int, Scan]:
-    rows = session.scalars(select(Scan).where(Scan.id.in_(list(ids)))).all()
-    return {row.id: row for row in rows}

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -117,8 +117,6 @@ class BatchFacts:
     best_before_date: date | None = None
     expiry_date: date | None = None
     site: str | None = None
-    url: str | None = None
-    journey_url: str | None = None
     #: "recalled", "on_hold" or None (from traceability recalls and holds)
     restriction: str | None = None
     restriction_reason: str | None = None
@@ -130,8 +128,6 @@ class UnitFacts:
     serial: str
     status: str
     status_reason: str | None = None
-    activated_at: datetime | None = None
-    journey_url: str | None = None
     order_id: int | None = None
     #: whether traceability events name this very unit (None: not asked)
     named_by_events: bool | None = None
