@@ -12,13 +12,16 @@ scan with its tallies, evaluate the anomaly rules, and answer the verdict JSON. 
 verification rate >= 50% of the ``/livez`` rate. Latency p50/p99 come from wrk.
 
 The per-client rate limits of the resolver are raised for the run (one wrk client is one
-address); the limiter itself still runs. Every answered scan is counted in the database
+address); the limiter itself still runs, in memory as with ``make run`` (in Redis when
+``BRANDTRACE_BENCH_REDIS`` names a server). Every answered scan is counted in the database
 afterwards: stored scans >= answered requests (wrk does not count requests whose answer
 arrived after it stopped reading).
 
 PostgreSQL runs when a server answers at BRANDTRACE_BENCH_PG (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres); its scratch database is dropped after.
-``BRANDTRACE_BENCH_CODES`` changes the number of stored codes (default 1,000,000).
+``BRANDTRACE_BENCH_CODES`` changes the number of stored codes (default 1,000,000),
+``BRANDTRACE_BENCH_SECONDS`` the length of each measurement, ``BRANDTRACE_BENCH_WORKERS`` and
+``BRANDTRACE_BENCH_THREADS`` the server (default 2 x 4, as ``make run``).
 """
 
 from __future__ import annotations
@@ -76,9 +79,8 @@ def _redis_available() -> bool:
 
 def _environment(url: str, folder: Path, port: int) -> dict[str, str]:
     env = dict(os.environ)
-    if os.environ.get("BRANDTRACE_BENCH_LIMITS") != "memory" and _redis_available():
-        # Limits shared through Redis, as a deployment of several servers runs them (the
-        # in-memory store starts a timer thread every 10 ms under load).
+    if REDIS_URL and _redis_available():
+        # Limits shared through Redis, as a deployment of several servers runs them.
         env["BRANDTRACE_REDIS_URL"] = REDIS_URL
     env.update(
         BRANDTRACE_DATABASE_URL=url,
@@ -283,7 +285,7 @@ def _scan_count(url: str) -> int:
 
 def _run(backend: str, url: str, folder: Path) -> None:
     port = _free_port()
-    limits = "memory" if "BRANDTRACE_REDIS_URL" not in _environment(url, folder, 0) else REDIS_URL
+    limits = REDIS_URL if "BRANDTRACE_REDIS_URL" in _environment(url, folder, 0) else "memory"
     print(f"-- {backend} (rate limits in {limits})", flush=True)
     gtin, lot, sample = _prepare(url, folder, port)
     script = _lua(folder, gtin, lot, sample)
