@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
+    String,
     bindparam,
     case,
     false,
@@ -25,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -320,6 +324,113 @@ def _statements(session: Session) -> _Statements:
     return found
 
 
+# PostgreSQL: the shopper, the pack's tally and the scan row in one round trip (data-modifying
+# CTEs), the scan stored with the verdict decided before the tally; an anomaly or an open
+# warning found from the tally then corrects it (rare).
+_PG_SCAN = text(
+    """
+WITH shopper AS (
+    INSERT INTO scan_shoppers AS o (unit_key, client_hash, first_seen_at, last_counted_at)
+    VALUES (:unit_key, :client_hash, :now, :now)
+    ON CONFLICT (unit_key, client_hash) DO UPDATE SET last_counted_at =
+        CASE WHEN o.last_counted_at >= :cutoff THEN o.last_counted_at
+            ELSE excluded.last_counted_at END
+    RETURNING o.first_seen_at = :now AS new_shopper, o.last_counted_at = :now AS counted
+), tally AS (
+    INSERT INTO scan_tallies AS t
+        (unit_key, scan_count, shopper_count, first_scanned_at, last_scanned_at, open_warnings)
+    SELECT :unit_key, CASE WHEN counted THEN 1 ELSE 0 END, CASE WHEN new_shopper THEN 1 ELSE 0 END,
+        :now, :now, 0
+    FROM shopper
+    ON CONFLICT (unit_key) DO UPDATE SET
+        scan_count = t.scan_count + excluded.scan_count,
+        shopper_count = t.shopper_count + excluded.shopper_count,
+        last_scanned_at = CASE WHEN excluded.scan_count = 1 THEN excluded.last_scanned_at
+            ELSE t.last_scanned_at END
+    RETURNING t.scan_count, t.shopper_count, t.first_scanned_at, t.last_scanned_at,
+        t.consumed_at, t.consumed_by, t.open_warnings
+), scan AS (
+    INSERT INTO scans (scanned_at, channel, answer, gtin, lot, serial, verdict, reasons, unit_key,
+        unit_id, product_id, brand_id, firm_id, association_id, client_hash, is_repeat)
+    SELECT :now, :channel, :answer, :gtin, :lot, :serial, :verdict, CAST(:reasons AS JSON),
+        :unit_key, :unit_id, :product_id, :brand_id, :firm_id, :association_id, :client_hash,
+        NOT counted
+    FROM shopper
+    RETURNING id
+)
+SELECT shopper.new_shopper, shopper.counted, tally.*, scan.id AS scan_id
+FROM shopper, tally, scan
+"""
+).columns(
+    new_shopper=Boolean(),
+    counted=Boolean(),
+    scan_count=Integer(),
+    shopper_count=Integer(),
+    first_scanned_at=UTCDateTime(),
+    last_scanned_at=UTCDateTime(),
+    consumed_at=UTCDateTime(),
+    consumed_by=String(),
+    open_warnings=Integer(),
+    scan_id=Integer(),
+)
+
+
+def _scan_values(
+    ctx: ScanContext, facts: CodeFacts, decision: Decision, unit_key: str | None, repeat: bool
+) -> dict[str, Any]:
+    return {
+        "scanned_at": ctx.now,
+        "channel": ctx.channel,
+        "answer": ctx.answer,
+        "gtin": facts.gtin,
+        "lot": facts.lot,
+        "serial": facts.serial,
+        "verdict": decision.verdict,
+        "reasons": decision.reason_codes or None,
+        "unit_key": unit_key,
+        "unit_id": facts.unit.id if facts.unit else None,
+        "product_id": facts.product.id if facts.product else None,
+        "brand_id": facts.brand.id if facts.brand else None,
+        "firm_id": facts.firm.id if facts.firm else None,
+        "association_id": facts.association.id if facts.association else None,
+        "client_hash": ctx.client_hash,
+        "is_repeat": repeat,
+        "latitude": None,
+        "longitude": None,
+        "place": None,
+        "located_at": None,
+    }
+
+
+def _tally_of(row: Any, ctx: ScanContext) -> Tally:
+    return Tally(
+        scan_count=row.scan_count,
+        shopper_count=row.shopper_count,
+        first_scanned_at=row.first_scanned_at,
+        last_scanned_at=row.last_scanned_at,
+        consumed_at=row.consumed_at,
+        consumed_by_other=row.consumed_at is not None and row.consumed_by != ctx.client_hash,
+        open_warnings=row.open_warnings,
+    )
+
+
+def _record_scan_pg(
+    session: Session, unit_key: str, ctx: ScanContext, facts: CodeFacts, first: Decision
+) -> tuple[Tally, bool, bool, int]:
+    """The PostgreSQL scan of a pack in one statement: tally, whether the client is a new
+    shopper, whether the scan is a repeat, and the scan's id (stored with ``first``)."""
+    values = _scan_values(ctx, facts, first, unit_key, False)
+    values.update(
+        now=ctx.now,
+        cutoff=ctx.now - REPEAT_WINDOW,
+        channel=ctx.channel.value,
+        verdict=first.verdict.value,
+        reasons=json.dumps(values["reasons"]) if values["reasons"] else None,
+    )
+    row = session.connection().execute(_PG_SCAN, values).one()
+    return _tally_of(row, ctx), bool(row.new_shopper), not row.counted, int(row.scan_id)
+
+
 def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
     """Count this scan for the pack; return the tally, whether the client is a new shopper of
     the pack, and whether the scan is a repeat (not counted again).
@@ -345,16 +456,7 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
         statements.tally[counted],
         {"unit_key": unit_key, "now": ctx.now, "new_shopper": 1 if new_shopper else 0},
     ).one()
-    tally = Tally(
-        scan_count=row.scan_count,
-        shopper_count=row.shopper_count,
-        first_scanned_at=row.first_scanned_at,
-        last_scanned_at=row.last_scanned_at,
-        consumed_at=row.consumed_at,
-        consumed_by_other=row.consumed_at is not None and row.consumed_by != ctx.client_hash,
-        open_warnings=row.open_warnings,
-    )
-    return tally, new_shopper, not counted
+    return _tally_of(row, ctx), new_shopper, not counted
 
 
 def _mark_consumed(session: Session, unit_key: str, ctx: ScanContext) -> None:
@@ -541,14 +643,19 @@ def resolve_link(
     rules = rules_for(session, facts)
     new_shopper = repeat = False
     unit_key = facts.unit_key
-    if unit_key is not None:
+    scan_id: int | None = None
+    if unit_key is not None and session.get_bind().dialect.name == "postgresql":
+        tally, new_shopper, repeat, scan_id = _record_scan_pg(session, unit_key, ctx, facts, first)
+    elif unit_key is not None:
         tally, new_shopper, repeat = _record_tally(session, unit_key, ctx)
-        if (
-            first.verdict.is_genuine
-            and tally.consumed_at is None
-            and rules.enabled(RuleKind.CONSUME_ON_FIRST_SCAN)
-        ):
-            _mark_consumed(session, unit_key, ctx)
+    if (
+        unit_key is not None
+        and tally is not None
+        and first.verdict.is_genuine
+        and tally.consumed_at is None
+        and rules.enabled(RuleKind.CONSUME_ON_FIRST_SCAN)
+    ):
+        _mark_consumed(session, unit_key, ctx)
     found = _anomalies(session, facts, first, tally, new_shopper, rules, ctx)
     for kind, details in found:
         _raise_alert(session, kind, facts, ctx, details)
@@ -556,36 +663,22 @@ def resolve_link(
     raised = [kind for kind, _ in found]
     warnings = [*ctx.extra_warnings, *_warning_reasons(bits, raised)]
     decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
-    # A Core insert: a scan is a plain appended row, no unit of work needed.
-    scan_id = (
-        session.connection()
-        .execute(
-            _statements(session).scan,
-            {
-                "scanned_at": ctx.now,
-                "channel": ctx.channel,
-                "answer": ctx.answer,
-                "gtin": facts.gtin,
-                "lot": facts.lot,
-                "serial": facts.serial,
-                "verdict": decision.verdict,
-                "reasons": decision.reason_codes or None,
-                "unit_key": unit_key,
-                "unit_id": facts.unit.id if facts.unit else None,
-                "product_id": facts.product.id if facts.product else None,
-                "brand_id": facts.brand.id if facts.brand else None,
-                "firm_id": facts.firm.id if facts.firm else None,
-                "association_id": facts.association.id if facts.association else None,
-                "client_hash": ctx.client_hash,
-                "is_repeat": repeat,
-                "latitude": None,
-                "longitude": None,
-                "place": None,
-                "located_at": None,
-            },
+    if scan_id is None:
+        # A Core insert: a scan is a plain appended row, no unit of work needed.
+        scan_id = (
+            session.connection()
+            .execute(
+                _statements(session).scan,
+                _scan_values(ctx, facts, decision, unit_key, repeat),
+            )
+            .scalar_one()
         )
-        .scalar_one()
-    )
+    elif decision != first:
+        session.execute(
+            update(Scan)
+            .where(Scan.id == scan_id)
+            .values(verdict=decision.verdict, reasons=decision.reason_codes or None)
+        )
     return Resolution(
         link,
         facts,
