@@ -27,6 +27,11 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
+    ("app.association.portal", "bp"),
+    ("app.brands.portal", "bp"),
+    ("app.standards.portal", "bp"),
+    ("app.audits.portal", "bp"),
+    ("app.certificates.portal", "bp"),
 )
 
 CLI_GROUPS = (
