@@ -42,7 +42,8 @@ def _message(item: Mapping[str, Any]) -> str:
     """A pydantic error in the page's language (the API keeps pydantic's English)."""
     kind = str(item.get("type", ""))
     ctx = item.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    empty = isinstance(item.get("input"), str) and not item["input"].strip()
+    if kind == "missing" or (kind == "string_too_short" and (empty or ctx.get("min_length") == 1)):
         return gettext("Required.")
     if kind == "string_too_short":
         return gettext("At least %(count)s characters.", count=ctx.get("min_length"))

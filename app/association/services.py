@@ -119,7 +119,7 @@ def association_overview(
                 Membership.status == MembershipStatus.APPROVED,
             )
             .group_by(Organisation.region_code)
-        ).tuples()
+        )
     }
     applications = session.scalar(
         select(func.count())
