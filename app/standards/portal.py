@@ -83,9 +83,35 @@ COMPARATORS = {
 }
 
 
+# Field paths of the canonical document, as the comparison names them.
+DIFF_FIELDS = {
+    "version": lazy_gettext("Version"),
+    "effective_from": lazy_gettext("Effective from"),
+    "standard.code": lazy_gettext("Code"),
+    "standard.title.zh": lazy_gettext("Title (Chinese)"),
+    "standard.title.en": lazy_gettext("Title (English)"),
+    "title.zh": lazy_gettext("Title (Chinese)"),
+    "title.en": lazy_gettext("Title (English)"),
+    "requirement.zh": lazy_gettext("Requirement (Chinese)"),
+    "requirement.en": lazy_gettext("Requirement (English)"),
+    "metric.zh": lazy_gettext("Criterion (Chinese)"),
+    "metric.en": lazy_gettext("Criterion (English)"),
+    "clause": lazy_gettext("Clause number"),
+    "unit": lazy_gettext("Unit"),
+    "method": lazy_gettext("Test method"),
+    "type": lazy_gettext("Measured as"),
+    "comparator": lazy_gettext("Limit (numbers)"),
+    "threshold": lazy_gettext("Threshold"),
+    "threshold_max": lazy_gettext("Maximum (between)"),
+    "allowed_values": lazy_gettext("Allowed values"),
+    "mandatory": lazy_gettext("mandatory"),
+}
+
+
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {
+        "diff_field_label": lambda path: str(DIFF_FIELDS.get(path, path)),
         "version_status_label": lambda value: str(VERSION_STATUSES.get(value, value)),
         "value_types": VALUE_TYPES,
         "comparators": COMPARATORS,
