@@ -27,6 +27,7 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
+    ("app.trace.views", "bp"),
     ("app.association.portal", "bp"),
     ("app.brands.portal", "bp"),
     ("app.standards.portal", "bp"),
