@@ -28,6 +28,7 @@ BLUEPRINTS = (
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
     ("app.trace.views", "bp"),
+    ("app.resolver.views", "bp"),
     ("app.association.portal", "bp"),
     ("app.brands.portal", "bp"),
     ("app.standards.portal", "bp"),
