@@ -29,6 +29,11 @@ BLUEPRINTS = (
     ("app.products.views", "bp"),
     ("app.trace.views", "bp"),
     ("app.resolver.views", "bp"),
+    ("app.association.portal", "bp"),
+    ("app.brands.portal", "bp"),
+    ("app.standards.portal", "bp"),
+    ("app.audits.portal", "bp"),
+    ("app.certificates.portal", "bp"),
 )
 
 CLI_GROUPS = (
