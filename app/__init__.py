@@ -27,6 +27,7 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
+    ("app.products.portal", "bp"),
 )
 
 CLI_GROUPS = (
