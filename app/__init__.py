@@ -28,6 +28,7 @@ BLUEPRINTS = (
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
     ("app.products.portal", "bp"),
+    ("app.trace.views", "bp"),
 )
 
 CLI_GROUPS = (

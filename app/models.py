@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "app.transparency.models",
     "app.products.models",
     "app.portal.submissions",
+    "app.trace.models",
 )
 
 
