@@ -29,6 +29,7 @@ BLUEPRINTS = (
     ("app.products.views", "bp"),
     ("app.products.portal", "bp"),
     ("app.trace.views", "bp"),
+    ("app.trace.portal", "bp"),
 )
 
 CLI_GROUPS = (

@@ -9,6 +9,8 @@ caller's organisation (another organisation's ids answer 404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +19,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, or_, select
 
 from app.auth.models import Organisation, OrgKind, Role
-from app.auth.principal import Caller, allow
+from app.auth.principal import Access, Caller, allow
 from app.brands.models import Brand
 from app.certificates import services as certificates
 from app.certificates.models import Certificate, CertificateStatus
@@ -112,6 +114,46 @@ STANDING_REASONS = {
     "surveillance_overdue": lazy_gettext("surveillance audit overdue"),
     "surveillance_refused": lazy_gettext("surveillance audit refused"),
 }
+
+
+@dataclass(frozen=True)
+class BatchLink:
+    """A link another domain's pages add to a batch page (traceability: the journey, an event,
+    a recall), shown to the people its access rule allows."""
+
+    label: Any
+    url: Callable[[Batch], str]
+    access: Access
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class OverviewPanel:
+    """A section another domain adds to the firm overview: its template, rendered with what
+    ``context(caller)`` returns (as ``panel``)."""
+
+    template: str
+    context: Callable[[Caller], dict[str, Any]]
+    order: int = 100
+
+
+BATCH_LINKS: list[BatchLink] = []
+OVERVIEW_PANELS: list[OverviewPanel] = []
+
+
+def batch_link(label: Any, url: Callable[[Batch], str], access: Access, order: int = 100) -> None:
+    """Add a link to every batch page (domains call this next to their page declarations)."""
+    BATCH_LINKS.append(BatchLink(label, url, access, order))
+
+
+def overview_panel(
+    template: str, context: Callable[[Caller], dict[str, Any]], order: int = 100
+) -> None:
+    """Add a section to the firm overview (domains call this next to their page declarations)."""
+    if not any(panel.template == template for panel in OVERVIEW_PANELS):
+        OVERVIEW_PANELS.append(OverviewPanel(template, context, order))
+
+
 EXPORTABLE = (LabelOrderStatus.ISSUED, LabelOrderStatus.PRINTED, LabelOrderStatus.ACTIVE)
 CODES_SHOWN = 10
 
@@ -213,6 +255,10 @@ def overview(caller: Caller) -> ResponseReturnValue:
         recent_orders=recent,
         counts=_order_counts(LabelOrder.organisation_id, caller.organisation_id),
         product_count=product_count or 0,
+        panels=[
+            (panel.template, panel.context(caller))
+            for panel in sorted(OVERVIEW_PANELS, key=lambda panel: panel.order)
+        ],
     )
 
 
@@ -403,6 +449,11 @@ def batch(caller: Caller, batch_id: int) -> ResponseReturnValue:
         product=item.product,
         orders=orders,
         digital_link=services.batch_uri(_base_url(), item.product.gtin, item.lot),
+        links=[
+            (link.label, link.url(item))
+            for link in sorted(BATCH_LINKS, key=lambda link: link.order)
+            if link.access.allows(caller)
+        ],
     )
 
 

@@ -36,6 +36,10 @@ GENERAL = "__all__"
 """Key of the message shown above a form (not tied to one field)."""
 
 
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _pydantic_message(item: Mapping[str, Any]) -> str:
     kind = item["type"]
     ctx = item.get("ctx") or {}
@@ -49,10 +53,18 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
         )
     if kind in ("int_parsing", "int_from_float", "int_type"):
         return gettext("Enter a whole number.")
+    if kind == "greater_than":
+        return gettext("More than %(value)s.", value=_number(ctx.get("gt")))
+    if kind in ("float_parsing", "float_type"):
+        return gettext("Enter a number.")
+    if kind == "string_pattern_mismatch":
+        return gettext("Not in the expected form.")
+    if kind == "too_long":
+        return gettext("Too many: at most %(count)s.", count=ctx.get("max_length"))
     if kind == "greater_than_equal":
-        return gettext("At least %(value)s.", value=ctx.get("ge"))
+        return gettext("At least %(value)s.", value=_number(ctx.get("ge")))
     if kind == "less_than_equal":
-        return gettext("At most %(value)s.", value=ctx.get("le"))
+        return gettext("At most %(value)s.", value=_number(ctx.get("le")))
     if kind in ("enum", "literal_error"):
         return gettext("Choose one of the options.")
     if kind in ("bool_parsing", "bool_type"):
