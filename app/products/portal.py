@@ -834,13 +834,11 @@ def approvals(caller: Caller) -> ResponseReturnValue:
     quota = _quota_rows(caller)
     chart = bar_chart(
         [
-            (
-                f"{_local(row['firm'].name_zh, row['firm'].name_en)} · {row['certificate'].number}",
-                row["certificate"].labels_issued,
-            )
+            # The table beside it names the firm; chart labels must stay short to fit.
+            (row["certificate"].number, row["certificate"].labels_issued)
             for row in quota
         ],
-        title=gettext("Labels used per firm and certificate"),
+        title=gettext("Labels used per certificate"),
     )
     decided = db.session.scalars(
         select(LabelOrder)

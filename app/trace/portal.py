@@ -64,7 +64,7 @@ from app.trace.models import (
     RecallKind,
     RecallStatus,
 )
-from app.trace.present import journey_json, template_helpers
+from app.trace.present import UNIT_SYMBOLS, journey_json, template_helpers
 from app.trace.query import visibility_condition
 from app.trace.schemas import LocationCreate, RecallCreate, RecallLift
 from app.trace.views import capture_limits
@@ -155,6 +155,11 @@ def _helpers() -> dict[str, Any]:
         "location_kind": lambda kind: str(LOCATION_KIND_LABELS.get(kind, kind)),
         "rule_hint": lambda rule: str(CAPTURE_RULES.get(rule, "")),
         "step_name": _step_name,
+        "unit_label": lambda value: (
+            str(UNIT_LABELS[value])
+            if value in UNIT_LABELS
+            else UNIT_SYMBOLS.get(value, value or "")
+        ),
         "bilingual": _local,
         "when": lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "",
     }
