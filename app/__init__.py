@@ -31,6 +31,7 @@ BLUEPRINTS = (
     ("app.trace.views", "bp"),
     ("app.trace.portal", "bp"),
     ("app.resolver.views", "bp"),
+    ("app.firm.portal", "bp"),
 )
 
 CLI_GROUPS = (
