@@ -231,10 +231,9 @@ def new_product(caller: Caller) -> ResponseReturnValue:
     return _render("product_form.html", values=values, errors=errors, token=form_token())
 
 
-@page(bp, "/products/<int:product_id>", access=FIRM)
-def product(caller: Caller, product_id: int) -> ResponseReturnValue:
-    """A product: its facts, whether it may bear the mark, and its batches."""
-    item = services.get_product(db.session, caller, product_id)
+def _product_page(
+    item: Product, errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     batches = build_table(
         db.session,
         select(Batch).where(Batch.product_id == item.id),
@@ -260,11 +259,54 @@ def product(caller: Caller, product_id: int) -> ResponseReturnValue:
     )
     return _render(
         "product.html",
+        status,
         product=item,
         mark=services.product_mark(db.session, item),
         digital_link=services.product_uri(_base_url(), item.gtin),
         batches=batches,
+        image_ids=services.product_image_ids(db.session, item.id),
+        image_limit=services.PRODUCT_IMAGE_LIMIT,
+        errors=errors or {},
+        token=form_token(),
     )
+
+
+@page(bp, "/products/<int:product_id>", access=FIRM)
+def product(caller: Caller, product_id: int) -> ResponseReturnValue:
+    """A product: its facts, pictures, whether it may bear the mark, and its batches."""
+    return _product_page(services.get_product(db.session, caller, product_id))
+
+
+@page(bp, "/products/<int:product_id>/images", access=FIRM, methods=("POST",))
+def add_image(caller: Caller, product_id: int) -> ResponseReturnValue:
+    """Add a picture (PNG, JPEG or WebP up to 2 MiB; the type is read from the bytes)."""
+    item = services.get_product(db.session, caller, product_id)
+    errors: dict[str, str] = {}
+    try:
+        repeat = repeated_submission(caller)
+        if repeat is not None:
+            return repeat
+        services.add_product_image(db.session, caller, item.id, request.files.get("file"))
+    except AppError as error:
+        apply_error(error, errors, {}, ("file",))
+        return _product_page(item, errors, 422)
+    target = url_for("products_portal.product", product_id=item.id)
+    remember_result(target)
+    flash(gettext("Picture added."), "success")
+    return redirect(target, code=303)
+
+
+@page(
+    bp,
+    "/products/<int:product_id>/images/<int:image_id>/remove",
+    access=FIRM,
+    methods=("POST",),
+)
+def remove_image(caller: Caller, product_id: int, image_id: int) -> ResponseReturnValue:
+    """Remove a picture of the product (another firm's product or picture answers 404)."""
+    services.remove_product_image(db.session, caller, product_id, image_id)
+    flash(gettext("Picture removed."), "success")
+    return redirect(url_for("products_portal.product", product_id=product_id), code=303)
 
 
 @page(bp, "/products/<int:product_id>/edit", access=FIRM, methods=("GET", "POST"))

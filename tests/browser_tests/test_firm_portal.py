@@ -1,6 +1,7 @@
 """The firm's main journey in a real browser: register a product, record a batch, order labels,
 the association approves them, mark printed, activate, download the CSV, record an event; plus
-the overview, orders and scans on a phone in Chinese. Screenshots of each main screen go to test-artifacts/."""
+the overview, orders and scans on a phone in Chinese. Screenshots of each main screen go to
+test-artifacts/."""
 
 from __future__ import annotations
 
