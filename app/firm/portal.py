@@ -23,13 +23,13 @@ from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
 from app.extensions import db
 from app.http.web import page
-from app.i18n import current_locale
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.products import services as products
 from app.products.models import LabelOrder, LabelOrderStatus, Product
 from app.products.portal import ORDER_STATUS_LABELS
+from app.products.portal_forms import bilingual, choice_filter, when
 from app.resolver import services as resolver
 from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanChannel
 from app.resolver.present import VERDICT_TITLES, tr
@@ -87,10 +87,6 @@ RECALL_KIND_LABELS = {
 }
 
 
-def _local(zh: str | None, en: str | None) -> str:
-    return (zh if current_locale() == "zh_CN" else en) or zh or en or ""
-
-
 def _verdict(value: Any) -> str:
     title = VERDICT_TITLES.get(value)
     return tr(title) if title else str(value)
@@ -120,8 +116,8 @@ def _helpers() -> dict[str, Any]:
         "verdict": _verdict,
         "step": _step,
         "unit": _unit,
-        "bilingual": _local,
-        "when": lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "",
+        "bilingual": bilingual,
+        "when": when,
         "has_page": lambda endpoint: endpoint in current_app.view_functions,
     }
 
@@ -258,11 +254,8 @@ def scans(caller: Caller) -> ResponseReturnValue:
             Column("place", lazy_gettext("Where (if the shopper shared it)")),
         ],
         filters=[
-            Filter(
-                "verdict",
-                lazy_gettext("Verdict"),
-                lambda s, value: s.where(Scan.verdict == value),
-                choices=[(v.value, _verdict(v)) for v in Verdict],
+            choice_filter(
+                "verdict", lazy_gettext("Verdict"), Scan.verdict, {v: _verdict(v) for v in Verdict}
             ),
             Filter(
                 "gtin",

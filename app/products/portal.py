@@ -41,10 +41,13 @@ from app.products.models import (
 )
 from app.products.portal_forms import (
     apply_error,
+    bilingual,
+    choice_filter,
     form_token,
     parse,
     remember_result,
     repeated_submission,
+    when,
 )
 from app.products.schemas import (
     BatchCreate,
@@ -128,14 +131,6 @@ EXPORTABLE = (LabelOrderStatus.ISSUED, LabelOrderStatus.PRINTED, LabelOrderStatu
 CODES_SHOWN = 10
 
 
-def _local(zh: str | None, en: str | None) -> str:
-    return (zh if current_locale() == "zh_CN" else en) or zh or en or ""
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
@@ -143,8 +138,8 @@ def _helpers() -> dict[str, Any]:
         "product_status": lambda status: str(PRODUCT_STATUS_LABELS.get(status, status)),
         "unit_state": lambda state: str(UNIT_STATE_LABELS.get(state, state)),
         "certificate_status": lambda status: str(CERTIFICATE_STATUS_LABELS.get(status, status)),
-        "when": _when,
-        "bilingual": _local,
+        "when": when,
+        "bilingual": bilingual,
         "exportable": EXPORTABLE,
     }
 
@@ -181,19 +176,14 @@ def _products_table(caller: Caller) -> Any:
                 "name",
                 lazy_gettext("Name"),
                 sort=Product.name_zh if current_locale() == "zh_CN" else Product.name_en,
-                value=lambda product: _local(product.name_zh, product.name_en),
+                value=lambda product: bilingual(product.name_zh, product.name_en),
             ),
             Column("status", lazy_gettext("Status"), sort=Product.status),
             Column("created_at", lazy_gettext("Registered"), sort=Product.id),
         ],
         filters=[
             Filter("q", lazy_gettext("GTIN or name"), search),
-            Filter(
-                "status",
-                lazy_gettext("Status"),
-                lambda statement, value: statement.where(Product.status == value),
-                choices=[(status.value, label) for status, label in PRODUCT_STATUS_LABELS.items()],
-            ),
+            choice_filter("status", lazy_gettext("Status"), Product.status, PRODUCT_STATUS_LABELS),
         ],
         args=request.args,
         default_sort="created_at",
@@ -473,12 +463,7 @@ def _orders_table(statement: Any, *, firm_column: bool) -> Any:
         statement,
         columns=columns,
         filters=[
-            Filter(
-                "status",
-                lazy_gettext("Status"),
-                lambda s, value: s.where(LabelOrder.status == value),
-                choices=[(status.value, label) for status, label in ORDER_STATUS_LABELS.items()],
-            )
+            choice_filter("status", lazy_gettext("Status"), LabelOrder.status, ORDER_STATUS_LABELS)
         ],
         args=request.args,
         default_sort="id",

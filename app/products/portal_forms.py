@@ -1,5 +1,6 @@
-"""Form helpers of the firm's portal pages: messages next to fields in the page's language, domain
-errors mapped onto the fields they concern, and one-time form tokens against double submits.
+"""Helpers of the firm's portal pages: messages next to fields in the page's language, domain
+errors mapped onto the fields they concern, one-time form tokens against double submits, and the
+small display helpers the pages share.
 
 The API's schemas and services speak English (problem+json is for machines); people get the
 same rule explained in their language, from the rule code, with the English text as a fallback
@@ -21,6 +22,7 @@ from app.auth.principal import Caller
 from app.errors import AppError, FieldError
 from app.extensions import db
 from app.gs1.identifiers import GS1SyntaxError, compute_check_digit
+from app.i18n import current_locale
 from app.portal.forms import FormResult, parse_form
 from app.portal.submissions import (
     TOKEN_FIELD,
@@ -29,11 +31,32 @@ from app.portal.submissions import (
     new_form_token,
     record_form_result,
 )
+from app.portal.tables import Filter
 
 M = TypeVar("M", bound=BaseModel)
 
 GENERAL = "__all__"
 """Key of the message shown above a form (not tied to one field)."""
+
+
+def bilingual(zh: str | None, en: str | None) -> str:
+    """A bilingual data field in the page's language (the other one when it is empty)."""
+    return (zh if current_locale() == "zh_CN" else en) or zh or en or ""
+
+
+def when(value: Any) -> str:
+    """A stored UTC time as pages show it."""
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def choice_filter(key: str, label: Any, column: Any, labels: Mapping[Any, Any]) -> Filter:
+    """A table filter on an enum column, offering its values by their labels."""
+    return Filter(
+        key,
+        label,
+        lambda statement, value: statement.where(column == value),
+        choices=[(str(getattr(v, "value", v)), text) for v, text in labels.items()],
+    )
 
 
 def _number(value: Any) -> Any:

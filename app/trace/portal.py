@@ -28,7 +28,6 @@ from app.gs1.epc import sscc_to_digital_link
 from app.gs1.identifiers import GS1SyntaxError, validate_sscc
 from app.http.schemas import RequestSchema
 from app.http.web import page
-from app.i18n import current_locale
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.products import services as products
@@ -37,11 +36,14 @@ from app.products.portal import batch_link
 from app.products.portal_forms import (
     GENERAL,
     apply_error,
+    bilingual,
+    choice_filter,
     field_message,
     form_token,
     parse,
     remember_result,
     repeated_submission,
+    when,
 )
 from app.trace import capture as capture_service
 from app.trace import cbv, recalls, services
@@ -137,10 +139,6 @@ CAPTURE_RULES = {
 DEFAULT_OFFSET = "+08:00"  # China Standard Time: the firms this serves work in it
 
 
-def _local(zh: str | None, en: str | None) -> str:
-    return (zh if current_locale() == "zh_CN" else en) or zh or en or ""
-
-
 def _base_url() -> str:
     return str(current_app.config["BASE_URL"])
 
@@ -155,13 +153,14 @@ def _helpers() -> dict[str, Any]:
         "location_kind": lambda kind: str(LOCATION_KIND_LABELS.get(kind, kind)),
         "rule_hint": lambda rule: str(CAPTURE_RULES.get(rule, "")),
         "step_name": _step_name,
+        "journey_link": _journey_url,
         "unit_label": lambda value: (
             str(UNIT_LABELS[value])
             if value in UNIT_LABELS
             else UNIT_SYMBOLS.get(value, value or "")
         ),
-        "bilingual": _local,
-        "when": lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "",
+        "bilingual": bilingual,
+        "when": when,
     }
 
 
@@ -426,10 +425,10 @@ def _event_form_context(caller: Caller) -> dict[str, Any]:
     ).all()
     return {
         "locations": [
-            (location.id, _local(location.name_zh, location.name_en)) for location in locations
+            (location.id, bilingual(location.name_zh, location.name_en)) for location in locations
         ],
         "batches": [
-            (batch.id, f"{batch.lot} · {_local(batch.product.name_zh, batch.product.name_en)}")
+            (batch.id, f"{batch.lot} · {bilingual(batch.product.name_zh, batch.product.name_en)}")
             for batch in batches
         ],
         "units": list(UNIT_LABELS.items()),
@@ -694,7 +693,7 @@ def new_location(caller: Caller) -> ResponseReturnValue:
                 flash(
                     gettext(
                         "Location %(name)s registered.",
-                        name=_local(location.name_zh, location.name_en),
+                        name=bilingual(location.name_zh, location.name_en),
                     ),
                     "success",
                 )
@@ -730,12 +729,7 @@ def recalls_list(caller: Caller) -> ResponseReturnValue:
             Column("created_at", lazy_gettext("Placed"), sort=Recall.created_at),
         ],
         filters=[
-            Filter(
-                "status",
-                lazy_gettext("Status"),
-                lambda s, value: s.where(Recall.status == value),
-                choices=[(status.value, label) for status, label in RECALL_STATUS_LABELS.items()],
-            )
+            choice_filter("status", lazy_gettext("Status"), Recall.status, RECALL_STATUS_LABELS)
         ],
         args=request.args,
         default_sort="id",
