@@ -40,6 +40,7 @@ from app.products.models import (
     ProductStatus,
 )
 from app.products.portal_forms import (
+    Submission,
     apply_error,
     bilingual,
     choice_filter,
@@ -47,6 +48,7 @@ from app.products.portal_forms import (
     parse,
     remember_result,
     repeated_submission,
+    submit,
     when,
 )
 from app.products.schemas import (
@@ -199,26 +201,20 @@ def products(caller: Caller) -> ResponseReturnValue:
 @page(bp, "/products/new", access=FIRM, methods=("GET", "POST"))
 def new_product(caller: Caller) -> ResponseReturnValue:
     """Register a product under its GTIN (check digit checked, shown next to the field)."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = parse(ProductCreate, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                repeat = repeated_submission(caller)
-                if repeat is not None:
-                    return repeat
-                product = services.register_product(db.session, caller, **form.model.model_dump())
-            except AppError as error:
-                apply_error(error, errors, values, PRODUCT_FIELDS)
-            else:
-                target = url_for("products_portal.product", product_id=product.id)
-                remember_result(target)
-                flash(gettext("Product %(gtin)s registered.", gtin=product.gtin), "success")
-                return redirect(target, code=303)
-        return _render("product_form.html", 422, values=values, errors=errors, token=form_token())
-    return _render("product_form.html", values=values, errors=errors, token=form_token())
+    if request.method == "GET":
+        return _render("product_form.html", values={}, errors={}, token=form_token())
+
+    def register(model: ProductCreate) -> tuple[str, str]:
+        product = services.register_product(db.session, caller, **model.model_dump())
+        return (
+            url_for("products_portal.product", product_id=product.id),
+            gettext("Product %(gtin)s registered.", gtin=product.gtin),
+        )
+
+    done = submit(ProductCreate, PRODUCT_FIELDS, register, once=caller)
+    return done.response or _render(
+        "product_form.html", 422, values=done.values, errors=done.errors, token=form_token()
+    )
 
 
 def _product_page(
@@ -303,27 +299,23 @@ def remove_image(caller: Caller, product_id: int, image_id: int) -> ResponseRetu
 def edit_product(caller: Caller, product_id: int) -> ResponseReturnValue:
     """Change a product's names, descriptions or status (its GTIN never changes)."""
     item = services.get_product(db.session, caller, product_id)
-    values: dict[str, Any] = {name: getattr(item, name) or "" for name in PRODUCT_FIELDS}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = parse(ProductUpdate, request.form)
-        values = {"gtin": item.gtin, **form.values}
-        errors = form.errors
-        if form.model is not None:
-            changes = form.model.model_dump(exclude_unset=True)
-            for name in ("description_zh", "description_en"):
-                # An emptied description field means "no description" (not "unchanged").
-                if name in request.form and not request.form[name].strip():
-                    changes[name] = ""
-            try:
-                services.update_product(db.session, caller, item.id, **changes)
-            except AppError as error:
-                apply_error(error, errors, values, PRODUCT_FIELDS)
-            else:
-                flash(gettext("Saved."), "success")
-                return redirect(url_for("products_portal.product", product_id=item.id), code=303)
-        return _render("product_edit.html", 422, product=item, values=values, errors=errors)
-    return _render("product_edit.html", product=item, values=values, errors=errors)
+    if request.method == "GET":
+        values = {name: getattr(item, name) or "" for name in PRODUCT_FIELDS}
+        return _render("product_edit.html", product=item, values=values, errors={})
+
+    def save(model: ProductUpdate) -> tuple[str, str]:
+        changes = model.model_dump(exclude_unset=True)
+        for name in ("description_zh", "description_en"):
+            # An emptied description field means "no description" (not "unchanged").
+            if name in request.form and not request.form[name].strip():
+                changes[name] = ""
+        services.update_product(db.session, caller, item.id, **changes)
+        return url_for("products_portal.product", product_id=item.id), gettext("Saved.")
+
+    done = submit(ProductUpdate, PRODUCT_FIELDS, save)
+    return done.response or _render(
+        "product_edit.html", 422, product=item, values=done.values, errors=done.errors
+    )
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -335,31 +327,24 @@ BATCH_FIELDS = tuple(BatchCreate.model_fields)
 def new_batch(caller: Caller, product_id: int) -> ResponseReturnValue:
     """Record a production lot of a product, with its dates, quantity and site."""
     item = services.get_product(db.session, caller, product_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = parse(BatchCreate, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                repeat = repeated_submission(caller)
-                if repeat is not None:
-                    return repeat
-                batch = services.create_batch(
-                    db.session, caller, item.id, **form.model.model_dump()
-                )
-            except AppError as error:
-                apply_error(error, errors, values, BATCH_FIELDS)
-            else:
-                target = url_for("products_portal.batch", batch_id=batch.id)
-                remember_result(target)
-                flash(gettext("Batch %(lot)s recorded.", lot=batch.lot), "success")
-                return redirect(target, code=303)
-        return _render(
-            "batch_form.html", 422, product=item, values=values, errors=errors, token=form_token()
+    if request.method == "GET":
+        return _render("batch_form.html", product=item, values={}, errors={}, token=form_token())
+
+    def record(model: BatchCreate) -> tuple[str, str]:
+        batch = services.create_batch(db.session, caller, item.id, **model.model_dump())
+        return (
+            url_for("products_portal.batch", batch_id=batch.id),
+            gettext("Batch %(lot)s recorded.", lot=batch.lot),
         )
-    return _render(
-        "batch_form.html", product=item, values=values, errors=errors, token=form_token()
+
+    done = submit(BatchCreate, BATCH_FIELDS, record, once=caller)
+    return done.response or _render(
+        "batch_form.html",
+        422,
+        product=item,
+        values=done.values,
+        errors=done.errors,
+        token=form_token(),
     )
 
 
@@ -394,55 +379,34 @@ def new_order(caller: Caller, batch_id: int) -> ResponseReturnValue:
     """Order labels for a batch; the quota left is shown, and an order beyond it is refused
     next to the quantity. Posting the same form twice makes one order."""
     item = services.get_batch(db.session, caller, batch_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    status = 200
+
+    def place(model: LabelOrderCreate) -> tuple[str, str]:
+        order = services.order_labels(
+            db.session, caller, item.id, quantity=model.quantity, signed=model.signed
+        )
+        if order.status is LabelOrderStatus.PENDING:
+            message = gettext(
+                "Order %(id)s placed: it waits for the association's approval.", id=order.id
+            )
+        else:
+            message = gettext(
+                "Order %(id)s approved at once: its codes are ready to print.", id=order.id
+            )
+        return url_for("products_portal.order", order_id=order.id), message
+
+    done = Submission(values={})
     if request.method == "POST":
-        form = parse(LabelOrderCreate, request.form)
-        values, errors = form.values, form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                repeat = repeated_submission(caller)
-                if repeat is not None:
-                    return repeat
-                order = services.order_labels(
-                    db.session,
-                    caller,
-                    item.id,
-                    quantity=form.model.quantity,
-                    signed=form.model.signed,
-                )
-            except AppError as error:
-                apply_error(error, errors, values, ORDER_FIELDS)
-            else:
-                target = url_for("products_portal.order", order_id=order.id)
-                remember_result(target)
-                if order.status is LabelOrderStatus.PENDING:
-                    flash(
-                        gettext(
-                            "Order %(id)s placed: it waits for the association's approval.",
-                            id=order.id,
-                        ),
-                        "success",
-                    )
-                else:
-                    flash(
-                        gettext(
-                            "Order %(id)s approved at once: its codes are ready to print.",
-                            id=order.id,
-                        ),
-                        "success",
-                    )
-                return redirect(target, code=303)
+        done = submit(LabelOrderCreate, ORDER_FIELDS, place, once=caller)
+        if done.response is not None:
+            return done.response
     return _render(
         "order_form.html",
-        status,
+        422 if request.method == "POST" else 200,
         batch=item,
         product=item.product,
         mark=services.product_mark(db.session, item.product),
-        values=values,
-        errors=errors,
+        values=done.values,
+        errors=done.errors,
         token=form_token(),
     )
 
@@ -594,33 +558,27 @@ REASON_FIELDS = ("reason",)
 def blacklist_order(caller: Caller, order_id: int) -> ResponseReturnValue:
     """Confirmation page, then block every code of the order (lost or stolen labels)."""
     item = services.get_own_order(db.session, caller, order_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
     target = url_for("products_portal.order", order_id=item.id)
+    done = Submission(values={})
     if request.method == "POST":
         if item.status is LabelOrderStatus.BLACKLISTED:
             flash(gettext("The order was blacklisted already."), "info")
             return redirect(target, code=303)
-        form = parse(ReasonBody, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                services.blacklist_order(db.session, caller, item.id, reason=form.model.reason)
-            except AppError as error:
-                apply_error(error, errors, values, REASON_FIELDS)
-            else:
-                flash(gettext("Every code of order %(id)s is blacklisted.", id=item.id), "success")
-                return redirect(target, code=303)
-        return _render(
-            "order_blacklist.html",
-            422,
-            order=item,
-            product=item.batch.product,
-            values=values,
-            errors=errors,
-        )
+
+        def block(model: ReasonBody) -> tuple[str, str]:
+            services.blacklist_order(db.session, caller, item.id, reason=model.reason)
+            return target, gettext("Every code of order %(id)s is blacklisted.", id=item.id)
+
+        done = submit(ReasonBody, REASON_FIELDS, block)
+        if done.response is not None:
+            return done.response
     return _render(
-        "order_blacklist.html", order=item, product=item.batch.product, values=values, errors={}
+        "order_blacklist.html",
+        422 if request.method == "POST" else 200,
+        order=item,
+        product=item.batch.product,
+        values=done.values,
+        errors=done.errors,
     )
 
 
@@ -817,10 +775,8 @@ def approve_order(caller: Caller, order_id: int) -> ResponseReturnValue:
 def reject_order(caller: Caller, order_id: int) -> ResponseReturnValue:
     """Confirmation page with the reason, then refuse a pending order (its quota is released)."""
     item = services.get_association_order(db.session, caller, order_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
     target = url_for("products_portal.approvals")
-    firm = db.session.get(Organisation, item.organisation_id)
+    done = Submission(values={})
     if request.method == "POST":
         if item.status is not LabelOrderStatus.PENDING:
             flash(
@@ -832,28 +788,22 @@ def reject_order(caller: Caller, order_id: int) -> ResponseReturnValue:
                 "info",
             )
             return redirect(target, code=303)
-        form = parse(ReasonBody, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            services.reject_order(db.session, caller, item.id, reason=form.model.reason)
-            flash(gettext("Order %(id)s rejected.", id=item.id), "success")
-            return redirect(target, code=303)
-        return _render(
-            "order_reject.html",
-            422,
-            order=item,
-            firm=firm,
-            product=item.batch.product,
-            values=values,
-            errors=errors,
-        )
+
+        def reject(model: ReasonBody) -> tuple[str, str]:
+            services.reject_order(db.session, caller, item.id, reason=model.reason)
+            return target, gettext("Order %(id)s rejected.", id=item.id)
+
+        done = submit(ReasonBody, REASON_FIELDS, reject)
+        if done.response is not None:
+            return done.response
     return _render(
         "order_reject.html",
+        422 if request.method == "POST" else 200,
         order=item,
-        firm=firm,
+        firm=db.session.get(Organisation, item.organisation_id),
         product=item.batch.product,
-        values=values,
-        errors=errors,
+        values=done.values,
+        errors=done.errors,
     )
 
 
@@ -873,24 +823,24 @@ def label_policy(caller: Caller) -> ResponseReturnValue:
 @page(bp, "/label-policy/<slug>", access=ASSOCIATION_ADMIN, methods=("POST",))
 def set_label_policy(caller: Caller, slug: str) -> ResponseReturnValue:
     """Turn auto-approval of label orders within quota on or off, with a size limit."""
-    form = parse(LabelPolicyIn, request.form)
-    errors = dict(form.errors)
-    if form.model is not None:
+
+    def save(model: LabelPolicyIn) -> tuple[str, str]:
         # Another association's brand is refused (403), an unknown one is 404: no form error.
         services.set_label_policy(
             db.session,
             caller,
             slug,
-            auto_approve=form.model.auto_approve,
-            auto_approve_max=form.model.auto_approve_max,
+            auto_approve=model.auto_approve,
+            auto_approve_max=model.auto_approve_max,
         )
-        flash(gettext("Label policy saved."), "success")
-        return redirect(url_for("products_portal.label_policy"), code=303)
-    return _render(
+        return url_for("products_portal.label_policy"), gettext("Label policy saved.")
+
+    done = submit(LabelPolicyIn, ("auto_approve", "auto_approve_max"), save)
+    return done.response or _render(
         "label_policy.html",
         422,
         policies=_policies(caller),
-        values=form.values,
-        errors=errors,
+        values=done.values,
+        errors=done.errors,
         slug=slug,
     )

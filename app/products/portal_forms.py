@@ -9,7 +9,8 @@ for rules this table does not know yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import flash, redirect, request
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from app.auth.principal import Caller
-from app.errors import AppError, FieldError
+from app.errors import AppError, FieldError, Forbidden, NotFound
 from app.extensions import db
 from app.gs1.identifiers import GS1SyntaxError, compute_check_digit
 from app.i18n import current_locale
@@ -179,6 +180,11 @@ def field_message(item: FieldError, field: str, values: Mapping[str, Any], error
         return gettext("Send a PNG, JPEG or WebP picture.")
     if rule == "max_items":
         return gettext("This product has as many pictures as allowed; remove one first.")
+    if rule == "active_recall":
+        return gettext(
+            "This batch has an active hold or recall of this kind already; lift it first or "
+            "choose the other kind."
+        )
     if rule == "state":
         return gettext("This step is not possible in the order's current state.")
     return item.message
@@ -233,3 +239,55 @@ def repeated_submission(caller: Caller) -> ResponseReturnValue | None:
 def remember_result(url: str) -> None:
     """Record where this form's first submission led, for its repeats."""
     record_form_result(db.session, request.form.get(TOKEN_FIELD, ""), url)
+
+
+# --- one way to handle a posted form ----------------------------------------------------------
+
+
+@dataclass
+class Submission:
+    """What became of a posted form: ``response`` (a redirect) when it was done or was a repeat,
+    else what was typed and the errors, to show the form again (status 422)."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    response: ResponseReturnValue | None = None
+
+
+def submit(
+    schema: type[M],
+    fields: Iterable[str],
+    action: Callable[[M], tuple[str, str]],
+    *,
+    once: Caller | None = None,
+    data: MultiDict[str, str] | None = None,
+) -> Submission:
+    """Validate the posted form with ``schema`` and run ``action(model)``, which does the work
+    through a service and returns (where to go next, what to tell the person).
+
+    With ``once`` (the caller), the form's one-time token is claimed first, so a repeat of the
+    form goes to what the first submission made. Domain errors land next to ``fields`` (the rest
+    above the form); another organisation's records (404) and refusals (403) are not form errors
+    and answer as such. Nothing is committed unless the work succeeds. ``data`` replaces the
+    posted fields (when the page adds one of its own).
+    """
+    form = parse(schema, request.form if data is None else data)
+    result = Submission(values=form.values, errors=form.errors)
+    if form.model is None:
+        return result
+    try:
+        if once is not None:
+            result.response = repeated_submission(once)
+            if result.response is not None:
+                return result
+        target, message = action(form.model)
+    except (NotFound, Forbidden):
+        raise
+    except AppError as error:
+        apply_error(error, result.errors, result.values, fields)
+        return result
+    if once is not None:
+        remember_result(target)
+    flash(message, "success")
+    result.response = redirect(target, code=303)
+    return result

@@ -35,6 +35,7 @@ from app.products.models import Batch, Product
 from app.products.portal import batch_link
 from app.products.portal_forms import (
     GENERAL,
+    Submission,
     apply_error,
     bilingual,
     choice_filter,
@@ -43,6 +44,7 @@ from app.products.portal_forms import (
     parse,
     remember_result,
     repeated_submission,
+    submit,
     when,
 )
 from app.trace import capture as capture_service
@@ -54,7 +56,6 @@ from app.trace.common_events import (
     build_document,
     build_event,
 )
-from app.trace.errors import RecallConflict
 from app.trace.journeys import Direction, journey_for
 from app.trace.models import (
     CaptureErrorBehaviour,
@@ -679,27 +680,20 @@ LOCATION_FIELDS = tuple(LocationCreate.model_fields)
 @page(bp, "/trace/locations/new", access=FIRM_ADMIN, methods=("GET", "POST"))
 def new_location(caller: Caller) -> ResponseReturnValue:
     """Register a GLN location (garden, factory, warehouse, shop)."""
-    values: dict[str, Any] = {"kind": "factory"}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = parse(LocationCreate, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                location = services.register_location(db.session, caller, **form.model.model_dump())
-            except AppError as error:
-                apply_error(error, errors, values, LOCATION_FIELDS)
-            else:
-                flash(
-                    gettext(
-                        "Location %(name)s registered.",
-                        name=bilingual(location.name_zh, location.name_en),
-                    ),
-                    "success",
-                )
-                return redirect(url_for("trace_portal.locations"), code=303)
-        return _render("location_form.html", 422, values=values, errors=errors)
-    return _render("location_form.html", values=values, errors=errors)
+    if request.method == "GET":
+        return _render("location_form.html", values={"kind": "factory"}, errors={})
+
+    def register(model: LocationCreate) -> tuple[str, str]:
+        location = services.register_location(db.session, caller, **model.model_dump())
+        name = bilingual(location.name_zh, location.name_en)
+        return url_for("trace_portal.locations"), gettext(
+            "Location %(name)s registered.", name=name
+        )
+
+    done = submit(LocationCreate, LOCATION_FIELDS, register)
+    return done.response or _render(
+        "location_form.html", 422, values=done.values, errors=done.errors
+    )
 
 
 # --- holds and recalls ------------------------------------------------------------------------
@@ -749,61 +743,36 @@ RECALL_FIELDS = ("kind", "reason")
 def new_recall(caller: Caller, batch_id: int) -> ResponseReturnValue:
     """Confirmation page (what the hold or recall reaches, kind and reason), then place it."""
     batch = products.get_batch(db.session, caller, batch_id)
-    values: dict[str, Any] = {"kind": request.args.get("kind", RecallKind.HOLD.value)}
-    errors: dict[str, str] = {}
+    done = Submission(values={"kind": request.args.get("kind", RecallKind.HOLD.value)})
     if request.method == "POST":
         data = request.form.copy()
         data["batch_id"] = str(batch.id)  # the batch is the page's, whatever the form says
-        form = parse(RecallCreate, data)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                repeat = repeated_submission(caller)
-                if repeat is not None:
-                    return repeat
-                recall = recalls.place_recall(
-                    db.session,
-                    caller,
-                    batch_id=batch.id,
-                    kind=form.model.kind,
-                    reason=form.model.reason,
-                )
-            except RecallConflict:
-                errors["kind"] = gettext(
-                    "This batch has an active %(kind)s already; lift it first or choose the "
-                    "other kind.",
-                    kind=RECALL_KIND_LABELS[form.model.kind],
-                )
-            except AppError as error:
-                apply_error(error, errors, values, RECALL_FIELDS)
-            else:
-                target = url_for("trace_portal.recall", recall_id=recall.id)
-                remember_result(target)
-                flash(
-                    gettext(
-                        "Batch %(lot)s: %(kind)s placed.",
-                        lot=batch.lot,
-                        kind=RECALL_KIND_LABELS[recall.kind],
-                    ),
-                    "success",
-                )
-                return redirect(target, code=303)
-        status = 422
-    else:
-        status = 200
+
+        def place(model: RecallCreate) -> tuple[str, str]:
+            recall = recalls.place_recall(
+                db.session, caller, batch_id=batch.id, kind=model.kind, reason=model.reason
+            )
+            kind = RECALL_KIND_LABELS[recall.kind]
+            return url_for("trace_portal.recall", recall_id=recall.id), gettext(
+                "Batch %(lot)s: %(kind)s placed.", lot=batch.lot, kind=kind
+            )
+
+        done = submit(RecallCreate, RECALL_FIELDS, place, once=caller, data=data)
+        if done.response is not None:
+            return done.response
     active = db.session.scalars(
         select(Recall).where(Recall.batch_id == batch.id, Recall.status == RecallStatus.ACTIVE)
     ).all()
     return _render(
         "recall_new.html",
-        status,
+        422 if request.method == "POST" else 200,
         batch=batch,
         product=batch.product,
         affected=_affected(batch),
         active=active,
         kinds=list(RECALL_KIND_LABELS.items()),
-        values=values,
-        errors=errors,
+        values=done.values,
+        errors=done.errors,
         token=form_token(),
     )
 
@@ -828,22 +797,23 @@ def lift_recall(caller: Caller, recall_id: int) -> ResponseReturnValue:
     """Confirmation page with the reason, then lift a hold or recall."""
     item = recalls.get_recall(db.session, caller, recall_id)
     target = url_for("trace_portal.recall", recall_id=item.id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    status = 200
+    done = Submission(values={})
     if request.method == "POST":
         if item.status is RecallStatus.LIFTED:
             flash(gettext("This was lifted already."), "info")
             return redirect(target, code=303)
-        form = parse(RecallLift, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                recalls.lift_recall(db.session, caller, item.id, reason=form.model.reason)
-            except AppError as error:
-                apply_error(error, errors, values, ("reason",))
-            else:
-                flash(gettext("Lifted."), "success")
-                return redirect(target, code=303)
-        status = 422
-    return _render("recall_lift.html", status, recall=item, values=values, errors=errors)
+
+        def lift(model: RecallLift) -> tuple[str, str]:
+            recalls.lift_recall(db.session, caller, item.id, reason=model.reason)
+            return target, gettext("Lifted.")
+
+        done = submit(RecallLift, ("reason",), lift)
+        if done.response is not None:
+            return done.response
+    return _render(
+        "recall_lift.html",
+        422 if request.method == "POST" else 200,
+        recall=item,
+        values=done.values,
+        errors=done.errors,
+    )
