@@ -27,13 +27,16 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
+    ("app.products.portal", "bp"),
     ("app.trace.views", "bp"),
+    ("app.trace.portal", "bp"),
     ("app.resolver.views", "bp"),
     ("app.association.portal", "bp"),
     ("app.brands.portal", "bp"),
     ("app.standards.portal", "bp"),
     ("app.audits.portal", "bp"),
     ("app.certificates.portal", "bp"),
+    ("app.firm.portal", "bp"),
 )
 
 CLI_GROUPS = (
