@@ -27,6 +27,8 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
+    ("app.observer.portal", "bp"),
+    ("app.transparency.portal", "bp"),
 )
 
 CLI_GROUPS = (
