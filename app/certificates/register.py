@@ -126,6 +126,19 @@ def status_list_urls(session: Session, certificate: Certificate) -> list[str]:
     ]
 
 
+def _log_proof(session: Session, log_index: int | None) -> dict[str, Any] | None:
+    """The issuance's inclusion proof against the latest signed checkpoint, so anyone can check
+    offline that this certificate is in the public log (and so was not minted in secret)."""
+    if log_index is None:
+        return None
+    from app.transparency import services as transparency
+
+    try:
+        return transparency.inclusion_bundle(session, log_index)
+    except transparency.LogEntryNotFound:
+        return None
+
+
 def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
     """Everything public about a certificate: facts, status, history, links."""
     now = utcnow()
@@ -184,6 +197,7 @@ def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
         "suspended_until": certificate.suspended_until,
         "issued_at": certificate.issued_at,
         "log_index": certificate.log_index,
+        "transparency": _log_proof(session, certificate.log_index),
         "replaces": previous,
         "replaced_by": replaced_by,
         "vc_url": credential_url(certificate.number),

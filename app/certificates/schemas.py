@@ -153,6 +153,14 @@ class CertificateOut(ResponseSchema):
     suspended_until: datetime | None
     issued_at: datetime
     log_index: int | None = Field(description="Index of the issuance in the transparency log.")
+    transparency: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Inclusion proof of the issuance entry against the latest signed checkpoint "
+            "(log_index, tree_size, leaf_hash, hashes, root_hash, checkpoint, entry); check it "
+            "offline with the log's verifier key from /log/vkey."
+        ),
+    )
     replaces: str | None
     replaced_by: str | None
     url: str
