@@ -82,6 +82,12 @@ def region_name(code: str) -> str:
     return _subdivision_names(current_locale()).gettext(subdivision.name)
 
 
+def _with_query(path: str) -> str:
+    """``path`` with this request's query string (an export of exactly what the table shows)."""
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{path}?{query}" if query else path
+
+
 def _brand_choices(brands: list[Brand]) -> list[tuple[str, str]]:
     return [(brand.slug, _local(brand.name_zh, brand.name_en)) for brand in brands]
 
@@ -123,7 +129,7 @@ def _member_table_spec(caller: Caller) -> dict[str, Any]:
                 lazy_gettext("Firm"),
                 sort=firm.name_zh if current_locale() == "zh_CN" else firm.name_en,
             ),
-            Column("registration_number", lazy_gettext("Registration number")),
+            Column("registration_number", lazy_gettext("Company registration number")),
             Column("brand", lazy_gettext("Brand")),
             Column("status", lazy_gettext("Status"), sort=Membership.status),
             Column("member_since", lazy_gettext("Member since"), sort=Membership.member_since),
@@ -170,7 +176,7 @@ def members(caller: Caller) -> ResponseReturnValue:
         table=table,
         tab="members",
         status_labels=MEMBERSHIP_STATUS_LABELS,
-        export_url=url_for("observer_portal.members_csv", **request.args),
+        export_url=_with_query(url_for("observer_portal.members_csv")),
     )
 
 
@@ -236,7 +242,7 @@ def certificates(caller: Caller) -> ResponseReturnValue:
         brands=brands,
         status_labels=CERTIFICATE_STATUS_LABELS,
         reason_labels=NOT_IN_FORCE_LABELS,
-        export_url=url_for("observer_portal.certificates_csv", **request.args),
+        export_url=_with_query(url_for("observer_portal.certificates_csv")),
     )
 
 

@@ -235,7 +235,7 @@ CERTIFICATE_COLUMNS = (
 
 def certificate_rows(session: Session, statement: Select[Any]) -> Iterator[list[Any]]:
     """One CSV row per certificate of ``statement``, read in batches (constant memory)."""
-    brands = dict(session.execute(select(Brand.id, Brand.slug)).tuples().all())
+    brands = dict(session.execute(select(Brand.id, Brand.slug)).all())
     now = utcnow()
     result = session.scalars(statement.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
@@ -345,14 +345,14 @@ def register_statistics(
             select(Certificate.brand_id, func.count(func.distinct(Certificate.firm_id)))
             .where(Certificate.brand_id.in_(ids), in_force)
             .group_by(Certificate.brand_id)
-        ).tuples().all()
+        ).all()
     )
     by_status = dict(
         session.execute(
             select(Certificate.status, func.count(Certificate.id))
             .where(Certificate.brand_id.in_(ids))
             .group_by(Certificate.status)
-        ).tuples().all()
+        ).all()
     )
     per_region: dict[str, int] = defaultdict(int)
     for region, count in session.execute(
@@ -360,7 +360,7 @@ def register_statistics(
         .join(Organisation, Organisation.id == Certificate.firm_id)
         .where(Certificate.brand_id.in_(ids), in_force)
         .group_by(Organisation.region_code)
-    ).tuples():
+    ):
         per_region[region or ""] += count
 
     issued = (
@@ -372,7 +372,7 @@ def register_statistics(
     window = _months_back(now.date(), months)
     per_month = dict.fromkeys(window, 0)
     total = 0
-    for firm_id, quantity, issued_at in session.execute(issued).tuples():
+    for firm_id, quantity, issued_at in session.execute(issued):
         per_firm[firm_id] += quantity
         total += quantity
         if issued_at is not None:

@@ -125,6 +125,15 @@ def _state_at(
     fetched = services.NodeReader(session).fetch(nodes)
     if any(node not in fetched for node in nodes):
         raise MonitorError(f"stored tree nodes of the tree of size {signed.size} are missing")
+    stored_root = merkle.RightEdge(signed.size, [fetched[node] for node in nodes]).root()
+    if stored_root != signed.root_hash:
+        raise LogAlarm(
+            "fork",
+            f"the stored checkpoint of size {signed.size} signs the root "
+            f"{_b64(signed.root_hash)}, but the log's tree of that size has the root "
+            f"{_b64(stored_root)}: the log signed a history it does not hold",
+            {"checkpoint": checkpoint.note},
+        )
     return MonitorState.from_json(
         {
             "vkey": vkey,
