@@ -130,6 +130,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         env.get("BRANDTRACE_MAX_REQUEST_BYTES", str(16 * 1024 * 1024)),
     )
     proxies = int(env.get("BRANDTRACE_TRUSTED_PROXIES", "0") or 0)
+    epcis_max_bytes = _positive_int(
+        "BRANDTRACE_EPCIS_CAPTURE_MAX_BYTES",
+        env.get("BRANDTRACE_EPCIS_CAPTURE_MAX_BYTES", str(8 * 1024 * 1024)),
+    )
+    epcis_max_events = _positive_int(
+        "BRANDTRACE_EPCIS_CAPTURE_MAX_EVENTS",
+        env.get("BRANDTRACE_EPCIS_CAPTURE_MAX_EVENTS", "10000"),
+    )
 
     secure_cookies = base_url.startswith("https://")
     return {
@@ -143,6 +151,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOG_LEVEL": log_level,
         "MAX_CONTENT_LENGTH": max_request_bytes,
         "TRUSTED_PROXIES": proxies,
+        "EPCIS_CAPTURE_MAX_BYTES": epcis_max_bytes,
+        "EPCIS_CAPTURE_MAX_EVENTS": epcis_max_events,
         # Argon2id cost: OWASP's minimum is 19 MiB, t=2; tests lower it to keep the suite fast.
         "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
         "PASSWORD_HASH_TIME_COST": 2,

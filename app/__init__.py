@@ -29,6 +29,7 @@ BLUEPRINTS = (
     ("app.products.views", "bp"),
     ("app.observer.portal", "bp"),
     ("app.transparency.portal", "bp"),
+    ("app.trace.views", "bp"),
 )
 
 CLI_GROUPS = (

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "app.certificates.models",
     "app.transparency.models",
     "app.products.models",
+    "app.trace.models",
 )
 
 

@@ -156,6 +156,7 @@ STEPS: tuple[str, ...] = (
     "app.transparency.demo:seed_log",
     "app.certificates.demo:seed_certificates",
     "app.products.demo:seed_products",
+    "app.trace.demo:seed_epcis",
 )
 
 

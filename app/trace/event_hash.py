@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
+from app.gs1.identifiers import compute_check_digit
 from app.trace import cbv
 
 __all__ = [
@@ -367,7 +368,12 @@ def _expand_gs1_curie(text: str, ctx: _Context) -> str:
 
 # --------------------------------------------------------------------------------------------
 # GS1 identifiers -> canonical GS1 Digital Link URI on id.gs1.org
-# TODO: unify with app/gs1/epc.py once that module lands; this is a private copy on purpose.
+# Deliberately not app.gs1.epc.normalize_epc, which stores and matches identifiers: the hash
+# must reproduce the reference implementation byte for byte, and the two canonical forms differ
+# on purpose where the reference does (it keeps URN characters such as "'" unescaped, reads
+# the legacy short names /gtin/ and /ser/, and converts EPC schemes - GDTI, GSRN, CPI, SGCN,
+# GINC, GSIN, ITIP - that app.gs1.epc does not). Where both convert, they agree:
+# tests/trace/test_identifier_forms.py checks it on every identifier of the published examples.
 # --------------------------------------------------------------------------------------------
 
 _DL_BASE: Final = "https://id.gs1.org/"
@@ -430,19 +436,13 @@ _DL_KEY_RE: Final[dict[str, re.Pattern[str]]] = {
 }
 
 
-def _check_digit(digits: str) -> str:
-    """GS1 mod-10 check digit for a key body (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str(-total % 10)
-
-
 def _gtin(company_prefix: str, item_ref: str) -> str:
     body = item_ref[:1] + company_prefix + item_ref[1:]
-    return body + _check_digit(body)
+    return body + compute_check_digit(body)
 
 
 def _with_check(body: str) -> str:
-    return body + _check_digit(body)
+    return body + compute_check_digit(body)
 
 
 def _epc_urn_to_dl(urn: str) -> str | None:

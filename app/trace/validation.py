@@ -99,6 +99,41 @@ def _default_validator() -> Draft7Validator:
     return compile_validator(load_schema())
 
 
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """A compiled (Rust) validator of the same schema that answers only "valid or not", about
+    a hundred times faster than ``jsonschema``; None when ``jsonschema_rs`` is unavailable.
+
+    Its formats are checked by the very functions ``jsonschema`` uses, so it cannot accept
+    what the reference refuses on a format; a document it finds invalid is validated again by
+    ``jsonschema``, whose errors (and verdict) are the ones reported.
+    """
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    checker = _default_validator().format_checker
+    assert checker is not None
+
+    def conforms(name: str) -> Any:
+        return lambda value: checker.conforms(value, name)
+
+    schema = load_schema()
+    formats = {name: conforms(name) for name in _formats_in(schema)}
+    return jsonschema_rs.Draft7Validator(schema, formats=formats, validate_formats=True)
+
+
+def _formats_in(node: object) -> set[str]:
+    if isinstance(node, Mapping):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        for value in node.values():
+            found |= _formats_in(value)
+        return found
+    if isinstance(node, list):
+        return {name for item in node for name in _formats_in(item)}
+    return set()
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +204,10 @@ def _pointer_sort_key(pointer: str) -> list[tuple[int, int, str]]:
 
 
 def _schema_problems(document: Mapping[str, Any], validator: Draft7Validator) -> Iterator[Problem]:
+    if validator is _default_validator():
+        fast = _fast_validator()
+        if fast is not None and fast.is_valid(document):
+            return
     for error in validator.iter_errors(document):
         yield from _problems_from_error(error)
 
