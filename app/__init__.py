@@ -30,6 +30,11 @@ BLUEPRINTS = (
     ("app.observer.portal", "bp"),
     ("app.transparency.portal", "bp"),
     ("app.trace.views", "bp"),
+    ("app.association.portal", "bp"),
+    ("app.brands.portal", "bp"),
+    ("app.standards.portal", "bp"),
+    ("app.audits.portal", "bp"),
+    ("app.certificates.portal", "bp"),
 )
 
 CLI_GROUPS = (

@@ -1,0 +1,235 @@
+"""What the association's portal forms share: nested rows, localised messages, domain errors.
+
+The portal validates HTML forms with the API's own pydantic schemas (``app.portal.forms``).
+These helpers add what the association's larger forms need: repeated rows (clauses,
+criteria, products, sites) named ``<list>-<index>-<field>``, validation messages in the page's
+language, and domain errors (``FieldError`` with JSON pointers such as ``/clauses/0/number``)
+placed next to the field they are about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask_babel import gettext
+from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from app.errors import AppError
+from app.i18n import current_locale
+from app.portal.forms import FormResult, parse_form
+
+M = TypeVar("M", bound=BaseModel)
+
+# The most rows one form may carry (the API's own limits are lower or equal).
+MAX_ROWS = 500
+SUMMARY = "__all__"
+
+
+def field_key(location: Iterable[Any]) -> str:
+    """The form name of a location: ``("clauses", 0, "number")`` -> ``clauses-0-number``."""
+    return "-".join(str(part) for part in location)
+
+
+def pointer_key(pointer: str) -> str:
+    """The form name of a domain error's field: ``/clauses/0/number`` -> ``clauses-0-number``."""
+    return field_key(part for part in pointer.strip("/").split("/") if part)
+
+
+def _message(item: Mapping[str, Any]) -> str:
+    """A pydantic error in the page's language (the API keeps pydantic's English)."""
+    kind = str(item.get("type", ""))
+    ctx = item.get("ctx") or {}
+    empty = isinstance(item.get("input"), str) and not item["input"].strip()
+    if kind == "missing" or (kind == "string_too_short" and (empty or ctx.get("min_length") == 1)):
+        return gettext("Required.")
+    if kind == "string_too_short":
+        return gettext("At least %(count)s characters.", count=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return gettext("At most %(count)s characters.", count=ctx.get("max_length"))
+    if kind == "string_pattern_mismatch":
+        return gettext("Not in the expected format.")
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return gettext("Enter a whole number.")
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return gettext("Enter a number.")
+    if kind in ("greater_than_equal", "greater_than"):
+        return gettext("At least %(limit)s.", limit=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return gettext("At most %(limit)s.", limit=ctx.get("le", ctx.get("lt")))
+    if kind in ("enum", "literal_error"):
+        return gettext("Choose one of the options.")
+    if kind.startswith(("date", "datetime", "timezone")):
+        return gettext("Enter a date as YYYY-MM-DD.")
+    if kind == "too_short":
+        return gettext("Give at least %(count)s.", count=ctx.get("min_length"))
+    if kind == "too_long":
+        return gettext("At most %(count)s entries.", count=ctx.get("max_length"))
+    if kind == "bool_parsing":
+        return gettext("Choose yes or no.")
+    return str(item.get("msg", kind))
+
+
+def localised_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors keyed by form name, first message per field, in the page's language."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        errors.setdefault(field_key(item["loc"]) or SUMMARY, _message(item))
+    return errors
+
+
+def validate(schema: type[M], values: dict[str, Any]) -> FormResult[M]:
+    """Validate already-shaped ``values`` (nested lists of dicts allowed) with ``schema``,
+    converting strings as a form needs (lax mode)."""
+    try:
+        return FormResult(model=schema.model_validate(values, strict=False), values=values)
+    except ValidationError as error:
+        return FormResult(model=None, values=values, errors=localised_errors(error))
+
+
+def parse(schema: type[M], form: MultiDict[str, str]) -> FormResult[M]:
+    """``app.portal.forms.parse_form`` with messages in the page's language."""
+    result = parse_form(schema, form)
+    if result.ok:
+        return result
+    return validate(schema, result.values) if result.values else result
+
+
+def failed_status(error: AppError) -> int:
+    """The status of a form shown again after a domain refusal: the error's own 4xx."""
+    return error.status if 400 <= error.status < 500 else 422
+
+
+def local_name(record: Any) -> str:
+    """A record's ``name_zh`` or ``name_en``, in the page's language."""
+    return str(record.name_zh if current_locale() == "zh_CN" else record.name_en)
+
+
+_RULE_MESSAGES = {
+    "required": lambda: gettext("Required."),
+    "unique": lambda: gettext("Already taken, or given twice."),
+}
+
+
+def apply_errors(error: AppError, errors: dict[str, str], *, rows: RowMap | None = None) -> None:
+    """Place a domain error's field messages next to their fields and its detail on top.
+
+    ``rows`` maps list positions the service saw back to the form rows they came from (blank
+    rows are left out before validation)."""
+    for item in error.errors:
+        key = pointer_key(item.field)
+        if rows is not None:
+            key = rows.form_key(key)
+        localise = _RULE_MESSAGES.get(item.rule)
+        message = localise() if localise is not None else item.message
+        errors.setdefault(key, message)
+    errors[SUMMARY] = error.detail
+
+
+@dataclass
+class RowMap:
+    """Which form row each submitted list item came from, per list."""
+
+    positions: dict[str, list[int]] = field(default_factory=dict)
+
+    def form_key(self, key: str) -> str:
+        name, _, rest = key.partition("-")
+        index, _, tail = rest.partition("-")
+        if name in self.positions and index.isdigit():
+            position = int(index)
+            rows = self.positions[name]
+            if position < len(rows):
+                return field_key([name, rows[position], *([tail] if tail else [])])
+        return key
+
+    def remap(self, errors: dict[str, str]) -> dict[str, str]:
+        return {self.form_key(key): message for key, message in errors.items()}
+
+
+def row_count(form: Mapping[str, str], name: str, default: int) -> int:
+    """How many rows of list ``name`` the form shows (``<name>-count``), within bounds."""
+    try:
+        return min(max(int(form.get(f"{name}-count", default)), 0), MAX_ROWS)
+    except ValueError:
+        return default
+
+
+@dataclass
+class Rows:
+    """The rows of one repeated group read from a form: the typed values of every shown row
+    (for showing the form again) and the non-blank ones to validate."""
+
+    values: dict[str, str]
+    items: list[dict[str, Any]]
+    positions: list[int]
+    count: int
+
+
+def read_rows(
+    form: MultiDict[str, str],
+    name: str,
+    fields: Sequence[str],
+    *,
+    default_count: int,
+    text_fields: Sequence[str] | None = None,
+    checkboxes: Sequence[str] = (),
+    lists: Sequence[str] = (),
+) -> Rows:
+    """Read rows ``<name>-<i>-<field>``; a row whose text fields are all empty, or whose
+    ``remove`` box is ticked, is left out. ``lists`` fields hold one value per line;
+    ``checkboxes`` are true when sent."""
+    count = row_count(form, name, default_count)
+    values: dict[str, str] = {f"{name}-count": str(count)}
+    items: list[dict[str, Any]] = []
+    positions: list[int] = []
+    considered = text_fields if text_fields is not None else fields
+    for index in range(count):
+        prefix = f"{name}-{index}-"
+        row = {item: (form.get(prefix + item) or "").strip() for item in fields}
+        for item in fields:
+            values[prefix + item] = row[item]
+        for box in checkboxes:
+            values[prefix + box] = "1" if form.get(prefix + box) else ""
+        if form.get(prefix + "remove"):
+            values[prefix + "remove"] = "1"
+            continue
+        if not any(row[item] for item in considered):
+            continue
+        item_values: dict[str, Any] = {}
+        for item in fields:
+            if item in lists:
+                lines = [line.strip() for line in row[item].splitlines() if line.strip()]
+                if lines:
+                    item_values[item] = lines
+            elif row[item]:
+                item_values[item] = row[item]
+        for box in checkboxes:
+            item_values[box] = bool(form.get(prefix + box))
+        items.append(item_values)
+        positions.append(index)
+    return Rows(values=values, items=items, positions=positions, count=count)
+
+
+def row_values(
+    name: str, fields: Sequence[str], items: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """Form values showing ``items`` (e.g. a draft's clauses) as rows of list ``name``."""
+    values: dict[str, str] = {}
+    for index, item in enumerate(items):
+        for key in fields:
+            value = item.get(key)
+            if isinstance(value, bool):
+                values[f"{name}-{index}-{key}"] = "1" if value else ""
+            elif isinstance(value, list):
+                values[f"{name}-{index}-{key}"] = "\n".join(str(v) for v in value)
+            elif value is not None:
+                values[f"{name}-{index}-{key}"] = _plain(value)
+    return values
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,525 @@
+"""Association portal pages for certificates and signing keys: issue from a granted decision
+(scope within the audit, label quota, validity), the register of the association's
+certificates, suspend / reinstate / withdraw (confirmation page; final) / renew with reasons,
+and the issuer keys (rotate after a confirmation; private keys are never shown)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from app.association.forms import apply_errors, failed_status, parse, validate
+from app.audits.models import Audit, AuditDecision, DecisionOutcome
+from app.audits.services import GrantedDecision, get_granted_decision
+from app.auth.models import Organisation, OrgKind, Role
+from app.auth.principal import Caller, allow
+from app.brands.models import Brand
+from app.certificates import credentials, issuance, keys, register
+from app.certificates.did import did_web_document_url
+from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.schemas import (
+    IssueCertificate,
+    RenewCertificate,
+    StatusChange,
+    SuspendCertificate,
+)
+from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
+from app.errors import AppError
+from app.extensions import db
+from app.http.web import page
+from app.portal.nav import nav_item
+from app.portal.tables import Column, Filter, build_table
+
+bp = Blueprint("certificates_portal", __name__, url_prefix="/portal", template_folder="templates")
+
+ASSOCIATION = allow([OrgKind.ASSOCIATION])
+# Issuing and status decisions belong to admins and staff, never auditors (maker-checker).
+DECIDERS = allow([OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF])
+ADMINS = allow([OrgKind.ASSOCIATION], [Role.ADMIN])
+SECTION = lazy_gettext("Association")
+
+nav_item(
+    SECTION, lazy_gettext("Certificates"), "certificates_portal.certificates", ASSOCIATION, 150
+)
+nav_item(
+    SECTION, lazy_gettext("Signing keys"), "certificates_portal.signing_keys", ASSOCIATION, 160
+)
+
+LIVE = (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
+KEY_STATUSES = {
+    "active": lazy_gettext("Active: signs now"),
+    "retired": lazy_gettext("Retired: its signatures stay valid"),
+    "revoked": lazy_gettext("Revoked: signatures from the revocation on fail"),
+}
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "certificate_status_label": lambda value: str(STATUS_LABELS.get(value, value)),
+        "standing_label": lambda value: str(REASON_LABELS.get(value, value)),
+        "event_label": lambda value: str(EVENT_LABELS.get(value, value)),
+        "key_status_label": lambda value: str(KEY_STATUSES.get(value, value)),
+    }
+
+
+def _day_start(text: str) -> str | None:
+    """A form date as the ISO instant at 00:00 UTC (the schemas want aware times)."""
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), UTC).isoformat()
+    except ValueError:
+        return text or None
+
+
+# ---- the association's certificates -------------------------------------------------------
+
+
+def _holder_filter(statement: Any, value: str) -> Any:
+    return statement.where(
+        Certificate.holder_name_zh.contains(value, autoescape=True)
+        | Certificate.holder_name_en.ilike(f"%{value}%")
+        | (Certificate.number == value.strip().upper())
+    )
+
+
+def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]]:
+    """Granted decisions of the association with audited products no live certificate of
+    the decision covers yet (ready for a certificate)."""
+    decisions = db.session.scalars(
+        select(AuditDecision)
+        .join(Audit, Audit.id == AuditDecision.audit_id)
+        .join(Brand, Brand.id == Audit.brand_id)
+        .where(
+            Brand.owner_id == caller.organisation_id,
+            AuditDecision.outcome == DecisionOutcome.GRANTED,
+        )
+        .order_by(AuditDecision.decided_at.desc())
+        .limit(50)
+    )
+    ready = []
+    for decision in decisions:
+        covered = _covered(decision.id)
+        missing = [p.gtin for p in decision.audit.products if p.gtin not in covered]
+        if missing:
+            ready.append((decision, missing))
+    return ready
+
+
+def _covered(decision_id: int) -> dict[str, str]:
+    """GTIN -> number of the live certificate of the decision that covers it."""
+    covered: dict[str, str] = {}
+    for certificate in db.session.scalars(
+        select(Certificate).where(
+            Certificate.decision_id == decision_id, Certificate.status.in_(LIVE)
+        )
+    ):
+        for gtin in certificate.scope_gtins:
+            covered[gtin] = certificate.number
+    return covered
+
+
+@page(bp, "/certificates", access=ASSOCIATION)
+def certificates(caller: Caller) -> ResponseReturnValue:
+    """The certificates the association issued, with their status and label use."""
+    statement = select(Certificate).where(Certificate.issuer_id == caller.organisation_id)
+    table = build_table(
+        db.session,
+        statement,
+        columns=[
+            Column("number", lazy_gettext("Number"), sort=Certificate.id),
+            Column("holder", lazy_gettext("Holder"), sort=Certificate.holder_name_en),
+            Column("standard", lazy_gettext("Standard")),
+            Column("status", lazy_gettext("Status"), sort=Certificate.status),
+            Column("valid_until", lazy_gettext("Valid until"), sort=Certificate.valid_until),
+            Column("labels", lazy_gettext("Labels issued / quota"), sort=Certificate.labels_issued),
+        ],
+        filters=[
+            Filter(
+                "status",
+                lazy_gettext("Status"),
+                lambda s, v: s.where(Certificate.status == v) if v in set(CertificateStatus) else s,
+                choices=[
+                    (status.value, STATUS_LABELS[status.value]) for status in CertificateStatus
+                ],
+            ),
+            Filter("q", lazy_gettext("Holder or number"), _holder_filter),
+        ],
+        args=request.args,
+        default_sort="number",
+    )
+    standings = {c.id: credentials.standing(db.session, c) for c in table.rows}
+    return render_template(
+        "certificates/portal/certificates.html",
+        table=table,
+        standings=standings,
+        ready=_uncovered_decisions(caller) if caller.role in (Role.ADMIN, Role.STAFF) else [],
+        may_issue=caller.role in (Role.ADMIN, Role.STAFF),
+    )
+
+
+def _issue_page(
+    granted: GrantedDecision | None,
+    ready: list[tuple[AuditDecision, list[str]]],
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> ResponseReturnValue:
+    covered = _covered(granted.decision_id) if granted else {}
+    return (
+        render_template(
+            "certificates/portal/issue.html",
+            granted=granted,
+            ready=ready,
+            covered=covered,
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@page(bp, "/certificates/issue", access=DECIDERS, methods=("GET", "POST"))
+def issue(caller: Caller) -> ResponseReturnValue:
+    """Issue a certificate on a granted decision: scope within the audit, label quota,
+    validity (``?decision=<id>``; without it, the decisions ready for a certificate)."""
+    decision_id = request.values.get("decision", type=int)
+    if decision_id is None:
+        return _issue_page(None, _uncovered_decisions(caller), values={}, errors={})
+    granted = get_granted_decision(
+        db.session, decision_id, owner_organisation_id=caller.organisation_id
+    )
+    if request.method == "GET":
+        covered = _covered(decision_id)
+        values: dict[str, Any] = {
+            "gtins": [p.gtin for p in granted.products if p.gtin not in covered],
+            "sites": [str(index) for index in range(len(granted.sites))],
+            "validity_months": "36",
+            "label_quota": "",
+        }
+        return _issue_page(granted, [], values=values, errors={})
+    form = request.form
+    chosen_sites = [
+        granted.sites[int(index)]
+        for index in form.getlist("sites")
+        if index.isdigit() and int(index) < len(granted.sites)
+    ]
+    values = {
+        "gtins": form.getlist("gtins"),
+        "sites": form.getlist("sites"),
+        "label_quota": (form.get("label_quota") or "").strip(),
+        "validity_months": (form.get("validity_months") or "").strip(),
+        "valid_from": (form.get("valid_from") or "").strip(),
+    }
+    data: dict[str, Any] = {
+        "decision_id": decision_id,
+        "label_quota": values["label_quota"],
+        "gtins": values["gtins"],
+        "sites": [
+            {"name": site.name, "address": site.address or None, "gln": site.gln}
+            for site in chosen_sites
+        ],
+    }
+    if values["validity_months"]:
+        data["validity_months"] = values["validity_months"]
+    if values["valid_from"]:
+        data["valid_from"] = _day_start(values["valid_from"])
+    result = validate(IssueCertificate, data)
+    errors = {key.split("-")[0]: message for key, message in result.errors.items()}
+    if result.model is not None:
+        body = result.model
+        try:
+            certificate = issuance.issue_certificate(
+                db.session,
+                caller,
+                decision_id,
+                label_quota=body.label_quota,
+                gtins=body.gtins,
+                sites=[credentials.Site(s.name, s.address, s.gln) for s in body.sites or []],
+                valid_from=body.valid_from,
+                validity_months=body.validity_months,
+            )
+        except AppError as error:
+            db.session.rollback()
+            apply_errors(error, errors)
+            errors = {key.split("-")[0]: message for key, message in errors.items()}
+            return _issue_page(
+                granted, [], values=values, errors=errors, status=failed_status(error)
+            )
+        flash(gettext("Certificate %(number)s was issued and signed.", number=certificate.number))
+        return redirect(
+            url_for("certificates_portal.certificate", number=certificate.number), code=303
+        )
+    return _issue_page(granted, [], values=values, errors=errors, status=422)
+
+
+def _issued(caller: Caller, number: str) -> Certificate:
+    """A certificate the caller's association issued (any other answers 404)."""
+    certificate = db.session.scalar(
+        select(Certificate).where(
+            Certificate.number == number, Certificate.issuer_id == caller.organisation_id
+        )
+    )
+    if certificate is None:
+        from app.certificates.errors import CertificateNotFound
+
+        raise CertificateNotFound(
+            gettext("Your association issued no certificate %(number)s.", number=number)
+        )
+    return certificate
+
+
+def _details(certificate: Certificate) -> dict[str, Any]:
+    return register.describe(db.session, certificate)
+
+
+@page(bp, "/certificates/<number>", access=ASSOCIATION)
+def certificate(caller: Caller, number: str) -> ResponseReturnValue:
+    """One certificate: facts, standing, history and the lifecycle actions its status allows."""
+    found = _issued(caller, number)
+    return render_template(
+        "certificates/portal/certificate.html",
+        c=_details(found),
+        certificate_audit_id=db.session.get(AuditDecision, found.decision_id).audit_id,  # type: ignore[union-attr]
+        may_decide=caller.role in (Role.ADMIN, Role.STAFF),
+        renewals=_renewal_decisions(found) if found.status in LIVE else [],
+    )
+
+
+# ---- lifecycle ------------------------------------------------------------------------------
+
+# action -> (schema, heading, what happens)
+ACTIONS: dict[str, tuple[Any, Any, Any]] = {
+    "suspend": (
+        SuspendCertificate,
+        lazy_gettext("Suspend certificate %(number)s"),
+        lazy_gettext(
+            "The certificate stops being in force at once: its suspension bit is set in the "
+            "signed status list, consumers scanning its labels see that it is not valid, and no "
+            "labels can be ordered on it. A suspension can be lifted (reinstated)."
+        ),
+    ),
+    "reinstate": (
+        StatusChange,
+        lazy_gettext("Reinstate certificate %(number)s"),
+        lazy_gettext(
+            "The suspension is lifted: the certificate is in force again if it is within its "
+            "validity and its surveillance is not overdue."
+        ),
+    ),
+    "withdraw": (
+        StatusChange,
+        lazy_gettext("Withdraw certificate %(number)s"),
+        lazy_gettext(
+            "Withdrawal is final: the certificate's revocation bit is set for good, it can never "
+            "be reinstated or renewed, and every label printed on it shows as not valid."
+        ),
+    ),
+}
+DONE = {
+    "suspend": lazy_gettext("Certificate %(number)s is suspended."),
+    "reinstate": lazy_gettext("Certificate %(number)s is reinstated."),
+    "withdraw": lazy_gettext("Certificate %(number)s is withdrawn."),
+}
+
+
+def _lifecycle(caller: Caller, number: str, action: str) -> ResponseReturnValue:
+    schema, heading, hint = ACTIONS[action]
+    found = _issued(caller, number)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        raw = request.form.copy()
+        if action == "suspend":
+            until = (raw.get("until") or "").strip()
+            raw.setlist("until", [_day_start(until) or ""] if until else [])
+        form = parse(schema, raw)
+        values = {**form.values, "until": (request.form.get("until") or "").strip()}
+        errors = form.errors
+        status = 422
+        if form.model is not None:
+            try:
+                if action == "suspend":
+                    credentials.suspend_certificate(
+                        db.session, caller, number, reason=form.model.reason, until=form.model.until
+                    )
+                elif action == "reinstate":
+                    credentials.reinstate_certificate(
+                        db.session, caller, number, reason=form.model.reason
+                    )
+                else:
+                    credentials.withdraw_certificate(
+                        db.session, caller, number, reason=form.model.reason
+                    )
+            except AppError as error:
+                db.session.rollback()
+                apply_errors(error, errors)
+                status = failed_status(error)
+            else:
+                flash(str(DONE[action]) % {"number": number}, "success")
+                return redirect(url_for("certificates_portal.certificate", number=number), code=303)
+    return (
+        render_template(
+            "certificates/portal/lifecycle.html",
+            c=_details(found),
+            action=action,
+            heading=str(heading) % {"number": number},
+            hint=hint,
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@page(bp, "/certificates/<number>/suspend", access=DECIDERS, methods=("GET", "POST"))
+def suspend(caller: Caller, number: str) -> ResponseReturnValue:
+    """Suspend an active certificate, with a reason and an optional planned end."""
+    return _lifecycle(caller, number, "suspend")
+
+
+@page(bp, "/certificates/<number>/reinstate", access=DECIDERS, methods=("GET", "POST"))
+def reinstate(caller: Caller, number: str) -> ResponseReturnValue:
+    """Lift a certificate's suspension, with a reason."""
+    return _lifecycle(caller, number, "reinstate")
+
+
+@page(bp, "/certificates/<number>/withdraw", access=DECIDERS, methods=("GET", "POST"))
+def withdraw(caller: Caller, number: str) -> ResponseReturnValue:
+    """Confirm, then withdraw a certificate for good, with a reason."""
+    return _lifecycle(caller, number, "withdraw")
+
+
+def _renewal_decisions(certificate: Certificate) -> list[AuditDecision]:
+    """Granted decisions on the same firm and brand, other than the certificate's own."""
+    return list(
+        db.session.scalars(
+            select(AuditDecision)
+            .join(Audit, Audit.id == AuditDecision.audit_id)
+            .where(
+                Audit.firm_id == certificate.firm_id,
+                Audit.brand_id == certificate.brand_id,
+                AuditDecision.outcome == DecisionOutcome.GRANTED,
+                AuditDecision.id != certificate.decision_id,
+            )
+            .order_by(AuditDecision.decided_at.desc())
+        )
+    )
+
+
+@page(bp, "/certificates/<number>/renew", access=DECIDERS, methods=("GET", "POST"))
+def renew(caller: Caller, number: str) -> ResponseReturnValue:
+    """Renew on the granted decision of a re-certification audit: a new certificate replaces
+    this one."""
+    found = _issued(caller, number)
+    values: dict[str, Any] = {"validity_months": "36", "label_quota": str(found.label_quota)}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = parse(RenewCertificate, request.form)
+        values, errors = form.values, form.errors
+        status = 422
+        if form.model is not None:
+            try:
+                renewed = issuance.renew_certificate(
+                    db.session,
+                    caller,
+                    number,
+                    form.model.decision_id,
+                    label_quota=form.model.label_quota,
+                    validity_months=form.model.validity_months,
+                    reason=form.model.reason,
+                )
+            except AppError as error:
+                db.session.rollback()
+                apply_errors(error, errors)
+                status = failed_status(error)
+            else:
+                flash(
+                    gettext(
+                        "Certificate %(new)s renews and replaces %(old)s.",
+                        new=renewed.number,
+                        old=number,
+                    ),
+                    "success",
+                )
+                return redirect(
+                    url_for("certificates_portal.certificate", number=renewed.number), code=303
+                )
+    decisions = _renewal_decisions(found)
+    return (
+        render_template(
+            "certificates/portal/renew.html",
+            c=_details(found),
+            decisions=[
+                (
+                    d.id,
+                    gettext(
+                        "Decision %(id)s on audit %(audit)s of %(date)s",
+                        id=d.id,
+                        audit=d.audit_id,
+                        date=d.decided_at.date().isoformat(),
+                    ),
+                )
+                for d in decisions
+            ],
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+# ---- signing keys ----------------------------------------------------------------------------
+
+
+@page(bp, "/keys", access=ASSOCIATION)
+def signing_keys(caller: Caller) -> ResponseReturnValue:
+    """The association's DID and every signing key it has had, with their windows (public
+    keys only: private keys never leave the sealed store)."""
+    organisation = keys.require_issuer(db.session, caller.organisation_id)
+    did = keys.issuer_did(organisation)
+    return render_template(
+        "certificates/portal/keys.html",
+        did=did,
+        did_url=did_web_document_url(did),
+        local_did_url=url_for("certificates_web.did_document", slug=organisation.slug),
+        keys=keys.list_keys(db.session, organisation.id),
+        may_rotate=caller.role == Role.ADMIN,
+    )
+
+
+@page(bp, "/keys/rotate", access=ADMINS, methods=("GET", "POST"))
+def rotate_key(caller: Caller) -> ResponseReturnValue:
+    """Confirm, then retire the signing key and start a new one."""
+    organisation: Organisation = keys.require_issuer(db.session, caller.organisation_id)
+    current = next(
+        (k for k in keys.list_keys(db.session, organisation.id) if k.status == "active"), None
+    )
+    if request.method == "POST":
+        if current is not None and request.form.get("key") != current.fragment:
+            # A second click of the same form: the key it meant to rotate is already retired.
+            refusal = gettext(
+                "That key was already rotated; nothing changed. Key %(key)s signs now.",
+                key=current.fragment,
+            )
+            return render_template(
+                "certificates/portal/rotate.html", current=current, refusal=refusal
+            ), 409
+        result = keys.rotate_key(db.session, organisation, actor=caller)
+        flash(
+            gettext(
+                "Key %(new)s now signs; %(old)s is retired and its signatures stay valid.",
+                new=result.active.fragment,
+                old=result.retired.fragment if result.retired else "—",
+            ),
+            "success",
+        )
+        return redirect(url_for("certificates_portal.signing_keys"), code=303)
+    return render_template("certificates/portal/rotate.html", current=current, refusal=None)

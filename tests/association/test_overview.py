@@ -1,0 +1,49 @@
+"""The association's overview: its to-do list and charts, with the numbers as tables too."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.association.services import association_overview
+from app.auth.models import User
+from app.auth.services import caller_for
+from app.certificates.models import CertificateStatus
+from tests.portalkit import as_role, text
+
+
+def test_overview_counts_the_demo(session, demo) -> None:
+    admin = session.scalar(select(User).where(User.email == "admin@qimen-tea.example"))
+    data = association_overview(session, caller_for(admin))
+    assert [brand.slug for brand in data.brands] == ["qimen-black-tea"]
+    assert data.members == 2 and data.members_by_region == {"CN-AH": 2}
+    assert data.certified_firms == 1 and data.firms_by_brand == {"qimen-black-tea": 1}
+    assert data.certificates_by_status[CertificateStatus.ACTIVE] >= 1
+    assert data.certificates_by_status[CertificateStatus.SUSPENDED] >= 1
+    assert data.in_force == data.certificates_by_status[CertificateStatus.ACTIVE]
+    assert data.label_quota >= 70_000 and data.labels_issued == sum(
+        u.labels_issued for u in data.labels
+    )
+
+
+def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
+    client = as_role(app, demo, "association_auditor")
+    english = text(client.get("/portal/overview?lang=en"))
+    assert english.count('<svg class="chart" role="img"') == 4
+    for words in (
+        "Certified firms",
+        "Certificates by status",
+        "Labels issued",
+        "Members by region",
+        "CN-AH Anhui",
+    ):
+        assert words in english, words
+    assert demo["certificate"]["number"] in english  # the labels table, for screen readers
+    chinese = text(client.get("/portal/overview?lang=zh-CN"))
+    for words in ("概览", "待办事项", "获证企业", "各状态证书数", "会员企业地区分布"):
+        assert words in chinese, words
+
+
+def test_firms_and_observers_have_no_overview(app, demo) -> None:
+    for role in ("firm_admin", "government_viewer"):
+        response = as_role(app, demo, role).get("/portal/overview", headers={"Accept": "text/html"})
+        assert response.status_code == 403 and response.mimetype == "text/html"

@@ -1,0 +1,209 @@
+"""Association portal: issuing from a granted decision, the certificates list, suspend /
+reinstate / withdraw / renew with reasons and confirmations, and the signing keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.audits.services import today
+from app.certificates.models import Certificate, CertificateStatus, IssuerKey, KeyStatus
+from tests.portalkit import (
+    activity_count,
+    as_role,
+    field_error,
+    other_association_admin,
+    post,
+    text,
+    value_of,
+)
+
+GTINS = ["06923456789036", "06923456789043"]
+
+
+def _issue_form(decision_id: int, **changes) -> list[tuple[str, str]]:
+    form = {
+        "decision": str(decision_id),
+        "label_quota": "1000",
+        "validity_months": "24",
+        "valid_from": "",
+    }
+    form.update(changes)
+    pairs = [(k, v) for k, v in form.items() if k != "gtins"]
+    pairs += [("gtins", gtin) for gtin in changes.get("gtins", GTINS)]
+    pairs.append(("sites", "0"))
+    return pairs
+
+
+def _issued(session, number: str) -> Certificate:
+    certificate = session.scalar(select(Certificate).where(Certificate.number == number))
+    session.refresh(certificate)
+    return certificate
+
+
+def test_issue_from_a_granted_decision(app, demo, session, grant) -> None:
+    decision_id = grant("shanyuan-tea", gtins=GTINS)
+    client = as_role(app, demo, "association_staff")
+    ready = text(client.get("/portal/certificates"))
+    assert f"/portal/certificates/issue?decision={decision_id}" in ready
+    page = text(client.get(f"/portal/certificates/issue?decision={decision_id}"))
+    assert GTINS[0] in page and value_of(page, "validity_months") == "36"
+
+    bad = post(
+        client, "/portal/certificates/issue", _issue_form(decision_id, label_quota="-5", gtins=[])
+    )
+    assert bad.status_code == 422
+    assert field_error(text(bad), "label_quota") == "At least 0." and field_error(
+        text(bad), "gtins"
+    )
+    assert value_of(text(bad), "label_quota") == "-5"
+
+    response = post(
+        client, "/portal/certificates/issue", _issue_form(decision_id, gtins=[GTINS[0]])
+    )
+    assert response.status_code == 303
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    certificate = _issued(session, number)
+    assert certificate.scope_gtins == [GTINS[0]] and certificate.label_quota == 1000
+    assert certificate.status == CertificateStatus.ACTIVE
+    page = text(client.get(response.headers["Location"]))
+    assert f"/certificates/{number}" in page and "in force" in page
+
+    # The same form sent again: the product is already covered, nothing is issued twice.
+    again = post(client, "/portal/certificates/issue", _issue_form(decision_id, gtins=[GTINS[0]]))
+    assert again.status_code == 409 and "already has a live certificate" in text(again)
+    live = session.scalars(select(Certificate).where(Certificate.decision_id == decision_id)).all()
+    assert len(live) == 1
+    # The other product can still get its own certificate; the covered one is shown as such.
+    assert f"already covered by {number}" in text(
+        client.get(f"/portal/certificates/issue?decision={decision_id}")
+    )
+
+
+def test_suspend_reinstate_then_withdraw_for_good(app, demo, session, issue) -> None:
+    number = issue().number
+    client = as_role(app, demo, "association_admin", lang="zh-CN")
+    base = f"/portal/certificates/{number}"
+    assert "证书将立即失效" in text(client.get(base + "/suspend"))
+    past = post(
+        client,
+        base + "/suspend",
+        {"reason": "抽检不合格", "until": (today() - timedelta(days=1)).isoformat()},
+    )
+    assert past.status_code == 422 and field_error(text(past), "until")
+    assert value_of(text(past), "until") == (today() - timedelta(days=1)).isoformat()
+    empty = post(client, base + "/suspend", {"reason": ""})
+    assert empty.status_code == 422 and field_error(text(empty), "reason") == "必填。"
+    long = post(client, base + "/suspend", {"reason": "x" * 501})
+    assert long.status_code == 422 and field_error(text(long), "reason") == "最多 500 个字符。"
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+
+    until = (today() + timedelta(days=30)).isoformat()
+    assert (
+        post(client, base + "/suspend", {"reason": "抽检不合格", "until": until}).status_code == 303
+    )
+    certificate = _issued(session, number)
+    assert (
+        certificate.status == CertificateStatus.SUSPENDED
+        and certificate.suspended_until.date().isoformat() == until
+    )
+    before = activity_count(session)
+    again = post(client, base + "/suspend", {"reason": "again"})
+    assert again.status_code == 409 and activity_count(session) == before
+
+    assert post(client, base + "/reinstate", {"reason": "复检合格"}).status_code == 303
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+
+    confirm = text(client.get(base + "/withdraw"))
+    assert "此操作无法撤回" in confirm and "撤销是最终的" in confirm
+    assert post(client, base + "/withdraw", {"reason": "严重违规"}).status_code == 303
+    assert _issued(session, number).status == CertificateStatus.WITHDRAWN
+    final = post(client, base + "/reinstate", {"reason": "undo"})
+    assert (
+        final.status_code == 409 and _issued(session, number).status == CertificateStatus.WITHDRAWN
+    )
+    history = text(client.get(base))
+    assert "严重违规" in history and "复检合格" in history and "不能再变更" in history
+
+
+def test_renew_on_a_new_decision(app, demo, session, grant, issue) -> None:
+    old = issue(grant("shanyuan-tea", gtins=GTINS))
+    client = as_role(app, demo, "association_admin")
+    page = text(client.get(f"/portal/certificates/{old.number}/renew"))
+    assert "No other granted decision" in page
+    renewal = grant("shanyuan-tea", gtins=GTINS)
+    page = text(client.get(f"/portal/certificates/{old.number}/renew"))
+    assert f'value="{renewal}"' in page
+    response = post(
+        client,
+        f"/portal/certificates/{old.number}/renew",
+        {
+            "decision_id": str(renewal),
+            "label_quota": "",
+            "validity_months": "36",
+            "reason": "re-certified",
+        },
+    )
+    assert response.status_code == 303
+    new_number = response.headers["Location"].rsplit("/", 1)[1]
+    assert new_number != old.number
+    assert _issued(session, old.number).status == CertificateStatus.SUPERSEDED
+    assert _issued(session, new_number).label_quota == old.label_quota
+
+
+def test_list_filters_by_status(app, demo) -> None:
+    client = as_role(app, demo, "association_auditor")
+    suspended = text(client.get("/portal/certificates?status=suspended"))
+    assert demo["certificate_suspended"]["number"] in suspended
+    assert demo["certificate"]["number"] not in suspended
+    assert "Issue a certificate" not in suspended  # auditors do not issue (maker-checker)
+
+
+def test_another_associations_certificates_are_not_found(app, demo, session) -> None:
+    number = demo["certificate"]["number"]
+    other = other_association_admin(app, session)
+    assert (
+        other.get(f"/portal/certificates/{number}", headers={"Accept": "text/html"}).status_code
+        == 404
+    )
+    assert (
+        post(other, f"/portal/certificates/{number}/withdraw", {"reason": "hostile"}).status_code
+        == 404
+    )
+    decision = demo["audit_decision"]["id"]
+    assert (
+        other.get(
+            f"/portal/certificates/issue?decision={decision}", headers={"Accept": "text/html"}
+        ).status_code
+        == 404
+    )
+    assert number not in text(other.get("/portal/certificates"))
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+
+
+def test_keys_show_public_material_only_and_rotate_once(app, demo, session) -> None:
+    client = as_role(app, demo, "association_admin")
+    page = text(client.get("/portal/keys"))
+    key = session.scalar(select(IssuerKey).where(IssuerKey.status == KeyStatus.ACTIVE))
+    assert key.public_key_multibase in page and "did:web:" in page
+    sealed = session.scalar(select(IssuerKey.sealed_private_key).where(IssuerKey.id == key.id))
+    assert sealed not in page and sealed[:24] not in page
+    confirm = text(client.get("/portal/keys/rotate"))
+    assert f'name="key" value="{key.fragment}"' in confirm
+    assert post(client, "/portal/keys/rotate", {"key": key.fragment}).status_code == 303
+    again = post(client, "/portal/keys/rotate", {"key": key.fragment})  # the same form twice
+    assert again.status_code == 409 and "already rotated" in text(again)
+    session.expire_all()
+    keys = session.scalars(
+        select(IssuerKey).where(IssuerKey.organisation_id == key.organisation_id)
+    ).all()
+    assert [k.status for k in keys].count(KeyStatus.ACTIVE) == 1
+    assert len(keys) == 2
+    assert "Retired: its signatures stay valid" in text(client.get("/portal/keys"))
+
+
+def test_staff_see_keys_but_cannot_rotate(app, demo) -> None:
+    client = as_role(app, demo, "association_staff")
+    assert "/portal/keys/rotate" not in text(client.get("/portal/keys"))
+    assert client.get("/portal/keys/rotate", headers={"Accept": "text/html"}).status_code == 403
