@@ -35,6 +35,8 @@ BLUEPRINTS = (
     ("app.standards.portal", "bp"),
     ("app.audits.portal", "bp"),
     ("app.certificates.portal", "bp"),
+    ("app.products.portal", "bp"),
+    ("app.trace.portal", "bp"),
 )
 
 CLI_GROUPS = (

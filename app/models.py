@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "app.certificates.models",
     "app.transparency.models",
     "app.products.models",
+    "app.portal.submissions",
     "app.trace.models",
 )
 

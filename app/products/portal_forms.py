@@ -1,0 +1,204 @@
+"""Form helpers of the firm's portal pages: messages next to fields in the page's language, domain
+errors mapped onto the fields they concern, and one-time form tokens against double submits.
+
+The API's schemas and services speak English (problem+json is for machines); people get the
+same rule explained in their language, from the rule code, with the English text as a fallback
+for rules this table does not know yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from flask import flash, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from app.auth.principal import Caller
+from app.errors import AppError, FieldError
+from app.extensions import db
+from app.gs1.identifiers import GS1SyntaxError, compute_check_digit
+from app.portal.forms import FormResult, parse_form
+from app.portal.submissions import (
+    TOKEN_FIELD,
+    InvalidFormToken,
+    claim_form_token,
+    new_form_token,
+    record_form_result,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+GENERAL = "__all__"
+"""Key of the message shown above a form (not tied to one field)."""
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _pydantic_message(item: Mapping[str, Any]) -> str:
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return gettext("Required.")
+    if kind == "string_too_short":
+        return gettext("At least %(count)s characters.", count=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return gettext(
+            "Too long: at most %(count)s characters are allowed.", count=ctx.get("max_length")
+        )
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return gettext("Enter a whole number.")
+    if kind == "greater_than":
+        return gettext("More than %(value)s.", value=_number(ctx.get("gt")))
+    if kind in ("float_parsing", "float_type"):
+        return gettext("Enter a number.")
+    if kind == "string_pattern_mismatch":
+        return gettext("Not in the expected form.")
+    if kind == "too_long":
+        return gettext("Too many: at most %(count)s.", count=ctx.get("max_length"))
+    if kind == "greater_than_equal":
+        return gettext("At least %(value)s.", value=_number(ctx.get("ge")))
+    if kind == "less_than_equal":
+        return gettext("At most %(value)s.", value=_number(ctx.get("le")))
+    if kind in ("enum", "literal_error"):
+        return gettext("Choose one of the options.")
+    if kind in ("bool_parsing", "bool_type"):
+        return gettext("Choose yes or no.")
+    return str(item["msg"])
+
+
+def parse(schema: type[M], form: MultiDict[str, str]) -> FormResult[M]:
+    """:func:`app.portal.forms.parse_form` with its messages in the page's language; text is
+    trimmed first, so a field of spaces counts as empty."""
+    form = MultiDict([(key, value.strip()) for key, value in form.items(multi=True)])
+    result = parse_form(schema, form)
+    if result.errors:
+        try:
+            schema.model_validate(result.values, strict=False)
+        except ValidationError as error:
+            result.errors = {}
+            for item in error.errors(include_url=False):
+                key = str(item["loc"][0]) if item["loc"] else GENERAL
+                result.errors.setdefault(key, _pydantic_message(item))
+    return result
+
+
+def _check_digit_message(value: str) -> str:
+    try:
+        expected = compute_check_digit(value[:-1])
+    except GS1SyntaxError:
+        return gettext("The check digit (the last digit) is wrong.")
+    return gettext(
+        "The check digit (the last digit) is %(given)s; for these digits it must be %(expected)s.",
+        given=value[-1],
+        expected=expected,
+    )
+
+
+def field_message(item: FieldError, field: str, values: Mapping[str, Any], error: AppError) -> str:
+    """One domain field error in the page's language (known rules), else its own text."""
+    rule = item.rule
+    value = str(values.get(field) or "")
+    if rule == "check_digit":
+        return _check_digit_message(value)
+    if rule == "numeric":
+        return gettext("Use the digits 0-9 only.")
+    if rule == "length":
+        if field == "gtin":
+            return gettext(
+                "A GTIN has 8, 12, 13 or 14 digits; this one has %(count)s.", count=len(value)
+            )
+        if field.endswith("gln"):
+            return gettext("A GLN has 13 digits; this one has %(count)s.", count=len(value))
+        if field in ("production_date", "best_before_date", "expiry_date"):
+            return gettext("Give the date as YYYY-MM-DD (or GS1 YYMMDD).")
+        return gettext("1 to 20 characters.")
+    if rule == "empty_value":
+        return gettext("Required.")
+    if rule == "charset82":
+        return gettext(
+            "Only the letters A-Z and a-z, the digits 0-9 and the signs %(signs)s are allowed "
+            "here (no spaces, no Chinese characters).",
+            signs="!\"%&'()*+,-./:;<=>?_",
+        )
+    if rule == "invalid_date":
+        return gettext("This date does not exist.")
+    if rule == "date_order":
+        return gettext("May not be before the production date.")
+    if rule == "unique" and field == "gtin":
+        return gettext("This GTIN is registered already.")
+    if rule == "unique" and field == "lot":
+        return gettext("This product has a batch with this lot number already.")
+    if rule == "label_quota":
+        left = error.extra.get("labels_left")
+        if left is not None:
+            return gettext(
+                "Only %(left)s labels are left of the certificate's quota of %(quota)s.",
+                left=left,
+                quota=error.extra.get("label_quota"),
+            )
+        return gettext("This is more labels than the certificate's quota has left.")
+    if rule == "not_covered":
+        return gettext(
+            "No certificate in force covers this product's GTIN: it may not bear the brand "
+            "mark, and no labels can be ordered for it."
+        )
+    if rule == "state":
+        return gettext("This step is not possible in the order's current state.")
+    return item.message
+
+
+def apply_error(
+    error: AppError, errors: dict[str, str], values: Mapping[str, Any], fields: Iterable[str]
+) -> None:
+    """Put a domain error's field errors next to the form's ``fields``; the rest (and an error
+    without field details) above the form."""
+    known = set(fields)
+    for item in error.errors:
+        field = item.field.strip("/").split("/")[0].removeprefix("query.")
+        message = field_message(item, field, values, error)
+        if field in known:
+            errors.setdefault(field, message)
+        else:
+            errors[GENERAL] = message
+    if isinstance(error, InvalidFormToken):
+        errors[GENERAL] = gettext(
+            "This form is out of date or incomplete; check it and submit it again."
+        )
+    elif not error.errors:
+        errors[GENERAL] = error.detail
+
+
+# --- one-time form tokens ---------------------------------------------------------------------
+
+
+def form_token() -> str:
+    """The token to put in the form being shown: the one it was posted with when the form is
+    shown again (it was not used, since the work failed), else a fresh one."""
+    posted = request.form.get(TOKEN_FIELD, "") if request.method == "POST" else ""
+    return posted or new_form_token()
+
+
+def repeated_submission(caller: Caller) -> ResponseReturnValue | None:
+    """Claim the posted form's one-time token, in the request's transaction.
+
+    None: the form's first submission, go ahead (then call :func:`remember_result`). A
+    response: the form was submitted already, return it (a redirect to what the first
+    submission made; nothing is done twice). Raises :class:`InvalidFormToken` (an AppError that
+    :func:`apply_error` explains) for a missing, malformed or foreign token.
+    """
+    earlier = claim_form_token(db.session, caller, request.form.get(TOKEN_FIELD))
+    if earlier is None:
+        return None
+    flash(gettext("This form was submitted already; it was not done a second time."), "info")
+    return redirect(earlier or request.path, code=303)
+
+
+def remember_result(url: str) -> None:
+    """Record where this form's first submission led, for its repeats."""
+    record_form_result(db.session, request.form.get(TOKEN_FIELD, ""), url)
