@@ -36,7 +36,7 @@ bp = Blueprint("observer_portal", __name__, url_prefix="/portal", template_folde
 OBSERVERS = allow(kinds=[OrgKind.GOVERNMENT, OrgKind.ALLIANCE, OrgKind.ASSOCIATION])
 SECTION = lazy_gettext("Oversight")
 
-nav_item(SECTION, lazy_gettext("Register"), "observer_portal.register", OBSERVERS, order=500)
+nav_item(SECTION, lazy_gettext("Brand register"), "observer_portal.register", OBSERVERS, order=500)
 nav_item(SECTION, lazy_gettext("Statistics"), "observer_portal.statistics", OBSERVERS, order=510)
 
 CERTIFICATE_STATUS_LABELS = {
@@ -54,7 +54,7 @@ NOT_IN_FORCE_LABELS = {
     "surveillance_refused": lazy_gettext("Surveillance audit refused"),
 }
 MEMBERSHIP_STATUS_LABELS = {
-    MembershipStatus.APPLIED: lazy_gettext("Applied"),
+    MembershipStatus.APPLIED: lazy_gettext("Application pending"),
     MembershipStatus.APPROVED: lazy_gettext("Member"),
     MembershipStatus.REJECTED: lazy_gettext("Rejected"),
     MembershipStatus.SUSPENDED: lazy_gettext("Suspended"),

@@ -78,7 +78,7 @@ def log_state() -> ResponseReturnValue:
         columns=[
             Column("log_index", lazy_gettext("Index"), sort=LogEntry.log_index),
             Column("entry_type", lazy_gettext("What happened"), sort=LogEntry.entry_type),
-            Column("record", lazy_gettext("Record")),
+            Column("record", lazy_gettext("Logged record")),
             Column("organisation", lazy_gettext("Organisation")),
             Column("occurred_at", lazy_gettext("When"), sort=LogEntry.occurred_at),
             Column("leaf_hash", lazy_gettext("Leaf hash")),

@@ -26,7 +26,7 @@ def test_observer_reads_the_register_exports_it_and_checks_the_log(
     page = desktop_page
     sign_in(page, live_server, "government_viewer")
     page.goto(f"{live_server.url}/portal")
-    page.click("main >> text=Register")
+    page.click("main >> text=Brand register")
     page.wait_for_load_state("networkidle")
     assert "Qimen Black Tea" in page.inner_text("main")
     _shot(page, artifacts_dir, "observer-register-brands")

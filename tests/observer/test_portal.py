@@ -86,7 +86,7 @@ def test_regulator_sees_the_brand_it_supervises_with_counts(client, demo) -> Non
 def test_register_in_chinese(client, demo) -> None:
     _sign_in(client, demo, "alliance_viewer")
     page = _words(client.get("/portal/register?lang=zh-CN"))
-    assert "名录" in page and "祁门红茶" in page and "祁门县茶业协会" in page
+    assert "品牌名录" in page and "祁门红茶" in page and "祁门县茶业协会" in page
     members = _words(client.get("/portal/register/members"))
     assert "会员企业" in members and "祁门红香茶业有限公司" in members
     assert "统一社会信用代码" in members
