@@ -41,9 +41,7 @@ ORDERED = 12
 
 
 @pytest.fixture(scope="module")
-def journey_server(
-    tmp_path_factory: pytest.TempPathFactory, key_dir: Path
-) -> Iterator[LiveServer]:
+def journey_server(tmp_path_factory: pytest.TempPathFactory, key_dir: Path) -> Iterator[LiveServer]:
     """The app over HTTP on a fresh demo database of its own, so the journey sees the demo as
     seeded whatever other browser tests did to theirs."""
     with fresh_database(tmp_path_factory.mktemp("journey"), "journey") as database_url:
@@ -255,9 +253,7 @@ def _observer_exports(
     return rows
 
 
-def test_certify_label_verify_suspend_and_observe(
-    journey_server, browser, artifacts_dir
-) -> None:
+def test_certify_label_verify_suspend_and_observe(journey_server, browser, artifacts_dir) -> None:
     number = _publish_audit_decide_issue(journey_server, browser, artifacts_dir)
     _register_order_activate_record(journey_server, browser, artifacts_dir)
     _suspend(journey_server, browser, artifacts_dir, number)
