@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "app.products.models",
     "app.portal.submissions",
     "app.trace.models",
+    "app.resolver.models",
 )
 
 

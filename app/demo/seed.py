@@ -157,6 +157,7 @@ STEPS: tuple[str, ...] = (
     "app.certificates.demo:seed_certificates",
     "app.products.demo:seed_products",
     "app.trace.demo:seed_epcis",
+    "app.resolver.demo:seed_scans",
 )
 
 

@@ -1,0 +1,175 @@
+"""Request and response schemas of the scan, alert and report API (and the verdict JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
+from app.resolver.models import AlertKind, AlertResolution, AlertStatus, ReportStatus, ScanChannel
+from app.resolver.rules import RuleKind
+from app.resolver.verdicts import Verdict
+
+
+class ReasonOut(ResponseSchema):
+    code: str = Field(description="Stable reason code, e.g. certificate_suspended.")
+    message: str = Field(description="The reason in the request's language.")
+
+
+class CodeOut(ResponseSchema):
+    gtin: str
+    lot: str | None
+    serial: str | None
+    data: dict[str, str] = Field(description="Data attributes from the query (AI -> value).")
+    digital_link: str
+
+
+class ScanCountsOut(ResponseSchema):
+    count: int = Field(
+        description="Verifications of this pack (a reload within a minute counts once)."
+    )
+    shoppers: int = Field(description="Distinct clients that verified this pack.")
+    first_scanned_at: datetime
+    last_scanned_at: datetime
+
+
+class VerdictOut(ResponseSchema):
+    """The verdict on a scanned code, as ``Accept: application/json`` returns it."""
+
+    verdict: Verdict
+    title: str
+    summary: str
+    reasons: list[ReasonOut]
+    level: str = Field(description="product, batch or unit: what the link identifies.")
+    code: CodeOut
+    product: dict[str, Any] | None
+    firm: dict[str, Any] | None
+    brand: dict[str, Any] | None
+    certificate: dict[str, Any] | None = Field(
+        description="number, status, in_force, standard (code, version), validity, url."
+    )
+    batch: dict[str, Any] | None
+    scans: ScanCountsOut | None
+    journey: list[dict[str, Any]] | None
+    log: dict[str, Any] | None = Field(
+        description="Transparency-log index of the certificate with an inclusion proof."
+    )
+    links: dict[str, Any]
+    official_domain: str
+    checked_at: datetime
+
+
+class AlertQuery(PageQuery):
+    status: AlertStatus | None = None
+    kind: AlertKind | None = None
+    gtin: str | None = Field(None, pattern=r"^\d{14}$")
+
+
+class AlertOut(ResponseSchema):
+    id: int
+    kind: AlertKind
+    status: AlertStatus
+    gtin: str
+    lot: str | None
+    serial: str | None
+    occurrences: int
+    details: dict[str, Any] | None
+    raised_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    resolved_by_id: int | None
+    resolution: AlertResolution | None
+    resolution_note: str | None
+
+
+class AlertResolve(RequestSchema):
+    resolution: AlertResolution
+    note: str | None = Field(None, max_length=1000)
+
+
+class ScanQuery(PageQuery):
+    verdict: Verdict | None = None
+    gtin: str | None = Field(None, pattern=r"^\d{14}$")
+
+
+class ScanOut(ResponseSchema):
+    id: int
+    scanned_at: datetime
+    channel: ScanChannel
+    answer: str
+    gtin: str
+    lot: str | None
+    serial: str | None
+    verdict: Verdict
+    reasons: list[str] | None
+    is_repeat: bool
+    latitude: float | None
+    longitude: float | None
+    place: str | None
+
+
+class ScanSummaryQuery(QuerySchema):
+    days: int = Field(30, ge=1, le=366, description="How many days back, today included.")
+
+
+class DayCount(ResponseSchema):
+    day: date
+    total: int
+    by_verdict: dict[str, int]
+
+
+class ScanSummaryOut(ResponseSchema):
+    since: date
+    total: int
+    by_verdict: dict[str, int]
+    by_day: list[DayCount]
+
+
+class ReportQuery(PageQuery):
+    status: ReportStatus | None = None
+
+
+class ReportOut(ResponseSchema):
+    id: int
+    created_at: datetime
+    status: ReportStatus
+    gtin: str | None
+    lot: str | None
+    serial: str | None
+    verdict: Verdict | None
+    scan_id: int | None
+    place: str | None
+    description: str | None
+    contact: str | None
+    photo_url: str | None = None
+    reviewed_at: datetime | None
+    review_note: str | None
+
+
+class ReportReview(RequestSchema):
+    status: ReportStatus
+    note: str | None = Field(None, max_length=1000)
+
+
+class ReportCreated(ResponseSchema):
+    id: int
+    status: ReportStatus
+    created_at: datetime
+
+
+class RuleOut(ResponseSchema):
+    kind: RuleKind
+    is_enabled: bool
+    threshold: int | None = Field(
+        description="repeat_scans: alert above this many shoppers; many_clients: at this many."
+    )
+    window_minutes: int | None = Field(description="many_clients: the time window.")
+    is_default: bool = Field(description="True when the brand has not set this rule itself.")
+
+
+class RuleUpdate(RequestSchema):
+    is_enabled: bool
+    threshold: int | None = Field(None, ge=1, le=1_000_000)
+    window_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)

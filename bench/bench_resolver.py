@@ -1,0 +1,374 @@
+"""Consumer verification under gunicorn against ``/livez`` of the same server, in one run, on
+SQLite and PostgreSQL, with 1,000,000 unit codes stored.
+
+The server is gunicorn as ``make run`` starts it (2 workers x 4 threads) on 127.0.0.1, with
+the demo loaded and a million extra codes bulk-inserted into the demo's active label order.
+``wrk`` (Debian package ``wrk``) drives it over loopback: first ``/livez`` (the same app,
+touching no database), then ``GET /01/<gtin>/10/<lot>/21/<serial>`` with
+``Accept: application/json`` over 10,000 different stored codes picked at random per request,
+then both again. Each verification is the full hot path: parse, look the code up with its
+order, batch, product, certificate (standing included) and brand, check recalls, store the
+scan with its tallies, evaluate the anomaly rules, and answer the verdict JSON. Target: the
+verification rate >= 50% of the ``/livez`` rate. Latency p50/p99 come from wrk.
+
+The per-client rate limits of the resolver are raised for the run (one wrk client is one
+address); the limiter itself still runs, in memory as with ``make run`` (in Redis when
+``BRANDTRACE_BENCH_REDIS`` names a server). Every answered scan is counted in the database
+afterwards: stored scans >= answered requests (wrk does not count requests whose answer
+arrived after it stopped reading).
+
+PostgreSQL runs when a server answers at BRANDTRACE_BENCH_PG (default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres); its scratch database is dropped after.
+``BRANDTRACE_BENCH_CODES`` changes the number of stored codes (default 1,000,000),
+``BRANDTRACE_BENCH_SECONDS`` the length of each measurement, ``BRANDTRACE_BENCH_WORKERS`` and
+``BRANDTRACE_BENCH_THREADS`` the server (default 2 x 4, as ``make run``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get(
+    "BRANDTRACE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+CODES = int(os.environ.get("BRANDTRACE_BENCH_CODES", "1000000"))
+SAMPLE = 10_000
+DURATION = int(os.environ.get("BRANDTRACE_BENCH_SECONDS", "10"))
+CONNECTIONS = 8
+WORKERS = int(os.environ.get("BRANDTRACE_BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BRANDTRACE_BENCH_THREADS", "4"))
+SECRET = "bench-secret-key-" + "x" * 32
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+WSGI = """
+from app import create_app
+
+app = create_app({
+    # One wrk client is one address: raise the shoppers' limits, keep the limiter running.
+    "RESOLVER_SCAN_LIMIT": "100000000 per minute",
+    "RATELIMIT_KEY_PREFIX": "bench-resolver",
+})
+"""
+
+
+# Rate limits live in memory, as with `make run`, unless a Redis server is named here.
+REDIS_URL = os.environ.get("BRANDTRACE_BENCH_REDIS")
+
+
+def _redis_available() -> bool:
+    if not REDIS_URL:
+        return False
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+def _environment(url: str, folder: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    if REDIS_URL and _redis_available():
+        # Limits shared through Redis, as a deployment of several servers runs them.
+        env["BRANDTRACE_REDIS_URL"] = REDIS_URL
+    env.update(
+        BRANDTRACE_DATABASE_URL=url,
+        BRANDTRACE_SECRET_KEY=SECRET,
+        BRANDTRACE_KEY_DIR=str(folder / "keys"),
+        BRANDTRACE_BASE_URL=f"http://127.0.0.1:{port}",
+        BRANDTRACE_LOG_LEVEL="WARNING",
+        BRANDTRACE_ENV="production",
+        PYTHONPATH=f"{folder}{os.pathsep}{ROOT}",
+    )
+    return env
+
+
+def _prepare(url: str, folder: Path, port: int) -> tuple[str, str, list[str]]:
+    """Migrate, load the demo, bulk-insert the codes; return (gtin, lot, sample serials)."""
+    saved = dict(os.environ)
+    os.environ.update(_environment(url, folder, port))
+    try:
+        from sqlalchemy import select
+
+        from app import create_app
+        from app.extensions import db
+        from app.products.models import Batch as BatchModel
+        from app.products.models import LabelOrder, Product
+
+        application = create_app({"LOG_LEVEL": "WARNING"})
+        with application.app_context():
+            from alembic import command
+
+            from app.cli import alembic_config
+            from app.demo.seed import seed_demo
+
+            command.upgrade(alembic_config(), "head")
+            session = db.new_session(writer=True)
+            demo = seed_demo(session, application.config["BASE_URL"])
+            session.commit()
+            order = session.get(LabelOrder, demo["label_order"]["id"])
+            assert order is not None
+            product = session.get(Product, order.product_id)
+            batch = session.get(BatchModel, order.batch_id)
+            assert product is not None and batch is not None
+            gtin, lot, order_id, product_id = product.gtin, batch.lot, order.id, product.id
+            session.close()
+            started = time.perf_counter()
+            sample = _bulk_insert(db.engine, order_id, product_id)
+            print(
+                f"  stored {CODES:,} codes in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            del select
+        return gtin, lot, sample
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _serials(count: int, rng: random.Random) -> list[str]:
+    return ["".join(rng.choices(ALPHABET, k=14)) for _ in range(count)]
+
+
+def _bulk_insert(engine: Any, order_id: int, product_id: int) -> list[str]:
+    """Insert the codes directly (the benchmark's fixture, not the issuing service)."""
+    rng = random.Random(7)
+    serials = list(dict.fromkeys(_serials(CODES + CODES // 100, rng)))[:CODES]
+    chunk = 100_000
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            raw = connection.connection.dbapi_connection
+            with (
+                raw.cursor() as cursor,
+                cursor.copy("COPY unit_codes (order_id, product_id, serial) FROM STDIN") as copy,
+            ):
+                for serial in serials:
+                    copy.write_row((order_id, product_id, serial))
+        else:
+            raw = connection.connection.dbapi_connection
+            cursor = raw.cursor()
+            for start in range(0, len(serials), chunk):
+                cursor.executemany(
+                    "INSERT INTO unit_codes (order_id, product_id, serial) VALUES (?, ?, ?)",
+                    [(order_id, product_id, s) for s in serials[start : start + chunk]],
+                )
+            cursor.close()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE unit_codes")
+            connection.commit()
+    return rng.sample(serials, SAMPLE)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _gunicorn(url: str, folder: Path, port: int) -> Any:
+    (folder / "bench_resolver_wsgi.py").write_text(WSGI)
+    log = (folder / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench_resolver_wsgi:app",
+        ],
+        cwd=ROOT,
+        env=_environment(url, folder, port),
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        "gunicorn did not start: " + (folder / "gunicorn.log").read_text()[-2000:]
+                    ) from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _lua(folder: Path, gtin: str, lot: str, sample: list[str]) -> Path:
+    paths = ",\n".join(f'  "/01/{gtin}/10/{lot}/21/{serial}"' for serial in sample)
+    script = folder / "verify.lua"
+    script.write_text(
+        "local paths = {\n" + paths + "\n}\n"
+        "math.randomseed(42)\n"
+        'wrk.headers["Accept"] = "application/json"\n'
+        "request = function()\n"
+        "  return wrk.format('GET', paths[math.random(#paths)])\n"
+        "end\n"
+    )
+    return script
+
+
+def _wrk(url: str, *extra: str, seconds: int = DURATION) -> dict[str, float]:
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            *extra,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+
+    def percentile(name: str) -> float:
+        match = re.search(rf"^\s+{name}%\s+([\d.]+)(us|ms|s)", output, re.MULTILINE)
+        assert match, output
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return {
+        "rate": rate,
+        "total": total,
+        "errors": int(errors.group(1)) if errors else 0,
+        "p50": percentile("50"),
+        "p99": percentile("99"),
+    }
+
+
+def _scan_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM scans")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _run(backend: str, url: str, folder: Path) -> None:
+    port = _free_port()
+    limits = REDIS_URL if "BRANDTRACE_REDIS_URL" in _environment(url, folder, 0) else "memory"
+    print(f"-- {backend} (rate limits in {limits})", flush=True)
+    gtin, lot, sample = _prepare(url, folder, port)
+    script = _lua(folder, gtin, lot, sample)
+    base = f"http://127.0.0.1:{port}"
+    with _gunicorn(url, folder, port):
+        _wrk(base + "/livez", seconds=2)  # warm up both paths
+        _wrk(base + "/", "-s", str(script), seconds=2)
+        before = _scan_count(url)
+        rounds = []
+        for _ in range(2):
+            livez = _wrk(base + "/livez")
+            verify = _wrk(base + "/", "-s", str(script))
+            rounds.append((livez, verify))
+        stored = _scan_count(url) - before
+    answered = sum(verify["total"] - verify["errors"] for _, verify in rounds)
+    for number, (livez, verify) in enumerate(rounds, 1):
+        print(
+            f"  round {number}: /livez {livez['rate']:8.0f} req/s (p50 {livez['p50']:.2f} ms, "
+            f"p99 {livez['p99']:.2f} ms) | verify {verify['rate']:8.0f} req/s "
+            f"(p50 {verify['p50']:.2f} ms, p99 {verify['p99']:.2f} ms, "
+            f"{verify['errors']} non-2xx) | ratio {verify['rate'] / livez['rate']:.2f}",
+            flush=True,
+        )
+    livez_rate = sum(livez["rate"] for livez, _ in rounds) / len(rounds)
+    verify_rate = sum(verify["rate"] for _, verify in rounds) / len(rounds)
+    print(
+        f"  {backend}: verification / livez = {verify_rate / livez_rate:.2f} "
+        f"(target >= 0.50) with {CODES:,} codes stored; "
+        f"scans stored {stored:,} >= answered {answered:,}: {stored >= answered}",
+        flush=True,
+    )
+
+
+def _postgres_available() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_SERVER)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        print("wrk not found: install the Debian package (apt-get install -y wrk)")
+        return
+    backends = sys.argv[2:] if len(sys.argv) > 2 and sys.argv[1] == "resolver" else []
+    wanted = [b for b in backends if b in ("sqlite", "postgresql")] or ["sqlite", "postgresql"]
+    for backend in wanted:
+        with tempfile.TemporaryDirectory(prefix="bench-resolver-") as scratch:
+            folder = Path(scratch)
+            if backend == "sqlite":
+                _run(backend, f"sqlite:///{folder / 'bench.sqlite3'}", folder)
+                continue
+            if not _postgres_available():
+                print(f"PostgreSQL not reachable at {PG_SERVER}: skipped")
+                continue
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            name = f"brandtrace_bench_{secrets.token_hex(4)}"
+            admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+            try:
+                _run(backend, url, folder)
+            finally:
+                from app.db import _ENGINES
+
+                for key in [key for key in _ENGINES if name in key]:
+                    _ENGINES.pop(key).dispose()
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
