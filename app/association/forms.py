@@ -9,19 +9,21 @@ placed next to the field they are about.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from app.errors import AppError
+from app.extensions import db
 from app.i18n import current_locale
 from app.portal.forms import FormResult, parse_form
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 # The most rows one form may carry (the API's own limits are lower or equal).
 MAX_ROWS = 500
@@ -126,6 +128,55 @@ def apply_errors(error: AppError, errors: dict[str, str], *, rows: RowMap | None
         message = localise() if localise is not None else item.message
         errors.setdefault(key, message)
     errors[SUMMARY] = error.detail
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a form's submission came to: the action's result, or what to show again (the
+    typed ``values``, the ``errors`` next to fields and the status of the page)."""
+
+    result: T | None
+    values: dict[str, Any]
+    errors: dict[str, str]
+    status: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @classmethod
+    def blank(cls) -> Outcome[Any]:
+        """Nothing submitted yet: an empty form."""
+        return cls(None, {}, {}, 200)
+
+
+def run(
+    action: Callable[[], T],
+    *,
+    values: dict[str, Any] | None = None,
+    rows: RowMap | None = None,
+) -> Outcome[T]:
+    """Carry out a domain action; a domain refusal rolls the request's work back (nothing
+    changed) and puts its messages next to the fields they are about."""
+    try:
+        result = action()
+    except AppError as error:
+        db.session.rollback()
+        errors: dict[str, str] = {}
+        apply_errors(error, errors, rows=rows)
+        return Outcome(None, values or {}, errors, failed_status(error))
+    return Outcome(result, values or {}, {}, 200)
+
+
+def submit(
+    form: FormResult[M], action: Callable[[M], T], *, rows: RowMap | None = None
+) -> Outcome[T]:
+    """Run ``action`` on a valid form's model; an invalid form answers 422 with its errors."""
+    model = form.model
+    if model is None:
+        errors = rows.remap(form.errors) if rows is not None else form.errors
+        return Outcome(None, form.values, errors, 422)
+    return run(lambda: action(model), values=form.values, rows=rows)
 
 
 @dataclass

@@ -15,18 +15,20 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.association.forms import (
+    Outcome,
     RowMap,
-    apply_errors,
-    failed_status,
     local_name,
     parse,
     pointer_key,
     read_rows,
+    run,
+    submit,
     validate,
 )
 from app.audits import services
 from app.audits.models import (
     Audit,
+    AuditDecision,
     AuditKind,
     AuditResult,
     AuditStatus,
@@ -38,7 +40,7 @@ from app.auth.principal import Caller, allow
 from app.brands import services as brands
 from app.brands.models import Brand, Membership, MembershipStatus
 from app.db import utcnow
-from app.errors import AppError
+from app.errors import Conflict
 from app.extensions import db
 from app.http.web import page
 from app.portal.nav import nav_item
@@ -309,38 +311,37 @@ def new_audit(caller: Caller) -> ResponseReturnValue:
     data.setdefault("brand", "")
     data.setdefault("firm", "")
     rows = RowMap({"products": products.positions, "sites": sites.positions})
-    result = validate(AuditCreate, data)
-    errors = rows.remap(result.errors)
-    if result.model is not None:
-        body = result.model
-        duplicate = _recent_duplicate(caller, body)
-        if duplicate is not None:
-            errors["__all__"] = gettext(
+    outcome = submit(validate(AuditCreate, data), lambda body: _open(caller, body), rows=rows)
+    if outcome.result is None:
+        return _new_audit_page(caller, values, outcome.errors, outcome.status)
+    flash(gettext("Audit %(id)s opened; record its results.", id=outcome.result.id), "success")
+    return redirect(url_for("audits_portal.audit", audit_id=outcome.result.id), code=303)
+
+
+def _open(caller: Caller, body: AuditCreate) -> Audit:
+    """Open the audit the form describes, unless the same form was just sent."""
+    duplicate = _recent_duplicate(caller, body)
+    if duplicate is not None:
+        raise Conflict(
+            gettext(
                 "You opened the same audit moments ago (audit %(id)s); nothing changed.",
                 id=duplicate.id,
-            )
-            return _new_audit_page(caller, values, errors, 409)
-        try:
-            audit = services.create_audit(
-                db.session,
-                caller,
-                brand_slug=body.brand,
-                firm_slug=body.firm,
-                standard_version_id=body.standard_version_id,
-                kind=body.kind,
-                products=body.products,
-                sites=body.sites,
-                due_on=body.due_on,
-                audited_on=body.audited_on,
-                summary=body.summary,
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors, rows=rows)
-            return _new_audit_page(caller, values, errors, failed_status(error))
-        flash(gettext("Audit %(id)s opened; record its results.", id=audit.id), "success")
-        return redirect(url_for("audits_portal.audit", audit_id=audit.id), code=303)
-    return _new_audit_page(caller, values, errors, 422)
+            ),
+            slug="audit-opened-twice",
+        )
+    return services.create_audit(
+        db.session,
+        caller,
+        brand_slug=body.brand,
+        firm_slug=body.firm,
+        standard_version_id=body.standard_version_id,
+        kind=body.kind,
+        products=body.products,
+        sites=body.sites,
+        due_on=body.due_on,
+        audited_on=body.audited_on,
+        summary=body.summary,
+    )
 
 
 # ---- one audit -------------------------------------------------------------------------------
@@ -494,23 +495,19 @@ def record_results(caller: Caller, audit_id: int) -> ResponseReturnValue:
         else:
             errors.setdefault(key_of(field), message)
     if form.model is not None and not errors:
-        try:
-            services.record_measurements(db.session, caller, audit_id, form.model.results)
-        except AppError as error:
-            db.session.rollback()
-            found_errors: dict[str, str] = {}
-            apply_errors(error, found_errors)
-            errors = {key_of(key): message for key, message in found_errors.items()}
-            return _audit_page(
-                caller,
-                found,
-                values=values,
-                errors=errors,
-                section="results",
-                status=failed_status(error),
+        model = form.model
+        outcome = run(
+            lambda: services.record_measurements(db.session, caller, audit_id, model.results)
+        )
+        if outcome.ok:
+            flash(gettext("%(count)s results saved.", count=len(results)), "success")
+            return redirect(
+                url_for("audits_portal.audit", audit_id=audit_id) + "#results", code=303
             )
-        flash(gettext("%(count)s results saved.", count=len(results)), "success")
-        return redirect(url_for("audits_portal.audit", audit_id=audit_id) + "#results", code=303)
+        errors = {key_of(key): message for key, message in outcome.errors.items()}
+        return _audit_page(
+            caller, found, values=values, errors=errors, section="results", status=outcome.status
+        )
     return _audit_page(caller, found, values=values, errors=errors, section="results", status=422)
 
 
@@ -538,26 +535,25 @@ def add_evidence(caller: Caller, audit_id: int) -> ResponseReturnValue:
         return _audit_page(
             caller, found, values=values, errors=refusal, section="evidence", status=409
         )
-    try:
-        services.add_evidence(
+    outcome = run(
+        lambda: services.add_evidence(
             db.session,
             caller,
             audit_id,
             upload,
             description=values["description"],
             criterion_key=values["criterion"] or None,
-        )
-    except AppError as error:
-        db.session.rollback()
-        errors: dict[str, str] = {}
-        apply_errors(error, errors)
+        ),
+        values=values,
+    )
+    if not outcome.ok:
         return _audit_page(
             caller,
             found,
             values=values,
-            errors=errors,
+            errors=outcome.errors,
             section="evidence",
-            status=failed_status(error),
+            status=outcome.status,
         )
     flash(gettext("The evidence file was attached."), "success")
     return redirect(url_for("audits_portal.audit", audit_id=audit_id) + "#evidence", code=303)
@@ -567,45 +563,34 @@ def add_evidence(caller: Caller, audit_id: int) -> ResponseReturnValue:
 def sign_off(caller: Caller, audit_id: int) -> ResponseReturnValue:
     """Confirm, then sign the audit off: the record is locked and goes to a decision."""
     found = services.get_audit(db.session, caller, audit_id)
-    values: dict[str, Any] = {
+    outcome = Outcome.blank()
+    outcome.values = {
         "audited_on": found.audited_on.isoformat() if found.audited_on else "",
         "summary": found.summary,
     }
-    errors: dict[str, str] = {}
-    status = 200
     if request.method == "POST":
-        form = parse(SignOffIn, request.form)
-        values, errors = {**values, **form.values}, form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                services.sign_off(
-                    db.session,
-                    caller,
-                    audit_id,
-                    audited_on=form.model.audited_on,
-                    summary=form.model.summary,
-                )
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                flash(
-                    gettext("Audit %(id)s is signed off and awaits a decision.", id=audit_id),
-                    "success",
-                )
-                return redirect(url_for("audits_portal.audit", audit_id=audit_id), code=303)
+        outcome = submit(
+            parse(SignOffIn, request.form),
+            lambda body: services.sign_off(
+                db.session, caller, audit_id, audited_on=body.audited_on, summary=body.summary
+            ),
+        )
+        if outcome.ok:
+            flash(
+                gettext("Audit %(id)s is signed off and awaits a decision.", id=audit_id),
+                "success",
+            )
+            return redirect(url_for("audits_portal.audit", audit_id=audit_id), code=303)
     passing = all(m.passed for m in found.measurements if m.criterion.is_mandatory)
     return (
         render_template(
             "audits/portal/sign_off.html",
-            values=values,
-            errors=errors,
+            values=outcome.values,
+            errors=outcome.errors,
             expected=RESULTS[AuditResult.PASS if passing else AuditResult.FAIL],
             **_audit_context(caller, found),
         ),
-        status,
+        outcome.status,
     )
 
 
@@ -613,45 +598,40 @@ def sign_off(caller: Caller, audit_id: int) -> ResponseReturnValue:
 def decide(caller: Caller, audit_id: int) -> ResponseReturnValue:
     """An administrator who took no part in the audit decides: granted or refused."""
     found = services.get_audit(db.session, caller, audit_id)
-    values: dict[str, Any] = {"surveillance_interval_months": "12"}
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
+    outcome.values = {"surveillance_interval_months": "12"}
     if request.method == "POST":
-        form = parse(DecisionIn, request.form)
-        values, errors = form.values, form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                decision = services.decide(
-                    db.session,
-                    caller,
-                    audit_id,
-                    outcome=form.model.outcome,
-                    reason=form.model.reason,
-                    surveillance_interval_months=form.model.surveillance_interval_months,
-                )
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                if decision.outcome == DecisionOutcome.GRANTED:
-                    message = gettext(
-                        "Certification granted; the first surveillance audit is due on "
-                        "%(due)s. A certificate can now be issued.",
-                        due=decision.next_surveillance_due_on,
-                    )
-                else:
-                    message = gettext("Certification refused.")
-                flash(message, "success")
-                return redirect(url_for("audits_portal.audit", audit_id=audit_id), code=303)
+        outcome = submit(
+            parse(DecisionIn, request.form),
+            lambda body: services.decide(
+                db.session,
+                caller,
+                audit_id,
+                outcome=body.outcome,
+                reason=body.reason,
+                surveillance_interval_months=body.surveillance_interval_months,
+            ),
+        )
+        if outcome.result is not None:
+            flash(_decided(outcome.result), "success")
+            return redirect(url_for("audits_portal.audit", audit_id=audit_id), code=303)
     return (
         render_template(
             "audits/portal/decide.html",
-            values=values,
-            errors=errors,
+            values=outcome.values,
+            errors=outcome.errors,
             outcomes=list(OUTCOMES.items()),
             **_audit_context(caller, found),
         ),
-        status,
+        outcome.status,
     )
+
+
+def _decided(decision: AuditDecision) -> str:
+    if decision.outcome == DecisionOutcome.GRANTED:
+        return gettext(
+            "Certification granted; the first surveillance audit is due on %(due)s. A "
+            "certificate can now be issued.",
+            due=decision.next_surveillance_due_on,
+        )
+    return gettext("Certification refused.")

@@ -11,13 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 
-from app.association.forms import (
-    apply_errors,
-    failed_status,
-    local_name,
-    parse,
-    validate,
-)
+from app.association.forms import Outcome, local_name, parse, run, submit, validate
 from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands import services
@@ -30,7 +24,7 @@ from app.brands.schemas import (
     MembershipReason,
     TrademarkIn,
 )
-from app.errors import AppError, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.http.web import page
 from app.portal.nav import nav_item
@@ -168,29 +162,35 @@ def _profile_page(
     )
 
 
+def _answer(brand: Brand, outcome: Outcome[Any], section: str, message: str) -> ResponseReturnValue:
+    """After a profile form: back to the profile (post/redirect/get), or the form again."""
+    if outcome.ok:
+        flash(message, "success")
+        return redirect(url_for("brands_portal.profile", slug=brand.slug) + f"#{section}", 303)
+    return _profile_page(
+        brand,
+        values=outcome.values,
+        errors=outcome.errors,
+        section=section,
+        status=outcome.status,
+    )
+
+
 @page(bp, "/brands/<slug>", access=OWNER_ADMINS, methods=("GET", "POST"))
 def profile(caller: Caller, slug: str) -> ResponseReturnValue:
     """The brand's names, region, category and story (POST saves them)."""
     brand = _owned_brand(caller, slug)
     if request.method == "GET":
         return _profile_page(brand)
+    # Every field is sent: an emptied name is an error, an emptied story is saved empty.
     values = {name: (request.form.get(name) or "").strip() for name in PROFILE_FIELDS}
-    form = validate(BrandUpdate, values)
-    errors = form.errors
-    if form.model is not None:
-        try:
-            services.update_brand(
-                db.session, caller, slug, form.model.model_dump(exclude_unset=True)
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            return _profile_page(
-                brand, values=values, errors=errors, section="profile", status=failed_status(error)
-            )
-        flash(gettext("The brand profile was saved."), "success")
-        return redirect(url_for("brands_portal.profile", slug=slug), code=303)
-    return _profile_page(brand, values=values, errors=errors, section="profile", status=422)
+    outcome = submit(
+        validate(BrandUpdate, values),
+        lambda body: services.update_brand(
+            db.session, caller, slug, body.model_dump(exclude_unset=True)
+        ),
+    )
+    return _answer(brand, outcome, "profile", gettext("The brand profile was saved."))
 
 
 def _nice_classes(text: str) -> list[str]:
@@ -203,26 +203,19 @@ def trademark(caller: Caller, slug: str) -> ResponseReturnValue:
     brand = _owned_brand(caller, slug)
     names = ("registration_number", "office", "nice_classes", "mark_type")
     typed = {name: (request.form.get(name) or "").strip() for name in names}
-    values: dict[str, Any] = {**typed, "nice_classes": _nice_classes(typed["nice_classes"])}
+    data: dict[str, Any] = {**typed, "nice_classes": _nice_classes(typed["nice_classes"])}
     for name in ("registered_on", "expires_on"):
         typed[name] = (request.form.get(name) or "").strip()
         if typed[name]:
-            values[name] = typed[name]
-    form = validate(TrademarkIn, values)
-    errors = {key.split("-")[0]: message for key, message in form.errors.items()}
-    if form.model is not None:
-        try:
-            services.set_trademark(db.session, caller, slug, **form.model.model_dump())
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            errors = {key.split("-")[0]: message for key, message in errors.items()}
-            return _profile_page(
-                brand, values=typed, errors=errors, section="trademark", status=failed_status(error)
-            )
-        flash(gettext("The trademark registration was saved."), "success")
-        return redirect(url_for("brands_portal.profile", slug=slug) + "#trademark", code=303)
-    return _profile_page(brand, values=typed, errors=errors, section="trademark", status=422)
+            data[name] = typed[name]
+    outcome = submit(
+        validate(TrademarkIn, data),
+        lambda body: services.set_trademark(db.session, caller, slug, **body.model_dump()),
+    )
+    # One text field holds every Nice class: a message about one class is shown next to it.
+    outcome.errors = {key.split("-")[0]: message for key, message in outcome.errors.items()}
+    outcome.values = typed
+    return _answer(brand, outcome, "trademark", gettext("The trademark registration was saved."))
 
 
 @page(bp, "/brands/<slug>/logo", access=OWNER_ADMINS, methods=("POST",))
@@ -232,47 +225,21 @@ def logo(caller: Caller, slug: str) -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is not None and not upload.filename:
         upload = None  # the form was sent without choosing a file
-    try:
-        services.set_logo(db.session, caller, slug, upload)
-    except AppError as error:
-        db.session.rollback()
-        errors: dict[str, str] = {}
-        apply_errors(error, errors)
-        return _profile_page(brand, errors=errors, section="logo", status=failed_status(error))
-    flash(gettext("The logo was replaced."), "success")
-    return redirect(url_for("brands_portal.profile", slug=slug) + "#logo", code=303)
+    outcome = run(lambda: services.set_logo(db.session, caller, slug, upload))
+    return _answer(brand, outcome, "logo", gettext("The logo was replaced."))
 
 
 @page(bp, "/brands/<slug>/co-builders", access=OWNER_ADMINS, methods=("POST",))
 def add_co_builder(caller: Caller, slug: str) -> ResponseReturnValue:
     """Add a supervising government body or a co-promoting alliance or association."""
     brand = _owned_brand(caller, slug)
-    form = parse(CoBuilderIn, request.form)
-    errors = form.errors
-    if form.model is not None:
-        try:
-            services.add_co_builder(
-                db.session,
-                caller,
-                slug,
-                organisation_slug=form.model.organisation,
-                role=form.model.role,
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            return _profile_page(
-                brand,
-                values=form.values,
-                errors=errors,
-                section="co-builders",
-                status=failed_status(error),
-            )
-        flash(gettext("The co-builder was added."), "success")
-        return redirect(url_for("brands_portal.profile", slug=slug) + "#co-builders", code=303)
-    return _profile_page(
-        brand, values=form.values, errors=errors, section="co-builders", status=422
+    outcome = submit(
+        parse(CoBuilderIn, request.form),
+        lambda body: services.add_co_builder(
+            db.session, caller, slug, organisation_slug=body.organisation, role=body.role
+        ),
     )
+    return _answer(brand, outcome, "co-builders", gettext("The co-builder was added."))
 
 
 @page(
@@ -283,15 +250,9 @@ def add_co_builder(caller: Caller, slug: str) -> ResponseReturnValue:
 )
 def remove_co_builder(caller: Caller, slug: str, organisation: str) -> ResponseReturnValue:
     """Remove a co-builder (never the owning association)."""
-    _owned_brand(caller, slug)
-    try:
-        services.remove_co_builder(db.session, caller, slug, organisation)
-    except AppError as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-        return redirect(url_for("brands_portal.profile", slug=slug) + "#co-builders", code=303)
-    flash(gettext("The co-builder was removed."), "success")
-    return redirect(url_for("brands_portal.profile", slug=slug) + "#co-builders", code=303)
+    brand = _owned_brand(caller, slug)
+    outcome = run(lambda: services.remove_co_builder(db.session, caller, slug, organisation))
+    return _answer(brand, outcome, "co-builders", gettext("The co-builder was removed."))
 
 
 # ---- membership applications ----------------------------------------------------------
@@ -412,28 +373,19 @@ def change_membership(caller: Caller, membership_id: int, action: str) -> Respon
         abort(404)
     schema, label, _ = ACTIONS[action]
     item = services.get_membership(db.session, caller, membership_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
     if request.method == "POST":
-        form = parse(schema, request.form)
-        values, errors = form.values, form.errors
-        if form.model is not None:
-            try:
-                services.change_membership(
-                    db.session, caller, membership_id, action, form.model.reason
-                )
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                flash(_DONE[action](item), "success")
-                return redirect(
-                    url_for("brands_portal.membership", membership_id=membership_id), code=303
-                )
-        else:
-            status = 422
+        outcome = submit(
+            parse(schema, request.form),
+            lambda body: services.change_membership(
+                db.session, caller, membership_id, action, body.reason
+            ),
+        )
+        if outcome.ok:
+            flash(_DONE[action](item), "success")
+            return redirect(
+                url_for("brands_portal.membership", membership_id=membership_id), code=303
+            )
     return (
         render_template(
             "brands/portal/membership_action.html",
@@ -442,10 +394,10 @@ def change_membership(caller: Caller, membership_id: int, action: str) -> Respon
             label=label,
             hint=ACTION_HINTS[action],
             reason_required=schema is MembershipReason,
-            values=values,
-            errors=errors,
+            values=outcome.values,
+            errors=outcome.errors,
         ),
-        status,
+        outcome.status,
     )
 
 

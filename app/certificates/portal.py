@@ -5,6 +5,8 @@ and the issuer keys (rotate after a confirmation; private keys are never shown).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -13,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from app.association.forms import apply_errors, failed_status, parse, validate
+from app.association.forms import Outcome, parse, submit, validate
 from app.audits.models import Audit, AuditDecision, DecisionOutcome
 from app.audits.services import GrantedDecision, get_granted_decision
 from app.auth.models import Organisation, OrgKind, Role
@@ -29,7 +31,6 @@ from app.certificates.schemas import (
     SuspendCertificate,
 )
 from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
-from app.errors import AppError
 from app.extensions import db
 from app.http.web import page
 from app.portal.nav import nav_item
@@ -229,33 +230,26 @@ def issue(caller: Caller) -> ResponseReturnValue:
         data["validity_months"] = values["validity_months"]
     if values["valid_from"]:
         data["valid_from"] = _day_start(values["valid_from"])
-    result = validate(IssueCertificate, data)
-    errors = {key.split("-")[0]: message for key, message in result.errors.items()}
-    if result.model is not None:
-        body = result.model
-        try:
-            certificate = issuance.issue_certificate(
-                db.session,
-                caller,
-                decision_id,
-                label_quota=body.label_quota,
-                gtins=body.gtins,
-                sites=[credentials.Site(s.name, s.address, s.gln) for s in body.sites or []],
-                valid_from=body.valid_from,
-                validity_months=body.validity_months,
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            errors = {key.split("-")[0]: message for key, message in errors.items()}
-            return _issue_page(
-                granted, [], values=values, errors=errors, status=failed_status(error)
-            )
-        flash(gettext("Certificate %(number)s was issued and signed.", number=certificate.number))
-        return redirect(
-            url_for("certificates_portal.certificate", number=certificate.number), code=303
-        )
-    return _issue_page(granted, [], values=values, errors=errors, status=422)
+    outcome = submit(
+        validate(IssueCertificate, data),
+        lambda body: issuance.issue_certificate(
+            db.session,
+            caller,
+            decision_id,
+            label_quota=body.label_quota,
+            gtins=body.gtins,
+            sites=[credentials.Site(s.name, s.address, s.gln) for s in body.sites or []],
+            valid_from=body.valid_from,
+            validity_months=body.validity_months,
+        ),
+    )
+    if outcome.result is None:
+        # Scope messages name a list position (gtins-1); the list is one group of boxes.
+        errors = {key.split("-")[0]: message for key, message in outcome.errors.items()}
+        return _issue_page(granted, [], values=values, errors=errors, status=outcome.status)
+    number = outcome.result.number
+    flash(gettext("Certificate %(number)s was issued and signed.", number=number), "success")
+    return redirect(url_for("certificates_portal.certificate", number=number), code=303)
 
 
 def _issued(caller: Caller, number: str) -> Certificate:
@@ -293,9 +287,21 @@ def certificate(caller: Caller, number: str) -> ResponseReturnValue:
 
 # ---- lifecycle ------------------------------------------------------------------------------
 
-# action -> (schema, heading, what happens)
-ACTIONS: dict[str, tuple[Any, Any, Any]] = {
-    "suspend": (
+
+@dataclass(frozen=True)
+class Change:
+    """A lifecycle change offered on a confirmation page: its form, its words, and the
+    service that carries it out."""
+
+    schema: type[StatusChange] | type[SuspendCertificate]
+    heading: Any
+    hint: Any
+    done: Any
+    apply: Callable[[Caller, str, Any], Certificate]
+
+
+CHANGES = {
+    "suspend": Change(
         SuspendCertificate,
         lazy_gettext("Suspend certificate %(number)s"),
         lazy_gettext(
@@ -303,78 +309,66 @@ ACTIONS: dict[str, tuple[Any, Any, Any]] = {
             "signed status list, consumers scanning its labels see that it is not valid, and no "
             "labels can be ordered on it. A suspension can be lifted (reinstated)."
         ),
+        lazy_gettext("Certificate %(number)s is suspended."),
+        lambda caller, number, body: credentials.suspend_certificate(
+            db.session, caller, number, reason=body.reason, until=body.until
+        ),
     ),
-    "reinstate": (
+    "reinstate": Change(
         StatusChange,
         lazy_gettext("Reinstate certificate %(number)s"),
         lazy_gettext(
             "The suspension is lifted: the certificate is in force again if it is within its "
             "validity and its surveillance is not overdue."
         ),
+        lazy_gettext("Certificate %(number)s is reinstated."),
+        lambda caller, number, body: credentials.reinstate_certificate(
+            db.session, caller, number, reason=body.reason
+        ),
     ),
-    "withdraw": (
+    "withdraw": Change(
         StatusChange,
         lazy_gettext("Withdraw certificate %(number)s"),
         lazy_gettext(
             "Withdrawal is final: the certificate's revocation bit is set for good, it can never "
             "be reinstated or renewed, and every label printed on it shows as not valid."
         ),
+        lazy_gettext("Certificate %(number)s is withdrawn."),
+        lambda caller, number, body: credentials.withdraw_certificate(
+            db.session, caller, number, reason=body.reason
+        ),
     ),
-}
-DONE = {
-    "suspend": lazy_gettext("Certificate %(number)s is suspended."),
-    "reinstate": lazy_gettext("Certificate %(number)s is reinstated."),
-    "withdraw": lazy_gettext("Certificate %(number)s is withdrawn."),
 }
 
 
 def _lifecycle(caller: Caller, number: str, action: str) -> ResponseReturnValue:
-    schema, heading, hint = ACTIONS[action]
+    change = CHANGES[action]
     found = _issued(caller, number)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
     if request.method == "POST":
-        raw = request.form.copy()
+        form_data = request.form.copy()
+        until = (form_data.get("until") or "").strip()
         if action == "suspend":
-            until = (raw.get("until") or "").strip()
-            raw.setlist("until", [_day_start(until) or ""] if until else [])
-        form = parse(schema, raw)
-        values = {**form.values, "until": (request.form.get("until") or "").strip()}
-        errors = form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                if action == "suspend":
-                    credentials.suspend_certificate(
-                        db.session, caller, number, reason=form.model.reason, until=form.model.until
-                    )
-                elif action == "reinstate":
-                    credentials.reinstate_certificate(
-                        db.session, caller, number, reason=form.model.reason
-                    )
-                else:
-                    credentials.withdraw_certificate(
-                        db.session, caller, number, reason=form.model.reason
-                    )
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                flash(str(DONE[action]) % {"number": number}, "success")
-                return redirect(url_for("certificates_portal.certificate", number=number), code=303)
+            # A date picker gives a day; the service wants an instant (its start, UTC).
+            form_data.setlist("until", [_day_start(until) or ""] if until else [])
+        outcome = submit(
+            parse(change.schema, form_data), lambda body: change.apply(caller, number, body)
+        )
+        if outcome.ok:
+            flash(str(change.done) % {"number": number}, "success")
+            return redirect(url_for("certificates_portal.certificate", number=number), code=303)
+        outcome.values["until"] = until
     return (
         render_template(
             "certificates/portal/lifecycle.html",
             c=_details(found),
             action=action,
-            heading=str(heading) % {"number": number},
-            hint=hint,
-            values=values,
-            errors=errors,
+            heading=str(change.heading) % {"number": number},
+            hint=change.hint,
+            values=outcome.values,
+            errors=outcome.errors,
         ),
-        status,
+        outcome.status,
     )
 
 
@@ -418,40 +412,30 @@ def renew(caller: Caller, number: str) -> ResponseReturnValue:
     """Renew on the granted decision of a re-certification audit: a new certificate replaces
     this one."""
     found = _issued(caller, number)
-    values: dict[str, Any] = {"validity_months": "36", "label_quota": str(found.label_quota)}
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
+    outcome.values = {"validity_months": "36", "label_quota": str(found.label_quota)}
     if request.method == "POST":
-        form = parse(RenewCertificate, request.form)
-        values, errors = form.values, form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                renewed = issuance.renew_certificate(
-                    db.session,
-                    caller,
-                    number,
-                    form.model.decision_id,
-                    label_quota=form.model.label_quota,
-                    validity_months=form.model.validity_months,
-                    reason=form.model.reason,
-                )
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                flash(
-                    gettext(
-                        "Certificate %(new)s renews and replaces %(old)s.",
-                        new=renewed.number,
-                        old=number,
-                    ),
-                    "success",
-                )
-                return redirect(
-                    url_for("certificates_portal.certificate", number=renewed.number), code=303
-                )
+        outcome = submit(
+            parse(RenewCertificate, request.form),
+            lambda body: issuance.renew_certificate(
+                db.session,
+                caller,
+                number,
+                body.decision_id,
+                label_quota=body.label_quota,
+                validity_months=body.validity_months,
+                reason=body.reason,
+            ),
+        )
+        if outcome.result is not None:
+            renewed = outcome.result.number
+            flash(
+                gettext(
+                    "Certificate %(new)s renews and replaces %(old)s.", new=renewed, old=number
+                ),
+                "success",
+            )
+            return redirect(url_for("certificates_portal.certificate", number=renewed), code=303)
     decisions = _renewal_decisions(found)
     return (
         render_template(
@@ -469,10 +453,10 @@ def renew(caller: Caller, number: str) -> ResponseReturnValue:
                 )
                 for d in decisions
             ],
-            values=values,
-            errors=errors,
+            values=outcome.values,
+            errors=outcome.errors,
         ),
-        status,
+        outcome.status,
     )
 
 

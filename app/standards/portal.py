@@ -12,19 +12,20 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.association.forms import (
+    Outcome,
     RowMap,
-    apply_errors,
-    failed_status,
     parse,
     read_rows,
     row_values,
+    run,
+    submit,
     validate,
 )
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands import services as brands
 from app.brands.models import Brand
-from app.errors import AppError, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.http.web import page
 from app.portal.nav import nav_item
@@ -184,21 +185,20 @@ def create_standard(caller: Caller) -> ResponseReturnValue:
     """Create a standard (its first version is drafted next)."""
     brand_slug = (request.form.get("brand") or "").strip()
     form = parse(StandardCreate, request.form)
-    values, errors = {**form.values, "brand": brand_slug}, form.errors
+    form.values["brand"] = brand_slug
     if not brand_slug:
-        errors["brand"] = gettext("Required.")
-    if form.model is not None and not errors:
-        try:
-            standard = services.create_standard(
-                db.session, caller, brand_slug, **form.model.model_dump()
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            return _list_page(caller, values, errors, failed_status(error))
-        flash(gettext("Standard %(code)s created; draft its first version.", code=standard.code))
-        return redirect(url_for("standards_portal.new_version", standard_id=standard.id), code=303)
-    return _list_page(caller, values, errors, 422)
+        form.errors["brand"] = gettext("Required.")
+        form.model = None
+    outcome = submit(
+        form,
+        lambda body: services.create_standard(db.session, caller, brand_slug, **body.model_dump()),
+    )
+    if outcome.result is None:
+        return _list_page(caller, outcome.values, outcome.errors, outcome.status)
+    flash(gettext("Standard %(code)s created; draft its first version.", code=outcome.result.code))
+    return redirect(
+        url_for("standards_portal.new_version", standard_id=outcome.result.id), code=303
+    )
 
 
 @page(bp, "/standards/<int:standard_id>", access=ASSOCIATION)
@@ -356,32 +356,30 @@ def new_version(caller: Caller, standard_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         source_id = request.args.get("from", type=int)
         values = _content_values(_version(caller, source_id)) if source_id else _blank_values()
-        if source_id:
-            values["effective_from"] = ""
+        values["effective_from"] = "" if source_id else values.get("effective_from", "")
         return _editor(found, version=None, values=values, errors={})
     data, values, rows = _read_editor(new=True)
-    form = validate(VersionCreate, data)
-    errors = rows.remap(form.errors)
-    if form.model is not None:
-        try:
-            draft = services.create_version(
-                db.session,
-                caller,
-                standard_id,
-                version=form.model.version,
-                effective_from=form.model.effective_from,
-                clauses=form.model.clauses,
-                criteria=form.model.criteria,
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors, rows=rows)
-            return _editor(
-                found, version=None, values=values, errors=errors, status=failed_status(error)
-            )
-        flash(gettext("Draft %(version)s saved.", version=draft.version), "success")
-        return redirect(url_for("standards_portal.edit_version", version_id=draft.id), code=303)
-    return _editor(found, version=None, values=values, errors=errors, status=422)
+    outcome = submit(
+        validate(VersionCreate, data),
+        lambda body: services.create_version(
+            db.session,
+            caller,
+            standard_id,
+            version=body.version,
+            effective_from=body.effective_from,
+            clauses=body.clauses,
+            criteria=body.criteria,
+        ),
+        rows=rows,
+    )
+    if outcome.result is None:
+        return _editor(
+            found, version=None, values=values, errors=outcome.errors, status=outcome.status
+        )
+    flash(gettext("Draft %(version)s saved.", version=outcome.result.version), "success")
+    return redirect(
+        url_for("standards_portal.edit_version", version_id=outcome.result.id), code=303
+    )
 
 
 @page(bp, "/standard-versions/<int:version_id>/edit", access=DRAFTERS, methods=("GET", "POST"))
@@ -402,31 +400,28 @@ def edit_version(caller: Caller, version_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return _editor(found.standard, version=found, values=_content_values(found), errors={})
     data, values, rows = _read_editor(new=False)
-    form = validate(VersionContent, data)
-    errors = rows.remap(form.errors)
-    if form.model is not None:
-        try:
-            services.replace_draft(
-                db.session,
-                caller,
-                version_id,
-                effective_from=form.model.effective_from,
-                clauses=form.model.clauses,
-                criteria=form.model.criteria,
-            )
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors, rows=rows)
-            return _editor(
-                found.standard,
-                version=found,
-                values=values,
-                errors=errors,
-                status=failed_status(error),
-            )
-        flash(gettext("Draft %(version)s saved.", version=found.version), "success")
-        return redirect(url_for("standards_portal.edit_version", version_id=version_id), code=303)
-    return _editor(found.standard, version=found, values=values, errors=errors, status=422)
+    outcome = submit(
+        validate(VersionContent, data),
+        lambda body: services.replace_draft(
+            db.session,
+            caller,
+            version_id,
+            effective_from=body.effective_from,
+            clauses=body.clauses,
+            criteria=body.criteria,
+        ),
+        rows=rows,
+    )
+    if not outcome.ok:
+        return _editor(
+            found.standard,
+            version=found,
+            values=values,
+            errors=outcome.errors,
+            status=outcome.status,
+        )
+    flash(gettext("Draft %(version)s saved.", version=found.version), "success")
+    return redirect(url_for("standards_portal.edit_version", version_id=version_id), code=303)
 
 
 # ---- publication, withdrawal, discarding -----------------------------------------------------
@@ -436,39 +431,42 @@ def _current(standard: Standard) -> StandardVersion | None:
     return next((v for v in standard.versions if v.status == VersionStatus.PUBLISHED), None)
 
 
+def _confirmation(
+    template: str, version: StandardVersion, outcome: Outcome[Any], **context: Any
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            template,
+            version=version,
+            standard=version.standard,
+            values=outcome.values,
+            errors=outcome.errors,
+            **context,
+        ),
+        outcome.status,
+    )
+
+
 @page(bp, "/standard-versions/<int:version_id>/publish", access=ADMINS, methods=("GET", "POST"))
 def publish_version(caller: Caller, version_id: int) -> ResponseReturnValue:
     """Confirm, then publish a draft: it freezes, gets its content hash and supersedes the
     version in force."""
     found = _version(caller, version_id)
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
     if request.method == "POST":
-        try:
-            published = services.publish_version(db.session, caller, version_id)
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            status = failed_status(error)
-        else:
+        outcome = run(lambda: services.publish_version(db.session, caller, version_id))
+        if outcome.result is not None:
             flash(
                 gettext(
                     "Version %(version)s is published. Content hash: %(hash)s",
-                    version=published.version,
-                    hash=published.content_hash,
+                    version=outcome.result.version,
+                    hash=outcome.result.content_hash,
                 ),
                 "success",
             )
             return redirect(url_for("standards_portal.version", version_id=version_id), code=303)
-    return (
-        render_template(
-            "standards/portal/publish.html",
-            version=found,
-            standard=found.standard,
-            current=_current(found.standard),
-            errors=errors,
-        ),
-        status,
+    return _confirmation(
+        "standards/portal/publish.html", found, outcome, current=_current(found.standard)
     )
 
 
@@ -476,63 +474,30 @@ def publish_version(caller: Caller, version_id: int) -> ResponseReturnValue:
 def withdraw_version(caller: Caller, version_id: int) -> ResponseReturnValue:
     """Confirm, then withdraw a published or superseded version, with a reason (final)."""
     found = _version(caller, version_id)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    status = 200
+    outcome = Outcome.blank()
     if request.method == "POST":
-        form = parse(WithdrawIn, request.form)
-        values, errors = form.values, form.errors
-        status = 422
-        if form.model is not None:
-            try:
-                services.withdraw_version(db.session, caller, version_id, form.model.reason)
-            except AppError as error:
-                db.session.rollback()
-                apply_errors(error, errors)
-                status = failed_status(error)
-            else:
-                flash(
-                    gettext("Version %(version)s was withdrawn.", version=found.version), "success"
-                )
-                return redirect(
-                    url_for("standards_portal.version", version_id=version_id), code=303
-                )
-    return (
-        render_template(
-            "standards/portal/withdraw.html",
-            version=found,
-            standard=found.standard,
-            values=values,
-            errors=errors,
-        ),
-        status,
-    )
+        outcome = submit(
+            parse(WithdrawIn, request.form),
+            lambda body: services.withdraw_version(db.session, caller, version_id, body.reason),
+        )
+        if outcome.ok:
+            flash(gettext("Version %(version)s was withdrawn.", version=found.version), "success")
+            return redirect(url_for("standards_portal.version", version_id=version_id), code=303)
+    return _confirmation("standards/portal/withdraw.html", found, outcome)
 
 
 @page(bp, "/standard-versions/<int:version_id>/discard", access=DRAFTERS, methods=("GET", "POST"))
 def discard_version(caller: Caller, version_id: int) -> ResponseReturnValue:
     """Confirm, then delete a draft (published versions stay for ever)."""
     found = _version(caller, version_id)
-    standard_id = found.standard_id
-    errors: dict[str, str] = {}
-    status = 200
+    standard_id, label = found.standard_id, found.version
+    outcome = Outcome.blank()
     if request.method == "POST":
-        label = found.version
-        try:
-            services.delete_draft(db.session, caller, version_id)
-        except AppError as error:
-            db.session.rollback()
-            apply_errors(error, errors)
-            status = failed_status(error)
-        else:
+        outcome = run(lambda: services.delete_draft(db.session, caller, version_id))
+        if outcome.ok:
             flash(gettext("Draft %(version)s was discarded.", version=label), "success")
             return redirect(url_for("standards_portal.standard", standard_id=standard_id), code=303)
-    return (
-        render_template(
-            "standards/portal/discard.html", version=found, standard=found.standard, errors=errors
-        ),
-        status,
-    )
+    return _confirmation("standards/portal/discard.html", found, outcome)
 
 
 # ---- comparing versions ------------------------------------------------------------------
