@@ -10,6 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from app.certificates.models import Certificate
+from app.products import services
 from app.products.models import Batch, LabelOrder, LabelOrderStatus, LabelPolicy, Product, UnitCode
 from tests.products.factories import caller, fresh_gtin, make_batch, make_product
 from tests.test_pages_matrix import _sign_in
@@ -537,3 +538,49 @@ def test_label_policy_auto_approves_small_orders(app, demo, session) -> None:
     assert "Only the association's administrators" in staff.get(
         "/portal/label-policy?lang=en"
     ).get_data(as_text=True)
+
+
+def test_another_association_cannot_see_or_decide_these_orders(app, demo, session) -> None:
+    from app.auth import services as auth
+    from app.auth.models import OrgKind, Role
+
+    other = auth.create_organisation(
+        session,
+        slug="huangshan-tea-association",
+        kind=OrgKind.ASSOCIATION,
+        name_zh="黄山茶业协会",
+        name_en="Huangshan Tea Association",
+    )
+    auth.create_user(
+        session,
+        organisation=other,
+        email="staff@huangshan-tea.example",
+        display_name="Other staff",
+        role=Role.STAFF,
+        password="another-password-1",
+    )
+    session.flush()
+    batch = make_batch(session, caller(session), quota=100)
+    order = services.order_labels(session, caller(session), batch.id, quantity=10)
+    session.flush()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login",
+        data={
+            "email": "staff@huangshan-tea.example",
+            "password": "another-password-1",
+            "csrf_token": hidden(page, "csrf_token"),
+        },
+    )
+    queue = client.get("/portal/label-approvals?lang=en").get_data(as_text=True)
+    assert "No order is waiting." in queue and "Qimen Hongxiang" not in queue
+    token = hidden(queue, "csrf_token")
+    assert client.get(f"/portal/label-approvals/{order.id}/reject").status_code == 404
+    for step in ("approve", "reject"):
+        response = client.post(
+            f"/portal/label-approvals/{order.id}/{step}", data={"csrf_token": token, "reason": "x"}
+        )
+        assert response.status_code == 404
+    session.expire_all()
+    assert session.get(LabelOrder, order.id).status is LabelOrderStatus.PENDING
