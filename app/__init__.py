@@ -38,6 +38,7 @@ BLUEPRINTS = (
     ("app.products.portal", "bp"),
     ("app.trace.portal", "bp"),
     ("app.resolver.views", "bp"),
+    ("app.resolver.portal", "bp"),
 )
 
 CLI_GROUPS = (

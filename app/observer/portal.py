@@ -30,6 +30,7 @@ from app.observer import services
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table, table_query
+from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
 
 bp = Blueprint("observer_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -282,6 +283,7 @@ def members_csv(caller: Caller) -> ResponseReturnValue:
 def statistics(caller: Caller) -> ResponseReturnValue:
     """Charts over the observed brands, each with its numbers as a table."""
     found = services.register_statistics(db.session, caller)
+    scans = services.scan_statistics(db.session, caller)
     charts = [
         _chart(
             "certified-firms",
@@ -314,12 +316,33 @@ def statistics(caller: Caller) -> ResponseReturnValue:
             gettext("Month"),
             line=True,
         ),
+        _chart(
+            "scans-per-day",
+            gettext("Scans per day (last %(days)s days)", days=scans.days),
+            scans.per_day,
+            gettext("Day"),
+            line=True,
+        ),
+        _chart(
+            "verdict-mix",
+            gettext("Verdicts given (last %(days)s days)", days=scans.days),
+            [(str(VERDICT_LABELS[v]), n) for v, n in scans.by_verdict],
+            gettext("Verdict"),
+        ),
+        _chart(
+            "open-alerts",
+            gettext("Open scan alerts by kind"),
+            [(str(ALERT_KIND_LABELS[k]), n) for k, n in scans.open_alerts_by_kind],
+            gettext("Alert"),
+        ),
     ]
     return render_template(
         "observer/portal/statistics.html",
         charts=charts,
         brands=found.brands,
         labels_total=found.labels_issued_total,
+        scans_total=scans.total,
+        scan_days=scans.days,
     )
 
 

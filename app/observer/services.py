@@ -14,7 +14,7 @@ import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -28,6 +28,10 @@ from app.certificates.credentials import certificate_url, standing
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
 from app.products.models import LabelOrder, LabelOrderStatus
+from app.resolver.models import AlertKind, AlertStatus, ScanAlert
+from app.resolver.services import _visible as resolver_visible
+from app.resolver.services import summarise_scans
+from app.resolver.verdicts import Verdict
 
 # Orders whose codes exist: labels issued (pending, rejected and cancelled orders made none).
 ISSUED_ORDER_STATUSES = (
@@ -397,3 +401,44 @@ def register_statistics(
         labels_issued_per_month=list(per_month.items()),
         labels_issued_total=total,
     )
+
+
+@dataclass(frozen=True)
+class ScanStatistics:
+    """Consumers' scans over the last ``days`` days and the alerts open now, for charts."""
+
+    days: int
+    total: int
+    per_day: list[tuple[str, int]]
+    by_verdict: list[tuple[Verdict, int]]
+    open_alerts_by_kind: list[tuple[AlertKind, int]]
+
+
+def scan_statistics(session: Session, caller: Caller, *, days: int = 30) -> ScanStatistics:
+    """Scans per UTC day (every day, empty ones included) and the verdict mix, reloads
+    excluded, from the resolver's summary; open alerts by kind. Scoped like the scans API."""
+    summary = summarise_scans(session, caller, days=days)
+    counted = {row["day"]: row["total"] for row in summary.by_day}
+    per_day = [
+        (day.isoformat(), counted.get(day.isoformat(), 0))
+        for day in (summary.since + timedelta(days=offset) for offset in range(days))
+    ]
+    open_alerts = dict(
+        session.execute(
+            select(ScanAlert.kind, func.count(ScanAlert.id))
+            .where(alerts_visible_to(session, caller), ScanAlert.status == AlertStatus.OPEN)
+            .group_by(ScanAlert.kind)
+        ).all()
+    )
+    return ScanStatistics(
+        days=days,
+        total=summary.total,
+        per_day=per_day,
+        by_verdict=[(verdict, summary.by_verdict.get(verdict.value, 0)) for verdict in Verdict],
+        open_alerts_by_kind=[(kind, open_alerts.get(kind, 0)) for kind in AlertKind],
+    )
+
+
+def alerts_visible_to(session: Session, caller: Caller) -> Any:
+    """The scans API's rule for which alerts an organisation sees."""
+    return resolver_visible(session, ScanAlert, caller)
