@@ -5,7 +5,7 @@ portal, against the app served over HTTP on a database of its own:
    decides, and a certificate is issued;
 2. the firm registers the certified product, records a batch, orders labels (the association
    approves them), marks them printed, activates them and records a traceability event;
-3. a shopper's phone shows GENUINE for one of those labels;
+3. a shopper's phone shows GENUINE for one of those labels (its QR code's Digital Link);
 4. the association suspends the certificate and the same label turns NOT_VALID;
 5. an observer finds the certificate suspended in the register and exports the register.
 
@@ -208,6 +208,20 @@ def _register_order_activate_record(
     return codes
 
 
+def _consumer_sees(browser: Any, artifacts_dir: Path, link: str, verdict: str, name: str) -> str:
+    """Journeys 3 and 4: a shopper's phone opens the label's Digital Link (as a QR scanner
+    would); returns the words of the verdict."""
+    phone = _page(browser, phone=True)
+    response = phone.goto(link)
+    assert response is not None and response.status == 200
+    heading = phone.locator("h1#verdict-title")
+    assert heading.get_attribute("data-verdict") == verdict
+    words = heading.inner_text()
+    _shot(phone, artifacts_dir, name)
+    phone.context.close()
+    return words
+
+
 def _suspend(server: LiveServer, browser: Any, artifacts_dir: Path, number: str) -> None:
     """Journey 4, first half: the association suspends the certificate with a reason."""
     admin = _page(browser)
@@ -255,8 +269,14 @@ def _observer_exports(
 
 def test_certify_label_verify_suspend_and_observe(journey_server, browser, artifacts_dir) -> None:
     number = _publish_audit_decide_issue(journey_server, browser, artifacts_dir)
-    _register_order_activate_record(journey_server, browser, artifacts_dir)
+    codes = _register_order_activate_record(journey_server, browser, artifacts_dir)
+    link = codes[0]["digital_link"]
+    assert link.startswith(f"{journey_server.url}/01/0{GTIN}/10/{LOT}/21/")
+    genuine = _consumer_sees(browser, artifacts_dir, link, "GENUINE", "3-consumer-genuine")
+    assert genuine == "正品"  # the phone prefers Chinese
     _suspend(journey_server, browser, artifacts_dir, number)
+    not_valid = _consumer_sees(browser, artifacts_dir, link, "NOT_VALID", "4-consumer-not-valid")
+    assert not_valid != genuine
     rows = _observer_exports(journey_server, browser, artifacts_dir, number)
     exported = {row["number"]: row for row in rows}
     assert exported[number]["status"] == "suspended" and exported[number]["in_force"] == "no"
@@ -265,6 +285,48 @@ def test_certify_label_verify_suspend_and_observe(journey_server, browser, artif
     assert exported[number]["labels_issued"] == str(ORDERED)
     # The whole register, not only the page shown: the demo's certificates are there too.
     assert journey_server.demo["certificate"]["number"] in exported
+
+
+def test_association_resolves_an_alert_and_triages_a_report(
+    journey_server, browser, artifacts_dir
+) -> None:
+    """The demo's alert (a blocked code was scanned) and report (a code never issued), handled
+    through the triage screens without JavaScript; the regulator then reads the outcome."""
+    url = journey_server.url
+    staff = _page(browser)
+    sign_in(staff, journey_server, "association_staff")
+    staff.goto(f"{url}/portal/scan-alerts?status=open")
+    assert "Blocked code scanned" in staff.inner_text("table.table")
+    _shot(staff, artifacts_dir, "triage-alerts")
+    staff.click("table.table >> a:has-text('#')")
+    staff.select_option("#f-resolution", "labels_blacklisted")
+    staff.fill("#f-note", "标签早已冻结 / the labels were blocked before this scan")
+    _shot(staff, artifacts_dir, "triage-alert")
+    with staff.expect_navigation():
+        staff.click("button:has-text('Resolve')")
+    assert "resolved" in staff.inner_text(".flash")
+    assert "Labels blacklisted" in staff.inner_text("#alert-status")
+
+    staff.goto(f"{url}/portal/fake-reports")
+    _shot(staff, artifacts_dir, "triage-reports")
+    staff.click("table.table >> a:has-text('#')")
+    staff.select_option("#f-status", "closed")
+    staff.fill("#f-note", "已转交市场监管局 / passed to the market regulator")
+    with staff.expect_navigation():
+        staff.click("button:has-text('Save')")
+    assert "Closed" in staff.inner_text("#report-status")
+    _shot(staff, artifacts_dir, "triage-report")
+    staff.context.close()
+
+    regulator = _page(browser, locale="zh-CN")
+    sign_in(regulator, journey_server, "government_viewer")
+    regulator.goto(f"{url}/portal/fake-reports?status=closed")
+    assert "已结案" in regulator.inner_text("table.table")
+    regulator.click("table.table >> a:has-text('#')")
+    assert "已转交市场监管局" in regulator.inner_text("main")
+    assert regulator.locator("form[method=post] >> text=保存").count() == 0  # read only
+    _shot(regulator, artifacts_dir, "triage-report-regulator-zh")
+    regulator.context.close()
 
 
 def test_observer_register_in_chinese_on_a_phone(live_server, phone_page, artifacts_dir) -> None:
