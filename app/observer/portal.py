@@ -109,7 +109,7 @@ def register(caller: Caller) -> ResponseReturnValue:
             Column("category", lazy_gettext("Product category")),
             Column("owner", lazy_gettext("Owner")),
             Column("members", lazy_gettext("Member firms")),
-            Column("certificates", lazy_gettext("Certificates in force")),
+            Column("certificates", lazy_gettext("Active certificates")),
         ],
         filters=[Filter("q", lazy_gettext("Search"), services.search_brands)],
         args=request.args,
@@ -134,7 +134,7 @@ def _member_table_spec(caller: Caller) -> dict[str, Any]:
             Column("brand", lazy_gettext("Brand")),
             Column("status", lazy_gettext("Status"), sort=Membership.status),
             Column("member_since", lazy_gettext("Member since"), sort=Membership.member_since),
-            Column("certificates", lazy_gettext("Certificates in force")),
+            Column("certificates", lazy_gettext("Active certificates")),
             Column(
                 "status_changed_at",
                 lazy_gettext("Last change"),

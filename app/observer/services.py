@@ -78,7 +78,6 @@ def _in_force_now(now: datetime) -> Any:
 
 def brands_statement(session: Session, caller: Caller) -> Select[Any]:
     """The observed brands with their approved members and active certificates counted."""
-    now = utcnow()
     members = (
         select(func.count(Membership.id))
         .where(Membership.brand_id == Brand.id, Membership.status == MembershipStatus.APPROVED)
@@ -87,7 +86,7 @@ def brands_statement(session: Session, caller: Caller) -> Select[Any]:
     )
     certified = (
         select(func.count(Certificate.id))
-        .where(Certificate.brand_id == Brand.id, _in_force_now(now))
+        .where(Certificate.brand_id == Brand.id, Certificate.status == CertificateStatus.ACTIVE)
         .correlate(Brand)
         .scalar_subquery()
     )
@@ -117,13 +116,12 @@ MEMBER_FIRM = aliased(Organisation, name="member_firm")
 def members_statement(session: Session, caller: Caller) -> Select[Any]:
     """Memberships of the observed brands (every status), with the firm's active certificates
     under that brand counted."""
-    now = utcnow()
     certified = (
         select(func.count(Certificate.id))
         .where(
             Certificate.brand_id == Membership.brand_id,
             Certificate.firm_id == Membership.firm_id,
-            _in_force_now(now),
+            Certificate.status == CertificateStatus.ACTIVE,
         )
         .correlate(Membership)
         .scalar_subquery()
@@ -282,7 +280,7 @@ MEMBER_COLUMNS = (
     "applied_at",
     "member_since",
     "status_changed_at",
-    "certificates_in_force",
+    "active_certificates",
 )
 
 

@@ -128,6 +128,7 @@ def _products(ids: set[int | None]) -> dict[int, Product]:
 @page(bp, "/scan-alerts", access=ALERT_READERS)
 def alerts(caller: Caller) -> ResponseReturnValue:
     """Alerts raised by scan anomalies on the caller's products or brands."""
+    # The scans API's own visibility rule, so the page and the API always agree.
     statement = select(ScanAlert).where(services._visible(db.session, ScanAlert, caller))
     table = build_table(
         db.session,
@@ -222,6 +223,7 @@ def resolve_alert(caller: Caller, alert_id: int) -> ResponseReturnValue:
 
 
 def _report_statement(caller: Caller) -> Select[Any]:
+    # The fake-reports API's own visibility rule (see ``alerts``).
     return select(FakeReport).where(services._report_visible(db.session, caller))
 
 

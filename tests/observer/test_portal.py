@@ -152,7 +152,7 @@ def test_members_csv_follows_the_filters(client, demo) -> None:
     assert first["brand"] == "qimen-black-tea" and first["status"] == "approved"
     assert first["firm_name_zh"] == "祁门红香茶业有限公司"
     assert first["registration_number"] == "91341024MA2N7B4C3P"
-    assert first["certificates_in_force"] == "1" and rows[1]["certificates_in_force"] == "0"
+    assert first["active_certificates"] == "1" and rows[1]["active_certificates"] == "0"
     assert first["member_since"].endswith("Z")
     only = _csv(client.get("/portal/register/members.csv?q=shanyuan"))
     assert [row["firm"] for row in only] == ["shanyuan-tea"]
