@@ -1,4 +1,5 @@
-"""The association's overview page: its to-do list and charts of the regional brand."""
+"""The association's overview page: its to-do list and charts of the regional brand and of
+consumers' scans."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from app.certificates.models import CertificateStatus
 from app.extensions import db
 from app.http.web import page
 from app.i18n import current_locale
-from app.portal.charts import bar_chart
+from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
+from app.resolver.models import AlertKind
+from app.resolver.verdicts import Verdict
 
 bp = Blueprint("association_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -33,6 +36,25 @@ CERTIFICATE_STATUSES = {
 }
 
 
+# Short words: they label chart bars (the consumer page explains each verdict at length).
+VERDICTS = {
+    Verdict.GENUINE: lazy_gettext("Genuine"),
+    Verdict.GENUINE_WITH_WARNING: lazy_gettext("With a warning"),
+    Verdict.NOT_VALID: lazy_gettext("Not valid"),
+    Verdict.NOT_ACTIVATED: lazy_gettext("Not activated"),
+    Verdict.BLOCKED: lazy_gettext("Blocked"),
+    Verdict.NOT_FOUND: lazy_gettext("Not found"),
+}
+ALERTS = {
+    AlertKind.REPEAT_SCANS: lazy_gettext("Too many shoppers"),
+    AlertKind.MANY_CLIENTS: lazy_gettext("Many devices at once"),
+    AlertKind.AFTER_CONSUMED: lazy_gettext("After consumption"),
+    AlertKind.BLACKLISTED_HIT: lazy_gettext("Blocked code scanned"),
+    AlertKind.INACTIVE_HIT: lazy_gettext("Leaked label"),
+    AlertKind.UNKNOWN_CODE: lazy_gettext("Unknown code"),
+}
+
+
 def region_name(code: str | None) -> str:
     """An ISO 3166-2 code with its name (``CN-AH Anhui``), or a word for unknown regions."""
     if not code:
@@ -43,7 +65,8 @@ def region_name(code: str | None) -> str:
 
 @page(bp, "/overview", access=ASSOCIATION)
 def overview(caller: Caller) -> ResponseReturnValue:
-    """Certified firms, labels issued, certificates by status and members by region."""
+    """Certified firms, labels issued, certificates by status, members by region, and
+    consumer scans: per day, the verdict mix and open alerts."""
     data = association_overview(db.session, caller)
     chinese = current_locale() == "zh_CN"
     names = {b.slug: (b.name_zh if chinese else b.name_en) for b in data.brands}
@@ -57,7 +80,16 @@ def overview(caller: Caller) -> ResponseReturnValue:
         ((region_name(code), count) for code, count in data.members_by_region.items()),
         key=lambda item: (-item[1], item[0]),
     )
+    scans = data.scans
+    per_day = [(day.strftime("%m-%d"), count) for day, count in scans.per_day]
+    verdicts = [(str(label), scans.verdicts[verdict]) for verdict, label in VERDICTS.items()]
+    alerts = [(str(label), scans.open_alerts[kind]) for kind, label in ALERTS.items()]
     charts = {
+        "scans": line_chart(
+            per_day, title=gettext("Counted scans per day, last %(days)s days", days=scans.days)
+        ),
+        "verdicts": bar_chart(verdicts, title=gettext("Verdicts given")),
+        "alerts": bar_chart(alerts, title=gettext("Open anomaly alerts by kind")),
         "firms": bar_chart(firms, title=gettext("Firms with a certificate in force, by brand")),
         "statuses": bar_chart(statuses, title=gettext("Certificates by status")),
         "labels": bar_chart(labels, title=gettext("Labels issued per certificate")),
@@ -70,4 +102,6 @@ def overview(caller: Caller) -> ResponseReturnValue:
         firms=firms,
         statuses=statuses,
         regions=regions,
+        verdicts=verdicts,
+        alerts=alerts,
     )

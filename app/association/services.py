@@ -9,17 +9,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audits.models import Audit, AuditStatus
 from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.brands.models import Brand, Membership, MembershipStatus
+from app.brands.services import co_built_brand_ids
 from app.certificates.credentials import standing
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
+from app.resolver.models import AlertKind, AlertStatus, FakeReport, ReportStatus, ScanAlert
+from app.resolver.services import summarise_scans
+from app.resolver.verdicts import Verdict
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,24 @@ class Overview:
     decisions_waiting: int
     surveillance_overdue: int
     surveillance_due_soon: int
+    scans: ScanFigures
+
+
+@dataclass(frozen=True)
+class ScanFigures:
+    """Consumer scans of the association's brands over the last ``days`` days: counted scans
+    per UTC day (every day present, zero included), the verdict mix, and the alerts still open
+    by kind (with how many fake reports await review)."""
+
+    days: int
+    per_day: list[tuple[date, int]]
+    verdicts: dict[Verdict, int]
+    open_alerts: dict[AlertKind, int]
+    new_reports: int
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.per_day)
 
 
 def owned_brands(session: Session, caller: Caller) -> list[Brand]:
@@ -133,6 +156,7 @@ def association_overview(
     )
     today = now.date()
     overdue, due_soon = surveillance_counts(session, brand_ids, today, due_within_days)
+    scans = scan_figures(session, caller, today=today)
     return Overview(
         brands=brands,
         certified_firms=len({c.firm_id for c in in_force}),
@@ -148,6 +172,7 @@ def association_overview(
         decisions_waiting=decisions or 0,
         surveillance_overdue=overdue,
         surveillance_due_soon=due_soon,
+        scans=scans,
     )
 
 
@@ -170,3 +195,41 @@ def surveillance_counts(
         or 0
     )
     return overdue, soon
+
+
+def _consumer_facing(session: Session, caller: Caller, model: Any) -> Any:
+    """Scans, alerts or reports about the brands the association owns or co-builds, or under
+    the certificates it issued (the resolver's own rule for associations)."""
+    brands = co_built_brand_ids(session, caller)
+    return or_(
+        model.brand_id.in_(sorted(brands) or [0]), model.association_id == caller.organisation_id
+    )
+
+
+def scan_figures(session: Session, caller: Caller, *, today: date, days: int = 30) -> ScanFigures:
+    """Counted scans per day and by verdict (repeats of one shopper excluded), open alerts by
+    kind and fake reports awaiting review, for the association's dashboard."""
+    summary = summarise_scans(session, caller, days=days)
+    counted = {item["day"]: item["total"] for item in summary.by_day}
+    first = today - timedelta(days=days - 1)
+    per_day = [
+        (
+            first + timedelta(days=offset),
+            counted.get((first + timedelta(days=offset)).isoformat(), 0),
+        )
+        for offset in range(days)
+    ]
+    verdicts = {verdict: summary.by_verdict.get(verdict.value, 0) for verdict in Verdict}
+    open_alerts = {kind: 0 for kind in AlertKind}
+    for kind, count in session.execute(
+        select(ScanAlert.kind, func.count())
+        .where(_consumer_facing(session, caller, ScanAlert), ScanAlert.status == AlertStatus.OPEN)
+        .group_by(ScanAlert.kind)
+    ):
+        open_alerts[kind] = count
+    new_reports = session.scalar(
+        select(func.count())
+        .select_from(FakeReport)
+        .where(_consumer_facing(session, caller, FakeReport), FakeReport.status == ReportStatus.NEW)
+    )
+    return ScanFigures(days, per_day, verdicts, open_alerts, new_reports or 0)

@@ -5,7 +5,7 @@ and the issuer keys (rotate after a confirmation; private keys are never shown).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -26,6 +26,7 @@ from app.certificates.did import did_web_document_url
 from app.certificates.models import Certificate, CertificateStatus
 from app.certificates.schemas import (
     IssueCertificate,
+    ReissueCertificate,
     RenewCertificate,
     StatusChange,
     SuspendCertificate,
@@ -206,9 +207,7 @@ def issue(caller: Caller) -> ResponseReturnValue:
         return _issue_page(granted, [], values=values, errors={})
     form = request.form
     chosen_sites = [
-        granted.sites[int(index)]
-        for index in form.getlist("sites")
-        if index.isdigit() and int(index) < len(granted.sites)
+        granted.sites[int(i)] for i in form.getlist("sites") if _index(i, granted.sites)
     ]
     values = {
         "gtins": form.getlist("gtins"),
@@ -458,6 +457,79 @@ def renew(caller: Caller, number: str) -> ResponseReturnValue:
         ),
         outcome.status,
     )
+
+
+@page(bp, "/certificates/<number>/reissue", access=DECIDERS, methods=("GET", "POST"))
+def reissue(caller: Caller, number: str) -> ResponseReturnValue:
+    """Re-issue with a changed scope (within the audit) or label quota, with a reason: a new
+    certificate replaces this one and keeps its labels issued and end of validity."""
+    found = _issued(caller, number)
+    granted = get_granted_decision(db.session, found.decision_id)
+    outcome = Outcome.blank()
+    outcome.values = {
+        "gtins": list(found.scope_gtins),
+        "sites": [
+            str(index)
+            for index, site in enumerate(granted.sites)
+            if site.name in {s["name"] for s in found.scope_sites}
+        ],
+        "label_quota": str(found.label_quota),
+    }
+    if request.method == "POST":
+        form = request.form
+        chosen = [granted.sites[int(i)] for i in form.getlist("sites") if _index(i, granted.sites)]
+        data = {
+            "gtins": form.getlist("gtins"),
+            "sites": [
+                {"name": site.name, "address": site.address or None, "gln": site.gln}
+                for site in chosen
+            ],
+            "label_quota": (form.get("label_quota") or "").strip() or None,
+            "reason": (form.get("reason") or "").strip(),
+        }
+        outcome = submit(
+            validate(ReissueCertificate, data),
+            lambda body: credentials.reissue_certificate(
+                db.session,
+                caller,
+                number,
+                gtins=body.gtins,
+                sites=[credentials.Site(s.name, s.address, s.gln) for s in body.sites or []],
+                label_quota=body.label_quota,
+                reason=body.reason,
+            ),
+        )
+        if outcome.result is not None:
+            replacement = outcome.result.number
+            flash(
+                gettext("Certificate %(new)s replaces %(old)s.", new=replacement, old=number),
+                "success",
+            )
+            return redirect(
+                url_for("certificates_portal.certificate", number=replacement), code=303
+            )
+        outcome.values = {
+            "gtins": data["gtins"],
+            "sites": form.getlist("sites"),
+            "label_quota": form.get("label_quota") or "",
+            "reason": data["reason"],
+        }
+        outcome.errors = {key.split("-")[0]: m for key, m in outcome.errors.items()}
+    return (
+        render_template(
+            "certificates/portal/reissue.html",
+            c=_details(found),
+            granted=granted,
+            covered={g: n for g, n in _covered(found.decision_id).items() if n != number},
+            values=outcome.values,
+            errors=outcome.errors,
+        ),
+        outcome.status,
+    )
+
+
+def _index(text: str, items: Sequence[Any]) -> bool:
+    return text.isdigit() and int(text) < len(items)
 
 
 # ---- signing keys ----------------------------------------------------------------------------

@@ -88,7 +88,7 @@ COMPARATORS = {
 DIFF_FIELDS = {
     "version": lazy_gettext("Version"),
     "effective_from": lazy_gettext("Effective from"),
-    "standard.code": lazy_gettext("Code"),
+    "standard.code": lazy_gettext("Standard code"),
     "standard.title.zh": lazy_gettext("Title (Chinese)"),
     "standard.title.en": lazy_gettext("Title (English)"),
     "title.zh": lazy_gettext("Title (Chinese)"),

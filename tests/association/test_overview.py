@@ -28,7 +28,7 @@ def test_overview_counts_the_demo(session, demo) -> None:
 def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
     client = as_role(app, demo, "association_auditor")
     english = text(client.get("/portal/overview?lang=en"))
-    assert english.count('<svg class="chart" role="img"') == 4
+    assert english.count('<svg class="chart" role="img"') == 7
     for words in (
         "Certified firms",
         "Certificates by status",
@@ -39,7 +39,15 @@ def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
         assert words in english, words
     assert demo["certificate"]["number"] in english  # the labels table, for screen readers
     chinese = text(client.get("/portal/overview?lang=zh-CN"))
-    for words in ("概览", "待办事项", "获证企业", "各状态证书数", "会员企业地区分布"):
+    for words in (
+        "概览",
+        "待办事项",
+        "获证企业",
+        "各状态证书数",
+        "会员企业地区分布",
+        "每日扫码量",
+        "屏蔽码被扫",
+    ):
         assert words in chinese, words
 
 

@@ -207,3 +207,38 @@ def test_staff_see_keys_but_cannot_rotate(app, demo) -> None:
     client = as_role(app, demo, "association_staff")
     assert "/portal/keys/rotate" not in text(client.get("/portal/keys"))
     assert client.get("/portal/keys/rotate", headers={"Accept": "text/html"}).status_code == 403
+
+
+def test_reissue_changes_the_quota_and_keeps_labels_issued(app, demo, session) -> None:
+    number = demo["certificate"]["number"]
+    old = _issued(session, number)
+    client = as_role(app, demo, "association_staff")
+    page = text(client.get(f"/portal/certificates/{number}/reissue"))
+    assert value_of(page, "label_quota") == str(old.label_quota)
+    too_few = post(
+        client,
+        f"/portal/certificates/{number}/reissue",
+        [("gtins", old.scope_gtins[0]), ("sites", "0"), ("label_quota", "0"), ("reason", "less")],
+    )
+    assert too_few.status_code == 422 and field_error(text(too_few), "label_quota")
+    no_reason = post(
+        client,
+        f"/portal/certificates/{number}/reissue",
+        [("gtins", old.scope_gtins[0]), ("sites", "0"), ("label_quota", "60000")],
+    )
+    assert no_reason.status_code == 422 and field_error(text(no_reason), "reason") == "Required."
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+    done = post(
+        client,
+        f"/portal/certificates/{number}/reissue",
+        [
+            ("gtins", old.scope_gtins[0]),
+            ("sites", "0"),
+            ("label_quota", "60000"),
+            ("reason", "more labels"),
+        ],
+    )
+    assert done.status_code == 303
+    new = _issued(session, done.headers["Location"].rsplit("/", 1)[1])
+    assert new.label_quota == 60000 and new.labels_issued == old.labels_issued
+    assert _issued(session, number).status == CertificateStatus.SUPERSEDED

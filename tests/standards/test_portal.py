@@ -198,7 +198,8 @@ def test_compare_two_versions_side_by_side(app, demo, session) -> None:
     html = text(client.get(f"/portal/standards/{standard.id}/compare?from={first}&to={draft.id}"))
     assert "version 1.0 and version 1.1 side by side" in html
     assert "Removed" in html and "Criterion pesticide_residues" in html
-    assert "<code class=\"muted\">mandatory</code>" in html  # origin became optional: a changed field
+    # The origin criterion became optional: a changed field, named in words and as its path.
+    assert 'mandatory <code class="muted">mandatory</code>' in html
     chinese = text(
         client.get(f"/portal/standards/{standard.id}/compare?from={first}&to={draft.id}&lang=zh-CN")
     )
