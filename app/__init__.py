@@ -82,6 +82,8 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
+    # A moving window: a burst straddling a minute boundary cannot double the allowance.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         # Shared through Redis when configured, so several app servers enforce one limit.
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain
 
 LOCALES = ("en", "zh_CN")
@@ -35,6 +35,8 @@ def _normalise(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # CLI commands and background work speak English
     explicit = _normalise(request.args.get("lang")) or _normalise(
         request.cookies.get(LOCALE_COOKIE)
     )

@@ -1,11 +1,18 @@
 """Offline verifier: ``python -m app.verify --credential c.json --did did.json
---status-list rev.json --status-list susp.json``.
+--status-list rev.json --status-list susp.json``, or for a printed label
+``python -m app.verify --label '<URI from the QR code>' --did did.json``.
 
 No network and no database: the DID documents and status list credentials are files you saved
 earlier (``/orgs/<slug>/did.json`` and the URLs in the credential's ``credentialStatus``).
 did:key issuers need no DID document. It runs the same checks as the service's
 ``POST /api/v1/verify/credential`` and reaches the same verdict, except that the register and
 the published standards cannot be consulted offline (those two checks are skipped).
+
+A signed label (an order placed with offline-verifiable labels) carries ``?sig=`` in its
+URI: a compact Ed25519 signature by the association's key over GTIN, lot, serial and key id
+(app.certificates.compact). ``--label`` checks it against the keys of the saved DID document;
+it proves the association issued that code, not that the label is still active (only the
+online resolver knows about activation, blacklisting and recalls).
 
 Exit status: 0 valid, 1 invalid, 2 indeterminate (a needed document was not given) or a
 usage error.
@@ -60,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m app.verify",
         description="Verify a brandtrace certificate (or any eddsa-jcs-2022 VC) offline.",
     )
-    parser.add_argument("--credential", required=True, help="the credential JSON file")
+    parser.add_argument("--credential", help="the credential JSON file")
+    parser.add_argument("--label", help="a label's URI (as decoded from its QR code)")
     parser.add_argument(
         "--did", action="append", default=[], help="a DID document file (repeatable)"
     )
@@ -77,8 +85,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
+    """Check a signed label's compact signature against the DID documents' keys.
+
+    Returns (valid, message). Every assertion key of the documents is tried, so labels signed
+    before a key rotation still verify; a key revoked before now does not count.
+    """
+    from app.certificates.compact import verify_compact
+    from app.certificates.multibase import MultibaseError, decode_ed25519_multikey
+    from app.gs1.digital_link import parse_digital_link
+    from app.gs1.identifiers import GS1SyntaxError
+
+    try:
+        link = parse_digital_link(uri)
+    except GS1SyntaxError as error:
+        return False, f"not a valid GS1 Digital Link: {error}"
+    signatures = [value for name, value in link.other_params if name == "sig"]
+    if len(signatures) != 1:
+        return False, "the label carries no signature (sig=...): it can only be checked online"
+    now = datetime.now(UTC)
+    for document in did_documents:
+        for method in document.get("verificationMethod", []):
+            if not isinstance(method, dict) or not isinstance(method.get("id"), str):
+                continue
+            try:
+                public_key = decode_ed25519_multikey(str(method.get("publicKeyMultibase", "")))
+            except MultibaseError:
+                continue
+            if not verify_compact(
+                signatures[0],
+                public_key,
+                gtin=link.gtin,
+                lot=link.lot,
+                serial=link.serial,
+                key_id=method["id"],
+            ):
+                continue
+            revoked = method.get("revoked")
+            if (
+                isinstance(revoked, str)
+                and datetime.fromisoformat(revoked.replace("Z", "+00:00")) <= now
+            ):
+                return False, f"signed by {method['id']}, a key revoked on {revoked}"
+            facts = f"GTIN {link.gtin}, lot {link.lot}, serial {link.serial}"
+            return True, f"signed by {method['id']} ({facts})"
+    return False, "the signature does not match any key of the given DID documents"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.label is not None:
+        try:
+            documents = [_load_json(path, "DID document") for path in args.did]
+        except UsageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if not documents:
+            print("error: give the issuing association's DID document with --did", file=sys.stderr)
+            return 2
+        valid, message = verify_label(args.label, documents)
+        print(f"{'ok  ' if valid else 'FAIL'} label signature        {message}")
+        print(f"verdict: {'valid' if valid else 'invalid'}")
+        return 0 if valid else 1
+    if args.credential is None:
+        print("error: give --credential or --label", file=sys.stderr)
+        return 2
     try:
         did_documents = [_load_json(path, "DID document") for path in args.did]
         status_lists = [_load_json(path, "status list") for path in args.status_list]

@@ -7,9 +7,6 @@ import secrets
 
 import pytest
 
-from app import create_app
-from tests.conftest import make_test_config
-
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -22,32 +19,70 @@ def _redis_available() -> bool:
         return False
 
 
+# Flask-Limiter keeps one storage per Limiter object, and the app's limiter is process-wide:
+# the two "servers" run in a child process so the rest of the suite keeps its memory storage.
+TWO_SERVERS = """
+import json, sys
+from pathlib import Path
+from app import create_app
+from tests.conftest import make_test_config
+statuses = []
+servers = [
+    create_app(make_test_config(sys.argv[1], Path(sys.argv[2])) | {
+        "REDIS_URL": sys.argv[3], "RATELIMIT_STORAGE_URI": sys.argv[3],
+        "RATELIMIT_KEY_PREFIX": sys.argv[4],
+    }).test_client()
+    for _ in range(2)
+]
+for attempt in range(11):
+    response = servers[attempt % 2].post("/login", data={"email": "x@y.example", "password": "p"})
+    statuses.append(response.status_code)
+print(json.dumps({"statuses": statuses, "retry_after": response.headers.get("Retry-After")}))
+"""
+
+
 @pytest.mark.skipif(not _redis_available(), reason="no Redis server on 127.0.0.1:6379")
 def test_two_app_servers_share_one_limit_through_redis(database_url, key_dir) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
     prefix = f"bt-test-{secrets.token_hex(4)}"
-    servers = []
-    for _ in range(2):
-        config = make_test_config(database_url, key_dir) | {
-            "REDIS_URL": REDIS_URL,
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "RATELIMIT_KEY_PREFIX": prefix,
-        }
-        servers.append(create_app(config).test_client())
-    statuses = []
-    for attempt in range(11):
-        response = servers[attempt % 2].post(
-            "/login", data={"email": "x@y.example", "password": "p"}
-        )
-        statuses.append(response.status_code)
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [sys.executable, "-c", TWO_SERVERS, database_url, str(key_dir), REDIS_URL, prefix],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
     # Ten attempts per minute in all, whichever server answers (CSRF refuses each with 403).
-    assert statuses[:10] == [403] * 10
-    assert statuses[10] == 429
-    assert "Retry-After" in response.headers
+    assert result["statuses"][:10] == [403] * 10
+    assert result["statuses"][10] == 429
+    assert result["retry_after"]
 
 
 def test_redis_url_selects_redis_storage(database_url, key_dir) -> None:
-    app = create_app(
-        make_test_config(database_url, key_dir)
-        | {"REDIS_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": None}
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys; from pathlib import Path; from app import create_app; "
+        "from tests.conftest import make_test_config; "
+        "app = create_app(make_test_config(sys.argv[1], Path(sys.argv[2])) | "
+        "{'REDIS_URL': sys.argv[3], 'RATELIMIT_STORAGE_URI': None}); "
+        "print(app.config['RATELIMIT_STORAGE_URI'])"
     )
-    assert app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    completed = subprocess.run(
+        [sys.executable, "-c", script, database_url, str(key_dir), REDIS_URL],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert completed.stdout.strip().splitlines()[-1] == REDIS_URL

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,12 +57,20 @@ def caller_for(user: User, token: ApiToken | None = None) -> Caller:
 def check_password_strength(password: str, *, field: str = "password") -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise WeakPassword(
-            f"Passwords must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+            gettext(
+                "Passwords must have %(low)s to %(high)s characters.",
+                low=MIN_PASSWORD_LENGTH,
+                high=MAX_PASSWORD_LENGTH,
+            ),
             errors=[
                 FieldError(
                     field,
                     "length",
-                    f"use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+                    gettext(
+                        "use %(low)s to %(high)s characters",
+                        low=MIN_PASSWORD_LENGTH,
+                        high=MAX_PASSWORD_LENGTH,
+                    ),
                 )
             ],
         )
@@ -125,8 +134,8 @@ def create_user(
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise DuplicateAccount(
-            f"A user with e-mail {email} already exists.",
-            errors=[FieldError("email", "unique", "already registered")],
+            gettext("A user with e-mail %(email)s already exists.", email=email),
+            errors=[FieldError("email", "unique", gettext("already registered"))],
         )
     user = User(
         organisation=organisation,
@@ -147,7 +156,7 @@ def authenticate_password(session: Session, email: str, password: str) -> User:
     hasher = passwords()
     ok = hasher.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active or not user.organisation.is_active:
-        raise InvalidCredentials("Wrong e-mail or password.")
+        raise InvalidCredentials(gettext("Wrong e-mail or password."))
     if hasher.needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = utcnow()
@@ -159,8 +168,10 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Change a password; every other session and nothing else is signed out."""
     if not passwords().verify(user.password_hash, current):
         raise InvalidCredentials(
-            "The current password is wrong.",
-            errors=[FieldError("current_password", "mismatch", "the current password is wrong")],
+            gettext("The current password is wrong."),
+            errors=[
+                FieldError("current_password", "mismatch", gettext("the current password is wrong"))
+            ],
         )
     check_password_strength(new, field="new_password")
     user.password_hash = passwords().hash(new)
@@ -228,17 +239,17 @@ def issue_token(
 def authenticate_token(session: Session, secret: str) -> tuple[User, ApiToken]:
     """The user and token behind a bearer secret; refuses unknown, revoked, expired tokens."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 128:
-        raise InvalidToken("The bearer token is malformed.")
+        raise InvalidToken(gettext("The bearer token is malformed."))
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
     if token is None:
-        raise InvalidToken("The bearer token is not known.")
+        raise InvalidToken(gettext("The bearer token is not known."))
     if token.revoked_at is not None:
-        raise InvalidToken("The bearer token has been revoked.")
+        raise InvalidToken(gettext("The bearer token has been revoked."))
     if token.expires_at <= utcnow():
-        raise InvalidToken("The bearer token has expired.")
+        raise InvalidToken(gettext("The bearer token has expired."))
     user = token.user
     if not user.is_active or not user.organisation.is_active:
-        raise InvalidToken("The account behind this token is disabled.")
+        raise InvalidToken(gettext("The account behind this token is disabled."))
     return user, token
 
 
@@ -258,7 +269,7 @@ def revoke_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
         or token.organisation_id != caller.organisation_id
         or (caller.role != Role.ADMIN and token.user_id != caller.user_id)
     ):
-        raise NotFound(f"No token {token_id}.")
+        raise NotFound(gettext("No token %(id)s.", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
@@ -276,7 +287,7 @@ def list_users(session: Session, caller: Caller) -> list[User]:
 def get_user_in_org(session: Session, caller: Caller, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or user.organisation_id != caller.organisation_id:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(gettext("No user %(id)s.", id=user_id))
     return user
 
 
@@ -293,7 +304,7 @@ def update_user(
     organisation must never lock out its last admin by accident)."""
     user = get_user_in_org(session, caller, user_id)
     if user.id == caller.user_id and (role not in (None, Role.ADMIN) or is_active is False):
-        raise Conflict("Admins cannot demote or disable themselves.", slug="self-demotion")
+        raise Conflict(gettext("Admins cannot demote or disable themselves."), slug="self-demotion")
     if role is not None:
         user.role = role
     if is_active is not None:

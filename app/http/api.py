@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
+from flask_babel import gettext
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.auth.principal import Access, Caller
@@ -81,7 +82,11 @@ def parse_json_body(model: type[BaseModel], content_types: tuple[str, ...]) -> B
     mimetype = request.mimetype
     if mimetype not in content_types:
         raise UnsupportedMediaType(
-            f"Send the body as {' or '.join(content_types)}, not {mimetype or 'nothing'}."
+            gettext(
+                "Send the body as %(wanted)s, not %(sent)s.",
+                wanted=" or ".join(content_types),
+                sent=mimetype or gettext("nothing"),
+            )
         )
     raw = request.get_data(cache=True)
     try:
@@ -89,12 +94,12 @@ def parse_json_body(model: type[BaseModel], content_types: tuple[str, ...]) -> B
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise BadRequest(
-                "The request body is not valid JSON.",
+                gettext("The request body is not valid JSON."),
                 slug="malformed-json",
                 errors=[FieldError("/", "json_invalid", error.errors()[0]["msg"])],
             ) from None
         raise InvalidInput(
-            "The request body is not valid.", errors=pydantic_errors(error)
+            gettext("The request body is not valid."), errors=pydantic_errors(error)
         ) from None
 
 
@@ -107,7 +112,7 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(values)
     except ValidationError as error:
         raise InvalidInput(
-            "The query parameters are not valid.",
+            gettext("The query parameters are not valid."),
             errors=[
                 FieldError(f"query.{e.field.strip('/').replace('/', '.')}", e.rule, e.message)
                 for e in pydantic_errors(error)
@@ -129,8 +134,10 @@ def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
     if not expected or not sent or not secrets.compare_digest(str(expected), str(sent)):
         raise Forbidden(
-            "The form or request is missing its CSRF token or the token is stale; reload the "
-            "page and try again.",
+            gettext(
+                "The form or request is missing its CSRF token or the token is stale; reload "
+                "the page and try again."
+            ),
             slug="csrf-failed",
         )
 
@@ -147,7 +154,8 @@ def resolve_caller() -> Caller | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated(
-                "Send the API token as 'Authorization: Bearer <token>'.", slug="invalid-token"
+                gettext("Send the API token as 'Authorization: Bearer <token>'."),
+                slug="invalid-token",
             )
         user, token = auth.authenticate_token(db.session, secret.strip())
         caller = auth.caller_for(user, token)
@@ -164,15 +172,21 @@ def authorise(access: Access, scope: str | None) -> Caller | None:
     if access.public:
         return caller
     if caller is None:
-        raise Unauthenticated("Sign in or send an API token to use this endpoint.")
+        raise Unauthenticated(gettext("Sign in or send an API token to use this endpoint."))
     if not access.allows(caller):
         raise Forbidden(
-            f"Your organisation kind ({caller.org_kind}) and role ({caller.role}) may not use "
-            "this endpoint.",
+            gettext(
+                "Your organisation kind (%(kind)s) and role (%(role)s) may not use this endpoint.",
+                kind=caller.org_kind.value,
+                role=caller.role.value,
+            ),
             extra={"required": access.describe()},
         )
     if not caller.has_scope(scope):
-        raise Forbidden(f"The API token lacks the scope {scope!r}.", slug="insufficient-scope")
+        raise Forbidden(
+            gettext("The API token lacks the scope %(scope)s.", scope=scope),
+            slug="insufficient-scope",
+        )
     if caller.token_id is None and request.method not in SAFE_METHODS:
         check_csrf()
     return caller

@@ -98,6 +98,20 @@ def _operation(
             "required": True,
             "content": {ct: {"schema": body_schema} for ct in endpoint.body_content_types},
         }
+    if endpoint.body is None and "multipart/form-data" in endpoint.body_content_types:
+        # Uploads: one file in the form field ``file`` (checked and sniffed by app.files).
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.response is not None and endpoint.status != 204:
         success["content"] = {

@@ -47,6 +47,17 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class ProductImage(Base):
+    """A picture of a product (shown on the consumer page); the bytes live in ``stored_files``."""
+
+    __tablename__ = "product_images"
+
+    id: Mapped[IntPK]
+    product_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("products.id"), index=True)
+    file_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("stored_files.id"))
+    created_at: Mapped[CreatedAt]
+
+
 class Batch(Base):
     """A production lot of a product (GS1 AI 10), with its dates (AIs 11, 15, 17)."""
 

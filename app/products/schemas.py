@@ -61,6 +61,7 @@ class ProductOut(ResponseSchema):
     status: ProductStatus
     digital_link: str
     mark: MarkOut
+    image_urls: list[str] = Field(default_factory=list, description="Public product pictures.")
     created_at: datetime
     updated_at: datetime
 

@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller
 from app.brands import services as brands
 from app.db import utcnow
-from app.errors import FieldError, InvalidInput, NotFound
+from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.gs1.digital_link import build_digital_link
 from app.gs1.identifiers import (
     GS1SyntaxError,
@@ -44,6 +45,7 @@ from app.products.models import (
     LabelOrderStatus,
     LabelPolicy,
     Product,
+    ProductImage,
     ProductStatus,
     UnitCode,
 )
@@ -114,6 +116,74 @@ def get_product(session: Session, caller: Caller, product_id: int) -> Product:
     if product is None or product.organisation_id != caller.organisation_id:
         raise NotFound(f"No product {product_id}.")
     return product
+
+
+PRODUCT_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+PRODUCT_IMAGE_LIMIT = 8
+
+
+def add_product_image(
+    session: Session, caller: Caller, product_id: int, upload: Any
+) -> ProductImage:
+    """Attach a picture to the caller's product: PNG, JPEG or WebP up to 2 MiB (the type is
+    sniffed from the bytes; SVG is refused), at most eight per product."""
+    from app.files.services import IMAGE_TYPES, store_upload
+
+    product = get_product(session, caller, product_id)
+    count = session.scalar(
+        select(func.count()).select_from(ProductImage).where(ProductImage.product_id == product.id)
+    )
+    if (count or 0) >= PRODUCT_IMAGE_LIMIT:
+        raise Conflict(
+            f"A product has at most {PRODUCT_IMAGE_LIMIT} images; remove one first.",
+            slug="too-many-images",
+            errors=[FieldError("file", "max_items", f"at most {PRODUCT_IMAGE_LIMIT} images")],
+        )
+    stored = store_upload(
+        session,
+        upload,
+        allowed_types=IMAGE_TYPES,
+        max_bytes=PRODUCT_IMAGE_MAX_BYTES,
+        organisation_id=caller.organisation_id,
+        uploaded_by_id=caller.user_id,
+    )
+    image = ProductImage(product_id=product.id, file_id=stored.id)
+    session.add(image)
+    session.flush()
+    return image
+
+
+def remove_product_image(session: Session, caller: Caller, product_id: int, image_id: int) -> None:
+    """Detach a picture from the caller's product."""
+    product = get_product(session, caller, product_id)
+    image = session.get(ProductImage, image_id)
+    if image is None or image.product_id != product.id:
+        raise NotFound(f"No image {image_id} of product {product_id}.")
+    session.delete(image)
+    session.flush()
+
+
+def product_image_ids(session: Session, product_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(ProductImage.id)
+            .where(ProductImage.product_id == product_id)
+            .order_by(ProductImage.id)
+        )
+    )
+
+
+def public_product_image(session: Session, gtin: str, image_id: int) -> Any:
+    """A product's picture for anyone (product pictures are public, like the pack itself)."""
+    from app.files.models import StoredFile
+
+    image = session.get(ProductImage, image_id)
+    product = session.get(Product, image.product_id) if image is not None else None
+    if image is None or product is None or product.gtin != gtin:
+        raise NotFound(f"No image {image_id} for GTIN {gtin}.")
+    stored = session.get(StoredFile, image.file_id)
+    assert stored is not None
+    return stored
 
 
 def list_products(

@@ -16,6 +16,7 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
 from app.errors import BadRequest, FieldError
 from app.extensions import db
+from app.files.services import file_response, require_multipart
 from app.gs1.digital_link import parse_digital_link
 from app.gs1.identifiers import GS1SyntaxError
 from app.http.api import route, set_activity_target
@@ -84,6 +85,10 @@ def _product_out(product: Product) -> dict[str, Any]:
         },
         "digital_link": services.product_uri(_base(), product.gtin),
         "mark": services.product_mark(db.session, product),
+        "image_urls": [
+            f"{_base()}/products/{product.gtin}/images/{image_id}"
+            for image_id in services.product_image_ids(db.session, product.id)
+        ],
     }
 
 
@@ -234,6 +239,46 @@ def update_product(caller: Caller, product_id: int, body: ProductUpdate) -> obje
         db.session, caller, product_id, **body.model_dump(exclude_unset=True)
     )
     return _product_out(product)
+
+
+@route(
+    bp,
+    "/api/v1/products/<int:product_id>/images",
+    methods=("POST",),
+    access=FIRM_WRITE,
+    response=ProductOut,
+    status=201,
+    area="products",
+    body_content_types=("multipart/form-data",),
+)
+def add_product_image(caller: Caller, product_id: int) -> object:
+    """Add a product picture as multipart/form-data field ``file``: PNG, JPEG or WebP, at most
+    2 MiB, eight per product; the type is sniffed from the bytes and SVG is refused."""
+    require_multipart()
+    set_activity_target("product", product_id)
+    services.add_product_image(db.session, caller, product_id, request.files.get("file"))
+    return _product_out(services.get_product(db.session, caller, product_id))
+
+
+@route(
+    bp,
+    "/api/v1/products/<int:product_id>/images/<int:image_id>",
+    methods=("DELETE",),
+    access=FIRM_WRITE,
+    response=ProductOut,
+    area="products",
+)
+def remove_product_image(caller: Caller, product_id: int, image_id: int) -> object:
+    """Remove a product picture."""
+    set_activity_target("product", product_id)
+    services.remove_product_image(db.session, caller, product_id, image_id)
+    return _product_out(services.get_product(db.session, caller, product_id))
+
+
+@route(bp, "/products/<gtin>/images/<int:image_id>", access=PUBLIC)
+def product_image(gtin: str, image_id: int) -> Response:
+    """A product picture, public like the pack itself (cached; its ETag is its SHA-256)."""
+    return file_response(services.public_product_image(db.session, gtin, image_id), public=True)
 
 
 # --- batches ----------------------------------------------------------------------------------

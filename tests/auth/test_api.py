@@ -173,3 +173,10 @@ def test_admin_cannot_demote_themselves(api) -> None:
 def test_problem_titles_follow_accept_language(api) -> None:
     response = api(None).get("/api/v1/me", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert response.get_json()["title"] == "需要身份验证"
+
+
+def test_problem_details_follow_the_callers_language(api) -> None:
+    response = api(None).get("/api/v1/me", headers={"Accept-Language": "zh-CN"})
+    assert response.get_json()["detail"] == "请先登录或发送 API 令牌后再调用此接口。"
+    english = api(None).get("/api/v1/me", headers={"Accept-Language": "en"})
+    assert english.get_json()["detail"] == "Sign in or send an API token to use this endpoint."

@@ -257,3 +257,23 @@ def test_signed_labels_verify_offline_with_the_association_did_document(
         png = client.get(unit["qr_png_url"].removeprefix(BASE))
         decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
         assert decoded == [content]
+
+
+def test_the_offline_verifier_command_checks_signed_labels(api, session, client, tmp_path) -> None:
+    import json
+
+    from app.verify import main as verify_main
+
+    _, batch, _ = firm_batch(api, session)
+    pending = order(api, batch, 2, signed=True).get_json()
+    api("association_staff").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    unit = (
+        api("firm_admin").get(f"/api/v1/label-orders/{pending['id']}/codes").get_json()["items"][0]
+    )
+    did_path = tmp_path / "did.json"
+    did_path.write_text(json.dumps(client.get("/orgs/qimen-tea-association/did.json").get_json()))
+    assert verify_main(["--label", unit["label_content"], "--did", str(did_path)]) == 0
+    forged = unit["label_content"].replace(unit["serial"], "ZZZZZZZZZZZZZZ")
+    assert verify_main(["--label", forged, "--did", str(did_path)]) == 1
+    assert verify_main(["--label", unit["digital_link"], "--did", str(did_path)]) == 1
+    assert verify_main(["--label", unit["label_content"]]) == 2
