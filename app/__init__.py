@@ -39,6 +39,7 @@ BLUEPRINTS = (
     ("app.trace.portal", "bp"),
     ("app.resolver.views", "bp"),
     ("app.resolver.portal", "bp"),
+    ("app.firm.portal", "bp"),
 )
 
 CLI_GROUPS = (

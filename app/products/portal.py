@@ -21,7 +21,6 @@ from sqlalchemy import func, or_, select
 from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Access, Caller, allow
 from app.brands.models import Brand
-from app.certificates import services as certificates
 from app.certificates.models import Certificate, CertificateStatus
 from app.errors import AppError
 from app.extensions import db
@@ -66,7 +65,6 @@ ASSOCIATION_ADMIN = allow([OrgKind.ASSOCIATION], [Role.ADMIN])
 FIRM_SECTION = lazy_gettext("Firm")
 LABELS_SECTION = lazy_gettext("Label orders")
 
-nav_item(FIRM_SECTION, lazy_gettext("Firm overview"), "products_portal.overview", FIRM, 100)
 nav_item(FIRM_SECTION, lazy_gettext("Products and batches"), "products_portal.products", FIRM, 110)
 nav_item(FIRM_SECTION, lazy_gettext("Label orders"), "products_portal.orders", FIRM, 120)
 nav_item(
@@ -105,15 +103,6 @@ CERTIFICATE_STATUS_LABELS = {
     CertificateStatus.SUPERSEDED: lazy_gettext("superseded"),
     CertificateStatus.EXPIRED: lazy_gettext("expired"),
 }
-STANDING_REASONS = {
-    "suspended": lazy_gettext("suspended"),
-    "withdrawn": lazy_gettext("withdrawn"),
-    "superseded": lazy_gettext("superseded by a newer certificate"),
-    "expired": lazy_gettext("expired"),
-    "not_yet_valid": lazy_gettext("not yet valid"),
-    "surveillance_overdue": lazy_gettext("surveillance audit overdue"),
-    "surveillance_refused": lazy_gettext("surveillance audit refused"),
-}
 
 
 @dataclass(frozen=True)
@@ -127,31 +116,12 @@ class BatchLink:
     order: int = 100
 
 
-@dataclass(frozen=True)
-class OverviewPanel:
-    """A section another domain adds to the firm overview: its template, rendered with what
-    ``context(caller)`` returns (as ``panel``)."""
-
-    template: str
-    context: Callable[[Caller], dict[str, Any]]
-    order: int = 100
-
-
 BATCH_LINKS: list[BatchLink] = []
-OVERVIEW_PANELS: list[OverviewPanel] = []
 
 
 def batch_link(label: Any, url: Callable[[Batch], str], access: Access, order: int = 100) -> None:
     """Add a link to every batch page (domains call this next to their page declarations)."""
     BATCH_LINKS.append(BatchLink(label, url, access, order))
-
-
-def overview_panel(
-    template: str, context: Callable[[Caller], dict[str, Any]], order: int = 100
-) -> None:
-    """Add a section to the firm overview (domains call this next to their page declarations)."""
-    if not any(panel.template == template for panel in OVERVIEW_PANELS):
-        OVERVIEW_PANELS.append(OverviewPanel(template, context, order))
 
 
 EXPORTABLE = (LabelOrderStatus.ISSUED, LabelOrderStatus.PRINTED, LabelOrderStatus.ACTIVE)
@@ -173,7 +143,6 @@ def _helpers() -> dict[str, Any]:
         "product_status": lambda status: str(PRODUCT_STATUS_LABELS.get(status, status)),
         "unit_state": lambda state: str(UNIT_STATE_LABELS.get(state, state)),
         "certificate_status": lambda status: str(CERTIFICATE_STATUS_LABELS.get(status, status)),
-        "standing_reason": lambda reason: str(STANDING_REASONS.get(reason, reason)),
         "when": _when,
         "bilingual": _local,
         "exportable": EXPORTABLE,
@@ -186,80 +155,6 @@ def _render(template: str, status: int = 200, **context: Any) -> ResponseReturnV
 
 def _base_url() -> str:
     return str(current_app.config["BASE_URL"])
-
-
-# --- firm overview ----------------------------------------------------------------------------
-
-
-def _certificate_rows(caller: Caller) -> list[dict[str, Any]]:
-    held = db.session.scalars(
-        select(Certificate)
-        .where(
-            Certificate.firm_id == caller.organisation_id,
-            Certificate.status != CertificateStatus.SUPERSEDED,
-        )
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(50)
-    ).all()
-    gtins = {gtin for certificate in held for gtin in certificate.scope_gtins}
-    names = {
-        product.gtin: product
-        for product in db.session.scalars(
-            select(Product).where(
-                Product.organisation_id == caller.organisation_id, Product.gtin.in_(gtins)
-            )
-        )
-    }
-    rows = []
-    for certificate in held:
-        standing = certificates.standing(db.session, certificate)
-        rows.append(
-            {
-                "certificate": certificate,
-                "standing": standing,
-                "products": [(gtin, names.get(gtin)) for gtin in certificate.scope_gtins],
-                "left": certificate.label_quota - certificate.labels_issued,
-                "url": url_for("certificates_web.certificate_page", number=certificate.number),
-            }
-        )
-    return rows
-
-
-def _order_counts(column: Any, organisation_id: int) -> dict[LabelOrderStatus, int]:
-    rows = db.session.execute(
-        select(LabelOrder.status, func.count())
-        .where(column == organisation_id)
-        .group_by(LabelOrder.status)
-    )
-    return {status: count for status, count in rows}
-
-
-@page(bp, "/firm", access=FIRM)
-def overview(caller: Caller) -> ResponseReturnValue:
-    """The firm's dashboard: certificates, label quota, recent label orders."""
-    rows = _certificate_rows(caller)
-    chart = bar_chart(
-        [(row["certificate"].number, row["certificate"].labels_issued) for row in rows],
-        title=gettext("Labels used per certificate"),
-    )
-    recent = services.list_orders(db.session, caller, limit=5, cursor=None).items
-    product_count = db.session.scalar(
-        select(func.count())
-        .select_from(Product)
-        .where(Product.organisation_id == caller.organisation_id)
-    )
-    return _render(
-        "overview.html",
-        certificates=rows,
-        quota_chart=chart,
-        recent_orders=recent,
-        counts=_order_counts(LabelOrder.organisation_id, caller.organisation_id),
-        product_count=product_count or 0,
-        panels=[
-            (panel.template, panel.context(caller))
-            for panel in sorted(OVERVIEW_PANELS, key=lambda panel: panel.order)
-        ],
-    )
 
 
 # --- products ---------------------------------------------------------------------------------
@@ -336,10 +231,9 @@ def new_product(caller: Caller) -> ResponseReturnValue:
     return _render("product_form.html", values=values, errors=errors, token=form_token())
 
 
-@page(bp, "/products/<int:product_id>", access=FIRM)
-def product(caller: Caller, product_id: int) -> ResponseReturnValue:
-    """A product: its facts, whether it may bear the mark, and its batches."""
-    item = services.get_product(db.session, caller, product_id)
+def _product_page(
+    item: Product, errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     batches = build_table(
         db.session,
         select(Batch).where(Batch.product_id == item.id),
@@ -365,11 +259,54 @@ def product(caller: Caller, product_id: int) -> ResponseReturnValue:
     )
     return _render(
         "product.html",
+        status,
         product=item,
         mark=services.product_mark(db.session, item),
         digital_link=services.product_uri(_base_url(), item.gtin),
         batches=batches,
+        image_ids=services.product_image_ids(db.session, item.id),
+        image_limit=services.PRODUCT_IMAGE_LIMIT,
+        errors=errors or {},
+        token=form_token(),
     )
+
+
+@page(bp, "/products/<int:product_id>", access=FIRM)
+def product(caller: Caller, product_id: int) -> ResponseReturnValue:
+    """A product: its facts, pictures, whether it may bear the mark, and its batches."""
+    return _product_page(services.get_product(db.session, caller, product_id))
+
+
+@page(bp, "/products/<int:product_id>/images", access=FIRM, methods=("POST",))
+def add_image(caller: Caller, product_id: int) -> ResponseReturnValue:
+    """Add a picture (PNG, JPEG or WebP up to 2 MiB; the type is read from the bytes)."""
+    item = services.get_product(db.session, caller, product_id)
+    errors: dict[str, str] = {}
+    try:
+        repeat = repeated_submission(caller)
+        if repeat is not None:
+            return repeat
+        services.add_product_image(db.session, caller, item.id, request.files.get("file"))
+    except AppError as error:
+        apply_error(error, errors, {}, ("file",))
+        return _product_page(item, errors, 422)
+    target = url_for("products_portal.product", product_id=item.id)
+    remember_result(target)
+    flash(gettext("Picture added."), "success")
+    return redirect(target, code=303)
+
+
+@page(
+    bp,
+    "/products/<int:product_id>/images/<int:image_id>/remove",
+    access=FIRM,
+    methods=("POST",),
+)
+def remove_image(caller: Caller, product_id: int, image_id: int) -> ResponseReturnValue:
+    """Remove a picture of the product (another firm's product or picture answers 404)."""
+    services.remove_product_image(db.session, caller, product_id, image_id)
+    flash(gettext("Picture removed."), "success")
+    return redirect(url_for("products_portal.product", product_id=product_id), code=303)
 
 
 @page(bp, "/products/<int:product_id>/edit", access=FIRM, methods=("GET", "POST"))

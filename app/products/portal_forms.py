@@ -148,6 +148,14 @@ def field_message(item: FieldError, field: str, values: Mapping[str, Any], error
             "No certificate in force covers this product's GTIN: it may not bear the brand "
             "mark, and no labels can be ordered for it."
         )
+    if rule == "required" and field == "file":
+        return gettext("Choose a file.")
+    if rule == "max_size":
+        return gettext("The file is too large.")
+    if rule in ("svg_refused", "content_type"):
+        return gettext("Send a PNG, JPEG or WebP picture.")
+    if rule == "max_items":
+        return gettext("This product has as many pictures as allowed; remove one first.")
     if rule == "state":
         return gettext("This step is not possible in the order's current state.")
     return item.message

@@ -33,7 +33,7 @@ from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.products import services as products
 from app.products.models import Batch, Product
-from app.products.portal import batch_link, overview_panel
+from app.products.portal import batch_link
 from app.products.portal_forms import (
     GENERAL,
     apply_error,
@@ -199,21 +199,6 @@ batch_link(
     FIRM_ADMIN,
     30,
 )
-
-
-def _overview(caller: Caller) -> dict[str, Any]:
-    visible = visibility_condition(db.session, caller)
-    statement = select(Event).order_by(Event.event_time.desc(), Event.id.desc()).limit(5)
-    if visible is not None:
-        statement = statement.where(visible)
-    events = list(db.session.scalars(statement))
-    active = db.session.scalars(
-        _recalls_statement(caller).where(Recall.status == RecallStatus.ACTIVE).limit(10)
-    ).all()
-    return {"events": events, "places": _places(events), "recalls": active, "h": _helpers()}
-
-
-overview_panel("trace/portal/_overview.html", _overview, 50)
 
 
 # --- events -----------------------------------------------------------------------------------

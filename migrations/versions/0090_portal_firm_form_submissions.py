@@ -1,7 +1,7 @@
 """Portal: one-time form tokens (a form posted twice does its work once).
 
 Revision ID: 0090_portal_firm
-Revises: 0060_resolver
+Revises: 0070_product_images
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0090_portal_firm"
-down_revision: str | Sequence[str] | None = "0060_resolver"
+down_revision: str | Sequence[str] | None = "0070_product_images"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

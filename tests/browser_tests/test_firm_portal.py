@@ -1,6 +1,7 @@
 """The firm's main journey in a real browser: register a product, record a batch, order labels,
 the association approves them, mark printed, activate, download the CSV, record an event; plus
-the overview on a phone in Chinese. Screenshots of each main screen go to test-artifacts/."""
+the overview, orders and scans on a phone in Chinese. Screenshots of each main screen go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -142,3 +143,6 @@ def test_firm_overview_on_a_phone_in_chinese(live_server, phone_page, artifacts_
     page.goto(f"{live_server.url}/portal/label-orders")
     assert "标签订单" in page.content()
     page.screenshot(path=str(artifacts_dir / "firm-orders-zh-phone.png"), full_page=True)
+    page.goto(f"{live_server.url}/portal/firm/scans")
+    assert "扫码" in page.content()
+    page.screenshot(path=str(artifacts_dir / "firm-scans-zh-phone.png"), full_page=True)

@@ -50,22 +50,7 @@ def signed_in(app, demo, role: str = "firm_admin"):
     return client
 
 
-# --- overview ---------------------------------------------------------------------------------
-
-
-def test_overview_shows_certificates_quota_and_recent_orders(app, demo) -> None:
-    client = signed_in(app, demo)
-    page = client.get("/portal/firm?lang=en").get_data(as_text=True)
-    in_force, suspended = demo["certificate"]["number"], demo["certificate_suspended"]["number"]
-    assert (
-        f'href="/certificates/{in_force}"' in page and f'href="/certificates/{suspended}"' in page
-    )
-    assert "in force" in page and "not in force" in page and "(suspended)" in page
-    assert "25 / 50,000" in page  # the demo's two orders (20 + 5) count against the quota
-    assert f'href="/portal/label-orders/{demo["label_order"]["id"]}"' in page
-    assert '<svg class="chart"' in page
-    chinese = client.get("/portal/firm?lang=zh-CN").get_data(as_text=True)
-    assert "企业概览" in chinese and "祁门红茶·特茗 罐装 100 克" in chinese
+# --- menu ----------------------------------------------------------------------------------
 
 
 def test_workspace_menu_offers_the_firm_pages_only_to_firms(app, demo) -> None:
@@ -460,11 +445,18 @@ def test_another_firms_label_orders_answer_404_and_change_nothing(app, demo, ses
     assert session.get(LabelOrder, order_id).status is LabelOrderStatus.ACTIVE
 
 
-def test_order_list_filters_by_status(app, demo) -> None:
+def test_order_list_filters_by_status(app, demo, session) -> None:
     client = signed_in(app, demo)
     page = client.get("/portal/label-orders?status=active&lang=en").get_data(as_text=True)
     assert f'href="/portal/label-orders/{demo["label_order"]["id"]}"' in page
-    assert "1 in all" in page
+    firm_id = caller(session).organisation_id
+    active = count(
+        session,
+        LabelOrder,
+        LabelOrder.organisation_id == firm_id,
+        LabelOrder.status == LabelOrderStatus.ACTIVE,
+    )
+    assert f"{active} in all" in page
 
 
 # --- the association's side -------------------------------------------------------------------
@@ -584,3 +576,51 @@ def test_another_association_cannot_see_or_decide_these_orders(app, demo, sessio
         assert response.status_code == 404
     session.expire_all()
     assert session.get(LabelOrder, order.id).status is LabelOrderStatus.PENDING
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (180, 40, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_product_pictures_upload_refusals_repeat_and_removal(app, demo, session) -> None:
+    import io
+
+    from app.products.models import ProductImage
+
+    product = make_product(session, caller(session), certified_quota=None)
+    client = signed_in(app, demo)
+    path = f"/portal/products/{product.id}"
+    fields = form_fields(client, path)
+    url = f"{path}/images"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    refused = client.post(url + "?lang=en", data={**fields, "file": (io.BytesIO(svg), "x.svg")})
+    assert refused.status_code == 422
+    assert error_of(refused.get_data(as_text=True), "file") == "Send a PNG, JPEG or WebP picture."
+    missing = client.post(url + "?lang=zh-CN", data=fields)
+    assert error_of(missing.get_data(as_text=True), "file") == "请选择文件。"
+    assert count(session, ProductImage, ProductImage.product_id == product.id) == 0
+    first = client.post(url, data={**fields, "file": (io.BytesIO(_png()), "tin.png")})
+    again = client.post(url, data={**fields, "file": (io.BytesIO(_png()), "tin.png")})
+    assert first.status_code == again.status_code == 303
+    assert count(session, ProductImage, ProductImage.product_id == product.id) == 1
+    page = client.get(path + "?lang=en").get_data(as_text=True)
+    image_id = session.scalar(select(ProductImage.id).where(ProductImage.product_id == product.id))
+    assert f"/products/{product.gtin}/images/{image_id}" in page
+    assert client.get(f"/products/{product.gtin}/images/{image_id}").mimetype == "image/png"
+    other = signed_in(app, demo, "firm2_admin")
+    token = form_fields(other, "/portal/products")["csrf_token"]
+    assert (
+        other.post(f"{path}/images/{image_id}/remove", data={"csrf_token": token}).status_code
+        == 404
+    )
+    removed = client.post(
+        f"{path}/images/{image_id}/remove", data={"csrf_token": fields["csrf_token"]}
+    )
+    assert removed.status_code == 303
+    assert count(session, ProductImage, ProductImage.product_id == product.id) == 0

@@ -1,0 +1,301 @@
+"""The firm's workspace pages that bring the domains together: the overview (certificates and
+their label quota, label orders, scans and alerts about the firm's products, traceability
+events, holds and recalls in effect) and the scans of the firm's products.
+
+Like the resolver, this package only reads from the domains (through their services and models);
+no domain depends on it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import func, or_, select
+
+from app.auth.models import OrgKind, Role
+from app.auth.principal import Caller, allow
+from app.certificates import services as certificates
+from app.certificates.models import Certificate, CertificateStatus
+from app.db import utcnow
+from app.extensions import db
+from app.http.web import page
+from app.i18n import current_locale
+from app.portal.charts import bar_chart, line_chart
+from app.portal.nav import nav_item
+from app.portal.tables import Column, Filter, build_table
+from app.products import services as products
+from app.products.models import LabelOrder, LabelOrderStatus, Product
+from app.products.portal import ORDER_STATUS_LABELS
+from app.resolver import services as resolver
+from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanChannel
+from app.resolver.present import VERDICT_TITLES, tr
+from app.resolver.verdicts import Verdict
+from app.trace import cbv
+from app.trace.models import Event, Recall, RecallKind, RecallStatus
+from app.trace.portal import UNIT_LABELS
+from app.trace.present import UNIT_SYMBOLS
+from app.trace.present import template_helpers as trace_helpers
+from app.trace.query import visibility_condition
+from app.trace.services import location_names
+
+bp = Blueprint("firm_portal", __name__, url_prefix="/portal", template_folder="templates")
+
+FIRM = allow([OrgKind.ENTERPRISE], [Role.ADMIN, Role.STAFF])
+SECTION = lazy_gettext("Firm")
+SCAN_DAYS = 30
+
+nav_item(SECTION, lazy_gettext("Firm overview"), "firm_portal.overview", FIRM, 100)
+nav_item(SECTION, lazy_gettext("Scans of your products"), "firm_portal.scans", FIRM, 130)
+
+STANDING_REASONS = {
+    "suspended": lazy_gettext("suspended"),
+    "withdrawn": lazy_gettext("withdrawn"),
+    "superseded": lazy_gettext("superseded by a newer certificate"),
+    "expired": lazy_gettext("expired"),
+    "not_yet_valid": lazy_gettext("not yet valid"),
+    "surveillance_overdue": lazy_gettext("surveillance audit overdue"),
+    "surveillance_refused": lazy_gettext("surveillance audit refused"),
+}
+ALERT_KIND_LABELS = {
+    AlertKind.REPEAT_SCANS: lazy_gettext("one pack scanned by too many shoppers"),
+    AlertKind.MANY_CLIENTS: lazy_gettext("many shoppers in a short time (a copied label?)"),
+    AlertKind.AFTER_CONSUMED: lazy_gettext("scanned again after it was used up"),
+    AlertKind.BLACKLISTED_HIT: lazy_gettext("a blacklisted label was scanned"),
+    AlertKind.INACTIVE_HIT: lazy_gettext("a label never activated was scanned"),
+    AlertKind.UNKNOWN_CODE: lazy_gettext("an unknown serial or lot of your product"),
+}
+CHANNEL_LABELS = {
+    ScanChannel.LINK: lazy_gettext("QR code or link"),
+    ScanChannel.MANUAL: lazy_gettext("typed on the official site"),
+}
+# Short enough for a chart's labels; the scans table uses the resolver's full titles.
+VERDICT_SHORT = {
+    Verdict.NOT_FOUND: lazy_gettext("not found"),
+    Verdict.BLOCKED: lazy_gettext("blocked"),
+    Verdict.NOT_ACTIVATED: lazy_gettext("not activated"),
+    Verdict.NOT_VALID: lazy_gettext("not valid"),
+    Verdict.GENUINE_WITH_WARNING: lazy_gettext("genuine, warning"),
+    Verdict.GENUINE: lazy_gettext("genuine"),
+}
+RECALL_KIND_LABELS = {
+    RecallKind.HOLD: lazy_gettext("hold"),
+    RecallKind.RECALL: lazy_gettext("recall"),
+}
+
+
+def _local(zh: str | None, en: str | None) -> str:
+    return (zh if current_locale() == "zh_CN" else en) or zh or en or ""
+
+
+def _verdict(value: Any) -> str:
+    title = VERDICT_TITLES.get(value)
+    return tr(title) if title else str(value)
+
+
+def _unit(code: str | None) -> str:
+    if code in UNIT_LABELS:
+        return str(UNIT_LABELS[code])
+    return UNIT_SYMBOLS.get(code or "", code or "")
+
+
+def _step(biz_step: str | None) -> str:
+    if biz_step is None:
+        return ""
+    term = cbv.standard_term("bizStep", biz_step) or biz_step
+    return str(trace_helpers()["step_label"](term))
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "order_status": lambda status: str(ORDER_STATUS_LABELS.get(status, status)),
+        "standing_reason": lambda reason: str(STANDING_REASONS.get(reason, reason)),
+        "alert_kind": lambda kind: str(ALERT_KIND_LABELS.get(kind, kind)),
+        "channel": lambda value: str(CHANNEL_LABELS.get(value, value)),
+        "recall_kind": lambda kind: str(RECALL_KIND_LABELS.get(kind, kind)),
+        "verdict": _verdict,
+        "step": _step,
+        "unit": _unit,
+        "bilingual": _local,
+        "when": lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "",
+        "has_page": lambda endpoint: endpoint in current_app.view_functions,
+    }
+
+
+# --- the overview -----------------------------------------------------------------------------
+
+
+def _certificate_rows(caller: Caller) -> list[dict[str, Any]]:
+    held = db.session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.firm_id == caller.organisation_id,
+            Certificate.status != CertificateStatus.SUPERSEDED,
+        )
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(50)
+    ).all()
+    gtins = {gtin for certificate in held for gtin in certificate.scope_gtins}
+    names = {
+        product.gtin: product
+        for product in db.session.scalars(
+            select(Product).where(
+                Product.organisation_id == caller.organisation_id, Product.gtin.in_(gtins)
+            )
+        )
+    }
+    return [
+        {
+            "certificate": certificate,
+            "standing": certificates.standing(db.session, certificate),
+            "products": [(gtin, names.get(gtin)) for gtin in certificate.scope_gtins],
+            "left": certificate.label_quota - certificate.labels_issued,
+            "url": url_for("certificates_web.certificate_page", number=certificate.number),
+        }
+        for certificate in held
+    ]
+
+
+def _order_counts(caller: Caller) -> dict[LabelOrderStatus, int]:
+    rows = db.session.execute(
+        select(LabelOrder.status, func.count())
+        .where(LabelOrder.organisation_id == caller.organisation_id)
+        .group_by(LabelOrder.status)
+    )
+    return {status: count for status, count in rows}
+
+
+def _trace(caller: Caller) -> dict[str, Any]:
+    statement = select(Event).order_by(Event.event_time.desc(), Event.id.desc()).limit(5)
+    visible = visibility_condition(db.session, caller)
+    if visible is not None:
+        statement = statement.where(visible)
+    events = list(db.session.scalars(statement))
+    uris = {uri for event in events for uri in (event.read_point, event.biz_location) if uri}
+    recalls = db.session.scalars(
+        select(Recall)
+        .where(
+            or_(
+                Recall.owner_organisation_id == caller.organisation_id,
+                Recall.placed_by_organisation_id == caller.organisation_id,
+            ),
+            Recall.status == RecallStatus.ACTIVE,
+        )
+        .order_by(Recall.id.desc())
+        .limit(10)
+    ).all()
+    return {"events": events, "places": location_names(db.session, uris), "recalls": recalls}
+
+
+@page(bp, "/firm", access=FIRM)
+def overview(caller: Caller) -> ResponseReturnValue:
+    """The firm's dashboard: certificates and label quota, label orders, scans and alerts about
+    its products, traceability."""
+    rows = _certificate_rows(caller)
+    summary = resolver.summarise_scans(db.session, caller, days=SCAN_DAYS)
+    verdicts = [(str(VERDICT_SHORT[v]), summary.by_verdict.get(v.value, 0)) for v in Verdict]
+    alerts = db.session.scalars(
+        select(ScanAlert)
+        .where(ScanAlert.firm_id == caller.organisation_id, ScanAlert.status == AlertStatus.OPEN)
+        .order_by(ScanAlert.last_seen_at.desc(), ScanAlert.id.desc())
+        .limit(5)
+    ).all()
+    open_alerts = db.session.scalar(
+        select(func.count())
+        .select_from(ScanAlert)
+        .where(ScanAlert.firm_id == caller.organisation_id, ScanAlert.status == AlertStatus.OPEN)
+    )
+    product_count = db.session.scalar(
+        select(func.count())
+        .select_from(Product)
+        .where(Product.organisation_id == caller.organisation_id)
+    )
+    return render_template(
+        "firm/portal/overview.html",
+        certificates=rows,
+        quota_chart=bar_chart(
+            [(row["certificate"].number, row["certificate"].labels_issued) for row in rows],
+            title=gettext("Labels used per certificate"),
+        ),
+        recent_orders=products.list_orders(db.session, caller, limit=5, cursor=None).items,
+        counts=_order_counts(caller),
+        product_count=product_count or 0,
+        scans=summary,
+        verdicts=verdicts,
+        verdict_chart=bar_chart(
+            verdicts,
+            title=gettext(
+                "Scans of your products in the last %(days)s days, by verdict", days=SCAN_DAYS
+            ),
+        ),
+        alerts=alerts,
+        open_alerts=open_alerts or 0,
+        trace=_trace(caller),
+    )
+
+
+# --- scans ------------------------------------------------------------------------------------
+
+
+@page(bp, "/firm/scans", access=FIRM)
+def scans(caller: Caller) -> ResponseReturnValue:
+    """Every scan of the firm's products (shoppers stay anonymous), with verdict and place."""
+    statement = select(Scan).where(Scan.firm_id == caller.organisation_id)
+    table = build_table(
+        db.session,
+        statement,
+        columns=[
+            Column("scanned_at", lazy_gettext("When"), sort=Scan.id),
+            Column("product", lazy_gettext("Product"), sort=Scan.gtin),
+            Column("lot", lazy_gettext("Lot"), sort=Scan.lot),
+            Column("serial", lazy_gettext("Serial")),
+            Column("verdict", lazy_gettext("Verdict"), sort=Scan.verdict),
+            Column("channel", lazy_gettext("How")),
+            Column("place", lazy_gettext("Where (if the shopper shared it)")),
+        ],
+        filters=[
+            Filter(
+                "verdict",
+                lazy_gettext("Verdict"),
+                lambda s, value: s.where(Scan.verdict == value),
+                choices=[(v.value, _verdict(v)) for v in Verdict],
+            ),
+            Filter(
+                "gtin",
+                lazy_gettext("GTIN"),
+                lambda s, value: s.where(Scan.gtin.contains(value, autoescape=True)),
+            ),
+        ],
+        args=request.args,
+        default_sort="scanned_at",
+    )
+    names = {
+        product.gtin: product
+        for product in db.session.scalars(
+            select(Product).where(
+                Product.organisation_id == caller.organisation_id,
+                Product.gtin.in_({row.gtin for row in table.rows}),
+            )
+        )
+    }
+    summary = resolver.summarise_scans(db.session, caller, days=SCAN_DAYS)
+    by_day = {item["day"]: item["total"] for item in summary.by_day}
+    start = datetime.combine(summary.since, datetime.min.time(), tzinfo=UTC)
+    days = [(start + timedelta(days=offset)).date().isoformat() for offset in range(SCAN_DAYS)]
+    points = [
+        (day[5:], float(by_day.get(day, 0))) for day in days if day <= utcnow().date().isoformat()
+    ]
+    return render_template(
+        "firm/portal/scans.html",
+        table=table,
+        names=names,
+        summary=summary,
+        day_chart=line_chart(
+            points, title=gettext("Scans per day, last %(days)s days", days=SCAN_DAYS)
+        ),
+        per_day=[(day, by_day[day]) for day in sorted(by_day)],
+    )

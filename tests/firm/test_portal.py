@@ -1,0 +1,74 @@
+"""The firm's overview and scans pages: certificates and quota, label orders, scans and alerts
+about its own products only, traceability; both languages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.certificates.models import Certificate
+from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanChannel
+from app.resolver.verdicts import Verdict
+from tests.products.factories import caller
+from tests.products.test_portal import signed_in
+
+
+def test_overview_shows_certificates_quota_orders_and_traceability(app, demo, session) -> None:
+    client = signed_in(app, demo)
+    page = client.get("/portal/firm?lang=en").get_data(as_text=True)
+    number, suspended = demo["certificate"]["number"], demo["certificate_suspended"]["number"]
+    assert f'href="/certificates/{number}"' in page and f'href="/certificates/{suspended}"' in page
+    assert "in force" in page and "not in force" in page and "(suspended)" in page
+    certificate = session.scalar(select(Certificate).where(Certificate.number == number))
+    assert f"{certificate.labels_issued:,} / {certificate.label_quota:,}" in page
+    assert f'href="/portal/label-orders/{demo["label_order"]["id"]}"' in page
+    assert '<svg class="chart"' in page
+    assert "Likou tea factory" in page and "Latest events about your products" in page
+    chinese = client.get("/portal/firm?lang=zh-CN").get_data(as_text=True)
+    assert (
+        "企业概览" in chinese and "祁门红茶·特茗 罐装 100 克" in chinese and "扫码与预警" in chinese
+    )
+
+
+def _scan(session, firm_id: int, gtin: str, verdict: Verdict, serial: str) -> None:
+    session.add(
+        Scan(
+            channel=ScanChannel.LINK,
+            answer="page",
+            gtin=gtin,
+            serial=serial,
+            verdict=verdict,
+            firm_id=firm_id,
+            client_hash="c" * 32,
+            place="合肥",
+        )
+    )
+
+
+def test_scans_and_alerts_are_the_firms_own(app, demo, session) -> None:
+    firm = caller(session)
+    other = caller(session, "admin@shanyuan-tea.example")
+    _scan(session, firm.organisation_id, demo["product"]["gtin"], Verdict.GENUINE, "OURS0000001")
+    _scan(session, other.organisation_id, "06923456789043", Verdict.NOT_FOUND, "THEIRS00001")
+    session.add(
+        ScanAlert(
+            kind=AlertKind.BLACKLISTED_HIT,
+            status=AlertStatus.OPEN,
+            open_key="test-blacklisted-hit",
+            gtin=demo["product"]["gtin"],
+            serial="OURS0000002",
+            firm_id=firm.organisation_id,
+        )
+    )
+    session.flush()
+    client = signed_in(app, demo)
+    page = client.get("/portal/firm/scans?lang=en").get_data(as_text=True)
+    assert "OURS0000001" in page and "THEIRS00001" not in page and "合肥" in page
+    assert "Genuine" in page and "<polyline" in page
+    genuine_only = client.get("/portal/firm/scans?lang=en&verdict=NOT_FOUND").get_data(as_text=True)
+    assert "OURS0000001" not in genuine_only
+    overview = client.get("/portal/firm?lang=en").get_data(as_text=True)
+    assert "a blacklisted label was scanned" in overview and "OURS0000002" in overview
+    theirs = signed_in(app, demo, "firm2_admin").get("/portal/firm?lang=en").get_data(as_text=True)
+    assert "OURS0000002" not in theirs
+    chinese = client.get("/portal/firm/scans?lang=zh-CN").get_data(as_text=True)
+    assert "贵企业产品的扫码记录" in chinese
