@@ -89,7 +89,7 @@ def test_association_lists_and_filters_alerts_in_both_languages(client, demo, al
     assert "(1 in all)" in _words(client.get(f"/portal/scan-alerts?code={alert.gtin[1:]}"))
     assert "(0 in all)" in _words(client.get("/portal/scan-alerts?code=NOSUCHSERIAL"))
     zh = _words(client.get("/portal/scan-alerts?lang=zh-CN"))
-    assert "扫码预警" in zh and "已冻结的码被扫描" in zh and "待处理" in zh
+    assert "扫码预警" in zh and "屏蔽码被扫" in zh and "未处理" in zh
 
 
 def test_the_firm_sees_its_own_alerts_and_another_firm_none(client, demo, alert) -> None:
