@@ -27,7 +27,8 @@ BLUEPRINTS = (
     ("app.certificates.web", "bp"),
     ("app.transparency.views", "bp"),
     ("app.products.views", "bp"),
-    ("app.products.portal", "bp"),
+    ("app.observer.portal", "bp"),
+    ("app.transparency.portal", "bp"),
     ("app.trace.views", "bp"),
     ("app.trace.portal", "bp"),
     ("app.resolver.views", "bp"),
@@ -36,6 +37,8 @@ BLUEPRINTS = (
     ("app.standards.portal", "bp"),
     ("app.audits.portal", "bp"),
     ("app.certificates.portal", "bp"),
+    ("app.products.portal", "bp"),
+    ("app.resolver.portal", "bp"),
     ("app.firm.portal", "bp"),
 )
 

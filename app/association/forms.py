@@ -94,9 +94,7 @@ def validate(schema: type[M], values: dict[str, Any]) -> FormResult[M]:
 def parse(schema: type[M], form: MultiDict[str, str]) -> FormResult[M]:
     """``app.portal.forms.parse_form`` with messages in the page's language."""
     result = parse_form(schema, form)
-    if result.ok:
-        return result
-    return validate(schema, result.values) if result.values else result
+    return result if result.ok else validate(schema, result.values)
 
 
 def failed_status(error: AppError) -> int:

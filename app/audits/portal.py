@@ -401,6 +401,8 @@ def _audit_context(caller: Caller, audit: Audit) -> dict[str, Any]:
         "measurements": measurements,
         "shown_value": _shown_value,
         "involvement": [(names.get(uid, "?"), parts) for uid, parts in involvement.items()],
+        # The rule itself is the service's (participants); the words say how they took part.
+        "took_part": caller.user_id in services.participants(audit),
         "my_part": involvement.get(caller.user_id, []),
         "decided_by": names.get(decision.decided_by_id) if decision else None,
         "missing": services.missing_mandatory(audit),

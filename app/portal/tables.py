@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -88,8 +88,29 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
-def build_table(
-    session: Session,
+def _tie_breakers(statement: Select[Any]) -> list[Any]:
+    """The primary key of the statement's first entity, so rows that sort alike keep one
+    order from page to page (databases may otherwise return ties in any order)."""
+    entity = (
+        statement.column_descriptions[0].get("entity") if statement.column_descriptions else None
+    )
+    if entity is None:
+        return []
+    return list(inspect(entity).primary_key)
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """A statement with a table's filters and sort applied (no paging): what the table shows,
+    and what an export of the table writes."""
+
+    statement: Select[Any]
+    values: dict[str, str]
+    sort: str
+    descending: bool
+
+
+def table_query(
     statement: Select[Any],
     *,
     columns: Sequence[Column],
@@ -97,9 +118,8 @@ def build_table(
     default_sort: str,
     default_descending: bool = True,
     filters: Sequence[Filter] = (),
-    scalars: bool = True,
-) -> Table:
-    """Apply the filters, sort and page from ``args`` (the query string) to ``statement``.
+) -> TableQuery:
+    """Apply the filters and sort from ``args`` (the query string) to ``statement``.
 
     Unknown sort keys fall back to the default (never an error page for a stale bookmark), and
     sorting always ends with the primary key of the first entity so pages are stable.
@@ -115,6 +135,32 @@ def build_table(
     descending = default_descending if direction not in ("asc", "desc") else direction == "desc"
     order = sortable[sort]
     statement = statement.order_by(order.desc() if descending else order.asc())
+    statement = statement.order_by(*_tie_breakers(statement))
+    return TableQuery(statement, values, sort, descending)
+
+
+def build_table(
+    session: Session,
+    statement: Select[Any],
+    *,
+    columns: Sequence[Column],
+    args: Mapping[str, str],
+    default_sort: str,
+    default_descending: bool = True,
+    filters: Sequence[Filter] = (),
+    scalars: bool = True,
+) -> Table:
+    """Apply the filters, sort (see :func:`table_query`) and page from ``args`` to
+    ``statement``."""
+    query = table_query(
+        statement,
+        columns=columns,
+        args=args,
+        default_sort=default_sort,
+        default_descending=default_descending,
+        filters=filters,
+    )
+    statement = query.statement
     per_page = _int(args.get("per_page"), 25, 1, max(PER_PAGE_CHOICES))
     total = (
         session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
@@ -127,9 +173,9 @@ def build_table(
         rows=rows,
         columns=columns,
         filters=filters,
-        values=values,
-        sort=sort,
-        descending=descending,
+        values=query.values,
+        sort=query.sort,
+        descending=query.descending,
         page=page_number,
         per_page=per_page,
         total=total,

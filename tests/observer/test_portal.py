@@ -1,0 +1,254 @@
+"""The observer's register and statistics: what a market regulator, an alliance and the
+association see of the brands they co-build, in both languages, with filters, sorting, paging
+and CSV exports; nothing of brands they do not co-build; nothing for firms."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from app.auth import services as auth
+from app.auth.models import OrgKind, Role
+from app.certificates.models import Certificate
+from app.observer.services import csv_lines
+from tests.test_pages_matrix import _sign_in
+
+PASSWORD = "a-long-password-9"
+
+
+def _words(response) -> str:
+    """What a person reads: the page without its tags."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert response.headers["Cache-Control"] == "no-store"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # spreadsheets then read the Chinese names as UTF-8
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+@pytest.fixture
+def outsider(client, session):
+    """A government body that co-builds no brand, signed in."""
+    organisation = auth.create_organisation(
+        session,
+        slug="other-county-amr",
+        kind=OrgKind.GOVERNMENT,
+        name_zh="另一县市场监督管理局",
+        name_en="Another County AMR",
+    )
+    auth.create_user(
+        session,
+        organisation=organisation,
+        email="viewer@other-county.example",
+        display_name="Other",
+        role=Role.VIEWER,
+        password=PASSWORD,
+    )
+    session.commit()
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
+    response = client.post(
+        "/login",
+        data={"email": "viewer@other-county.example", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 303
+    return client
+
+
+# --- brands ------------------------------------------------------------------------------------
+
+
+def test_regulator_sees_the_brand_it_supervises_with_counts(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    response = client.get("/portal/register")
+    assert response.status_code == 200
+    page = _words(response)
+    assert "Qimen Black Tea" in page and "Qimen County Tea Industry Association" in page
+    assert "(1 in all)" in page
+    html = response.get_data(as_text=True)
+    # Two approved members and one certificate in force, each linking to the list behind it.
+    members = "/portal/register/members?brand=qimen-black-tea&amp;status=approved"
+    certificates = "/portal/register/certificates?brand=qimen-black-tea&amp;status=active"
+    assert f'<a href="{members}">2</a>' in html and f'<a href="{certificates}">1</a>' in html
+
+
+def test_register_in_chinese(client, demo) -> None:
+    _sign_in(client, demo, "alliance_viewer")
+    page = _words(client.get("/portal/register?lang=zh-CN"))
+    assert "品牌名录" in page and "祁门红茶" in page and "祁门县茶业协会" in page
+    members = _words(client.get("/portal/register/members"))
+    assert "会员企业" in members and "祁门红香茶业有限公司" in members
+    assert "统一社会信用代码" in members
+
+
+def test_brand_search(client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    assert "(1 in all)" in _words(client.get("/portal/register?q=qimen"))
+    assert "(0 in all)" in _words(client.get("/portal/register?q=longjing"))
+
+
+def test_an_organisation_that_co_builds_nothing_sees_nothing(outsider) -> None:
+    page = _words(outsider.get("/portal/register"))
+    assert "Your organisation does not own or co-build any brand." in page
+    assert "(0 in all)" in _words(outsider.get("/portal/register/members"))
+    assert "(0 in all)" in _words(outsider.get("/portal/register/certificates"))
+    assert _csv(outsider.get("/portal/register/certificates.csv")) == []
+    assert _csv(outsider.get("/portal/register/members.csv")) == []
+    # Another organisation's brand named in the query narrows nothing into view.
+    assert _csv(outsider.get("/portal/register/members.csv?brand=qimen-black-tea")) == []
+    stats = _words(outsider.get("/portal/statistics"))
+    assert "Your organisation does not own or co-build any brand." in stats
+
+
+def test_firms_may_not_open_the_register(client, demo) -> None:
+    _sign_in(client, demo, "firm_admin")
+    for path in ("/portal/register", "/portal/register/certificates.csv", "/portal/statistics"):
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 403, path
+    assert "/portal/register" not in client.get("/portal").get_data(as_text=True)
+
+
+def test_the_register_is_read_only(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/portal/register").get_data(as_text=True)
+    ).group(1)
+    for path in ("/portal/register", "/portal/register/certificates", "/portal/statistics"):
+        assert client.post(path, data={"csrf_token": token}).status_code == 405
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+def test_members_filter_and_sort(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    page = _words(client.get("/portal/register/members?q=shanyuan"))
+    assert "(1 in all)" in page and "Qimen Shanyuan Tea Co., Ltd." in page
+    assert "Hongxiang" not in page
+    by_registration = _words(client.get("/portal/register/members?q=91341024ma2n7b4c3p"))
+    assert "(1 in all)" in by_registration and "Qimen Hongxiang Tea Co., Ltd." in by_registration
+    assert "(0 in all)" in _words(client.get("/portal/register/members?status=rejected"))
+    html = client.get("/portal/register/members?sort=firm&dir=desc").get_data(as_text=True)
+    assert html.index("Shanyuan") < html.index("Hongxiang")
+    assert 'aria-sort="descending"' in html
+
+
+def test_members_csv_follows_the_filters(client, demo) -> None:
+    _sign_in(client, demo, "alliance_viewer")
+    rows = _csv(client.get("/portal/register/members.csv?status=approved&sort=firm&dir=asc"))
+    assert [row["firm"] for row in rows] == ["hongxiang-tea", "shanyuan-tea"]
+    first = rows[0]
+    assert first["brand"] == "qimen-black-tea" and first["status"] == "approved"
+    assert first["firm_name_zh"] == "祁门红香茶业有限公司"
+    assert first["registration_number"] == "91341024MA2N7B4C3P"
+    assert first["active_certificates"] == "1" and rows[1]["active_certificates"] == "0"
+    assert first["member_since"].endswith("Z")
+    only = _csv(client.get("/portal/register/members.csv?q=shanyuan"))
+    assert [row["firm"] for row in only] == ["shanyuan-tea"]
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+
+def test_certificates_show_status_and_whether_in_force_in_words(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    page = _words(client.get("/portal/register/certificates"))
+    active, suspended = demo["certificate"]["number"], demo["certificate_suspended"]["number"]
+    assert "(2 in all)" in page and active in page and suspended in page
+    assert "✓ In force" in page and "✗ Not in force" in page
+    only = _words(client.get("/portal/register/certificates?status=suspended"))
+    assert suspended in only and active not in only and "Suspended" in only
+    zh = _words(client.get("/portal/register/certificates?status=suspended&lang=zh-CN"))
+    assert "暂停" in zh and "无效" in zh and "祁门红香茶业有限公司" in zh
+
+
+def test_certificate_search_and_paging(client, demo) -> None:
+    _sign_in(client, demo, "association_staff")
+    number = demo["certificate"]["number"]
+    page = _words(client.get(f"/portal/register/certificates?q={number.lower()}"))
+    assert "(1 in all)" in page and number in page
+    by_name = _words(client.get("/portal/register/certificates?q=hongxiang"))
+    assert "(2 in all)" in by_name
+    first = client.get("/portal/register/certificates?per_page=1&sort=number&dir=asc")
+    second = client.get("/portal/register/certificates?per_page=1&sort=number&dir=asc&page=2")
+    assert "Page 1 of 2" in _words(first) and "Page 2 of 2" in _words(second)
+    assert number in _words(first) and demo["certificate_suspended"]["number"] in _words(second)
+    assert 'rel="next"' in first.get_data(as_text=True)
+
+
+def test_certificates_csv_has_every_selected_row_in_table_order(client, demo, session) -> None:
+    _sign_in(client, demo, "government_viewer")
+    response = client.get("/portal/register/certificates.csv?sort=number&dir=asc&per_page=1")
+    rows = _csv(response)
+    assert 'filename="certificates-' in response.headers["Content-Disposition"]
+    # Every row the filters select (not only the first page), in the table's order.
+    assert [row["number"] for row in rows] == [
+        demo["certificate"]["number"],
+        demo["certificate_suspended"]["number"],
+    ]
+    active, suspended = rows
+    stored = session.scalar(select(Certificate).where(Certificate.number == active["number"]))
+    assert active["status"] == "active" and active["in_force"] == "yes"
+    assert active["not_in_force_because"] == ""
+    assert active["holder_name_zh"] == "祁门红香茶业有限公司"
+    assert active["brand"] == "qimen-black-tea" and active["issuer"] == "qimen-tea-association"
+    assert active["gtins"] == " ".join(stored.scope_gtins)
+    assert active["label_quota"] == str(stored.label_quota)
+    assert active["labels_issued"] == str(stored.labels_issued)
+    assert active["url"] == f"https://brand.example.test/certificates/{active['number']}"
+    assert suspended["in_force"] == "no" and suspended["not_in_force_because"] == "suspended"
+    filtered = _csv(client.get("/portal/register/certificates.csv?status=suspended"))
+    assert [row["number"] for row in filtered] == [suspended["number"]]
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    text = "".join(csv_lines(["a", "b"], [['=HYPERLINK("x")', "+1"], ["-2", "祁门"]]))
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows == [["a", "b"], ['\'=HYPERLINK("x")', "'+1"], ["'-2", "祁门"]]
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def test_statistics_charts_with_their_numbers(client, demo, session) -> None:
+    _sign_in(client, demo, "government_viewer")
+    response = client.get("/portal/statistics")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count('<svg class="chart" role="img"') == 8  # five here, three of scans
+    for title in (
+        "Certified firms per brand",
+        "Certificates by status",
+        "Certified firms by region",
+        "Labels issued per firm",
+        "Labels issued per month",
+    ):
+        assert f'aria-label="{title}"' in html
+    tables = re.findall(r'<table class="table numbers">.*?</table>', html, re.S)
+    numbers = [
+        dict(re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td></tr>", table)) for table in tables
+    ]
+    assert numbers[0] == {"Qimen Black Tea": "1"}
+    assert numbers[1]["Active"] == "1" and numbers[1]["Suspended"] == "1"
+    assert numbers[2] == {"Anhui Sheng": "1"}
+    issued = numbers[3]["Qimen Hongxiang Tea Co., Ltd."]
+    assert int(issued) > 0 and sum(int(n) for n in numbers[4].values()) == int(issued)
+    assert len(numbers[4]) == 12  # the last twelve months, empty ones included
+    assert f"Labels issued in all: {issued}." in _words(response)
+
+
+def test_statistics_in_chinese(client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    page = _words(client.get("/portal/statistics?lang=zh-CN"))
+    assert "统计" in page and "各品牌获证企业数" in page and "安徽省" in page and "祁门红茶" in page
