@@ -91,7 +91,12 @@ def test_register_order_approve_print_activate_and_download_labels(api, session)
     pdf = pdfium.PdfDocument(sheet.data)
     decoded = set()
     for page in pdf:
-        decoded |= {r.text for r in zxingcpp.read_barcodes(page.render(scale=3).to_pil())}
+        decoded |= {
+            r.text
+            for r in zxingcpp.read_barcodes(
+                page.render(scale=3).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode
+            )
+        }
     units = firm.get(f"/api/v1/label-orders/{issued['id']}/codes?limit=200").get_json()["items"]
     assert decoded == {unit["digital_link"] for unit in units}
     assert {unit["state"] for unit in units} == {"active"}
@@ -255,7 +260,12 @@ def test_signed_labels_verify_offline_with_the_association_did_document(
             for key_id, method in methods.items()
         )
         png = client.get(unit["qr_png_url"].removeprefix(BASE))
-        decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
+        decoded = [
+            r.text
+            for r in zxingcpp.read_barcodes(
+                Image.open(io.BytesIO(png.data)), formats=zxingcpp.BarcodeFormat.QRCode
+            )
+        ]
         assert decoded == [content]
 
 
