@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -107,10 +107,69 @@ def local_name(record: Any) -> str:
     return str(record.name_zh if current_locale() == "zh_CN" else record.name_en)
 
 
-_RULE_MESSAGES = {
-    "required": lambda: gettext("Required."),
-    "unique": lambda: gettext("Already taken, or given twice."),
+# Domain errors name the rule they apply. Services word their messages in English (the API's
+# language); a page in Chinese shows these words for the rules that association forms meet.
+_ALWAYS = {"required", "unique"}
+_RULE_WORDS = {
+    "required": lazy_gettext("Required."),
+    "unique": lazy_gettext("Already taken, or given twice."),
+    "min_items": lazy_gettext("Add at least one."),
+    "pattern": lazy_gettext("Not in the expected format."),
+    "exists": lazy_gettext("Not found."),
+    "approved_member": lazy_gettext("The firm is not a current member of the brand."),
+    "range": lazy_gettext("Out of the allowed range."),
+    "granted": lazy_gettext("The decision did not grant certification."),
+    "audited": lazy_gettext("Not part of what was audited."),
+    "withdrawn_version": lazy_gettext("The standard version was withdrawn."),
+    "published_version": lazy_gettext("The standard version is not in use."),
+    "current_version": lazy_gettext("Use the version in force."),
+    "svg_refused": lazy_gettext("SVG files are not accepted."),
+    "content_type": lazy_gettext("This type of file is not accepted."),
+    "claimed_type_mismatch": lazy_gettext("The file's content does not match its type."),
+    "max_size": lazy_gettext("The file is too large."),
+    "max_length": lazy_gettext("Too long."),
+    "surveillance_overdue": lazy_gettext("The surveillance audit is overdue."),
+    "transition": lazy_gettext("Not possible in the current status."),
+    "signed_off_only": lazy_gettext("Not possible in the current status."),
+    "open_only": lazy_gettext("Not possible in the current status."),
+    "draft_only": lazy_gettext("Not possible in the current status."),
+    "published_only": lazy_gettext("Not possible in the current status."),
+    "published_is_immutable": lazy_gettext("Not possible in the current status."),
+    "same_standard": lazy_gettext("Choose versions of the same standard."),
+    "same_holder": lazy_gettext("The decision is about another firm or brand."),
+    "new_decision": lazy_gettext("Choose a new decision (of a re-certification audit)."),
+    "owner_is_fixed": lazy_gettext("The owner is fixed; choose supervisor or promoter."),
+    "organisation_kind": lazy_gettext("This kind of organisation cannot take this role."),
+    "not_in_future": lazy_gettext("Cannot be in the future."),
+    "not_future": lazy_gettext("Cannot be in the future."),
+    "future": lazy_gettext("Must be in the future."),
+    "mandatory_result": lazy_gettext("Every mandatory criterion needs a result."),
+    "maker_checker": lazy_gettext("You took part in this audit."),
+    "failed_audit": lazy_gettext("The audit's overall result is fail."),
+    "label_quota": lazy_gettext("Below the labels already issued."),
+    "iso3166_2": lazy_gettext("Use an ISO 3166-2 code such as CN-AH."),
+    "criterion_exists": lazy_gettext("No such criterion in this version."),
+    "clause_exists": lazy_gettext("No such clause in this version."),
+    "already_certified": lazy_gettext("Already covered by a live certificate."),
+    "after_valid_from": lazy_gettext("Must be after the start of validity."),
+    "after_registered_on": lazy_gettext("Must be after the registration date."),
+    "greater_than_threshold": lazy_gettext("Must be greater than the threshold."),
+    "not_allowed": lazy_gettext("Leave this empty for this kind of criterion."),
+    "check_digit": lazy_gettext("The check digit is wrong."),
+    "length": lazy_gettext("Wrong number of characters."),
+    "numeric": lazy_gettext("Digits only."),
 }
+
+
+def _rule_message(rule: str, message: str) -> str:
+    if rule.startswith("value_type"):
+        rule = "value_type"
+    words = _RULE_WORDS.get(rule) or (
+        lazy_gettext("This value does not fit the criterion.") if rule == "value_type" else None
+    )
+    if words is not None and (rule in _ALWAYS or current_locale() != "en"):
+        return str(words)
+    return message
 
 
 def apply_errors(error: AppError, errors: dict[str, str], *, rows: RowMap | None = None) -> None:
@@ -122,9 +181,7 @@ def apply_errors(error: AppError, errors: dict[str, str], *, rows: RowMap | None
         key = pointer_key(item.field)
         if rows is not None:
             key = rows.form_key(key)
-        localise = _RULE_MESSAGES.get(item.rule)
-        message = localise() if localise is not None else item.message
-        errors.setdefault(key, message)
+        errors.setdefault(key, _rule_message(item.rule, item.message))
     errors[SUMMARY] = error.detail
 
 

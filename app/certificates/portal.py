@@ -16,13 +16,14 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.association.forms import Outcome, parse, submit, validate
-from app.audits.models import Audit, AuditDecision, DecisionOutcome
+from app.audits.models import Audit, AuditDecision, AuditKind, DecisionOutcome
 from app.audits.services import GrantedDecision, get_granted_decision
 from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand
 from app.certificates import credentials, issuance, keys, register
 from app.certificates.did import did_web_document_url
+from app.certificates.errors import CertificateNotFound
 from app.certificates.models import Certificate, CertificateStatus
 from app.certificates.schemas import (
     IssueCertificate,
@@ -90,8 +91,9 @@ def _holder_filter(statement: Any, value: str) -> Any:
 
 
 def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]]:
-    """Granted decisions of the association with audited products no live certificate of
-    the decision covers yet (ready for a certificate)."""
+    """Granted initial or renewal decisions of the association with audited products no live
+    certificate of the decision covers yet (ready for a certificate; a granted surveillance
+    audit keeps existing certificates in force instead)."""
     decisions = db.session.scalars(
         select(AuditDecision)
         .join(Audit, Audit.id == AuditDecision.audit_id)
@@ -99,6 +101,7 @@ def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]
         .where(
             Brand.owner_id == caller.organisation_id,
             AuditDecision.outcome == DecisionOutcome.GRANTED,
+            Audit.kind != AuditKind.SURVEILLANCE,
         )
         .order_by(AuditDecision.decided_at.desc())
         .limit(50)
@@ -206,9 +209,6 @@ def issue(caller: Caller) -> ResponseReturnValue:
         }
         return _issue_page(granted, [], values=values, errors={})
     form = request.form
-    chosen_sites = [
-        granted.sites[int(i)] for i in form.getlist("sites") if _index(i, granted.sites)
-    ]
     values = {
         "gtins": form.getlist("gtins"),
         "sites": form.getlist("sites"),
@@ -220,10 +220,7 @@ def issue(caller: Caller) -> ResponseReturnValue:
         "decision_id": decision_id,
         "label_quota": values["label_quota"],
         "gtins": values["gtins"],
-        "sites": [
-            {"name": site.name, "address": site.address or None, "gln": site.gln}
-            for site in chosen_sites
-        ],
+        "sites": _chosen_sites(granted, form.getlist("sites")),
     }
     if values["validity_months"]:
         data["validity_months"] = values["validity_months"]
@@ -259,8 +256,6 @@ def _issued(caller: Caller, number: str) -> Certificate:
         )
     )
     if certificate is None:
-        from app.certificates.errors import CertificateNotFound
-
         raise CertificateNotFound(
             gettext("Your association issued no certificate %(number)s.", number=number)
         )
@@ -477,13 +472,9 @@ def reissue(caller: Caller, number: str) -> ResponseReturnValue:
     }
     if request.method == "POST":
         form = request.form
-        chosen = [granted.sites[int(i)] for i in form.getlist("sites") if _index(i, granted.sites)]
         data = {
             "gtins": form.getlist("gtins"),
-            "sites": [
-                {"name": site.name, "address": site.address or None, "gln": site.gln}
-                for site in chosen
-            ],
+            "sites": _chosen_sites(granted, form.getlist("sites")),
             "label_quota": (form.get("label_quota") or "").strip() or None,
             "reason": (form.get("reason") or "").strip(),
         }
@@ -528,8 +519,13 @@ def reissue(caller: Caller, number: str) -> ResponseReturnValue:
     )
 
 
-def _index(text: str, items: Sequence[Any]) -> bool:
-    return text.isdigit() and int(text) < len(items)
+def _chosen_sites(granted: GrantedDecision, indices: Sequence[str]) -> list[dict[str, Any]]:
+    """The audited sites ticked on a form (boxes carry the site's position in the audit)."""
+    sites = granted.sites
+    return [
+        {"name": site.name, "address": site.address or None, "gln": site.gln}
+        for site in (sites[int(i)] for i in indices if i.isdigit() and int(i) < len(sites))
+    ]
 
 
 # ---- signing keys ----------------------------------------------------------------------------

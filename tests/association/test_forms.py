@@ -68,3 +68,20 @@ def test_domain_errors_go_next_to_their_rows(app) -> None:
         "version": "Already taken, or given twice.",
         "__all__": "The version's content is not valid.",
     }
+
+
+def test_domain_messages_are_worded_by_rule_on_chinese_pages(app) -> None:
+    error = InvalidInput(
+        "The version's content is not valid.",
+        errors=[
+            FieldError("/criteria/0/clause", "clause_exists", "no clause 9 in this version"),
+            FieldError("/results/0/value", "value_type_number", "measured as a number"),
+            FieldError("/other", "a_rule_without_words", "kept as the service said it"),
+        ],
+    )
+    errors: dict[str, str] = {}
+    with app.test_request_context("/?lang=zh-CN"):
+        apply_errors(error, errors)
+    assert errors["criteria-0-clause"] == "此版本中没有该条款。"
+    assert errors["results-0-value"] == "该值不符合指标的测定方式。"
+    assert errors["other"] == "kept as the service said it"

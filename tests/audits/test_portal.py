@@ -92,7 +92,7 @@ def test_auditor_opens_an_audit_and_errors_keep_the_form(app, demo, session) -> 
         client, "/portal/audits/new", _open_form(demo, **{"products-0-gtin": "6923456789037"})
     )
     assert bad.status_code == 422
-    assert field_error(text(bad), "products-0-gtin")
+    assert field_error(text(bad), "products-0-gtin") == "校验位错误。"
     assert value_of(text(bad), "products-0-gtin") == "6923456789037"
     none = post(
         client,
