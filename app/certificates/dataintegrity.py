@@ -21,7 +21,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,6 +54,7 @@ __all__ = [
     "resolve_did_key",
     "serialize_document",
     "sign_document",
+    "sign_documents",
     "verify_proof",
 ]
 
@@ -249,6 +250,72 @@ class SignedDocument:
     text: bytes
 
 
+def _string_list(value: Any) -> list[str] | None:
+    if type(value) is list and all(type(item) is str for item in value):
+        return value
+    return None
+
+
+class _ProofTemplate:
+    """What every document signed with the same options and ``@context`` shares: the proof
+    options, the hash of their canonical form, and the canonical proof around its value."""
+
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        verification_method: str,
+        created: str | None,
+        proof_purpose: str,
+    ) -> None:
+        context = _string_list(document.get("@context"))
+        self.context = None if context is None else list(context)
+        self.options = build_proof_options(
+            document,
+            verification_method=verification_method,
+            created=created,
+            proof_purpose=proof_purpose,
+        )
+        try:
+            canonical_options = jcs(self.options)
+            # proofValue is base58btc: nothing in it is escaped, so the canonical proof is this
+            # one with the value written between the quotes (its key's place is its own).
+            head, member, tail = jcs({**self.options, "proofValue": ""}).partition(
+                b'"proofValue":""'
+            )
+        except rfc8785.CanonicalizationError as exc:
+            raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
+        self.options_hash = hashlib.sha256(canonical_options).digest()
+        self.head = head + b'"proofValue":"'
+        self.tail = b'"' + tail
+        # Only a context of its own could hold the same bytes; then canonicalise each proof.
+        self.spliceable = bool(member) and member not in tail
+
+    def fits(self, document: Mapping[str, Any]) -> bool:
+        """Whether ``document`` gets the same options: both contexts are the same list of
+        strings (anything else gets a template of its own)."""
+        return self.context is not None and _string_list(document.get("@context")) == self.context
+
+    def sign(self, document: Mapping[str, Any], private_key: Ed25519PrivateKey) -> SignedDocument:
+        if "proof" in document:
+            # Proof sets and chains are out of scope; silently replacing a proof would lose it.
+            raise DataIntegrityError("document already has a proof")
+        try:
+            canonical = jcs(document)
+        except rfc8785.CanonicalizationError as exc:
+            raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
+        signature = private_key.sign(self.options_hash + hashlib.sha256(canonical).digest())
+        proof_value = multibase_encode(signature, "z")
+        proof = {**self.options, "proofValue": proof_value}
+        if self.spliceable:
+            canonical_proof = self.head + proof_value.encode("ascii") + self.tail
+        else:
+            canonical_proof = jcs(proof)
+        separator = b"," if len(canonical) > 2 else b""
+        text = canonical[:-1] + separator + b'"proof":' + canonical_proof + b"}"
+        return SignedDocument({**document, "proof": proof}, text)
+
+
 def sign_document(
     document: Mapping[str, Any],
     private_key: Ed25519PrivateKey,
@@ -264,26 +331,44 @@ def sign_document(
     be mutated afterwards. Raises :class:`DataIntegrityError` like :func:`add_proof`.
     """
     if "proof" in document:
-        # Proof sets and chains are out of scope; silently replacing a proof would lose it.
         raise DataIntegrityError("document already has a proof")
-    options = build_proof_options(
+    template = _ProofTemplate(
         document,
         verification_method=verification_method,
         created=created,
         proof_purpose=proof_purpose,
     )
-    try:
-        canonical = jcs(document)
-        canonical_options = jcs(options)
-    except rfc8785.CanonicalizationError as exc:
-        raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
-    signature = private_key.sign(
-        hashlib.sha256(canonical_options).digest() + hashlib.sha256(canonical).digest()
-    )
-    proof = {**options, "proofValue": multibase_encode(signature, "z")}
-    separator = b"," if len(canonical) > 2 else b""
-    text = canonical[:-1] + separator + b'"proof":' + jcs(proof) + b"}"
-    return SignedDocument({**document, "proof": proof}, text)
+    return template.sign(document, private_key)
+
+
+def sign_documents(
+    documents: Iterable[Mapping[str, Any]],
+    private_key: Ed25519PrivateKey,
+    *,
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str = "assertionMethod",
+) -> Iterator[SignedDocument]:
+    """:func:`sign_document` for many documents signed with the same key and options.
+
+    Yields, for each document in turn, exactly what :func:`sign_document` gives for it; the
+    proof options (which depend only on the arguments and the document's ``@context``) are
+    built and canonicalised once per run of documents sharing a context instead of once per
+    document. Lazy both ways: fed a generator and consumed as it goes, only one document is
+    alive at a time.
+    """
+    template: _ProofTemplate | None = None
+    for document in documents:
+        if "proof" in document:
+            raise DataIntegrityError("document already has a proof")
+        if template is None or not template.fits(document):
+            template = _ProofTemplate(
+                document,
+                verification_method=verification_method,
+                created=created,
+                proof_purpose=proof_purpose,
+            )
+        yield template.sign(document, private_key)
 
 
 def add_proof(
