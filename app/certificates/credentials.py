@@ -47,7 +47,7 @@ from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
 from app.db import utcnow
 from app.errors import FieldError
-from app.gs1.digital_link import build_path_uri
+from app.gs1.digital_link import build_path_uri, encode_dl_value
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 
 MAX_VALIDITY = timedelta(days=5 * 366)
@@ -219,6 +219,8 @@ def build_credential(
         standard["id"] = facts.standard.url
     if facts.standard.title:
         standard["name"] = facts.standard.title
+    # build_path_uri(base, [("01", gtin)]), with the base URL checked once for all GTINs.
+    link_base = build_path_uri(base, []) + "/01/"
     subject: dict[str, Any] = {
         "id": page + "#attestation",
         "type": ["ConformityAttestation", "Attestation"],
@@ -227,9 +229,7 @@ def build_credential(
         "issuedToParty": holder_party,
         "referenceStandard": standard,
         "scope": {
-            "products": [
-                {"id": build_path_uri(base, [("01", gtin)]), "gtin": gtin} for gtin in gtins
-            ],
+            "products": [{"id": link_base + encode_dl_value(gtin), "gtin": gtin} for gtin in gtins],
             "facilities": list(sites),
         },
         "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
@@ -400,7 +400,7 @@ def issue_certificates(
         texts.append(signed.text.decode("utf-8"))
         proof_values.append(signed.document["proof"]["proofValue"])
     # The log entries are known before the rows exist: their indices are stored with them.
-    log_entries = ledger.record_issuances(
+    log_indices = ledger.record_issuances(
         session,
         [
             ledger.IssuanceEntry(
@@ -455,7 +455,7 @@ def issue_certificates(
                 "proof_value": proof_values[position],
                 "issued_at": now,
                 "issued_by_user_id": actor_user_id,
-                "log_index": log_entries[position].log_index,
+                "log_index": log_indices[position],
                 "created_at": now,
             }
         )

@@ -282,9 +282,33 @@ def append_entries(session: Session, entries: Sequence[NewEntry]) -> list[LogEnt
     return _append(session, entries, field_prefix="entries")
 
 
+def append_entry_indices(session: Session, entries: Sequence[NewEntry]) -> range:
+    """:func:`append_entries` for bulk writers that need only the indices (a batch of hundreds
+    of certificates): the same checks and the same rows, but no :class:`LogEntry` objects are
+    built or loaded. Returns the consecutive indices given to ``entries``, in order.
+    """
+    first = _append_rows(session, entries, field_prefix="entries")
+    return range(first, first + len(entries))
+
+
 def _append(
     session: Session, items: Sequence[NewEntry], *, field_prefix: str | None
 ) -> list[LogEntry]:
+    if not items:
+        return []
+    first = _append_rows(session, items, field_prefix=field_prefix)
+    # The caller gets the stored rows as (persistent) objects, loaded in one query.
+    return list(
+        session.scalars(
+            select(LogEntry)
+            .where(LogEntry.log_index >= first, LogEntry.log_index < first + len(items))
+            .order_by(LogEntry.log_index)
+        )
+    )
+
+
+def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: str | None) -> int:
+    """Check, number and insert ``items``; returns the first index (``items`` may be empty)."""
     slugs: dict[int, str] = {}
     built = []
     for position, item in enumerate(items):
@@ -323,21 +347,14 @@ def _append(
             ) from None
         built.append((entry, item.organisation_id))
     if not built:
-        return []
+        return 0
     first, _ = _reserve(session, len(built))
     if first == 0 and log_key(session) is None:
         # The log starts here: its own key becomes entry 0 and the caller's entries follow.
         _key_entry(session, _create_log_key(session), 0)
         first = _reserve(session, 1)[0] - len(built) + 1
     _insert_entries(session, first, built)
-    # The caller gets the stored rows as (persistent) objects, loaded in one query.
-    return list(
-        session.scalars(
-            select(LogEntry)
-            .where(LogEntry.log_index >= first, LogEntry.log_index < first + len(built))
-            .order_by(LogEntry.log_index)
-        )
-    )
+    return first
 
 
 def ensure_log(session: Session) -> LogKey:
@@ -466,11 +483,15 @@ def integrate(session: Session) -> LogCheckpoint | None:
         ) from None
     while size < next_index:
         end = min(size + INTEGRATION_BATCH, next_index)
-        rows = session.execute(
-            select(LogEntry.log_index, LogEntry.entry, LogEntry.leaf_hash)
-            .where(LogEntry.log_index >= size, LogEntry.log_index < end)
-            .order_by(LogEntry.log_index)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
+                .where(_ENTRIES.c.log_index >= size, _ENTRIES.c.log_index < end)
+                .order_by(_ENTRIES.c.log_index)
+            )
+            .all()
+        )
         leaves: list[bytes] = []
         for offset, row in enumerate(rows):
             if row.log_index != size + offset:
