@@ -185,7 +185,10 @@ def format_created(moment: datetime) -> str:
     if moment.tzinfo is None:
         # A naive datetime has no defined instant; refuse rather than guess the zone.
         raise DataIntegrityError("created must be a timezone-aware datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime leaves such years unpadded; keep its spelling
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def _is_datetime_stamp(value: str) -> bool:
@@ -312,7 +315,9 @@ class _ProofTemplate:
         else:
             canonical_proof = jcs(proof)
         separator = b"," if len(canonical) > 2 else b""
-        text = canonical[:-1] + separator + b'"proof":' + canonical_proof + b"}"
+        text = b"".join(
+            (memoryview(canonical)[:-1], separator, b'"proof":', canonical_proof, b"}")
+        )
         return SignedDocument({**document, "proof": proof}, text)
 
 
