@@ -315,9 +315,7 @@ class _ProofTemplate:
         else:
             canonical_proof = jcs(proof)
         separator = b"," if len(canonical) > 2 else b""
-        text = b"".join(
-            (memoryview(canonical)[:-1], separator, b'"proof":', canonical_proof, b"}")
-        )
+        text = b"".join((memoryview(canonical)[:-1], separator, b'"proof":', canonical_proof, b"}"))
         return SignedDocument({**document, "proof": proof}, text)
 
 
