@@ -15,18 +15,18 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
 from app.certificates import keys, ledger, status
-from app.certificates.dataintegrity import format_created, sign_document
+from app.certificates.dataintegrity import format_created, sign_documents
 from app.certificates.errors import (
     CertificateNotFound,
     CertificateNotInForce,
@@ -47,10 +47,12 @@ from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
 from app.db import utcnow
 from app.errors import FieldError
-from app.gs1.digital_link import build_path_uri
+from app.gs1.digital_link import build_path_uri, encode_dl_value
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 
 MAX_VALIDITY = timedelta(days=5 * 366)
+_CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
+_EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
 MAX_LABEL_QUOTA = 100_000_000
 USCC_SCHEME = {
     "id": "https://www.gsxt.gov.cn",
@@ -217,6 +219,8 @@ def build_credential(
         standard["id"] = facts.standard.url
     if facts.standard.title:
         standard["name"] = facts.standard.title
+    # build_path_uri(base, [("01", gtin)]), with the base URL checked once for all GTINs.
+    link_base = build_path_uri(base, []) + "/01/"
     subject: dict[str, Any] = {
         "id": page + "#attestation",
         "type": ["ConformityAttestation", "Attestation"],
@@ -225,9 +229,7 @@ def build_credential(
         "issuedToParty": holder_party,
         "referenceStandard": standard,
         "scope": {
-            "products": [
-                {"id": build_path_uri(base, [("01", gtin)]), "gtin": gtin} for gtin in gtins
-            ],
+            "products": [{"id": link_base + encode_dl_value(gtin), "gtin": gtin} for gtin in gtins],
             "facilities": list(sites),
         },
         "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
@@ -353,47 +355,76 @@ def issue_certificates(
     created = format_created(now)
     base_url = keys.base_url()
     list_urls = {
-        slot.status_list.id: status.list_url(
-            issuer.slug, slot.status_list.purpose, slot.status_list.sequence
-        )
-        for slot in (*revocation, *suspension)
+        status_list.id: status.list_url(issuer.slug, status_list.purpose, status_list.sequence)
+        for status_list in {
+            slot.status_list.id: slot.status_list for slot in revocation + suspension
+        }.values()
     }
+    numbers_text = [f"{prefix}-{now.year}-{value:06d}" for value in numbers]
+    licences = [f"{prefix}-ML-{now.year}-{value:06d}" for value in numbers]
+
+    def unsigned() -> Iterator[dict[str, Any]]:
+        for position, facts in enumerate(requests):
+            gtins, sites = checked[position]
+            yield build_credential(
+                base_url=base_url,
+                number=numbers_text[position],
+                licence_number=licences[position],
+                issuer_did=signing.issuer_did,
+                issuer=issuer,
+                holder=firms[facts.firm_id],
+                facts=facts,
+                gtins=gtins,
+                sites=sites,
+                status_entries=[
+                    build_status_list_entry(
+                        list_url=list_urls[slot.status_list.id],
+                        index=slot.index,
+                        status_purpose=slot.status_list.purpose.value,
+                    )
+                    for slot in (revocation[position], suspension[position])
+                ],
+            )
+
+    # One credential at a time, keeping only its text and proof value: thousands of nested
+    # documents held at once would outlive the garbage collector's young generations and make
+    # it sweep the whole heap again and again.
+    texts: list[str] = []
+    proof_values: list[str] = []
+    for signed in sign_documents(
+        unsigned(),
+        signing.private_key,
+        verification_method=signing.verification_method,
+        created=created,
+    ):
+        texts.append(signed.text.decode("utf-8"))
+        proof_values.append(signed.document["proof"]["proofValue"])
+    # The log entries are known before the rows exist: their indices are stored with them.
+    log_indices = ledger.record_issuances(
+        session,
+        [
+            ledger.IssuanceEntry(
+                "certificate.renewed"
+                if facts.event == CertificateEventKind.RENEWED
+                else "certificate.issued",
+                number,
+                text,
+                {"replaces": facts.previous.number} if facts.previous else None,
+            )
+            for number, text, facts in zip(numbers_text, texts, requests, strict=True)
+        ],
+        issuer_id=issuer.id,
+        actor=actor,
+    )
+    actor_user_id = actor.user_id if actor else None
     rows: list[dict[str, Any]] = []
     for position, facts in enumerate(requests):
         gtins, sites = checked[position]
         firm = firms[facts.firm_id]
-        number = f"{prefix}-{now.year}-{numbers[position]:06d}"
-        licence = f"{prefix}-ML-{now.year}-{numbers[position]:06d}"
         rev, sus = revocation[position], suspension[position]
-        entries = [
-            build_status_list_entry(
-                list_url=list_urls[slot.status_list.id],
-                index=slot.index,
-                status_purpose=slot.status_list.purpose.value,
-            )
-            for slot in (rev, sus)
-        ]
-        unsigned = build_credential(
-            base_url=base_url,
-            number=number,
-            licence_number=licence,
-            issuer_did=signing.issuer_did,
-            issuer=issuer,
-            holder=firm,
-            facts=facts,
-            gtins=gtins,
-            sites=sites,
-            status_entries=entries,
-        )
-        signed = sign_document(
-            unsigned,
-            signing.private_key,
-            verification_method=signing.verification_method,
-            created=created,
-        )
         rows.append(
             {
-                "number": number,
+                "number": numbers_text[position],
                 "issuer_id": issuer.id,
                 "firm_id": firm.id,
                 "brand_id": facts.brand_id,
@@ -412,7 +443,7 @@ def issue_certificates(
                 "standard_content_hash": facts.standard.content_hash,
                 "scope_gtins": gtins,
                 "scope_sites": sites,
-                "mark_licence_number": licence,
+                "mark_licence_number": licences[position],
                 "label_quota": facts.label_quota,
                 "labels_issued": facts.labels_issued,
                 "revocation_list_id": rev.status_list.id,
@@ -420,44 +451,34 @@ def issue_certificates(
                 "suspension_list_id": sus.status_list.id,
                 "suspension_index": sus.index,
                 "previous_certificate_id": facts.previous.id if facts.previous else None,
-                "credential_json": signed.text.decode("utf-8"),
-                "proof_value": signed.document["proof"]["proofValue"],
+                "credential_json": texts[position],
+                "proof_value": proof_values[position],
                 "issued_at": now,
-                "issued_by_user_id": actor.user_id if actor else None,
+                "issued_by_user_id": actor_user_id,
+                "log_index": log_indices[position],
                 "created_at": now,
             }
         )
-    # The log entries are known before the rows exist: their indices are stored with them.
-    log_entries = ledger.record_issuances(
-        session,
-        [
-            ledger.IssuanceEntry(
-                "certificate.renewed"
-                if facts.event == CertificateEventKind.RENEWED
-                else "certificate.issued",
-                row["number"],
-                row["credential_json"],
-                {"replaces": facts.previous.number} if facts.previous else None,
-            )
-            for row, facts in zip(rows, requests, strict=True)
-        ],
-        issuer_id=issuer.id,
-        actor=actor,
-    )
-    for row, entry in zip(rows, log_entries, strict=True):
-        row["log_index"] = entry.log_index
-    # Plain rows in, ids out: building ORM objects for thousands of rows would cost more
-    # than everything else here; callers load the few they need.
-    ids = list(session.scalars(insert(Certificate).returning(Certificate.id), rows))
-    session.execute(
-        insert(CertificateEvent),
+    # Plain rows in through Core, ids out: ORM objects (or the ORM's bulk path) for thousands
+    # of rows would cost more than everything else here; callers load the few they need. The
+    # ids are matched to the rows by number, which does not rely on the order of RETURNING.
+    id_of: dict[str, int] = {
+        number: certificate_id
+        for number, certificate_id in session.connection().execute(
+            _CERTIFICATES.insert().returning(_CERTIFICATES.c.number, _CERTIFICATES.c.id), rows
+        )
+    }
+    ids = [id_of[row["number"]] for row in rows]
+    session.connection().execute(
+        _EVENTS.insert(),
         [
             {
                 "certificate_id": certificate_id,
                 "kind": facts.event,
                 "reason": facts.reason,
+                "suspended_until": None,
                 "related_certificate_id": facts.previous.id if facts.previous else None,
-                "actor_user_id": actor.user_id if actor else None,
+                "actor_user_id": actor_user_id,
                 "actor_organisation_id": actor.organisation_id if actor else issuer.id,
                 "occurred_at": now,
             }

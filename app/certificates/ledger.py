@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Caller
 from app.certificates.did import format_instant
 from app.transparency.entry import EntryType
-from app.transparency.services import NewEntry, append_entries, append_entry
+from app.transparency.services import NewEntry, append_entry, append_entry_indices
 
 if TYPE_CHECKING:
     from app.certificates.models import Certificate, IssuerKey
@@ -85,10 +85,11 @@ def record_issuances(
     *,
     issuer_id: int,
     actor: Caller | None = None,
-) -> list[LogEntry]:
+) -> Sequence[int]:
     """Append the entries of a batch of issued certificates at once (one trip to the log's
-    sequencer, one batch of inserts), in order, in the caller's transaction."""
-    return append_entries(
+    sequencer, one batch of inserts), in order, in the caller's transaction; returns their
+    log indices."""
+    return append_entry_indices(
         session,
         [
             NewEntry(

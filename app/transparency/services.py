@@ -52,7 +52,7 @@ from app.db import utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
-from app.transparency.entry import EntryFormatError, EntryType, make_entry
+from app.transparency.entry import Entry, EntryFormatError, EntryType, make_entry
 from app.transparency.errors import (
     CheckpointNotFound,
     IndexOutOfRange,
@@ -86,6 +86,7 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # connection: the ORM's bulk-persistence machinery costs more than the SQL itself here.
 _STATE: Table = LogState.__table__  # type: ignore[assignment]
 _NODES: Table = LogNode.__table__  # type: ignore[assignment]
+_ENTRIES: Table = LogEntry.__table__  # type: ignore[assignment]
 _RESERVE = (
     _STATE.update()
     .where(_STATE.c.id == 1)
@@ -173,7 +174,7 @@ def _key_entry(session: Session, key: LogKey, index: int) -> None:
         organisation=None,
         details={"purpose": "transparency_log", "vkey": vkey},
     )
-    _insert_entry(session, index, entry, organisation_id=None)
+    _insert_entries(session, index, [(entry, None)])
 
 
 # --- Appending ------------------------------------------------------------------------------
@@ -191,24 +192,32 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
     return row.next_index - count, row.integrated_size
 
 
-def _insert_entry(
-    session: Session, index: int, entry: Any, *, organisation_id: int | None
-) -> LogEntry:
-    canonical = entry.canonical
-    row = LogEntry(
-        log_index=index,
-        entry_type=entry.entry_type,
-        record_type=entry.record_type,
-        record_id=entry.record_id,
-        content_sha256=entry.content_sha256,
-        organisation_id=organisation_id,
-        occurred_at=entry.occurred_at,
-        entry=canonical,
-        leaf_hash=merkle.leaf_hash(canonical),
-    )
-    session.add(row)
+def _insert_entries(
+    session: Session, first: int, entries: Sequence[tuple[Entry, int | None]]
+) -> None:
+    """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one Core
+    executemany on the session's connection, no ORM objects (building and flushing those cost
+    more than the SQL)."""
+    now = utcnow()
+    rows = []
+    for offset, (entry, organisation_id) in enumerate(entries):
+        canonical = entry.canonical
+        rows.append(
+            {
+                "log_index": first + offset,
+                "entry_type": entry.entry_type,
+                "record_type": entry.record_type,
+                "record_id": entry.record_id,
+                "content_sha256": entry.content_sha256,
+                "organisation_id": organisation_id,
+                "occurred_at": entry.occurred_at,
+                "entry": canonical,
+                "leaf_hash": merkle.leaf_hash(canonical),
+                "created_at": now,
+            }
+        )
+    session.connection().execute(_ENTRIES.insert(), rows)
     session.info[_PENDING] = True
-    return row
 
 
 @dataclass(frozen=True)
@@ -273,9 +282,33 @@ def append_entries(session: Session, entries: Sequence[NewEntry]) -> list[LogEnt
     return _append(session, entries, field_prefix="entries")
 
 
+def append_entry_indices(session: Session, entries: Sequence[NewEntry]) -> range:
+    """:func:`append_entries` for bulk writers that need only the indices (a batch of hundreds
+    of certificates): the same checks and the same rows, but no :class:`LogEntry` objects are
+    built or loaded. Returns the consecutive indices given to ``entries``, in order.
+    """
+    first = _append_rows(session, entries, field_prefix="entries")
+    return range(first, first + len(entries))
+
+
 def _append(
     session: Session, items: Sequence[NewEntry], *, field_prefix: str | None
 ) -> list[LogEntry]:
+    if not items:
+        return []
+    first = _append_rows(session, items, field_prefix=field_prefix)
+    # The caller gets the stored rows as (persistent) objects, loaded in one query.
+    return list(
+        session.scalars(
+            select(LogEntry)
+            .where(LogEntry.log_index >= first, LogEntry.log_index < first + len(items))
+            .order_by(LogEntry.log_index)
+        )
+    )
+
+
+def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: str | None) -> int:
+    """Check, number and insert ``items``; returns the first index (``items`` may be empty)."""
     slugs: dict[int, str] = {}
     built = []
     for position, item in enumerate(items):
@@ -314,16 +347,14 @@ def _append(
             ) from None
         built.append((entry, item.organisation_id))
     if not built:
-        return []
+        return 0
     first, _ = _reserve(session, len(built))
     if first == 0 and log_key(session) is None:
         # The log starts here: its own key becomes entry 0 and the caller's entries follow.
         _key_entry(session, _create_log_key(session), 0)
         first = _reserve(session, 1)[0] - len(built) + 1
-    return [
-        _insert_entry(session, first + offset, entry, organisation_id=organisation_id)
-        for offset, (entry, organisation_id) in enumerate(built)
-    ]
+    _insert_entries(session, first, built)
+    return first
 
 
 def ensure_log(session: Session) -> LogKey:
@@ -452,11 +483,15 @@ def integrate(session: Session) -> LogCheckpoint | None:
         ) from None
     while size < next_index:
         end = min(size + INTEGRATION_BATCH, next_index)
-        rows = session.execute(
-            select(LogEntry.log_index, LogEntry.entry, LogEntry.leaf_hash)
-            .where(LogEntry.log_index >= size, LogEntry.log_index < end)
-            .order_by(LogEntry.log_index)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
+                .where(_ENTRIES.c.log_index >= size, _ENTRIES.c.log_index < end)
+                .order_by(_ENTRIES.c.log_index)
+            )
+            .all()
+        )
         leaves: list[bytes] = []
         for offset, row in enumerate(rows):
             if row.log_index != size + offset:

@@ -21,6 +21,7 @@ from app.certificates.dataintegrity import (
     resolve_did_key,
     serialize_document,
     sign_document,
+    sign_documents,
     verify_proof,
 )
 from app.certificates.multibase import (
@@ -401,3 +402,30 @@ def test_sign_document_on_an_empty_document_and_with_a_proof(
         sign_document(
             {"x": 2**60}, private_key, verification_method=verification_method, created=None
         )
+
+
+def test_sign_documents_gives_what_sign_document_gives_for_each(
+    unsigned: dict[str, Any], private_key: Ed25519PrivateKey, verification_method: str
+) -> None:
+    other = {**unsigned, "id": "urn:uuid:2", "name": "祁门红茶 \u2028 \U0001f375"}
+    documents = [
+        unsigned,
+        other,
+        {**unsigned, "@context": [*unsigned["@context"], "https://example.org/more"]},
+        {"name": "no context"},
+        # A context holding the proof's own member: each proof is canonicalised on its own.
+        {**unsigned, "@context": [unsigned["@context"][0], {"proofValue": ""}]},
+        {**unsigned, "@context": [unsigned["@context"][0], {"proofValue": ""}], "id": "x"},
+        unsigned,
+    ]
+    options = {"verification_method": verification_method, "created": CREATED}
+    batch = list(sign_documents(documents, private_key, **options))
+    for document, result in zip(documents, batch, strict=True):
+        alone = sign_document(document, private_key, **options)
+        assert result.text == alone.text
+        assert result.document == alone.document
+        assert result.text.endswith(b',"proof":' + jcs(result.document["proof"]) + b"}")
+        assert verify_proof(json.loads(result.text), resolve_did_key).verified
+    assert list(sign_documents([], private_key, **options)) == []
+    with pytest.raises(DataIntegrityError, match="already has a proof"):
+        list(sign_documents([unsigned, batch[0].document], private_key, **options))

@@ -241,7 +241,7 @@ def test_a_failure_after_allocating_status_bits_leaves_no_trace(
     def fail(*args, **kwargs):
         raise RuntimeError("the log is unreachable")
 
-    monkeypatch.setattr(ledger, "append_entries", fail)
+    monkeypatch.setattr(ledger, "append_entry_indices", fail)
     response = api("association_admin").post(
         "/api/v1/certificates", json={"decision_id": decision_id, "label_quota": 10}
     )

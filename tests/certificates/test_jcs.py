@@ -112,3 +112,23 @@ def test_random_documents_match_reference() -> None:
     for _ in range(400):
         document = _random_value(rng, 0)
         assert jcs(document) == rfc8785.dumps(document), document
+
+
+def test_every_character_matches_reference() -> None:
+    # The fast path's string escaping, for every code point it is allowed to see (the rest is
+    # sent to the reference as a whole document).
+    text = "".join(chr(code) for code in range(0xD800))
+    for start in range(0, len(text), 512):
+        chunk = text[start : start + 512]
+        assert jcs({chunk: chunk}) == rfc8785.dumps({chunk: chunk})
+
+
+def test_deep_nesting_and_lone_surrogates_leave_the_fast_path_like_the_reference() -> None:
+    deep: list[Any] = []
+    inner = deep
+    for _ in range(400):  # deeper than orjson encodes
+        inner.append([])
+        inner = inner[0]
+    assert jcs(deep) == rfc8785.dumps(deep)
+    with pytest.raises(rfc8785.CanonicalizationError):
+        jcs({"k": "lone \ud800 surrogate"})

@@ -376,6 +376,22 @@ def test_a_batch_gets_consecutive_indices_in_order(session) -> None:
     assert audit_log(session).ok
 
 
+def test_a_batch_appended_for_its_indices_stores_the_same_entries(session) -> None:
+    start = log_size(session)
+    indices = services.append_entry_indices(session, [_new(i) for i in range(4)])
+    assert list(indices) == list(range(start, start + 4))
+    stored = [services._entry_at(session, index) for index in indices]
+    assert [e.record_id for e in stored] == [f"batch-{i}" for i in range(4)]
+    assert all(e.leaf_hash == merkle.leaf_hash(e.entry) for e in stored)
+    assert parse_entry(stored[0].entry).record_id == "batch-0"
+    assert list(services.append_entry_indices(session, [])) == []
+    with pytest.raises(InvalidLogEntry):
+        services.append_entry_indices(session, [_new(9, record_type="Bad")])
+    session.commit()
+    assert services.latest_checkpoint(session).tree_size == start + 4
+    assert audit_log(session).ok
+
+
 def test_a_batch_with_one_invalid_entry_appends_nothing(session) -> None:
     start = log_size(session)
     with pytest.raises(InvalidLogEntry) as raised:
