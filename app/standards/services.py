@@ -408,12 +408,24 @@ def publish_version(session: Session, caller: Caller, version_id: int) -> Standa
 
 
 def _record_publication(session: Session, version: StandardVersion, caller: Caller) -> None:
-    """The one place where a publication becomes public history.
+    """The one place where a publication becomes public history: a "standard version
+    published" entry in the transparency log, in the same transaction. The entry's content hash
+    is the SHA-256 of the version's canonical JSON, i.e. the version's own content hash, so
+    anyone can match a published version to the log."""
+    from app.transparency.entry import EntryType
+    from app.transparency.services import append_entry
 
-    TODO(issue 8, transparency log): append a "standard version published" entry here, in the
-    same transaction, with the version id, ``version.content_hash``, ``version.published_at``
-    and the acting organisation (``caller.organisation_id``).
-    """
+    assert version.canonical_json is not None
+    append_entry(
+        session,
+        entry_type=EntryType.STANDARD_VERSION_PUBLISHED,
+        record_type="standard_version",
+        record_id=version.id,
+        content=version.canonical_json.encode("utf-8"),
+        organisation_id=caller.organisation_id,
+        occurred_at=version.published_at,
+        details={"standard": version.standard.code, "version": version.version},
+    )
 
 
 def withdraw_version(
