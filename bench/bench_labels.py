@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -29,11 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.support import PG_SERVER, Scratch, postgres_available
+
 CODES = int(os.environ.get("BRANDTRACE_BENCH_CODES", "1000000"))
 EXPORT_CODES = int(os.environ.get("BRANDTRACE_BENCH_EXPORT_CODES", "100000"))
-PG_SERVER = os.environ.get(
-    "BRANDTRACE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 # --- inside a worker subprocess ---------------------------------------------------------------
@@ -230,57 +228,14 @@ def _run(mode: str, url: str) -> dict[str, Any]:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-class _Scratch:
-    """A fresh database per measurement: an SQLite file, or a PostgreSQL database."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def __enter__(self) -> str:
-        if self.backend == "sqlite":
-            return f"sqlite:///{self.tmp.name}/bench.sqlite3"
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        self.name = f"brandtrace_bench_{secrets.token_hex(4)}"
-        self.admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return make_url(PG_SERVER).set(database=self.name).render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.backend == "postgresql":
-            from sqlalchemy import text
-
-            with self.admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            self.admin.dispose()
-        self.tmp.cleanup()
-
-
-def _postgres_available() -> bool:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        engine = create_engine(PG_SERVER)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except OperationalError:
-        return False
-
-
 def main() -> None:
-    backends = ["sqlite"] + (["postgresql"] if _postgres_available() else [])
+    backends = ["sqlite"] + (["postgresql"] if postgres_available() else [])
     if "postgresql" not in backends:
         print(f"PostgreSQL not reachable at {PG_SERVER}: skipped")
     for backend in backends:
         measured: dict[str, dict[str, Any]] = {}
         for mode in ("bare", "issue"):
-            with _Scratch(backend) as url:
+            with Scratch(backend) as url:
                 measured[mode] = _run(mode, url)
         bare, issue = measured["bare"], measured["issue"]
         bare_rate = CODES / bare["seconds"]
@@ -292,7 +247,7 @@ def main() -> None:
             f"peak RSS issue {issue['peak_rss_mb']:.0f} MB (target < 300), "
             f"bare {bare['peak_rss_mb']:.0f} MB"
         )
-        with _Scratch(backend) as url:
+        with Scratch(backend) as url:
             export = _run("export", url)
         print(
             f"{backend:10} CSV export {export['large_rows']:,} codes: first byte "

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -35,14 +34,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.support import PG_SERVER, Scratch, postgres_available
+
 DOCUMENTS = int(os.environ.get("BRANDTRACE_BENCH_DOCUMENTS", "20"))
 EVENTS_PER_DOCUMENT = 100
 BIG = int(os.environ.get("BRANDTRACE_BENCH_EVENTS", "1000000"))
 SMALL = 1000
 JOURNEY_RUNS = 25
-PG_SERVER = os.environ.get(
-    "BRANDTRACE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BASE_URL = "https://brand.example.test"
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 LEAF_GTIN = "06901234560015"
@@ -526,59 +524,16 @@ def _run(*args: str) -> dict[str, Any]:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-class _Scratch:
-    """A fresh database per measurement: an SQLite file, or a PostgreSQL database."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def __enter__(self) -> str:
-        if self.backend == "sqlite":
-            return f"sqlite:///{self.tmp.name}/bench.sqlite3"
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        self.name = f"brandtrace_bench_{secrets.token_hex(4)}"
-        self.admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return make_url(PG_SERVER).set(database=self.name).render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.backend == "postgresql":
-            from sqlalchemy import text
-
-            with self.admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            self.admin.dispose()
-        self.tmp.cleanup()
-
-
-def _postgres_available() -> bool:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        engine = create_engine(PG_SERVER)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except OperationalError:
-        return False
-
-
 def main() -> None:
-    backends = ["sqlite"] + (["postgresql"] if _postgres_available() else [])
+    backends = ["sqlite"] + (["postgresql"] if postgres_available() else [])
     if "postgresql" not in backends:
         print(f"PostgreSQL not reachable at {PG_SERVER}: skipped")
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
             rows = str(Path(folder) / "rows.jsonl")
-            with _Scratch(backend) as url:
+            with Scratch(backend) as url:
                 captured = _run("capture", url, rows)
-            with _Scratch(backend) as url:
+            with Scratch(backend) as url:
                 bare = _run("bare", url, rows)
         capture_rate = captured["events"] / captured["seconds"]
         bare_rate = bare["events"] / bare["seconds"]
@@ -590,7 +545,7 @@ def main() -> None:
         )
         journeys: dict[int, dict[str, Any]] = {}
         for count in (SMALL, BIG):
-            with _Scratch(backend) as url:
+            with Scratch(backend) as url:
                 journeys[count] = _run("journey", url, str(count))
         small, big = journeys[SMALL], journeys[BIG]
         print(
