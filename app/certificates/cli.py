@@ -97,6 +97,26 @@ def certificates_expire() -> None:
         click.echo(f"{len(expired)} certificate(s) expired", err=True)
 
 
+@certificates_cli.command("sweep")
+def certificates_sweep() -> None:
+    """The daily certificate job (run it from cron or a systemd timer): record expiries and list
+    suspensions whose planned end has passed, for their issuers to reinstate or withdraw."""
+    with cli_transaction() as session:
+        result = credentials.sweep_certificates(session)
+        for certificate in result.expired:
+            click.echo(f"expired {certificate.number}")
+        for certificate in result.suspensions_overdue:
+            click.echo(
+                f"suspension overdue {certificate.number} (planned end "
+                f"{certificate.suspended_until:%Y-%m-%d}; reinstate or withdraw)"
+            )
+        click.echo(
+            f"{len(result.expired)} certificate(s) expired, "
+            f"{len(result.suspensions_overdue)} suspension(s) past their planned end",
+            err=True,
+        )
+
+
 @certificates_cli.command("export")
 @click.argument("number")
 @click.option(

@@ -636,6 +636,32 @@ def standing(session: Session, certificate: Certificate, now: datetime | None = 
     return Standing(reason is None, reason, surveillance.next_due_on)
 
 
+def effective_status(certificate: Certificate, now: datetime | None = None) -> CertificateStatus:
+    """The status as of ``now``: an active or suspended certificate past its validity is
+    expired even before the daily sweep records it (the credential's ``validUntil`` says so
+    to every verifier already)."""
+    now = now or utcnow()
+    if certificate.status in _LIVE and certificate.valid_until <= now:
+        return CertificateStatus.EXPIRED
+    return certificate.status
+
+
+def suspension_overdue(certificate: Certificate, now: datetime | None = None) -> bool:
+    """The suspension's planned end has passed and the issuer has not yet decided.
+
+    A suspension never lifts itself: reinstating needs the issuer to verify that the cause is
+    corrected, and a cause left uncorrected ends in withdrawal (ISO/IEC 17065 7.11, ISO/IEC
+    17021-1 9.6.5; China's certificate rules likewise). So the certificate stays suspended
+    and is flagged as awaiting that decision."""
+    now = now or utcnow()
+    return (
+        certificate.status == CertificateStatus.SUSPENDED
+        and certificate.suspended_until is not None
+        and certificate.suspended_until <= now
+        and certificate.valid_until > now
+    )
+
+
 def is_in_force(session: Session, certificate: Certificate, now: datetime | None = None) -> bool:
     """In force = status active AND now within validity AND surveillance not overdue."""
     return standing(session, certificate, now).in_force
@@ -882,6 +908,9 @@ def reissue_certificate(
     return replacement
 
 
+_LIVE = (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
+
+
 def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:
     """Mark active and suspended certificates past their validity as expired (no status bit:
     ``validUntil`` in the credential already says so)."""
@@ -903,6 +932,39 @@ def expire_certificates(session: Session, *, now: datetime | None = None) -> lis
         _record(session, certificate, CertificateEventKind.EXPIRED, actor=None, now=now)
     session.flush()
     return expired
+
+
+def overdue_suspensions(
+    session: Session, *, issuer_id: int | None = None, now: datetime | None = None
+) -> list[Certificate]:
+    """Suspended certificates whose planned end has passed, awaiting the issuer's decision
+    (reinstate or withdraw), oldest planned end first."""
+    now = now or utcnow()
+    statement = select(Certificate).where(
+        Certificate.status == CertificateStatus.SUSPENDED,
+        Certificate.suspended_until <= now,
+        Certificate.valid_until > now,
+    )
+    if issuer_id is not None:
+        statement = statement.where(Certificate.issuer_id == issuer_id)
+    return list(session.scalars(statement.order_by(Certificate.suspended_until, Certificate.id)))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired: list[Certificate]
+    suspensions_overdue: list[Certificate]
+
+
+def sweep_certificates(session: Session, *, now: datetime | None = None) -> SweepResult:
+    """The daily certificate job: record expiries, and list the suspensions whose planned end
+    has passed so that their issuers decide. Verdicts never wait for it: standing and the
+    register already treat a certificate past its validity as expired."""
+    now = now or utcnow()
+    return SweepResult(
+        expired=expire_certificates(session, now=now),
+        suspensions_overdue=overdue_suspensions(session, now=now),
+    )
 
 
 # --- what labels (issue 5) need ---------------------------------------------------------------

@@ -162,6 +162,7 @@ def certificates(caller: Caller) -> ResponseReturnValue:
         "certificates/portal/certificates.html",
         table=table,
         standings=standings,
+        overdue=credentials.overdue_suspensions(db.session, issuer_id=caller.organisation_id),
         ready=_uncovered_decisions(caller) if caller.role in (Role.ADMIN, Role.STAFF) else [],
         may_issue=caller.role in (Role.ADMIN, Role.STAFF),
     )

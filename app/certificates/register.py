@@ -9,13 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.certificates import keys, status
-from app.certificates.credentials import certificate_url, credential_url, standing
+from app.certificates.credentials import (
+    certificate_url,
+    credential_url,
+    effective_status,
+    standing,
+    suspension_overdue,
+)
 from app.certificates.models import Certificate, CertificateStatus, StatusList
 from app.db import utcnow
 from app.http.pagination import PageResult, paginate
@@ -23,6 +29,26 @@ from app.http.pagination import PageResult, paginate
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _with_status(statement: Select[Any], wanted: CertificateStatus | None) -> Select[Any]:
+    """Filter by the status as of now (see ``effective_status``): the daily sweep records
+    expiries, but the register never shows a lapsed certificate as active meanwhile."""
+    if wanted is None:
+        return statement
+    now = utcnow()
+    live = Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED])
+    if wanted == CertificateStatus.EXPIRED:
+        return statement.where(
+            or_(
+                Certificate.status == CertificateStatus.EXPIRED,
+                and_(live, Certificate.valid_until <= now),
+            )
+        )
+    statement = statement.where(Certificate.status == wanted)
+    if wanted in (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED):
+        statement = statement.where(Certificate.valid_until > now)
+    return statement
 
 
 def search_register(
@@ -47,8 +73,7 @@ def search_register(
                 Certificate.holder_name_en.ilike(pattern, escape="\\"),
             )
         )
-    if status_filter is not None:
-        statement = statement.where(Certificate.status == status_filter)
+    statement = _with_status(statement, status_filter)
     return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
 
 
@@ -67,8 +92,7 @@ def list_certificates(
             Certificate.firm_id == caller.organisation_id,
         )
     )
-    if status_filter is not None:
-        statement = statement.where(Certificate.status == status_filter)
+    statement = _with_status(statement, status_filter)
     return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
 
 
@@ -89,7 +113,8 @@ def summarise(
     return {
         "id": certificate.id,
         "number": certificate.number,
-        "status": certificate.status,
+        "status": effective_status(certificate, now),
+        "suspension_overdue": suspension_overdue(certificate, now),
         "in_force": current.in_force,
         "not_in_force_because": current.reason,
         "next_surveillance_due_on": current.next_surveillance_due_on,

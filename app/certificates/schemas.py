@@ -134,8 +134,15 @@ NOT_IN_FORCE = Field(
 class CertificateOut(ResponseSchema):
     id: int
     number: str
-    status: CertificateStatus
+    status: CertificateStatus = Field(
+        description="The status as of now: a certificate past its validity is expired even "
+        "before the daily sweep records it."
+    )
     status_reason: str | None
+    suspension_overdue: bool = Field(
+        description="Suspended and the planned end (suspended_until) has passed: it stays "
+        "suspended until the issuer reinstates or withdraws it."
+    )
     in_force: bool
     not_in_force_because: str | None = NOT_IN_FORCE
     next_surveillance_due_on: date | None
@@ -173,6 +180,7 @@ class RegisterItemOut(ResponseSchema):
     id: int
     number: str
     status: CertificateStatus
+    suspension_overdue: bool
     in_force: bool
     not_in_force_because: str | None = NOT_IN_FORCE
     next_surveillance_due_on: date | None

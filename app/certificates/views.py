@@ -349,7 +349,7 @@ def verify_credential(body: VerifyCredential) -> dict[str, Any]:
         "register_entry": (
             {
                 "number": certificate.number,
-                "status": certificate.status,
+                "status": credentials.effective_status(certificate),
                 "in_force": outcome.in_force,
                 "url": credentials.certificate_url(certificate.number),
             }
