@@ -346,7 +346,7 @@ def issue_certificates(
         ).all()
     for facts in requests:
         if facts.previous is not None:
-            _check_replaceable(facts.previous)
+            check_replaceable(facts.previous)
     now = utcnow()
     prefix = number_prefix(issuer)
     numbers = _allocate_numbers(session, issuer, len(requests), now.year)
@@ -529,7 +529,7 @@ def _record(
     return event
 
 
-def _check_replaceable(previous: Certificate) -> None:
+def check_replaceable(previous: Certificate) -> None:
     if previous.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(
             f"Certificate {previous.number} was withdrawn; withdrawal is final and it cannot be "
@@ -883,13 +883,16 @@ def reissue_certificate(
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
     replaces the old one, whose revocation bit is set."""
-    from app.certificates.issuance import check_within_audit
+    from app.certificates.issuance import check_within_audit, refuse_overlap
 
     certificate = _for_issuer(session, caller, number)
-    _check_replaceable(certificate)
+    check_replaceable(certificate)
     if gtins is not None or sites is not None:
         # A re-issue rests on the same decision: its scope stays within that audit.
-        check_within_audit(session, certificate.decision_id, gtins, sites)
+        audited_gtins, _ = check_within_audit(session, certificate.decision_id, gtins, sites)
+        if gtins is not None:
+            gtins = audited_gtins
+            refuse_overlap(session, certificate.decision_id, gtins, replacing=certificate)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,

@@ -114,9 +114,10 @@ def check_within_audit(
     decision_id: int,
     gtins: Sequence[str] | None,
     sites: Sequence[Site] | None,
-) -> None:
-    """Refuse a scope (for a re-issue) beyond what the decision's audit covered."""
-    _scope(get_granted_decision(session, decision_id), gtins, sites)
+) -> tuple[list[str], list[Site]]:
+    """Refuse a scope (for a re-issue) beyond what the decision's audit covered; returns the
+    scope with GTINs in their 14-digit form."""
+    return _scope(get_granted_decision(session, decision_id), gtins, sites)
 
 
 def facts_from_decision(
@@ -194,6 +195,35 @@ def _overlapping(session: Session, decision_id: int, gtins: Sequence[str]) -> di
     return covered
 
 
+def refuse_overlap(
+    session: Session,
+    decision_id: int,
+    gtins: Sequence[str],
+    *,
+    replacing: Certificate | None = None,
+) -> None:
+    """One decision may back several certificates (one per product line), but a product is
+    covered by at most one live certificate of it: re-issue that one to change it. The
+    certificate being replaced (a re-issue or renewal) does not count: it is superseded."""
+    covered = {
+        gtin: number
+        for gtin, number in _overlapping(session, decision_id, gtins).items()
+        if replacing is None or number != replacing.number
+    }
+    if covered:
+        raise Conflict(
+            f"Decision {decision_id} already has a live certificate for "
+            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
+            + "; re-issue that certificate to change its scope or quota.",
+            slug="decision-already-certified",
+            errors=[
+                FieldError("/gtins", "already_certified", f"{gtin} is in {number}")
+                for gtin, number in sorted(covered.items())
+            ],
+            extra={"certificates": sorted(set(covered.values()))},
+        )
+
+
 def _validity(valid_from: datetime | None, months: int) -> tuple[datetime, datetime]:
     start = valid_from or utcnow()
     end_date = add_months(start.date(), months)
@@ -232,21 +262,7 @@ def issue_certificate(
         gtins=gtins,
         sites=sites,
     )
-    # One decision may back several certificates (one per product line), but a product is
-    # covered by at most one live certificate of it: re-issue that one to change it.
-    covered = _overlapping(session, decision_id, facts.gtins)
-    if covered:
-        raise Conflict(
-            f"Decision {decision_id} already has a live certificate for "
-            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
-            + "; re-issue that certificate to change its scope or quota.",
-            slug="decision-already-certified",
-            errors=[
-                FieldError("/gtins", "already_certified", f"{gtin} is in {number}")
-                for gtin, number in sorted(covered.items())
-            ],
-            extra={"certificates": sorted(set(covered.values()))},
-        )
+    refuse_overlap(session, decision_id, facts.gtins)
     issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
     certificate = session.get(Certificate, issued.id)
     assert certificate is not None
@@ -292,6 +308,8 @@ def renew_certificate(
         event=CertificateEventKind.RENEWED,
         reason=reason,
     )
+    credentials.check_replaceable(previous)
+    refuse_overlap(session, granted.decision_id, facts.gtins, replacing=previous)
     issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
     certificate = session.get(Certificate, issued.id)
     assert certificate is not None

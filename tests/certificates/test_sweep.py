@@ -17,9 +17,7 @@ def _lapse(session, certificate: Certificate) -> None:
     session.execute(
         update(Certificate)
         .where(Certificate.id == certificate.id)
-        .values(
-            valid_from=utcnow() - timedelta(days=800), valid_until=utcnow() - timedelta(days=1)
-        )
+        .values(valid_from=utcnow() - timedelta(days=800), valid_until=utcnow() - timedelta(days=1))
     )
     session.commit()
 
@@ -38,7 +36,9 @@ def test_a_lapsed_certificate_reads_expired_before_the_sweep_records_it(
     entry = anyone.get(f"/api/v1/register/certificates/{certificate.number}").get_json()
     assert (entry["status"], entry["in_force"]) == ("expired", False)
     assert entry["not_in_force_because"] == "expired"
-    assert certificate.number in _numbers(anyone.get("/api/v1/register/certificates?status=expired&limit=100"))
+    assert certificate.number in _numbers(
+        anyone.get("/api/v1/register/certificates?status=expired&limit=100")
+    )
     assert certificate.number not in _numbers(
         anyone.get("/api/v1/register/certificates?status=active&limit=100")
     )
@@ -85,7 +85,9 @@ def test_a_suspension_past_its_planned_end_stays_suspended_and_asks_for_a_decisi
 
     page = client.get(f"/certificates/{certificate.number}?lang=en").get_data(as_text=True)
     assert "the planned end has passed" in page
-    screen = as_role(app, demo, "association_admin").get("/portal/certificates").get_data(as_text=True)
+    screen = (
+        as_role(app, demo, "association_admin").get("/portal/certificates").get_data(as_text=True)
+    )
     assert "Suspensions past their planned end" in screen and certificate.number in screen
 
     result = app.test_cli_runner().invoke(args=["certificates", "sweep"])
