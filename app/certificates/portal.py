@@ -562,7 +562,9 @@ def _revocation_instant(text: str) -> str | None:
 def revoke_key(caller: Caller, fragment: str) -> ResponseReturnValue:
     """Confirm, then revoke a compromised key from an instant on, with a reason (final)."""
     organisation: Organisation = keys.require_issuer(db.session, caller.organisation_id)
-    key = next((k for k in keys.list_keys(db.session, organisation.id) if k.fragment == fragment), None)
+    key = next(
+        (k for k in keys.list_keys(db.session, organisation.id) if k.fragment == fragment), None
+    )
     if key is None:
         raise IssuerKeyNotFound(gettext("No key %(key)s for this association.", key=fragment))
     outcome = Outcome.blank()

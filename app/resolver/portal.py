@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Select, or_, select
 
+from app.association.forms import parse
 from app.auth.models import Organisation, OrgKind, Role, User
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand
@@ -27,7 +28,6 @@ from app.files.services import file_response
 from app.http.api import set_activity_target
 from app.http.web import page
 from app.i18n import current_locale
-from app.portal.forms import parse_form
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.products.models import Product
@@ -35,12 +35,15 @@ from app.resolver import services
 from app.resolver.errors import AlertAlreadyResolved
 from app.resolver.labels import (
     ALERT_KIND_LABELS,
+    ALERT_KIND_MEANINGS,
     ALERT_STATUS_LABELS,
+    FIRM_ALERT_ADVICE,
     REPORT_STATUS_LABELS,
     RESOLUTION_LABELS,
     VERDICT_LABELS,
 )
 from app.resolver.models import (
+    AlertKind,
     AlertStatus,
     FakeReport,
     ReportStatus,
@@ -168,6 +171,47 @@ def alerts(caller: Caller) -> ResponseReturnValue:
     )
 
 
+def _alert_facts(alert: ScanAlert) -> list[str]:
+    """What the scans that raised ``alert`` showed, as sentences (its ``details`` are codes and
+    numbers for machines)."""
+    details = alert.details or {}
+    facts: list[str] = []
+    if alert.kind is AlertKind.REPEAT_SCANS and "shoppers" in details:
+        facts.append(
+            gettext(
+                "%(shoppers)s different shoppers have checked this pack; the rule alerts above "
+                "%(threshold)s.",
+                shoppers=details["shoppers"],
+                threshold=details.get("threshold", "?"),
+            )
+        )
+    elif alert.kind is AlertKind.MANY_CLIENTS and "clients" in details:
+        facts.append(
+            gettext(
+                "%(clients)s different phones checked this pack within %(minutes)s minutes; the "
+                "rule alerts at %(threshold)s.",
+                clients=details["clients"],
+                minutes=details.get("window_minutes", "?"),
+                threshold=details.get("threshold", "?"),
+            )
+        )
+    elif alert.kind is AlertKind.AFTER_CONSUMED and details.get("consumed_at"):
+        facts.append(
+            gettext(
+                "The pack was marked as opened or used on %(when)s UTC.",
+                when=str(details["consumed_at"])[:16].replace("T", " "),
+            )
+        )
+    elif alert.kind is AlertKind.UNKNOWN_CODE:
+        facts.append(
+            gettext(
+                "No label with serial %(serial)s was ever issued for this product.",
+                serial=details.get("serial") or alert.serial or "—",
+            )
+        )
+    return facts
+
+
 def _alert_page(
     caller: Caller, alert: ScanAlert, *, values: dict[str, Any], errors: dict[str, str]
 ) -> str:
@@ -179,6 +223,9 @@ def _alert_page(
         firm=db.session.get(Organisation, alert.firm_id) if alert.firm_id else None,
         resolved_by=db.session.get(User, alert.resolved_by_id) if alert.resolved_by_id else None,
         may_resolve=ALERT_HANDLERS.allows(caller) and alert.status is AlertStatus.OPEN,
+        facts=_alert_facts(alert),
+        meaning=ALERT_KIND_MEANINGS.get(alert.kind),
+        advice=FIRM_ALERT_ADVICE.get(alert.kind) if caller.org_kind is OrgKind.ENTERPRISE else None,
         values=values,
         errors=errors,
     )
@@ -194,8 +241,11 @@ def alert(caller: Caller, alert_id: int) -> ResponseReturnValue:
 @page(bp, "/scan-alerts/<int:alert_id>/resolve", access=ALERT_HANDLERS, methods=("POST",))
 def resolve_alert(caller: Caller, alert_id: int) -> ResponseReturnValue:
     """Resolve an open alert with what was found and a note."""
+    # Lock the alert's row first: of two concurrent submissions (a double click, two people),
+    # the second waits here and then finds the alert resolved, so it is recorded once.
+    db.session.execute(select(ScanAlert.id).where(ScanAlert.id == alert_id).with_for_update())
     found = services.get_alert(db.session, caller, alert_id)
-    form = parse_form(AlertResolve, request.form)
+    form = parse(AlertResolve, request.form)
     errors = dict(form.errors)
     if form.model is not None:
         set_activity_target("scan_alert", alert_id)
@@ -298,7 +348,7 @@ def report_photo(caller: Caller, report_id: int) -> ResponseReturnValue:
 def review_report(caller: Caller, report_id: int) -> ResponseReturnValue:
     """Move a report to reviewing or closed, with a note."""
     found = services.get_report(db.session, caller, report_id)
-    form = parse_form(ReportReview, request.form)
+    form = parse(ReportReview, request.form)
     errors = dict(form.errors)
     if form.model is not None and form.model.status is ReportStatus.NEW:
         errors["status"] = gettext("Choose being reviewed or closed.")
