@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 
 from app.resolver.models import AlertKind, AlertResolution, AlertStatus, ReportStatus
+from app.resolver.rules import RuleKind
 from app.resolver.verdicts import Verdict
 
 ALERT_KIND_LABELS = {
@@ -92,4 +93,36 @@ VERDICT_LABELS = {
     Verdict.NOT_ACTIVATED: lazy_gettext("Not activated"),
     Verdict.BLOCKED: lazy_gettext("Blocked"),
     Verdict.NOT_FOUND: lazy_gettext("Not found"),
+}
+# The brand's anomaly rules (scan-rules screen): a name and what the numbers mean.
+RULE_LABELS = {
+    RuleKind.REPEAT_SCANS: lazy_gettext("Too many shoppers for one pack"),
+    RuleKind.MANY_CLIENTS: lazy_gettext("Many shoppers within a short time"),
+    RuleKind.AFTER_CONSUMED: lazy_gettext("Checked again after it was used"),
+    RuleKind.BLACKLISTED_HIT: lazy_gettext("A blocked code is checked"),
+    RuleKind.INACTIVE_HIT: lazy_gettext("A code is checked before activation"),
+    RuleKind.UNKNOWN_CODE: lazy_gettext("A code never issued is checked"),
+    RuleKind.CONSUME_ON_FIRST_SCAN: lazy_gettext("Mark a pack as used at its first check"),
+}
+RULE_HINTS = {
+    RuleKind.REPEAT_SCANS: lazy_gettext(
+        "Alert when more than the threshold of different shoppers have checked one pack, ever."
+    ),
+    RuleKind.MANY_CLIENTS: lazy_gettext(
+        "Alert when the threshold of different shoppers or more checked one pack within the window."
+    ),
+    RuleKind.AFTER_CONSUMED: lazy_gettext(
+        "Alert when someone else checks a pack already marked as opened or used."
+    ),
+    RuleKind.BLACKLISTED_HIT: lazy_gettext("Alert when a shopper checks a blacklisted label."),
+    RuleKind.INACTIVE_HIT: lazy_gettext(
+        "Alert when a shopper checks a label that was printed but never activated."
+    ),
+    RuleKind.UNKNOWN_CODE: lazy_gettext(
+        "Alert when a shopper checks a serial never issued under a registered GTIN."
+    ),
+    RuleKind.CONSUME_ON_FIRST_SCAN: lazy_gettext(
+        "Not an alert: for single-use packs, the first genuine check marks the pack as used, so "
+        "later checks by others raise the alert above."
+    ),
 }

@@ -40,6 +40,8 @@ from app.resolver.labels import (
     FIRM_ALERT_ADVICE,
     REPORT_STATUS_LABELS,
     RESOLUTION_LABELS,
+    RULE_HINTS,
+    RULE_LABELS,
     VERDICT_LABELS,
 )
 from app.resolver.models import (
@@ -49,7 +51,8 @@ from app.resolver.models import (
     ReportStatus,
     ScanAlert,
 )
-from app.resolver.schemas import AlertResolve, ReportReview
+from app.resolver.rules import NUMERIC_KINDS, RuleKind
+from app.resolver.schemas import AlertResolve, ReportReview, RuleUpdate
 
 bp = Blueprint("resolver_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -59,11 +62,16 @@ ALERT_HANDLERS = allow(
 )
 REPORT_READERS = allow(kinds=[OrgKind.ASSOCIATION, OrgKind.GOVERNMENT, OrgKind.ALLIANCE])
 REPORT_HANDLERS = allow(kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN, Role.STAFF])
+RULE_READERS = allow(kinds=[OrgKind.ASSOCIATION])
+RULE_WRITERS = allow(kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN])
 SECTION = lazy_gettext("Scans and counterfeits")
 
 nav_item(SECTION, lazy_gettext("Scan alerts"), "resolver_portal.alerts", ALERT_READERS, order=400)
 nav_item(
     SECTION, lazy_gettext("Reports of fakes"), "resolver_portal.reports", REPORT_READERS, order=410
+)
+nav_item(
+    SECTION, lazy_gettext("Scan alert rules"), "resolver_portal.scan_rules", RULE_READERS, order=420
 )
 
 
@@ -367,3 +375,119 @@ def review_report(caller: Caller, report_id: int) -> ResponseReturnValue:
         )
         return redirect(url_for("resolver_portal.report", report_id=report_id), code=303)
     return _report_page(caller, found, values=form.values, errors=errors), 422
+
+
+# --- the brand's anomaly rules -----------------------------------------------------------------
+
+
+_RULE_FIELD_WORDS = {
+    "required": lazy_gettext("Required for this rule."),
+    "not_allowed": lazy_gettext("Leave this empty for this rule."),
+}
+
+
+def _own_brands(caller: Caller) -> list[Brand]:
+    return list(
+        db.session.scalars(
+            select(Brand).where(Brand.owner_id == caller.organisation_id).order_by(Brand.id)
+        )
+    )
+
+
+def _rules_page(
+    caller: Caller,
+    brand: Brand | None,
+    brands: list[Brand],
+    *,
+    values: dict[str, dict[str, Any]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+) -> str:
+    rules = services.list_rules(db.session, caller, brand.slug) if brand else []
+    shown: dict[str, dict[str, Any]] = {
+        rule.kind.value: {
+            "is_enabled": rule.is_enabled,
+            "threshold": "" if rule.threshold is None else rule.threshold,
+            "window_minutes": "" if rule.window_minutes is None else rule.window_minutes,
+        }
+        for rule in rules
+    }
+    shown.update(values or {})
+    return render_template(
+        "resolver/portal/scan_rules.html",
+        brand=brand,
+        brands=brands,
+        rules=rules,
+        rule_labels=RULE_LABELS,
+        rule_hints=RULE_HINTS,
+        numeric=NUMERIC_KINDS,
+        values=shown,
+        errors=errors or {},
+        may_edit=brand is not None and RULE_WRITERS.allows(caller),
+    )
+
+
+@page(bp, "/scan-rules", access=RULE_READERS)
+def scan_rules(caller: Caller) -> ResponseReturnValue:
+    """The anomaly rules in force for one of the association's brands (defaults until set)."""
+    brands = _own_brands(caller)
+    wanted = request.args.get("brand")
+    brand = next((b for b in brands if b.slug == wanted), brands[0] if brands else None)
+    return _rules_page(caller, brand, brands)
+
+
+@page(bp, "/scan-rules/<slug>/<kind>", access=RULE_WRITERS, methods=("POST",))
+def set_scan_rule(caller: Caller, slug: str, kind: str) -> ResponseReturnValue:
+    """Change one rule of a brand the association owns (the API's own service and checks)."""
+    try:
+        rule_kind = RuleKind(kind)
+    except ValueError:
+        raise NotFound(gettext("No such rule."), slug="scan-rule-not-found") from None
+    brand = next((b for b in _own_brands(caller) if b.slug == slug), None)
+    if brand is None:
+        raise NotFound(gettext("No brand %(slug)s of your association.", slug=slug))
+    form = request.form.copy()
+    if rule_kind not in NUMERIC_KINDS:
+        # These rules take no numbers: an on/off switch only.
+        form.pop("threshold", None)
+        form.pop("window_minutes", None)
+    parsed = parse(RuleUpdate, form)
+    field_errors = dict(parsed.errors)
+    if parsed.model is not None:
+        set_activity_target("scan_rule", f"{slug}:{kind}")
+        try:
+            services.set_rule(
+                db.session,
+                caller,
+                slug,
+                rule_kind,
+                is_enabled=parsed.model.is_enabled,
+                threshold=parsed.model.threshold,
+                window_minutes=parsed.model.window_minutes,
+            )
+        except AppError as error:
+            db.session.rollback()
+            for item in error.errors:
+                field_errors.setdefault(
+                    item.field.strip("/"), str(_RULE_FIELD_WORDS.get(item.rule, item.message))
+                )
+            field_errors.setdefault("__all__", error.detail)
+        else:
+            flash(
+                gettext("Rule saved: %(rule)s.", rule=RULE_LABELS[rule_kind]),
+                "success",
+            )
+            return redirect(
+                url_for("resolver_portal.scan_rules", brand=slug) + f"#rule-{kind}", code=303
+            )
+    typed = {
+        "is_enabled": parsed.values.get("is_enabled") not in (False, None, "", "false"),
+        "threshold": parsed.values.get("threshold", ""),
+        "window_minutes": parsed.values.get("window_minutes", ""),
+    }
+    return _rules_page(
+        caller,
+        brand,
+        _own_brands(caller),
+        values={kind: typed},
+        errors={kind: field_errors},
+    ), 422
