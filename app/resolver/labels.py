@@ -10,11 +10,11 @@ from app.resolver.rules import RuleKind
 from app.resolver.verdicts import Verdict
 
 ALERT_KIND_LABELS = {
-    AlertKind.REPEAT_SCANS: lazy_gettext("Scanned by too many shoppers"),
+    AlertKind.REPEAT_SCANS: lazy_gettext("One pack scanned by too many shoppers"),
     AlertKind.MANY_CLIENTS: lazy_gettext("Many shoppers in a short time (cloned label?)"),
-    AlertKind.AFTER_CONSUMED: lazy_gettext("Scanned after it was consumed"),
+    AlertKind.AFTER_CONSUMED: lazy_gettext("Scanned again after it was used up"),
     AlertKind.BLACKLISTED_HIT: lazy_gettext("Blocked code scanned"),
-    AlertKind.INACTIVE_HIT: lazy_gettext("Code scanned before activation (leaked label?)"),
+    AlertKind.INACTIVE_HIT: lazy_gettext("Label scanned before activation (leaked label?)"),
     AlertKind.UNKNOWN_CODE: lazy_gettext("Code never issued, under a registered GTIN"),
 }
 ALERT_STATUS_LABELS = {
