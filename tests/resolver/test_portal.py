@@ -308,7 +308,10 @@ def test_statistics_chart_scans_verdicts_and_open_alerts(client, demo) -> None:
     assert len(per_day) == 30
     assert sum(int(n) for n in per_day.values()) == sum(int(n) for n in verdicts.values()) > 0
     assert int(verdicts["Genuine"]) >= 1 and int(verdicts["Blocked"]) >= 1
-    assert alerts["Blocked code scanned"] == "1" and alerts["One pack scanned by too many shoppers"] == "0"
+    assert (
+        alerts["Blocked code scanned"] == "1"
+        and alerts["One pack scanned by too many shoppers"] == "0"
+    )
     assert "Consumers' scans in the last 30 days:" in _words(response)
 
 
