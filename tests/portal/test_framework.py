@@ -135,3 +135,16 @@ def test_text_filters_match_percent_and_underscore_literally(session) -> None:
 
     assert "hongxiang-tea" in found("HONGXIANG")
     assert found("%") == [] and found("_") == []
+
+
+def test_switching_language_keeps_the_tables_filters(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    page = client.get("/portal/register/certificates?status=active&sort=number").get_data(
+        as_text=True
+    )
+    link = re.search(r'<a href="\?([^"]+)" lang="zh-CN">中文</a>', page).group(1)
+    assert set(link.replace("&amp;", "&").split("&")) == {
+        "status=active",
+        "sort=number",
+        "lang=zh-CN",
+    }
