@@ -51,6 +51,7 @@ CLI_GROUPS = (
     ("app.certificates.cli", "keys_cli"),
     ("app.certificates.cli", "certificates_cli"),
     ("app.transparency.cli", "log_cli"),
+    ("app.portal.cli", "portal_cli"),
 )
 
 

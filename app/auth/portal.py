@@ -19,7 +19,7 @@ from app.extensions import db
 from app.http.web import page
 from app.portal.forms import parse_form
 from app.portal.nav import nav_item
-from app.portal.tables import Column, Filter, build_table
+from app.portal.tables import Column, Filter, Table, build_table, matching_text
 
 bp = Blueprint("auth_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -37,6 +37,78 @@ ROLE_LABELS = {
     Role.AUDITOR: lazy_gettext("Auditor"),
     Role.VIEWER: lazy_gettext("Viewer"),
 }
+
+
+ACTIVE_CHOICES = [("active", lazy_gettext("Active")), ("disabled", lazy_gettext("Disabled"))]
+
+
+def _people_table(caller: Caller) -> Table:
+    """The organisation's people (the same rule as ``services.list_users``)."""
+    return build_table(
+        db.session,
+        select(User).where(User.organisation_id == caller.organisation_id),
+        columns=[
+            Column("display_name", lazy_gettext("Name"), sort=User.display_name),
+            Column("email", lazy_gettext("E-mail"), sort=User.email),
+            Column("role", lazy_gettext("Role"), sort=User.role),
+            Column("is_active", lazy_gettext("Status"), sort=User.is_active),
+            Column("change", lazy_gettext("Change")),
+        ],
+        filters=[
+            Filter(
+                "q", lazy_gettext("Name or e-mail"), matching_text(User.display_name, User.email)
+            ),
+            Filter(
+                "role",
+                lazy_gettext("Role"),
+                lambda s, v: s.where(User.role == v),
+                choices=[(str(k), str(v)) for k, v in ROLE_LABELS.items()],
+            ),
+            Filter(
+                "status",
+                lazy_gettext("Status"),
+                lambda s, v: s.where(User.is_active.is_(v == "active")),
+                choices=ACTIVE_CHOICES,
+            ),
+        ],
+        args=request.args,
+        default_sort="display_name",
+        default_descending=False,
+    )
+
+
+def _token_table(caller: Caller) -> Table:
+    """The caller's tokens, or an admin's organisation's (``services.list_tokens``' rule)."""
+    statement = select(ApiToken).where(ApiToken.organisation_id == caller.organisation_id)
+    if caller.role != Role.ADMIN:
+        statement = statement.where(ApiToken.user_id == caller.user_id)
+    return build_table(
+        db.session,
+        statement,
+        columns=[
+            Column("name", lazy_gettext("Name"), sort=ApiToken.name),
+            Column("display_prefix", lazy_gettext("Starts with")),
+            Column("scopes", lazy_gettext("Scopes")),
+            Column("expires_at", lazy_gettext("Expires"), sort=ApiToken.expires_at),
+            Column("status", lazy_gettext("Status"), sort=ApiToken.revoked_at),
+            Column("revoke", ""),
+        ],
+        filters=[
+            Filter("q", lazy_gettext("Name"), matching_text(ApiToken.name)),
+            Filter(
+                "status",
+                lazy_gettext("Status"),
+                lambda s, v: s.where(
+                    ApiToken.revoked_at.is_(None)
+                    if v == "active"
+                    else ApiToken.revoked_at.is_not(None)
+                ),
+                choices=[("active", lazy_gettext("Active")), ("revoked", lazy_gettext("Revoked"))],
+            ),
+        ],
+        args=request.args,
+        default_sort="expires_at",
+    )
 
 
 def _apply_errors(error: AppError, errors: dict[str, str]) -> None:
@@ -72,11 +144,10 @@ def users(caller: Caller) -> ResponseReturnValue:
                 flash(gettext("Added %(email)s.", email=user.email), "success")
                 return redirect(url_for("auth_portal.users"), code=303)
         status = 422
-    people = services.list_users(db.session, caller)
     values.pop("password", None)  # never echo a password back into the page
     return render_template(
         "auth/portal/users.html",
-        people=people,
+        table=_people_table(caller),
         values=values,
         errors=errors,
         role_labels=ROLE_LABELS,
@@ -134,10 +205,9 @@ def tokens(caller: Caller) -> ResponseReturnValue:
                 values = {"expires_in_days": "90"}
         else:
             status = 422
-    listing = services.list_tokens(db.session, caller)
     response = render_template(
         "auth/portal/tokens.html",
-        tokens=listing,
+        table=_token_table(caller),
         values=values,
         errors=errors,
         new_secret=new_secret,

@@ -23,17 +23,19 @@ from app.auth.principal import Caller, allow
 from app.brands.models import Brand
 from app.certificates import credentials, issuance, keys, register
 from app.certificates.did import did_web_document_url
-from app.certificates.errors import CertificateNotFound
+from app.certificates.errors import CertificateNotFound, IssuerKeyNotFound
 from app.certificates.models import Certificate, CertificateStatus
 from app.certificates.schemas import (
     IssueCertificate,
     ReissueCertificate,
     RenewCertificate,
+    RevokeKey,
     StatusChange,
     SuspendCertificate,
 )
 from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
@@ -545,6 +547,81 @@ def signing_keys(caller: Caller) -> ResponseReturnValue:
         local_did_url=url_for("certificates_web.did_document", slug=organisation.slug),
         keys=keys.list_keys(db.session, organisation.id),
         may_rotate=caller.role == Role.ADMIN,
+    )
+
+
+def _revocation_instant(text: str) -> str | None:
+    """A ``datetime-local`` value (read as UTC) as an ISO instant; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat() if moment.tzinfo is None else None
+
+
+@page(bp, "/keys/<fragment>/revoke", access=ADMINS, methods=("GET", "POST"))
+def revoke_key(caller: Caller, fragment: str) -> ResponseReturnValue:
+    """Confirm, then revoke a compromised key from an instant on, with a reason (final)."""
+    organisation: Organisation = keys.require_issuer(db.session, caller.organisation_id)
+    key = next(
+        (k for k in keys.list_keys(db.session, organisation.id) if k.fragment == fragment), None
+    )
+    if key is None:
+        raise IssuerKeyNotFound(gettext("No key %(key)s for this association.", key=fragment))
+    outcome = Outcome.blank()
+    if request.method == "POST":
+        form_data = request.form.copy()
+        typed = (form_data.get("revoked_from") or "").strip()
+        instant = _revocation_instant(typed) if typed else None
+        form_data.setlist("revoked_from", [instant] if instant else [])
+        form = parse(RevokeKey, form_data)
+        if typed and instant is None:
+            form.errors["revoked_from"] = gettext("Enter a date and time (UTC).")
+            form.model = None
+        outcome = submit(
+            form,
+            lambda body: keys.revoke_key(
+                db.session,
+                organisation,
+                fragment,
+                revoked_from=body.revoked_from,
+                reason=body.reason,
+                actor=caller,
+            ),
+        )
+        outcome.values["revoked_from"] = typed
+        if outcome.result is not None:
+            set_activity_target("issuer_key", fragment)
+            result = outcome.result
+            revoked_at = result.key.revoked_at
+            assert revoked_at is not None
+            said = [
+                gettext(
+                    "Key %(key)s is revoked from %(when)s UTC on.",
+                    key=fragment,
+                    when=revoked_at.strftime("%Y-%m-%d %H:%M:%S"),
+                )
+            ]
+            if result.replacement is not None:
+                said.append(gettext("Key %(key)s signs now.", key=result.replacement.fragment))
+            if result.affected_certificates:
+                said.append(
+                    gettext(
+                        "These certificates no longer verify; re-issue them: %(numbers)s.",
+                        numbers=", ".join(result.affected_certificates),
+                    )
+                )
+            flash(" ".join(said), "success")
+            return redirect(url_for("certificates_portal.signing_keys"), code=303)
+    return (
+        render_template(
+            "certificates/portal/revoke_key.html",
+            key=key,
+            values=outcome.values,
+            errors=outcome.errors,
+            now=datetime.now(UTC),
+        ),
+        outcome.status,
     )
 
 

@@ -31,7 +31,8 @@ from app.products.models import LabelOrder, LabelOrderStatus, Product
 from app.products.portal import ORDER_STATUS_LABELS
 from app.products.portal_forms import bilingual, choice_filter, when
 from app.resolver import services as resolver
-from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanChannel
+from app.resolver.labels import ALERT_KIND_LABELS
+from app.resolver.models import AlertStatus, Scan, ScanAlert, ScanChannel
 from app.resolver.present import VERDICT_TITLES, tr
 from app.resolver.verdicts import Verdict
 from app.trace import cbv
@@ -59,14 +60,6 @@ STANDING_REASONS = {
     "not_yet_valid": lazy_gettext("not yet valid"),
     "surveillance_overdue": lazy_gettext("surveillance audit overdue"),
     "surveillance_refused": lazy_gettext("surveillance audit refused"),
-}
-ALERT_KIND_LABELS = {
-    AlertKind.REPEAT_SCANS: lazy_gettext("one pack scanned by too many shoppers"),
-    AlertKind.MANY_CLIENTS: lazy_gettext("many shoppers in a short time (a copied label?)"),
-    AlertKind.AFTER_CONSUMED: lazy_gettext("scanned again after it was used up"),
-    AlertKind.BLACKLISTED_HIT: lazy_gettext("a blacklisted label was scanned"),
-    AlertKind.INACTIVE_HIT: lazy_gettext("a label never activated was scanned"),
-    AlertKind.UNKNOWN_CODE: lazy_gettext("an unknown serial or lot of your product"),
 }
 CHANNEL_LABELS = {
     ScanChannel.LINK: lazy_gettext("QR code or link"),

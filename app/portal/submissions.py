@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.auth.principal import Caller
-from app.db import Base, BigIntId, CreatedAt, IntPK
+from app.db import Base, BigIntId, CreatedAt, IntPK, utcnow
 from app.errors import BadRequest
 
 TOKEN_FIELD = "form_token"  # noqa: S105 - a form field name, not a secret
 """The hidden form field that carries the token."""
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+KEPT_FOR = timedelta(days=7)
+"""How long a claimed token is remembered: far longer than any double click, resent request
+or reload; after that the row is pruned (a week-old form sent again is simply a new one)."""
 
 
 class FormSubmission(Base):
@@ -82,7 +87,24 @@ def claim_form_token(session: Session, caller: Caller, token: str | None) -> str
         existing = session.scalar(select(FormSubmission).where(FormSubmission.token == token))
         assert existing is not None
         return _replay(existing, caller)
+    # The person's own old tokens go as they submit new forms (their rows only, by an indexed
+    # column, so concurrent submissions of different people never wait on each other);
+    # ``flask --app wsgi portal prune-form-tokens`` clears those of people who stopped coming.
+    prune_form_tokens(session, user_id=caller.user_id)
     return None
+
+
+def prune_form_tokens(
+    session: Session, *, user_id: int | None = None, before: datetime | None = None
+) -> int:
+    """Forget tokens claimed before ``before`` (default: :data:`KEPT_FOR` ago), of one person
+    or of everyone; returns how many were deleted."""
+    cutoff = before or utcnow() - KEPT_FOR
+    statement = delete(FormSubmission).where(FormSubmission.created_at < cutoff)
+    if user_id is not None:
+        statement = statement.where(FormSubmission.user_id == user_id)
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_form_result(session: Session, token: str, result_url: str) -> None:

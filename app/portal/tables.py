@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -38,6 +38,18 @@ class Filter:
     label: Any
     apply: Callable[[Select[Any], str], Select[Any]]
     choices: Sequence[tuple[str, Any]] | None = None
+
+
+def matching_text(*columns: Any) -> Callable[[Select[Any], str], Select[Any]]:
+    """A :class:`Filter` ``apply`` that keeps rows where any of ``columns`` contains the typed
+    text (case-insensitive; ``%`` and ``_`` are matched literally)."""
+
+    def apply(statement: Select[Any], text: str) -> Select[Any]:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        return statement.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+
+    return apply
 
 
 @dataclass

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Select, or_, select
 
+from app.association.forms import parse
 from app.auth.models import Organisation, OrgKind, Role, User
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand
@@ -27,7 +28,6 @@ from app.files.services import file_response
 from app.http.api import set_activity_target
 from app.http.web import page
 from app.i18n import current_locale
-from app.portal.forms import parse_form
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.products.models import Product
@@ -35,18 +35,24 @@ from app.resolver import services
 from app.resolver.errors import AlertAlreadyResolved
 from app.resolver.labels import (
     ALERT_KIND_LABELS,
+    ALERT_KIND_MEANINGS,
     ALERT_STATUS_LABELS,
+    FIRM_ALERT_ADVICE,
     REPORT_STATUS_LABELS,
     RESOLUTION_LABELS,
+    RULE_HINTS,
+    RULE_LABELS,
     VERDICT_LABELS,
 )
 from app.resolver.models import (
+    AlertKind,
     AlertStatus,
     FakeReport,
     ReportStatus,
     ScanAlert,
 )
-from app.resolver.schemas import AlertResolve, ReportReview
+from app.resolver.rules import NUMERIC_KINDS, RuleKind
+from app.resolver.schemas import AlertResolve, ReportReview, RuleUpdate
 
 bp = Blueprint("resolver_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -56,11 +62,16 @@ ALERT_HANDLERS = allow(
 )
 REPORT_READERS = allow(kinds=[OrgKind.ASSOCIATION, OrgKind.GOVERNMENT, OrgKind.ALLIANCE])
 REPORT_HANDLERS = allow(kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN, Role.STAFF])
+RULE_READERS = allow(kinds=[OrgKind.ASSOCIATION])
+RULE_WRITERS = allow(kinds=[OrgKind.ASSOCIATION], roles=[Role.ADMIN])
 SECTION = lazy_gettext("Scans and counterfeits")
 
 nav_item(SECTION, lazy_gettext("Scan alerts"), "resolver_portal.alerts", ALERT_READERS, order=400)
 nav_item(
     SECTION, lazy_gettext("Reports of fakes"), "resolver_portal.reports", REPORT_READERS, order=410
+)
+nav_item(
+    SECTION, lazy_gettext("Scan alert rules"), "resolver_portal.scan_rules", RULE_READERS, order=420
 )
 
 
@@ -168,6 +179,47 @@ def alerts(caller: Caller) -> ResponseReturnValue:
     )
 
 
+def _alert_facts(alert: ScanAlert) -> list[str]:
+    """What the scans that raised ``alert`` showed, as sentences (its ``details`` are codes and
+    numbers for machines)."""
+    details = alert.details or {}
+    facts: list[str] = []
+    if alert.kind is AlertKind.REPEAT_SCANS and "shoppers" in details:
+        facts.append(
+            gettext(
+                "%(shoppers)s different shoppers have checked this pack; the rule alerts above "
+                "%(threshold)s.",
+                shoppers=details["shoppers"],
+                threshold=details.get("threshold", "?"),
+            )
+        )
+    elif alert.kind is AlertKind.MANY_CLIENTS and "clients" in details:
+        facts.append(
+            gettext(
+                "%(clients)s different phones checked this pack within %(minutes)s minutes; the "
+                "rule alerts at %(threshold)s.",
+                clients=details["clients"],
+                minutes=details.get("window_minutes", "?"),
+                threshold=details.get("threshold", "?"),
+            )
+        )
+    elif alert.kind is AlertKind.AFTER_CONSUMED and details.get("consumed_at"):
+        facts.append(
+            gettext(
+                "The pack was marked as opened or used on %(when)s UTC.",
+                when=str(details["consumed_at"])[:16].replace("T", " "),
+            )
+        )
+    elif alert.kind is AlertKind.UNKNOWN_CODE:
+        facts.append(
+            gettext(
+                "No label with serial %(serial)s was ever issued for this product.",
+                serial=details.get("serial") or alert.serial or "—",
+            )
+        )
+    return facts
+
+
 def _alert_page(
     caller: Caller, alert: ScanAlert, *, values: dict[str, Any], errors: dict[str, str]
 ) -> str:
@@ -179,6 +231,9 @@ def _alert_page(
         firm=db.session.get(Organisation, alert.firm_id) if alert.firm_id else None,
         resolved_by=db.session.get(User, alert.resolved_by_id) if alert.resolved_by_id else None,
         may_resolve=ALERT_HANDLERS.allows(caller) and alert.status is AlertStatus.OPEN,
+        facts=_alert_facts(alert),
+        meaning=ALERT_KIND_MEANINGS.get(alert.kind),
+        advice=FIRM_ALERT_ADVICE.get(alert.kind) if caller.org_kind is OrgKind.ENTERPRISE else None,
         values=values,
         errors=errors,
     )
@@ -194,8 +249,11 @@ def alert(caller: Caller, alert_id: int) -> ResponseReturnValue:
 @page(bp, "/scan-alerts/<int:alert_id>/resolve", access=ALERT_HANDLERS, methods=("POST",))
 def resolve_alert(caller: Caller, alert_id: int) -> ResponseReturnValue:
     """Resolve an open alert with what was found and a note."""
+    # Lock the alert's row first: of two concurrent submissions (a double click, two people),
+    # the second waits here and then finds the alert resolved, so it is recorded once.
+    db.session.execute(select(ScanAlert.id).where(ScanAlert.id == alert_id).with_for_update())
     found = services.get_alert(db.session, caller, alert_id)
-    form = parse_form(AlertResolve, request.form)
+    form = parse(AlertResolve, request.form)
     errors = dict(form.errors)
     if form.model is not None:
         set_activity_target("scan_alert", alert_id)
@@ -298,7 +356,7 @@ def report_photo(caller: Caller, report_id: int) -> ResponseReturnValue:
 def review_report(caller: Caller, report_id: int) -> ResponseReturnValue:
     """Move a report to reviewing or closed, with a note."""
     found = services.get_report(db.session, caller, report_id)
-    form = parse_form(ReportReview, request.form)
+    form = parse(ReportReview, request.form)
     errors = dict(form.errors)
     if form.model is not None and form.model.status is ReportStatus.NEW:
         errors["status"] = gettext("Choose being reviewed or closed.")
@@ -317,3 +375,119 @@ def review_report(caller: Caller, report_id: int) -> ResponseReturnValue:
         )
         return redirect(url_for("resolver_portal.report", report_id=report_id), code=303)
     return _report_page(caller, found, values=form.values, errors=errors), 422
+
+
+# --- the brand's anomaly rules -----------------------------------------------------------------
+
+
+_RULE_FIELD_WORDS = {
+    "required": lazy_gettext("Required for this rule."),
+    "not_allowed": lazy_gettext("Leave this empty for this rule."),
+}
+
+
+def _own_brands(caller: Caller) -> list[Brand]:
+    return list(
+        db.session.scalars(
+            select(Brand).where(Brand.owner_id == caller.organisation_id).order_by(Brand.id)
+        )
+    )
+
+
+def _rules_page(
+    caller: Caller,
+    brand: Brand | None,
+    brands: list[Brand],
+    *,
+    values: dict[str, dict[str, Any]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+) -> str:
+    rules = services.list_rules(db.session, caller, brand.slug) if brand else []
+    shown: dict[str, dict[str, Any]] = {
+        rule.kind.value: {
+            "is_enabled": rule.is_enabled,
+            "threshold": "" if rule.threshold is None else rule.threshold,
+            "window_minutes": "" if rule.window_minutes is None else rule.window_minutes,
+        }
+        for rule in rules
+    }
+    shown.update(values or {})
+    return render_template(
+        "resolver/portal/scan_rules.html",
+        brand=brand,
+        brands=brands,
+        rules=rules,
+        rule_labels=RULE_LABELS,
+        rule_hints=RULE_HINTS,
+        numeric=NUMERIC_KINDS,
+        values=shown,
+        errors=errors or {},
+        may_edit=brand is not None and RULE_WRITERS.allows(caller),
+    )
+
+
+@page(bp, "/scan-rules", access=RULE_READERS)
+def scan_rules(caller: Caller) -> ResponseReturnValue:
+    """The anomaly rules in force for one of the association's brands (defaults until set)."""
+    brands = _own_brands(caller)
+    wanted = request.args.get("brand")
+    brand = next((b for b in brands if b.slug == wanted), brands[0] if brands else None)
+    return _rules_page(caller, brand, brands)
+
+
+@page(bp, "/scan-rules/<slug>/<kind>", access=RULE_WRITERS, methods=("POST",))
+def set_scan_rule(caller: Caller, slug: str, kind: str) -> ResponseReturnValue:
+    """Change one rule of a brand the association owns (the API's own service and checks)."""
+    try:
+        rule_kind = RuleKind(kind)
+    except ValueError:
+        raise NotFound(gettext("No such rule."), slug="scan-rule-not-found") from None
+    brand = next((b for b in _own_brands(caller) if b.slug == slug), None)
+    if brand is None:
+        raise NotFound(gettext("No brand %(slug)s of your association.", slug=slug))
+    form = request.form.copy()
+    if rule_kind not in NUMERIC_KINDS:
+        # These rules take no numbers: an on/off switch only.
+        form.pop("threshold", None)
+        form.pop("window_minutes", None)
+    parsed = parse(RuleUpdate, form)
+    field_errors = dict(parsed.errors)
+    if parsed.model is not None:
+        set_activity_target("scan_rule", f"{slug}:{kind}")
+        try:
+            services.set_rule(
+                db.session,
+                caller,
+                slug,
+                rule_kind,
+                is_enabled=parsed.model.is_enabled,
+                threshold=parsed.model.threshold,
+                window_minutes=parsed.model.window_minutes,
+            )
+        except AppError as error:
+            db.session.rollback()
+            for item in error.errors:
+                field_errors.setdefault(
+                    item.field.strip("/"), str(_RULE_FIELD_WORDS.get(item.rule, item.message))
+                )
+            field_errors.setdefault("__all__", error.detail)
+        else:
+            flash(
+                gettext("Rule saved: %(rule)s.", rule=RULE_LABELS[rule_kind]),
+                "success",
+            )
+            return redirect(
+                url_for("resolver_portal.scan_rules", brand=slug) + f"#rule-{kind}", code=303
+            )
+    typed = {
+        "is_enabled": parsed.values.get("is_enabled") not in (False, None, "", "false"),
+        "threshold": parsed.values.get("threshold", ""),
+        "window_minutes": parsed.values.get("window_minutes", ""),
+    }
+    return _rules_page(
+        caller,
+        brand,
+        _own_brands(caller),
+        values={kind: typed},
+        errors={kind: field_errors},
+    ), 422

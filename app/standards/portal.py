@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.association.forms import (
     Outcome,
     RowMap,
+    local_name,
     parse,
     read_rows,
     row_values,
@@ -28,7 +29,9 @@ from app.brands.models import Brand
 from app.errors import NotFound
 from app.extensions import db
 from app.http.web import page
+from app.i18n import current_locale
 from app.portal.nav import nav_item
+from app.portal.tables import Column, Filter, build_table, matching_text
 from app.standards import services
 from app.standards.evaluation import requirement_text
 from app.standards.models import Comparator, Standard, StandardVersion, ValueType, VersionStatus
@@ -153,17 +156,46 @@ def _list_page(
     caller: Caller, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> ResponseReturnValue:
     owned = [b for b in _insider_brands(caller) if b.owner_id == caller.organisation_id]
-    listing = list(
-        db.session.scalars(
-            select(Standard)
-            .where(Standard.brand_id.in_([b.id for b in _insider_brands(caller)] or [0]))
-            .order_by(Standard.code)
-        )
+    insiders = _insider_brands(caller)
+    title = Standard.title_zh if current_locale() == "zh_CN" else Standard.title_en
+    table = build_table(
+        db.session,
+        select(Standard).where(Standard.brand_id.in_([b.id for b in insiders] or [0])),
+        columns=[
+            Column("code", lazy_gettext("Standard code"), sort=Standard.code),
+            Column("title", lazy_gettext("Title"), sort=title),
+            Column("brand", lazy_gettext("Brand"), sort=Standard.brand_id),
+            Column("versions", lazy_gettext("Versions")),
+        ],
+        filters=[
+            Filter(
+                "q",
+                lazy_gettext("Code or title"),
+                matching_text(Standard.code, Standard.title_zh, Standard.title_en),
+            ),
+            *(
+                [
+                    Filter(
+                        "brand",
+                        lazy_gettext("Brand"),
+                        lambda s, v: s.where(
+                            Standard.brand_id.in_(select(Brand.id).where(Brand.slug == v))
+                        ),
+                        choices=[(b.slug, local_name(b)) for b in insiders],
+                    )
+                ]
+                if len(insiders) > 1
+                else []
+            ),
+        ],
+        args=request.args,
+        default_sort="code",
+        default_descending=False,
     )
     return (
         render_template(
             "standards/portal/standards.html",
-            standards=listing,
+            table=table,
             brand_options=[(b.slug, b.name_zh + " · " + b.name_en) for b in owned],
             may_create=caller.role == Role.ADMIN and bool(owned),
             may_draft=caller.role in (Role.ADMIN, Role.STAFF),

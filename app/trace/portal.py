@@ -29,7 +29,7 @@ from app.gs1.identifiers import GS1SyntaxError, validate_sscc
 from app.http.schemas import RequestSchema
 from app.http.web import page
 from app.portal.nav import nav_item
-from app.portal.tables import Column, Filter, build_table
+from app.portal.tables import Column, Filter, build_table, matching_text
 from app.products import services as products
 from app.products.models import Batch, Product
 from app.products.portal import batch_link
@@ -666,12 +666,37 @@ def journey(caller: Caller) -> ResponseReturnValue:
 @page(bp, "/trace/locations", access=FIRM)
 def locations(caller: Caller) -> ResponseReturnValue:
     """The firm's registered locations (events name them as read point and business location)."""
-    return _render(
-        "locations.html",
-        locations=services.list_locations(db.session, caller),
-        values={},
-        errors={},
+    statement = select(Location)
+    if caller.org_kind == OrgKind.ENTERPRISE:  # the rule of ``services.list_locations``
+        statement = statement.where(Location.organisation_id == caller.organisation_id)
+    table = build_table(
+        db.session,
+        statement,
+        columns=[
+            Column("name", lazy_gettext("Name"), sort=Location.name_en),
+            Column("kind", lazy_gettext("Kind"), sort=Location.kind),
+            Column("gln", "GLN", sort=Location.gln),
+            Column("address", lazy_gettext("Address")),
+            Column("is_active", lazy_gettext("In use"), sort=Location.is_active),
+        ],
+        filters=[
+            Filter(
+                "q",
+                lazy_gettext("Name, GLN or address"),
+                matching_text(Location.name_zh, Location.name_en, Location.gln, Location.address),
+            ),
+            Filter(
+                "kind",
+                lazy_gettext("Kind"),
+                lambda s, v: s.where(Location.kind == v),
+                choices=[(str(k), str(v)) for k, v in LOCATION_KIND_LABELS.items()],
+            ),
+        ],
+        args=request.args,
+        default_sort="name",
+        default_descending=False,
     )
+    return _render("locations.html", table=table, values={}, errors={})
 
 
 LOCATION_FIELDS = tuple(LocationCreate.model_fields)

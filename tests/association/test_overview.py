@@ -46,7 +46,7 @@ def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
         "各状态证书数",
         "会员企业地区分布",
         "每日扫码量",
-        "屏蔽码被扫",
+        "已拉黑的码被扫描",
     ):
         assert words in chinese, words
 

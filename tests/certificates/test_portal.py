@@ -3,6 +3,7 @@ reinstate / withdraw / renew with reasons and confirmations, and the signing key
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -242,3 +243,57 @@ def test_reissue_changes_the_quota_and_keeps_labels_issued(app, demo, session) -
     new = _issued(session, done.headers["Location"].rsplit("/", 1)[1])
     assert new.label_quota == 60000 and new.labels_issued == old.labels_issued
     assert _issued(session, number).status == CertificateStatus.SUPERSEDED
+
+
+def test_a_compromised_key_is_revoked_from_a_date_after_a_confirmation(app, demo, session) -> None:
+    client = as_role(app, demo, "association_admin")
+    key = session.scalar(select(IssuerKey).where(IssuerKey.status == KeyStatus.ACTIVE))
+    path = f"/portal/keys/{key.fragment}/revoke"
+    assert path in text(client.get("/portal/keys"))
+    confirm = text(client.get(path))
+    assert "This cannot be undone." in confirm and key.public_key_multibase not in confirm
+    before = activity_count(session)
+
+    future = post(client, path, {"revoked_from": "2999-01-01T00:00", "reason": "leaked"})
+    assert future.status_code == 422 and field_error(text(future), "revoked_from")
+    assert value_of(text(future), "revoked_from") == "2999-01-01T00:00"
+    garbled = post(client, path, {"revoked_from": "yesterday", "reason": "leaked"})
+    assert field_error(text(garbled), "revoked_from") == "Enter a date and time (UTC)."
+    no_reason = post(client, path, {"revoked_from": ""})
+    assert no_reason.status_code == 422 and field_error(text(no_reason), "reason") == "Required."
+    forged = client.post(path, data={"reason": "leaked"}, headers={"Accept": "text/html"})
+    assert forged.status_code in (400, 403)
+    session.expire_all()
+    assert session.get(IssuerKey, key.id).status == KeyStatus.ACTIVE
+    assert activity_count(session) == before
+
+    since = key.valid_from.strftime("%Y-%m-%dT%H:%M:%S")  # every certificate it signed
+    done = post(client, path, {"revoked_from": since, "reason": "私钥泄露 / private key leaked"})
+    assert done.status_code == 303
+    page = text(client.get("/portal/keys"))
+    flash = re.search(r"<p class=\"flash[^>]*>([^<]*)<", page).group(1)
+    assert f"Key {key.fragment} is revoked from" in flash and "re-issue them" in flash
+    assert demo["certificate"]["number"] in flash
+    session.expire_all()
+    revoked = session.get(IssuerKey, key.id)
+    assert revoked.status == KeyStatus.REVOKED and revoked.revocation_reason.startswith("私钥")
+    assert revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%S") == since
+    assert session.scalar(select(IssuerKey).where(IssuerKey.status == KeyStatus.ACTIVE))
+
+    again = post(client, path, {"revoked_from": "", "reason": "twice"})  # the same form again
+    assert again.status_code == 409 and "already revoked" in text(again)
+    session.expire_all()
+    assert session.get(IssuerKey, key.id).revocation_reason.startswith("私钥")
+    assert f"{path}" not in page  # a revoked key offers no second revocation
+
+
+def test_staff_and_other_associations_cannot_revoke_keys(app, demo, session) -> None:
+    key = session.scalar(select(IssuerKey).where(IssuerKey.status == KeyStatus.ACTIVE))
+    staff = as_role(app, demo, "association_staff")
+    assert "/revoke" not in text(staff.get("/portal/keys"))
+    path = f"/portal/keys/{key.fragment}/revoke"
+    assert staff.get(path, headers={"Accept": "text/html"}).status_code == 403
+    other = other_association_admin(app, session)
+    assert post(other, path, {"reason": "not yours"}).status_code == 404
+    session.expire_all()
+    assert session.get(IssuerKey, key.id).status == KeyStatus.ACTIVE

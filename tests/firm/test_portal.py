@@ -67,7 +67,7 @@ def test_scans_and_alerts_are_the_firms_own(app, demo, session) -> None:
     genuine_only = client.get("/portal/firm/scans?lang=en&verdict=NOT_FOUND").get_data(as_text=True)
     assert "OURS0000001" not in genuine_only
     overview = client.get("/portal/firm?lang=en").get_data(as_text=True)
-    assert "a blacklisted label was scanned" in overview and "OURS0000002" in overview
+    assert "Blocked code scanned" in overview and "OURS0000002" in overview
     theirs = signed_in(app, demo, "firm2_admin").get("/portal/firm?lang=en").get_data(as_text=True)
     assert "OURS0000002" not in theirs
     chinese = client.get("/portal/firm/scans?lang=zh-CN").get_data(as_text=True)

@@ -94,3 +94,57 @@ def test_charts_are_escaped_accessible_svg() -> None:
     assert ">3 x<" in svg and ">1.50 x<" in svg
     line = line_chart([("11-01", 2), ("11-02", 5)], title="Per day")
     assert "polyline" in line and "11-01" in line and "11-02" in line
+
+
+def test_paging_through_ties_shows_every_row_once(session) -> None:
+    """Sorting by a column with many equal values (organisation kinds) must not repeat or skip
+    rows between pages: the primary key breaks ties."""
+    columns = [Column("kind", "Kind", sort=Organisation.kind)]
+    everyone = sorted(session.scalars(select(Organisation.id)))
+    assert len(everyone) > 3
+    for direction in ("asc", "desc"):
+        seen = []
+        for number in range(1, len(everyone) + 1):
+            table = build_table(
+                session,
+                select(Organisation),
+                columns=columns,
+                args={"sort": "kind", "dir": direction, "per_page": "1", "page": str(number)},
+                default_sort="kind",
+            )
+            seen += [row.id for row in table.rows]
+        assert sorted(seen) == everyone and len(set(seen)) == len(seen)
+
+
+def test_text_filters_match_percent_and_underscore_literally(session) -> None:
+    from app.portal.tables import matching_text
+
+    filters = [Filter("q", "Search", matching_text(Organisation.slug, Organisation.name_en))]
+    columns = [Column("slug", "Slug", sort=Organisation.slug)]
+
+    def found(text: str) -> list[str]:
+        table = build_table(
+            session,
+            select(Organisation),
+            columns=columns,
+            filters=filters,
+            args={"q": text},
+            default_sort="slug",
+        )
+        return [row.slug for row in table.rows]
+
+    assert "hongxiang-tea" in found("HONGXIANG")
+    assert found("%") == [] and found("_") == []
+
+
+def test_switching_language_keeps_the_tables_filters(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    page = client.get("/portal/register/certificates?status=active&sort=number").get_data(
+        as_text=True
+    )
+    link = re.search(r'<a href="\?([^"]+)" lang="zh-CN">中文</a>', page).group(1)
+    assert set(link.replace("&amp;", "&").split("&")) == {
+        "status=active",
+        "sort=number",
+        "lang=zh-CN",
+    }

@@ -101,3 +101,69 @@ def test_a_double_submitted_report_is_stored_once(app, demo) -> None:
         assert count == 1
     finally:
         _cleanup(app, "none", key)
+
+
+def test_concurrent_resolves_of_one_alert_record_it_once(app, demo) -> None:
+    """Two people (or one double click) resolving the same alert at the same moment: the alert's
+    row is locked, so one resolution is recorded and the other is told it came too late."""
+    import threading
+
+    from app.activity.models import ActivityRecord
+    from app.resolver.models import AlertKind, AlertStatus
+    from tests.portalkit import as_role, csrf
+
+    unit_key = "01/06923456789012/21/CONCURRENT-RESOLVE"
+    with app.app_context():
+        session = db.new_session(writer=True)
+        brand_alert = session.scalar(select(ScanAlert).order_by(ScanAlert.id))
+        alert = ScanAlert(
+            kind=AlertKind.REPEAT_SCANS,
+            status=AlertStatus.OPEN,
+            open_key=f"test:{unit_key}",
+            gtin="06923456789012",
+            serial="CONCURRENT-RESOLVE",
+            unit_key=unit_key,
+            product_id=brand_alert.product_id,
+            brand_id=brand_alert.brand_id,
+            firm_id=brand_alert.firm_id,
+            association_id=brand_alert.association_id,
+            details={"shoppers": 25, "threshold": 20},
+        )
+        session.add(alert)
+        session.commit()
+        alert_id = alert.id
+        session.close()
+    clients = [as_role(app, demo, "association_staff"), as_role(app, demo, "association_admin")]
+    forms = [
+        {"csrf_token": csrf(c), "resolution": "false_alarm", "note": f"by {i}"}
+        for i, c in enumerate(clients)
+    ]
+    start = threading.Barrier(len(clients))
+
+    def resolve(index: int) -> int:
+        start.wait()
+        response = clients[index].post(
+            f"/portal/scan-alerts/{alert_id}/resolve",
+            data=forms[index],
+            headers={"Accept": "text/html"},
+        )
+        return response.status_code
+
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            statuses = sorted(pool.map(resolve, range(len(clients))))
+        assert statuses == [303, 409], statuses
+        with app.app_context():
+            session = db.new_session()
+            stored = session.get(ScanAlert, alert_id)
+            records = session.scalars(
+                select(ActivityRecord).where(
+                    ActivityRecord.target == f"scan_alert:{alert_id}",
+                    ActivityRecord.method == "POST",
+                )
+            ).all()
+            session.close()
+        assert stored.status is AlertStatus.RESOLVED and stored.resolution_note in ("by 0", "by 1")
+        assert len(records) == 1
+    finally:
+        _cleanup(app, unit_key)

@@ -89,7 +89,7 @@ def test_association_lists_and_filters_alerts_in_both_languages(client, demo, al
     assert "(1 in all)" in _words(client.get(f"/portal/scan-alerts?code={alert.gtin[1:]}"))
     assert "(0 in all)" in _words(client.get("/portal/scan-alerts?code=NOSUCHSERIAL"))
     zh = _words(client.get("/portal/scan-alerts?lang=zh-CN"))
-    assert "扫码预警" in zh and "屏蔽码被扫" in zh and "未处理" in zh
+    assert "扫码预警" in zh and "已拉黑的码被扫描" in zh and "未处理" in zh
 
 
 def test_the_firm_sees_its_own_alerts_and_another_firm_none(client, demo, alert) -> None:
@@ -308,5 +308,83 @@ def test_statistics_chart_scans_verdicts_and_open_alerts(client, demo) -> None:
     assert len(per_day) == 30
     assert sum(int(n) for n in per_day.values()) == sum(int(n) for n in verdicts.values()) > 0
     assert int(verdicts["Genuine"]) >= 1 and int(verdicts["Blocked"]) >= 1
-    assert alerts["Blocked code scanned"] == "1" and alerts["Scanned by too many shoppers"] == "0"
+    assert (
+        alerts["Blocked code scanned"] == "1"
+        and alerts["One pack scanned by too many shoppers"] == "0"
+    )
     assert "Consumers' scans in the last 30 days:" in _words(response)
+
+
+def test_association_admin_sets_a_brands_scan_rules(client, demo, session) -> None:
+    from app.resolver.models import ScanRule
+
+    _sign_in(client, demo, "association_admin")
+    slug = demo["brand"]["slug"]
+    page = _words(client.get("/portal/scan-rules"))
+    assert "Too many shoppers for one pack" in page and "default" in page
+    assert 'value="20"' in client.get("/portal/scan-rules").get_data(as_text=True)
+    token = _csrf(client, "/portal/scan-rules")
+    before = _activity(session)
+
+    path = f"/portal/scan-rules/{slug}/many_clients"
+    missing = client.post(path, data={"csrf_token": token, "is_enabled": "true", "threshold": "5"})
+    assert missing.status_code == 422
+    html = missing.get_data(as_text=True)
+    assert 'id="e-many_clients-window_minutes"' in html and "Required for this rule." in html
+    assert 'id="f-many_clients-threshold" name="threshold" value="5"' in html  # kept as typed
+    too_big = client.post(
+        path,
+        data={"csrf_token": token, "is_enabled": "true", "threshold": "0", "window_minutes": "x"},
+    )
+    assert too_big.status_code == 422 and 'id="e-many_clients-threshold"' in too_big.get_data(
+        as_text=True
+    )
+    forged = client.post(path, data={"threshold": "5", "window_minutes": "30"}, headers=HTML)
+    assert forged.status_code == 403
+    assert session.scalar(select(ScanRule)) is None and _activity(session) == before
+
+    done = client.post(
+        path,
+        data={"csrf_token": token, "is_enabled": "true", "threshold": "5", "window_minutes": "30"},
+    )
+    assert done.status_code == 303
+    off = client.post(f"/portal/scan-rules/{slug}/inactive_hit", data={"csrf_token": token})
+    assert off.status_code == 303
+    rules = {rule.kind.value: rule for rule in session.scalars(select(ScanRule))}
+    assert (rules["many_clients"].threshold, rules["many_clients"].window_minutes) == (5, 30)
+    assert rules["inactive_hit"].is_enabled is False and rules["inactive_hit"].threshold is None
+    page = _words(client.get(f"/portal/scan-rules?brand={slug}"))
+    assert "set by the association" in page
+    # The API reads what the screen wrote.
+    api = client.get(f"/api/v1/brands/{slug}/scan-rules", headers={"Accept": "application/json"})
+    listed = {rule["kind"]: rule for rule in api.get_json()}
+    assert listed["many_clients"]["threshold"] == 5 and not listed["many_clients"]["is_default"]
+
+    zh = _words(client.get("/portal/scan-rules?lang=zh-CN"))
+    assert "扫码预警规则" in zh
+
+
+def test_scan_rules_are_read_only_for_staff_and_closed_to_others(client, demo, session) -> None:
+    from app.resolver.models import ScanRule
+
+    slug = demo["brand"]["slug"]
+    _sign_in(client, demo, "association_staff")
+    page = client.get("/portal/scan-rules").get_data(as_text=True)
+    assert "Only the association's admins change these rules." in unescape(page)
+    assert f"/portal/scan-rules/{slug}/" not in page  # no form to change a rule
+    token = _csrf(client, "/portal/scan-rules")
+    refused = client.post(
+        f"/portal/scan-rules/{slug}/inactive_hit", data={"csrf_token": token}, headers=HTML
+    )
+    assert refused.status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    _sign_in(client, demo, "firm_admin")
+    assert client.get("/portal/scan-rules", headers=HTML).status_code == 403
+    _sign_in_new(client, session, OrgKind.ASSOCIATION, "other-assoc-rules")
+    token = _csrf(client, "/portal/scan-rules")
+    assert "Your association owns no brand yet." in _words(client.get("/portal/scan-rules"))
+    other = client.post(
+        f"/portal/scan-rules/{slug}/inactive_hit", data={"csrf_token": token}, headers=HTML
+    )
+    assert other.status_code == 404
+    assert session.scalar(select(ScanRule)) is None
