@@ -16,6 +16,7 @@ from app.auth.principal import Caller, allow
 from app.auth.schemas import TokenCreate, UserCreate
 from app.errors import AppError
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.forms import parse_form
 from app.portal.nav import nav_item
@@ -78,15 +79,34 @@ def _people_table(caller: Caller) -> Table:
 
 
 def _token_table(caller: Caller) -> Table:
-    """The caller's tokens, or an admin's organisation's (``services.list_tokens``' rule)."""
-    statement = select(ApiToken).where(ApiToken.organisation_id == caller.organisation_id)
-    if caller.role != Role.ADMIN:
+    """The caller's tokens, or an admin's organisation's with whose each one is
+    (``services.list_tokens``' rule)."""
+    is_admin = caller.role == Role.ADMIN
+    statement = (
+        select(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.organisation_id == caller.organisation_id)
+    )
+    if not is_admin:
         statement = statement.where(ApiToken.user_id == caller.user_id)
+    owner = [Column("owner", lazy_gettext("Owner"), sort=User.display_name)] if is_admin else []
+    owner_filter = (
+        [
+            Filter(
+                "owner",
+                lazy_gettext("Owner's name or e-mail"),
+                matching_text(User.display_name, User.email),
+            )
+        ]
+        if is_admin
+        else []
+    )
     return build_table(
         db.session,
         statement,
         columns=[
             Column("name", lazy_gettext("Name"), sort=ApiToken.name),
+            *owner,
             Column("display_prefix", lazy_gettext("Starts with")),
             Column("scopes", lazy_gettext("Scopes")),
             Column("expires_at", lazy_gettext("Expires"), sort=ApiToken.expires_at),
@@ -95,6 +115,7 @@ def _token_table(caller: Caller) -> Table:
         ],
         filters=[
             Filter("q", lazy_gettext("Name"), matching_text(ApiToken.name)),
+            *owner_filter,
             Filter(
                 "status",
                 lazy_gettext("Status"),
@@ -215,15 +236,20 @@ def tokens(caller: Caller) -> ResponseReturnValue:
     return response, status, {"Cache-Control": "no-store"}
 
 
-@page(bp, "/tokens/<int:token_id>/revoke", access=ANYONE, methods=("POST",))
+@page(bp, "/tokens/<int:token_id>/revoke", access=ANYONE, methods=("GET", "POST"))
 def revoke_token(caller: Caller, token_id: int) -> ResponseReturnValue:
-    try:
+    """Confirm, then revoke a token for good (one's own; an admin's, the organisation's)."""
+    token = services.get_token(db.session, caller, token_id)
+    if token.revoked_at is not None:
+        # Already revoked (a second click, a reload, another admin): say so, change nothing.
+        status = 409 if request.method == "POST" else 200
+        return render_template("auth/portal/revoke_token.html", token=token), status
+    if request.method == "POST":
         services.revoke_token(db.session, caller, token_id)
-    except AppError as error:
-        flash(error.detail, "error")
-    else:
-        flash(gettext("Token revoked."), "success")
-    return redirect(url_for("auth_portal.tokens"), code=303)
+        set_activity_target("token", token_id)
+        flash(gettext("Token %(name)s is revoked.", name=token.name), "success")
+        return redirect(url_for("auth_portal.tokens"), code=303)
+    return render_template("auth/portal/revoke_token.html", token=token)
 
 
 @page(bp, "/activity", access=ADMINS)

@@ -261,8 +261,9 @@ def list_tokens(session: Session, caller: Caller) -> list[ApiToken]:
     return list(session.scalars(query.order_by(ApiToken.id)))
 
 
-def revoke_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
-    """Revoke a token of one's own (or, for an admin, of one's organisation)."""
+def get_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
+    """A token the caller may see and revoke: one's own (or, for an admin, one of the
+    organisation's); any other id is answered as unknown."""
     token = session.get(ApiToken, token_id)
     if (
         token is None
@@ -270,6 +271,12 @@ def revoke_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
         or (caller.role != Role.ADMIN and token.user_id != caller.user_id)
     ):
         raise NotFound(gettext("No token %(id)s.", id=token_id))
+    return token
+
+
+def revoke_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
+    """Revoke a token of one's own (or, for an admin, of one's organisation)."""
+    token = get_token(session, caller, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()

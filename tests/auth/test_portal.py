@@ -6,7 +6,9 @@ import re
 
 from sqlalchemy import select
 
-from app.auth.models import User
+from app.auth import services
+from app.auth.models import ApiToken, User
+from tests.portalkit import HTML, as_role, post, text
 from tests.test_pages_matrix import _sign_in
 
 
@@ -105,3 +107,106 @@ def test_activity_trail_page_lists_writes(client, demo) -> None:
     )
     page = client.get("/portal/activity?action=tokens").get_data(as_text=True)
     assert "auth_portal.tokens" in page
+
+
+# ---- revoking an API token: a confirmation page, then once only ---------------------------
+
+
+def _user(session, demo, role: str) -> User:
+    email = demo["users"][role]["username"]
+    return session.scalar(select(User).where(User.email == email))
+
+
+def _new_token(session, demo, role: str, name: str) -> ApiToken:
+    issued = services.issue_token(session, _user(session, demo, role), name=name)
+    session.commit()
+    return issued.token
+
+
+def test_revoking_a_token_asks_first_then_revokes_it_once(app, demo, session) -> None:
+    token = _new_token(session, demo, "firm_staff", "build server")
+    staff = as_role(app, demo, "firm_staff")
+    listing = text(staff.get("/portal/tokens"))
+    path = f"/portal/tokens/{token.id}/revoke"
+    # The list only links to the confirmation: no form there revokes anything.
+    assert f'href="{path}"' in listing and f'action="{path}"' not in listing
+
+    asked = staff.get(path)
+    page = text(asked)
+    assert asked.status_code == 200 and "Revoke token build server?" in page
+    assert "This cannot be undone." in page and token.display_prefix in page
+    session.refresh(token)
+    assert token.revoked_at is None  # showing the question changes nothing
+
+    forged = staff.post(path, headers=HTML)  # no CSRF token
+    assert forged.status_code == 403
+    session.refresh(token)
+    assert token.revoked_at is None
+
+    done = post(staff, path)
+    assert done.status_code == 303 and done.headers["Location"].endswith("/portal/tokens")
+    session.refresh(token)
+    revoked_at = token.revoked_at
+    assert revoked_at is not None
+    assert "Token build server is revoked." in text(staff.get("/portal/tokens"))
+
+    again = post(staff, path)  # a double click or a resent form
+    assert again.status_code == 409
+    assert "already revoked" in text(again) and "nothing changed" in text(again)
+    assert 'type="submit"' not in text(again).split("already-revoked")[1]
+    session.refresh(token)
+    assert token.revoked_at == revoked_at
+
+
+def test_tokens_of_others_cannot_be_seen_or_revoked(app, demo, session) -> None:
+    colleague = _new_token(session, demo, "firm_admin", "admin's own")
+    elsewhere = _new_token(session, demo, "firm2_admin", "other firm's")
+    staff = as_role(app, demo, "firm_staff")
+    for token in (colleague, elsewhere):  # a colleague's (staff see their own only), another firm's
+        path = f"/portal/tokens/{token.id}/revoke"
+        assert staff.get(path, headers=HTML).status_code == 404
+        assert post(staff, path).status_code == 404
+    admin = as_role(app, demo, "firm_admin")
+    assert post(admin, f"/portal/tokens/{elsewhere.id}/revoke").status_code == 404
+    for token in (colleague, elsewhere):
+        session.refresh(token)
+        assert token.revoked_at is None
+
+
+def test_an_admin_revokes_a_colleagues_token_and_sees_whose_it_is(app, demo, session) -> None:
+    token = _new_token(session, demo, "firm_staff", "staff laptop")
+    staff_user = _user(session, demo, "firm_staff")
+    admin = as_role(app, demo, "firm_admin")
+    page = text(admin.get(f"/portal/tokens/{token.id}/revoke"))
+    assert staff_user.display_name in page and staff_user.email in page
+    assert post(admin, f"/portal/tokens/{token.id}/revoke").status_code == 303
+    session.refresh(token)
+    assert token.revoked_at is not None
+
+
+def _owners_in_order(html: str) -> list[str]:
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r"<tr><td>[^<]*</td><td>([^<]*?) <span class=\"muted\">", body)
+
+
+def test_an_admins_token_list_shows_owners_sortable_and_filterable(app, demo, session) -> None:
+    _new_token(session, demo, "firm_staff", "staff token")
+    _new_token(session, demo, "firm_admin", "admin token")
+    staff_user = _user(session, demo, "firm_staff")
+    admin_user = _user(session, demo, "firm_admin")
+    admin = as_role(app, demo, "firm_admin")
+
+    listing = text(admin.get("/portal/tokens?sort=owner&dir=asc&per_page=100"))
+    assert "Owner" in listing and staff_user.email in listing and admin_user.email in listing
+    owners = _owners_in_order(listing)
+    assert owners and owners == sorted(owners)
+    descending = _owners_in_order(text(admin.get("/portal/tokens?sort=owner&dir=desc&per_page=100")))
+    assert descending == sorted(owners, reverse=True)
+
+    only_staff = text(admin.get(f"/portal/tokens?owner={staff_user.email}&per_page=100"))
+    assert set(_owners_in_order(only_staff)) == {staff_user.display_name}
+    assert "admin token" not in only_staff and "staff token" in only_staff
+
+    # Staff see their own tokens only, so no owner column or filter.
+    mine = text(as_role(app, demo, "firm_staff").get("/portal/tokens"))
+    assert 'name="owner"' not in mine and "admin token" not in mine
