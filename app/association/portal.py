@@ -17,8 +17,7 @@ from app.http.web import page
 from app.i18n import current_locale
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
-from app.resolver.models import AlertKind
-from app.resolver.verdicts import Verdict
+from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
 
 bp = Blueprint("association_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -33,25 +32,6 @@ CERTIFICATE_STATUSES = {
     CertificateStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
     CertificateStatus.SUPERSEDED: lazy_gettext("Superseded"),
     CertificateStatus.EXPIRED: lazy_gettext("Expired"),
-}
-
-
-# Short words: they label chart bars (the consumer page explains each verdict at length).
-VERDICTS = {
-    Verdict.GENUINE: lazy_gettext("Genuine"),
-    Verdict.GENUINE_WITH_WARNING: lazy_gettext("With a warning"),
-    Verdict.NOT_VALID: lazy_gettext("Not valid"),
-    Verdict.NOT_ACTIVATED: lazy_gettext("Not activated"),
-    Verdict.BLOCKED: lazy_gettext("Blocked"),
-    Verdict.NOT_FOUND: lazy_gettext("Not found"),
-}
-ALERTS = {
-    AlertKind.REPEAT_SCANS: lazy_gettext("Too many shoppers"),
-    AlertKind.MANY_CLIENTS: lazy_gettext("Many devices at once"),
-    AlertKind.AFTER_CONSUMED: lazy_gettext("After consumption"),
-    AlertKind.BLACKLISTED_HIT: lazy_gettext("Blocked code scanned"),
-    AlertKind.INACTIVE_HIT: lazy_gettext("Leaked label"),
-    AlertKind.UNKNOWN_CODE: lazy_gettext("Unknown code"),
 }
 
 
@@ -82,8 +62,8 @@ def overview(caller: Caller) -> ResponseReturnValue:
     )
     scans = data.scans
     per_day = [(day.strftime("%m-%d"), count) for day, count in scans.per_day]
-    verdicts = [(str(label), scans.verdicts[verdict]) for verdict, label in VERDICTS.items()]
-    alerts = [(str(label), scans.open_alerts[kind]) for kind, label in ALERTS.items()]
+    verdicts = [(str(label), scans.verdicts[verdict]) for verdict, label in VERDICT_LABELS.items()]
+    alerts = [(str(label), scans.open_alerts[kind]) for kind, label in ALERT_KIND_LABELS.items()]
     charts = {
         "scans": line_chart(
             per_day, title=gettext("Counted scans per day, last %(days)s days", days=scans.days)

@@ -346,24 +346,11 @@ def statistics(caller: Caller) -> ResponseReturnValue:
     )
 
 
-CHART_LABEL_UNITS = 28  # what fits left of the bars; the table below has the full names
-
-
-def _short(label: str) -> str:
-    """A bar's label cut to fit (a Chinese character is about two Latin letters wide)."""
-    units = 0
-    for index, character in enumerate(label):
-        units += 2 if ord(character) > 0x2E80 else 1
-        if units > CHART_LABEL_UNITS:
-            return label[: index - 1] + "…"
-    return label
-
-
 def _chart(
     key: str, title: str, items: list[tuple[str, int]], label: str, *, line: bool = False
 ) -> dict[str, Any]:
     if line:
         svg = line_chart(items, title=title)
     else:
-        svg = bar_chart([(_short(name), value) for name, value in items], title=title)
+        svg = bar_chart(items, title=title)
     return {"key": key, "title": title, "svg": svg, "items": items, "label": label}

@@ -24,18 +24,71 @@ def _svg_open(title: str, height: int) -> str:
     )
 
 
+LABEL_UNITS = 28
+"""What fits on one line left of the bars, in Latin letters (a Chinese character counts two)."""
+LINE_HEIGHT = 14
+WRAPPED_GAP = 14
+
+
+def _units(text: str) -> int:
+    return sum(2 if ord(character) > 0x2E80 else 1 for character in text)
+
+
+def _cut(text: str, units: int) -> tuple[str, str]:
+    """The longest start of ``text`` within ``units``, and the rest."""
+    used = 0
+    for index, character in enumerate(text):
+        used += _units(character)
+        if used > units:
+            return text[:index], text[index:]
+    return text, ""
+
+
+def label_lines(label: str, units: int = LABEL_UNITS) -> list[str]:
+    """A bar's label on one line, or on two (broken at a space when there is one); what does not
+    fit on two ends in "…" (the table under each chart has the full names)."""
+    if _units(label) <= units:
+        return [label]
+    first, rest = _cut(label, units)
+    if rest and not rest.startswith(" ") and " " in first:
+        # Not within a word: break at the last space that fits.
+        first = first.rsplit(" ", 1)[0]
+        rest = label[len(first) :]
+    second, overflow = _cut(rest.strip(), units)
+    if overflow:
+        second = _cut(second, units - 1)[0].rstrip() + "…"
+    return [first.rstrip(), second]
+
+
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str = "") -> Markup:
-    """A horizontal bar chart; each bar carries its value as text, so no colour is needed."""
+    """A horizontal bar chart; each bar carries its value as text, so no colour is needed.
+    Long labels wrap onto a second line (every row then gets room for two)."""
     peak = max((value for _, value in items), default=0) or 1
-    height = max(1, len(items)) * (BAR_HEIGHT + GAP) + GAP
+    lines = [label_lines(label) for label, _ in items]
+    wrapped = any(len(parts) > 1 for parts in lines)
+    gap = WRAPPED_GAP if wrapped else GAP
+    height = max(1, len(items)) * (BAR_HEIGHT + gap) + gap
     span = WIDTH - LABEL_WIDTH - 80
     parts = [_svg_open(title, height)]
-    for index, (label, value) in enumerate(items):
-        y = GAP + index * (BAR_HEIGHT + GAP)
+    for index, ((label, value), label_parts) in enumerate(zip(items, lines, strict=True)):
+        y = gap + index * (BAR_HEIGHT + gap)
         width = max(1.0, span * value / peak) if value else 0
+        if len(label_parts) == 1:
+            text = escape(label)
+            first_line = y + 16
+        else:
+            text = Markup("").join(
+                Markup('<tspan x="{x}" dy="{dy}">{part}</tspan>').format(
+                    x=LABEL_WIDTH - 8, dy=0 if number == 0 else LINE_HEIGHT, part=part
+                )
+                for number, part in enumerate(label_parts)
+            )
+            if label_parts[-1].endswith("…"):
+                text = Markup("<title>{label}</title>").format(label=label) + text
+            first_line = y + 4 + (BAR_HEIGHT - LINE_HEIGHT) // 2
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" class="chart-label">'
-            f"{escape(label)}</text>"
+            f'<text x="{LABEL_WIDTH - 8}" y="{first_line}" text-anchor="end" class="chart-label">'
+            f"{text}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '
             'class="chart-bar"/>'
             f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + 16}" class="chart-value">'

@@ -8,6 +8,7 @@ from app.association.services import association_overview
 from app.auth.models import User
 from app.auth.services import caller_for
 from app.certificates.models import CertificateStatus
+from app.resolver.labels import ALERT_KIND_LABELS
 from tests.portalkit import as_role, text
 
 
@@ -39,7 +40,12 @@ def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
         assert words in english, words
     assert demo["certificate"]["number"] in english  # the labels table, for screen readers
     chinese = text(client.get("/portal/overview?lang=zh-CN"))
+    # The alert kinds and verdicts in the words of the alert screens (one wording source).
+    for kind, label in ALERT_KIND_LABELS.items():
+        assert f"<td>{label}</td>" in english, kind
+    assert "<td>Genuine, with a warning</td>" in english
     for words in (
+        "同一件商品被过多消费者扫描",
         "概览",
         "待办事项",
         "获证企业",

@@ -179,6 +179,8 @@ def test_an_admin_revokes_a_colleagues_token_and_sees_whose_it_is(app, demo, ses
     admin = as_role(app, demo, "firm_admin")
     page = text(admin.get(f"/portal/tokens/{token.id}/revoke"))
     assert staff_user.display_name in page and staff_user.email in page
+    chinese = text(admin.get(f"/portal/tokens/{token.id}/revoke?lang=zh-CN"))
+    assert "要吊销令牌 staff laptop 吗？" in chinese and "此操作无法撤回。" in chinese
     assert post(admin, f"/portal/tokens/{token.id}/revoke").status_code == 303
     session.refresh(token)
     assert token.revoked_at is not None

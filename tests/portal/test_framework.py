@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.models import Organisation
 from app.http.schemas import RequestSchema
-from app.portal.charts import bar_chart, line_chart
+from app.portal.charts import LABEL_UNITS, bar_chart, label_lines, line_chart
 from app.portal.forms import parse_form
 from app.portal.tables import Column, Filter, build_table
 
@@ -94,6 +94,26 @@ def test_charts_are_escaped_accessible_svg() -> None:
     assert ">3 x<" in svg and ">1.50 x<" in svg
     line = line_chart([("11-01", 2), ("11-02", 5)], title="Per day")
     assert "polyline" in line and "11-01" in line and "11-02" in line
+
+
+def test_long_bar_labels_wrap_onto_two_lines_and_never_run_off_the_chart() -> None:
+    assert label_lines("Blocked code scanned") == ["Blocked code scanned"]
+    # Broken at a space, never inside a word.
+    assert label_lines("One pack scanned by too many shoppers") == [
+        "One pack scanned by too many",
+        "shoppers",
+    ]
+    # Chinese characters count double; no spaces, so the break falls where the line is full.
+    chinese = "一二三四五六七八九十一二三四五六七八九十"
+    assert label_lines(chinese) == [chinese[:14], chinese[14:]]
+    # Longer than two lines: the second ends in an ellipsis; nothing is wider than a line.
+    endless = " ".join(["counterfeit"] * 12)
+    lines = label_lines(endless)
+    assert len(lines) == 2 and lines[1].endswith("…")
+    assert all(len(line) <= LABEL_UNITS for line in lines)
+    svg = bar_chart([("One pack scanned by too many shoppers", 2), (endless, 1)], title="Alerts")
+    assert ">One pack scanned by too many</tspan>" in svg and ">shoppers</tspan>" in svg
+    assert f"<title>{endless}</title>" in svg  # the full name on hover
 
 
 def test_paging_through_ties_shows_every_row_once(session) -> None:
