@@ -17,12 +17,13 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
-from app.auth.models import OrgKind
+from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand, Membership, MembershipStatus
 from app.certificates.credentials import standing
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
+from app.errors import NotFound
 from app.extensions import db
 from app.http.web import page
 from app.i18n import current_locale
@@ -30,7 +31,9 @@ from app.observer import services
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table, table_query
-from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
+from app.resolver import services as resolver
+from app.resolver.labels import ALERT_KIND_LABELS, RULE_HINTS, RULE_LABELS, VERDICT_LABELS
+from app.resolver.rules import NUMERIC_KINDS
 
 bp = Blueprint("observer_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -178,6 +181,36 @@ def members(caller: Caller) -> ResponseReturnValue:
         tab="members",
         status_labels=MEMBERSHIP_STATUS_LABELS,
         export_url=_with_query(url_for("observer_portal.members_csv")),
+    )
+
+
+@page(bp, "/register/scan-rules", access=OBSERVERS)
+def scan_rules(caller: Caller) -> ResponseReturnValue:
+    """The scan alert rules in force for one observed brand, read only (the brand's owner
+    changes them on its own screen)."""
+    brands = services.observed_brands(db.session, caller)
+    wanted = request.args.get("brand")
+    brand = next((b for b in brands if b.slug == wanted), None) if wanted else None
+    if wanted and brand is None:
+        raise NotFound(
+            gettext(
+                "No brand %(slug)s among those your organisation owns or co-builds.",
+                slug=wanted[:100],
+            )
+        )
+    brand = brand or (brands[0] if brands else None)
+    return render_template(
+        "observer/portal/register_scan_rules.html",
+        tab="scan_rules",
+        brand=brand,
+        brands=brands,
+        rules=resolver.list_rules(db.session, caller, brand.slug) if brand else [],
+        rule_labels=RULE_LABELS,
+        rule_hints=RULE_HINTS,
+        numeric=NUMERIC_KINDS,
+        may_change=brand is not None
+        and brand.owner_id == caller.organisation_id
+        and caller.role == Role.ADMIN,
     )
 
 

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from app.auth import services as auth
-from app.auth.models import OrgKind, Role
+from app.auth.models import OrgKind, Role, User
 from app.certificates.models import Certificate
 from app.observer.services import csv_lines
+from app.resolver import services as resolver
+from app.resolver.rules import RuleKind
 from tests.test_pages_matrix import _sign_in
 
 PASSWORD = "a-long-password-9"
@@ -24,6 +26,10 @@ PASSWORD = "a-long-password-9"
 def _words(response) -> str:
     """What a person reads: the page without its tags."""
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def _words_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def _csv(response) -> list[dict[str, str]]:
@@ -113,7 +119,12 @@ def test_an_organisation_that_co_builds_nothing_sees_nothing(outsider) -> None:
 
 def test_firms_may_not_open_the_register(client, demo) -> None:
     _sign_in(client, demo, "firm_admin")
-    for path in ("/portal/register", "/portal/register/certificates.csv", "/portal/statistics"):
+    for path in (
+        "/portal/register",
+        "/portal/register/certificates.csv",
+        "/portal/register/scan-rules",
+        "/portal/statistics",
+    ):
         response = client.get(path, headers={"Accept": "text/html"})
         assert response.status_code == 403, path
     assert "/portal/register" not in client.get("/portal").get_data(as_text=True)
@@ -124,8 +135,71 @@ def test_the_register_is_read_only(client, demo) -> None:
     token = re.search(
         r'name="csrf_token" value="([^"]+)"', client.get("/portal/register").get_data(as_text=True)
     ).group(1)
-    for path in ("/portal/register", "/portal/register/certificates", "/portal/statistics"):
+    for path in (
+        "/portal/register",
+        "/portal/register/certificates",
+        "/portal/register/scan-rules",
+        "/portal/statistics",
+    ):
         assert client.post(path, data={"csrf_token": token}).status_code == 405
+
+
+# --- scan alert rules ------------------------------------------------------------------------
+
+
+def _rule_row(html: str, kind: str) -> str:
+    return re.search(rf'<tr id="rule-{kind}">(.*?)</tr>', html, re.S).group(1)
+
+
+def test_regulator_reads_the_brands_scan_rules_as_the_owner_set_them(
+    client, demo, session
+) -> None:
+    owner = session.scalar(
+        select(User).where(User.email == demo["users"]["association_admin"]["username"])
+    )
+    resolver.set_rule(
+        session,
+        auth.caller_for(owner),
+        "qimen-black-tea",
+        RuleKind.MANY_CLIENTS,
+        is_enabled=True,
+        threshold=7,
+        window_minutes=45,
+    )
+    session.commit()
+    _sign_in(client, demo, "government_viewer")
+    response = client.get("/portal/register/scan-rules")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'aria-current="page">Scan alert rules</a>' in html
+    changed = _words_of(_rule_row(html, "many_clients"))
+    assert "Many shoppers within a short time" in changed
+    assert "on 7 45 the brand's owner" in changed
+    assert "default" in _words_of(_rule_row(html, "repeat_scans"))
+    # Read only: no form posts anywhere, and no link to the owner's editing screen.
+    assert 'method="post"' not in html.split("<main")[-1]
+    assert "/portal/scan-rules" not in html
+    chinese = _words(client.get("/portal/register/scan-rules?lang=zh-CN"))
+    assert "扫码预警规则" in chinese and "品牌所有方" in chinese and "时间窗口（分钟）" in chinese
+
+
+def test_the_owners_admin_gets_a_link_to_change_the_rules(client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    html = client.get("/portal/register/scan-rules").get_data(as_text=True)
+    assert 'href="/portal/scan-rules?brand=qimen-black-tea"' in html
+
+
+def test_scan_rules_of_a_brand_not_co_built_are_refused_clearly(outsider) -> None:
+    assert "does not own or co-build any brand" in _words(
+        outsider.get("/portal/register/scan-rules")
+    )
+    refused = outsider.get(
+        "/portal/register/scan-rules?brand=qimen-black-tea", headers={"Accept": "text/html"}
+    )
+    assert refused.status_code == 404
+    assert "No brand qimen-black-tea among those your organisation owns or co-builds." in (
+        _words(refused)
+    )
 
 
 # --- members -----------------------------------------------------------------------------------
