@@ -382,8 +382,5 @@ def statistics(caller: Caller) -> ResponseReturnValue:
 def _chart(
     key: str, title: str, items: list[tuple[str, int]], label: str, *, line: bool = False
 ) -> dict[str, Any]:
-    if line:
-        svg = line_chart(items, title=title)
-    else:
-        svg = bar_chart(items, title=title)
+    svg = line_chart(items, title=title) if line else bar_chart(items, title=title)
     return {"key": key, "title": title, "svg": svg, "items": items, "label": label}

@@ -202,7 +202,9 @@ def test_an_admins_token_list_shows_owners_sortable_and_filterable(app, demo, se
     assert "Owner" in listing and staff_user.email in listing and admin_user.email in listing
     owners = _owners_in_order(listing)
     assert owners and owners == sorted(owners)
-    descending = _owners_in_order(text(admin.get("/portal/tokens?sort=owner&dir=desc&per_page=100")))
+    descending = _owners_in_order(
+        text(admin.get("/portal/tokens?sort=owner&dir=desc&per_page=100"))
+    )
     assert descending == sorted(owners, reverse=True)
 
     only_staff = text(admin.get(f"/portal/tokens?owner={staff_user.email}&per_page=100"))

@@ -151,9 +151,7 @@ def _rule_row(html: str, kind: str) -> str:
     return re.search(rf'<tr id="rule-{kind}">(.*?)</tr>', html, re.S).group(1)
 
 
-def test_regulator_reads_the_brands_scan_rules_as_the_owner_set_them(
-    client, demo, session
-) -> None:
+def test_regulator_reads_the_brands_scan_rules_as_the_owner_set_them(client, demo, session) -> None:
     owner = session.scalar(
         select(User).where(User.email == demo["users"]["association_admin"]["username"])
     )
