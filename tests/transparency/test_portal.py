@@ -76,7 +76,7 @@ def test_page_in_chinese(client, demo, grown) -> None:
 def test_entries_filter_by_type(client, demo, grown) -> None:
     _sign_in(client, demo, "association_staff")
     page = _text(client.get("/portal/transparency?type=key.added"))
-    rows = re.findall(r'<tr><td><a href="/log/entries/\d+">.*?</tr>', page)
+    rows = re.findall(r'<tr[^>]*><td[^>]*><a href="/log/entries/\d+">.*?</tr>', page)
     assert rows and all(
         re.search(r'<code class="muted[^"]*">key.added</code>', row) for row in rows
     )
