@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -24,7 +25,7 @@ def _svg_open(title: str, height: int) -> str:
     )
 
 
-LABEL_UNITS = 28
+LABEL_UNITS = 24
 """What fits on one line left of the bars, in Latin letters (a Chinese character counts two)."""
 LINE_HEIGHT = 14
 WRAPPED_GAP = 14
@@ -54,6 +55,9 @@ def label_lines(label: str, units: int = LABEL_UNITS) -> list[str]:
         # Not within a word: break at the last space that fits.
         first = first.rsplit(" ", 1)[0]
         rest = label[len(first) :]
+    elif " " not in label:
+        # Chinese (no spaces): two lines of about the same length, not one and an orphan.
+        first, rest = _cut(label, min(units, math.ceil(_units(label) / 2)))
     second, overflow = _cut(rest.strip(), units)
     if overflow:
         second = _cut(second, units - 1)[0].rstrip() + "…"

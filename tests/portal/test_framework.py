@@ -100,19 +100,20 @@ def test_long_bar_labels_wrap_onto_two_lines_and_never_run_off_the_chart() -> No
     assert label_lines("Blocked code scanned") == ["Blocked code scanned"]
     # Broken at a space, never inside a word.
     assert label_lines("One pack scanned by too many shoppers") == [
-        "One pack scanned by too many",
-        "shoppers",
+        "One pack scanned by too",
+        "many shoppers",
     ]
-    # Chinese characters count double; no spaces, so the break falls where the line is full.
-    chinese = "一二三四五六七八九十一二三四五六七八九十"
-    assert label_lines(chinese) == [chinese[:14], chinese[14:]]
+    # Chinese characters count double; with no spaces, two lines of about the same length.
+    assert label_lines("同一件商品被过多消费者扫描") == ["同一件商品被", "过多消费者扫描"]
+    chinese = "一二三四五六七八九十" * 3
+    assert label_lines(chinese) == [chinese[:12], chinese[12:23] + "…"]
     # Longer than two lines: the second ends in an ellipsis; nothing is wider than a line.
     endless = " ".join(["counterfeit"] * 12)
     lines = label_lines(endless)
     assert len(lines) == 2 and lines[1].endswith("…")
     assert all(len(line) <= LABEL_UNITS for line in lines)
     svg = bar_chart([("One pack scanned by too many shoppers", 2), (endless, 1)], title="Alerts")
-    assert ">One pack scanned by too many</tspan>" in svg and ">shoppers</tspan>" in svg
+    assert ">One pack scanned by too</tspan>" in svg and ">many shoppers</tspan>" in svg
     assert f"<title>{endless}</title>" in svg  # the full name on hover
 
 
