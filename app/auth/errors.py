@@ -17,3 +17,9 @@ class DuplicateAccount(Conflict):
 
 class WeakPassword(InvalidInput):
     slug = "weak-password"
+
+
+class TokenAlreadyRevoked(Conflict):
+    """A token revoked before (a form sent twice, or two people at once)."""
+
+    slug = "token-already-revoked"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.activity.models import ActivityRecord
 from app.auth import services
+from app.auth.errors import TokenAlreadyRevoked
 from app.auth.models import ApiToken, Role, User
 from app.auth.principal import Caller, allow
 from app.auth.schemas import TokenCreate, UserCreate
@@ -245,7 +246,11 @@ def revoke_token(caller: Caller, token_id: int) -> ResponseReturnValue:
         status = 409 if request.method == "POST" else 200
         return render_template("auth/portal/revoke_token.html", token=token), status
     if request.method == "POST":
-        services.revoke_token(db.session, caller, token_id)
+        try:
+            services.revoke_token(db.session, caller, token_id, only_if_active=True)
+        except TokenAlreadyRevoked:
+            # A twin submission revoked it while this one waited.
+            return render_template("auth/portal/revoke_token.html", token=token), 409
         set_activity_target("token", token_id)
         flash(gettext("Token %(name)s is revoked.", name=token.name), "success")
         return redirect(url_for("auth_portal.tokens"), code=303)

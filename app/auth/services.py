@@ -14,10 +14,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.auth.errors import DuplicateAccount, InvalidCredentials, InvalidToken, WeakPassword
+from app.auth.errors import (
+    DuplicateAccount,
+    InvalidCredentials,
+    InvalidToken,
+    TokenAlreadyRevoked,
+    WeakPassword,
+)
 from app.auth.models import ApiToken, Organisation, OrgKind, Role, User
 from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from app.auth.principal import DEFAULT_TOKEN_SCOPES, Caller
@@ -274,12 +280,25 @@ def get_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
     return token
 
 
-def revoke_token(session: Session, caller: Caller, token_id: int) -> ApiToken:
-    """Revoke a token of one's own (or, for an admin, of one's organisation)."""
+def revoke_token(
+    session: Session, caller: Caller, token_id: int, *, only_if_active: bool = False
+) -> ApiToken:
+    """Revoke a token of one's own (or, for an admin, of one's organisation).
+
+    Revoking a revoked token changes nothing; with ``only_if_active`` it is refused with
+    :class:`TokenAlreadyRevoked`. The update is conditional, so of two concurrent revocations
+    exactly one does it (on PostgreSQL the second waits for the first and then finds none).
+    """
     token = get_token(session, caller, token_id)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        session.flush()
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(token)
+    if only_if_active and not getattr(result, "rowcount", 0):
+        raise TokenAlreadyRevoked(gettext("Token %(name)s was already revoked.", name=token.name))
     return token
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from app.auth import services
+from app.auth.errors import TokenAlreadyRevoked
 from app.auth.models import ApiToken, User
+from app.auth.services import caller_for
 from tests.portalkit import HTML, as_role, post, text
 from tests.test_pages_matrix import _sign_in
 
@@ -214,3 +218,23 @@ def test_an_admins_token_list_shows_owners_sortable_and_filterable(app, demo, se
     # Staff see their own tokens only, so no owner column or filter.
     mine = text(as_role(app, demo, "firm_staff").get("/portal/tokens"))
     assert 'name="owner"' not in mine and "admin token" not in mine
+
+
+def test_of_two_revocations_at_once_only_one_revokes(session, demo) -> None:
+    """The twin's revocation lands between this one's reading the token and revoking it: the
+    conditional update finds nothing to do, and the first revocation's time stands."""
+    token = _new_token(session, demo, "firm_staff", "twin")
+    staff = caller_for(_user(session, demo, "firm_staff"))
+    assert services.get_token(session, staff, token.id).revoked_at is None  # read, still active
+    earlier = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id)
+        .values(revoked_at=earlier)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(TokenAlreadyRevoked):
+        services.revoke_token(session, staff, token.id, only_if_active=True)
+    assert token.revoked_at == earlier
+    # The API's revocation stays idempotent: no error, nothing changed.
+    assert services.revoke_token(session, staff, token.id).revoked_at == earlier
