@@ -150,6 +150,8 @@ class _AppDatabase:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     bound_connection: Connection | None = None
+    #: the engine as writers use it (SQLite: BEGIN IMMEDIATE), made once
+    writer_engine: Engine | None = None
 
 
 class Database:
@@ -187,7 +189,11 @@ class Database:
             return state.sessionmaker(
                 bind=state.bound_connection, join_transaction_mode="create_savepoint"
             )
-        bind = state.engine.execution_options(brandtrace_writer=True) if writer else state.engine
+        bind = state.engine
+        if writer:
+            if state.writer_engine is None:
+                state.writer_engine = state.engine.execution_options(brandtrace_writer=True)
+            bind = state.writer_engine
         return state.sessionmaker(bind=bind)
 
     @property
@@ -202,6 +208,12 @@ class Database:
             existing = self.new_session(writer=writer)
             g._db_session = existing
         return existing
+
+    def open_session(self) -> Session | None:
+        """The current request's session if it has been used (None otherwise)."""
+        from flask import g
+
+        return g.get("_db_session")
 
     def _teardown(self, _exc: BaseException | None) -> None:
         from flask import g

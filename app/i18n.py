@@ -79,11 +79,19 @@ class CatalogueDomain(Domain):
         return cache[locale]
 
 
+_NAMES: dict[object, str] = {}
+
+
 def current_locale() -> str:
     """``en`` or ``zh_CN`` (Babel itself spells the latter ``zh_Hans_CN``)."""
     from flask_babel import get_locale
 
-    return _normalise(str(get_locale() or "en")) or "en"
+    locale = get_locale()
+    # Asked a dozen times per page: each Babel locale's name is worked out once per process.
+    name = _NAMES.get(locale)
+    if name is None:
+        name = _NAMES[locale] = _normalise(str(locale or "en")) or "en"
+    return name
 
 
 def html_lang() -> str:

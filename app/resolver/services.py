@@ -170,7 +170,7 @@ def brand_rules(session: Session, brand_id: int) -> RuleSet:
             }
         )
 
-    return cache.RULES.get_or_set((session.get_bind().engine.url, brand_id), load)
+    return cache.RULES.get_or_set((cache.scope(session), brand_id), load)
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def set_rule(
     row.window_minutes = window_minutes
     row.updated_by_id = caller.user_id
     session.flush()
-    cache.RULES.discard((session.get_bind().engine.url, brand.id))
+    cache.RULES.discard((cache.scope(session), brand.id))
     return RuleView(kind, is_enabled, threshold, window_minutes, False)
 
 

@@ -153,10 +153,7 @@ def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certi
     return None
 
 
-def _scope(session: Session) -> Any:
-    """Cache namespace: the database's engine (tests and tools may run several apps, on
-    different databases, in one process)."""
-    return session.get_bind().engine.url
+_scope = cache.scope
 
 
 def _brand(session: Session, standard_code: str | None) -> PartyFacts | None:
