@@ -43,6 +43,7 @@ from app.errors import FieldError, InvalidInput
 from app.gs1.digital_link import DigitalLink
 from app.http.pagination import PageResult, paginate
 from app.resolver import cache, sources
+from app.resolver.prepared import prepared
 from app.resolver.errors import (
     AlertAlreadyResolved,
     AlertNotFound,
@@ -427,7 +428,8 @@ def _record_scan_pg(
         verdict=first.verdict.value,
         reasons=json.dumps(values["reasons"]) if values["reasons"] else None,
     )
-    row = session.connection().execute(_PG_SCAN, values).one()
+    connection = session.connection()
+    row = prepared("pg_scan", connection, lambda: _PG_SCAN).first(connection, values)
     return _tally_of(row, ctx), bool(row.new_shopper), not row.counted, int(row.scan_id)
 
 
@@ -441,21 +443,21 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
     """
     statements = _statements(session)
     connection = session.connection()
-    seen = connection.execute(
-        statements.shopper,
+    seen = prepared("shopper", connection, lambda: statements.shopper).first(
+        connection,
         {
             "unit_key": unit_key,
             "client_hash": ctx.client_hash,
             "now": ctx.now,
             "cutoff": ctx.now - REPEAT_WINDOW,
         },
-    ).one()
+    )
     new_shopper = seen.first_seen_at == ctx.now
     counted = seen.last_counted_at == ctx.now
-    row = connection.execute(
-        statements.tally[counted],
+    row = prepared(f"tally_{counted}", connection, lambda: statements.tally[counted]).first(
+        connection,
         {"unit_key": unit_key, "now": ctx.now, "new_shopper": 1 if new_shopper else 0},
-    ).one()
+    )
     return _tally_of(row, ctx), new_shopper, not counted
 
 
@@ -665,13 +667,12 @@ def resolve_link(
     decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
     if scan_id is None:
         # A Core insert: a scan is a plain appended row, no unit of work needed.
+        values = _scan_values(ctx, facts, decision, unit_key, repeat)
+        connection = session.connection()
         scan_id = (
-            session.connection()
-            .execute(
-                _statements(session).scan,
-                _scan_values(ctx, facts, decision, unit_key, repeat),
-            )
-            .scalar_one()
+            prepared("scan", connection, lambda: _statements(session).scan, list(values))
+            .first(connection, values)
+            .id
         )
     elif decision != first:
         session.execute(

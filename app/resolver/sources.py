@@ -32,6 +32,7 @@ from app.i18n import current_locale
 from app.products import services as products
 from app.products.models import Batch, LabelOrder, Product, UnitCode
 from app.resolver import cache
+from app.resolver.prepared import prepared
 from app.resolver.verdicts import (
     BatchFacts,
     CertificateFacts,
@@ -334,17 +335,10 @@ def _unit_facts(session: Session, link: DigitalLink, now: datetime) -> CodeFacts
     columns a verdict needs; the unit's state as the products domain defines it), or None
     for an unknown serial."""
     assert link.serial is not None
-    row = (
-        session.connection()
-        .execute(
-            _UNIT_QUERY,
-            {
-                "gtin": link.gtin,
-                "serial": link.serial,
-                "uri": unit_uri(link.gtin, link.serial),
-            },
-        )
-        .first()
+    connection = session.connection()
+    row = prepared("unit_facts", connection, lambda: _UNIT_QUERY).first(
+        connection,
+        {"gtin": link.gtin, "serial": link.serial, "uri": unit_uri(link.gtin, link.serial)},
     )
     if row is None:
         return None

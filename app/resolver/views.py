@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask import json as flask_json
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -333,8 +334,14 @@ def _resolve(
     return response
 
 
+# orjson: the verdict is the resolver's most frequent answer, and encoding it with the standard
+# library took longer than building it. UTF-8 as before; dates and anything else orjson would
+# write its own way go through the app's JSON provider, as they did.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _json_bytes(document: Any) -> bytes:
-    return flask_json.dumps(document, ensure_ascii=False).encode()
+    return orjson.dumps(document, default=current_app.json.default, option=_ORJSON_OPTIONS)  # type: ignore[attr-defined]
 
 
 def _document(
