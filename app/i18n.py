@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.core import Locale
 from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain
@@ -34,16 +35,21 @@ def _normalise(value: str | None) -> str | None:
     return None
 
 
-def select_locale() -> str:
+# Parsed once: Flask-Babel parses whatever the selector returns, on every request, and a
+# parsed locale passes through as it is.
+_PARSED = {locale: Locale.parse(locale) for locale in LOCALES}
+
+
+def select_locale() -> Locale:
     if not has_request_context():
-        return "en"  # CLI commands and background work speak English
+        return _PARSED["en"]  # CLI commands and background work speak English
     explicit = _normalise(request.args.get("lang")) or _normalise(
         request.cookies.get(LOCALE_COOKIE)
     )
     if explicit:
-        return explicit
+        return _PARSED[explicit]
     best = request.accept_languages.best_match(["en", "zh-CN", "zh", "zh-Hans", "zh-TW"])
-    return _normalise(best) or "en"
+    return _PARSED[_normalise(best) or "en"]
 
 
 def catalogue_dirs() -> list[Path]:
