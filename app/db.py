@@ -125,7 +125,14 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get("brandtrace_writer", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        # Straight to the driver: this runs for every transaction, and SQLAlchemy's statement
+        # machinery took longer than the BEGIN itself. Errors are SQLAlchemy's as usual.
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.execute(statement)
+        except dbapi_connection.Error as error:
+            connection._handle_dbapi_exception(error, statement, (), None, None)
 
 
 def _configure_postgresql(engine: Engine) -> None:

@@ -43,11 +43,15 @@ _PARSED = {locale: Locale.parse(locale) for locale in LOCALES}
 def select_locale() -> Locale:
     if not has_request_context():
         return _PARSED["en"]  # CLI commands and background work speak English
-    explicit = _normalise(request.args.get("lang")) or _normalise(
-        request.cookies.get(LOCALE_COOKIE)
+    environ = request.environ
+    # Only what the request sent is parsed (most API and scan requests send none of these).
+    explicit = (environ.get("QUERY_STRING") and _normalise(request.args.get("lang"))) or (
+        environ.get("HTTP_COOKIE") and _normalise(request.cookies.get(LOCALE_COOKIE))
     )
     if explicit:
         return _PARSED[explicit]
+    if not environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return _PARSED["en"]
     best = request.accept_languages.best_match(["en", "zh-CN", "zh", "zh-Hans", "zh-TW"])
     return _PARSED[_normalise(best) or "en"]
 

@@ -42,6 +42,7 @@ class Prepared:
             compiled._bind_processors.items()
         )
         columns = compiled._result_columns
+        self.returns_rows = bool(columns)
         self.row = namedtuple("row", [entry.keyname for entry in columns], rename=True)  # type: ignore[misc]  # noqa: PYI024
         self.results = tuple(
             (position, processor)
@@ -61,7 +62,8 @@ class Prepared:
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.sql, arguments)
-            found = cursor.fetchone() if cursor.description is not None else None
+            # (psycopg describes a result's columns anew on each look at ``description``)
+            found = cursor.fetchone() if self.returns_rows else None
         except connection.dialect.loaded_dbapi.Error as error:
             # Wraps the error, and invalidates the connection when it was lost.
             connection._handle_dbapi_exception(error, self.sql, arguments, cursor, None)

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -271,19 +271,15 @@ def _resolve(
     base_url = current_app.config["BASE_URL"]
     record = request.method == "GET" and choice.answer is not Answer.REDIRECT
     ctx = _context(channel, choice.answer, extra)
-    if record:
-        with _scan_writer() as session:
-            facts = sources.gather_facts(session, link)
-            resolution = services.resolve_link(session, link, ctx, record=True, facts=facts)
-    else:
-        facts = sources.gather_facts(db.session, link)
-        resolution = services.resolve_link(db.session, link, ctx, record=False, facts=facts)
     journey: list[dict[str, Any]] = []
     log = None
-    if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
-        # Kept per batch and per record for a while: usually no database work at all.
-        journey = sources.journey(db.session, facts)
-        log = sources.log_proof(db.session, facts, base_url)
+    with _scan_writer() if record else nullcontext(db.session) as session:
+        facts = sources.gather_facts(session, link)
+        resolution = services.resolve_link(session, link, ctx, record=record, facts=facts)
+        if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
+            # Kept per batch and per record for a while: usually no database work at all.
+            journey = sources.journey(session, facts)
+            log = sources.log_proof(session, facts, base_url)
 
     groups = present.item_links(resolution, base_url)
     anchor = groups[0][0]
