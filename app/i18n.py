@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.core import Locale
 from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain

@@ -20,7 +20,7 @@ SCHEME = "brandtrace-memory"
 class LocalMemoryStorage(MemoryStorage):
     """``memory://`` without its clean-up threads (``brandtrace-memory://``)."""
 
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME: list[str] = [SCHEME]  # noqa: RUF012 (an instance attribute in the base class)
     SWEEP_SECONDS = 1.0
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):

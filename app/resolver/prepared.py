@@ -43,7 +43,7 @@ class Prepared:
         )
         columns = compiled._result_columns
         self.returns_rows = bool(columns)
-        self.row = namedtuple("row", [entry.keyname for entry in columns], rename=True)  # type: ignore[misc]  # noqa: PYI024
+        self.row = namedtuple("row", [entry.keyname for entry in columns], rename=True)  # type: ignore[misc]
         self.results = tuple(
             (position, processor)
             for position, entry in enumerate(columns)

@@ -43,7 +43,6 @@ from app.errors import FieldError, InvalidInput
 from app.gs1.digital_link import DigitalLink
 from app.http.pagination import PageResult, paginate
 from app.resolver import cache, sources
-from app.resolver.prepared import prepared
 from app.resolver.errors import (
     AlertAlreadyResolved,
     AlertNotFound,
@@ -63,6 +62,7 @@ from app.resolver.models import (
     ScanShopper,
     ScanTally,
 )
+from app.resolver.prepared import prepared
 from app.resolver.rules import DEFAULT_RULE_SET, NUMERIC_KINDS, Rule, RuleKind, RuleSet
 from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide
 

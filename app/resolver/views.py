@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
