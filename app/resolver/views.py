@@ -167,8 +167,8 @@ def _scan_writer() -> Iterator[Session]:
 
     SQLite: the request's reads end first (a reader holds no lock), then the scan queues for
     the single writer (:mod:`app.resolver.storage`) and begins as a writer (BEGIN IMMEDIATE),
-    so the write lock is held only for the few statements of the scan (a verification reads
-    its code's facts in the same short transaction: one transaction instead of two).
+    so the write lock is held only for the few statements of the scan; a verification reads
+    its code's facts in that same short transaction (one BEGIN and COMMIT instead of two).
     PostgreSQL: the request's own session stores the scan in the same transaction as its
     reads."""
     if db.dialect_name == "sqlite":
@@ -276,7 +276,8 @@ def _resolve(
         facts = sources.gather_facts(session, link)
         resolution = services.resolve_link(session, link, ctx, record=record, facts=facts)
         if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
-            # Kept per batch and per record for a while: usually no database work at all.
+            # Kept per batch and per record for a while: usually no database work at all
+            # (a miss reads in the scan's transaction, on SQLite while holding the writer's turn).
             journey = sources.journey(session, facts)
             log = sources.log_proof(session, facts, base_url)
 
