@@ -91,9 +91,12 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     # A moving window: a burst straddling a minute boundary cannot double the allowance.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    from app.http.limits import SCHEME  # registers the in-process storage's scheme
+
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        # Shared through Redis when configured, so several app servers enforce one limit.
-        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+        # Shared through Redis when configured, so several app servers enforce one limit;
+        # else in this process (see app.http.limits).
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{SCHEME}://"
     limiter.init_app(app)
     init_i18n(app)
     register_request_hooks(app)

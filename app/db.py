@@ -7,6 +7,7 @@ once and any error rolls everything back, which makes every operation all-or-not
 from __future__ import annotations
 
 import enum
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -123,7 +125,37 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get("brandtrace_writer", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        # Straight to the driver: this runs for every transaction, and SQLAlchemy's statement
+        # machinery took longer than the BEGIN itself. Errors are SQLAlchemy's as usual.
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.execute(statement)
+        except dbapi_connection.Error as error:
+            connection._handle_dbapi_exception(error, statement, (), None, None)
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """Hand out no connection the server has closed, without a round trip per checkout.
+
+    A server that restarts, or ends an idle session, closes the socket (after a FATAL
+    message), so a pooled connection whose socket has something to read while idle is dead:
+    the pool replaces it before anyone uses it. ``pool_pre_ping`` found the same with a
+    ``SELECT 1`` on every checkout, a round trip per request. A connection that breaks while
+    in use is still recognised as a disconnect, and the pool then replaces all its older
+    connections.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or _has_input(dbapi_connection.fileno()):
+            raise DisconnectionError("the server closed this connection")
+
+
+def _has_input(descriptor: int) -> bool:
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -138,7 +170,10 @@ def engine_for(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             _configure_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # Connections also retire after an hour, in case something between us and the
+            # server drops idle ones without closing them.
+            engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+            _configure_postgresql(engine)
         _ENGINES[url] = engine
     return engine
 
@@ -150,6 +185,8 @@ class _AppDatabase:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     bound_connection: Connection | None = None
+    #: the engine as writers use it (SQLite: BEGIN IMMEDIATE), made once
+    writer_engine: Engine | None = None
 
 
 class Database:
@@ -187,7 +224,11 @@ class Database:
             return state.sessionmaker(
                 bind=state.bound_connection, join_transaction_mode="create_savepoint"
             )
-        bind = state.engine.execution_options(brandtrace_writer=True) if writer else state.engine
+        bind = state.engine
+        if writer:
+            if state.writer_engine is None:
+                state.writer_engine = state.engine.execution_options(brandtrace_writer=True)
+            bind = state.writer_engine
         return state.sessionmaker(bind=bind)
 
     @property
@@ -202,6 +243,12 @@ class Database:
             existing = self.new_session(writer=writer)
             g._db_session = existing
         return existing
+
+    def open_session(self) -> Session | None:
+        """The current request's session if it has been used (None otherwise)."""
+        from flask import g
+
+        return g.get("_db_session")
 
     def _teardown(self, _exc: BaseException | None) -> None:
         from flask import g

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -34,16 +35,25 @@ def _normalise(value: str | None) -> str | None:
     return None
 
 
-def select_locale() -> str:
+# Parsed once: Flask-Babel parses whatever the selector returns, on every request, and a
+# parsed locale passes through as it is.
+_PARSED = {locale: Locale.parse(locale) for locale in LOCALES}
+
+
+def select_locale() -> Locale:
     if not has_request_context():
-        return "en"  # CLI commands and background work speak English
-    explicit = _normalise(request.args.get("lang")) or _normalise(
-        request.cookies.get(LOCALE_COOKIE)
+        return _PARSED["en"]  # CLI commands and background work speak English
+    environ = request.environ
+    # Only what the request sent is parsed (most API and scan requests send none of these).
+    explicit = (environ.get("QUERY_STRING") and _normalise(request.args.get("lang"))) or (
+        environ.get("HTTP_COOKIE") and _normalise(request.cookies.get(LOCALE_COOKIE))
     )
     if explicit:
-        return explicit
+        return _PARSED[explicit]
+    if not environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return _PARSED["en"]
     best = request.accept_languages.best_match(["en", "zh-CN", "zh", "zh-Hans", "zh-TW"])
-    return _normalise(best) or "en"
+    return _PARSED[_normalise(best) or "en"]
 
 
 def catalogue_dirs() -> list[Path]:
@@ -79,11 +89,19 @@ class CatalogueDomain(Domain):
         return cache[locale]
 
 
+_NAMES: dict[object, str] = {}
+
+
 def current_locale() -> str:
     """``en`` or ``zh_CN`` (Babel itself spells the latter ``zh_Hans_CN``)."""
     from flask_babel import get_locale
 
-    return _normalise(str(get_locale() or "en")) or "en"
+    locale = get_locale()
+    # Asked a dozen times per page: each Babel locale's name is worked out once per process.
+    name = _NAMES.get(locale)
+    if name is None:
+        name = _NAMES[locale] = _normalise(str(locale or "en")) or "en"
+    return name
 
 
 def html_lang() -> str:

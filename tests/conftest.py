@@ -108,7 +108,7 @@ def make_test_config(database_url: str, key_dir: Path) -> dict[str, Any]:
         # Argon2id at its minimum cost: the suite checks behaviour, not brute-force resistance.
         "PASSWORD_HASH_MEMORY_KIB": 64,
         "PASSWORD_HASH_TIME_COST": 1,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "brandtrace-memory://",
     }
 
 

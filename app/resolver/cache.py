@@ -14,7 +14,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -50,6 +53,14 @@ class TTLCache:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+
+
+def scope(session: Session) -> Hashable:
+    """Cache namespace: the database behind ``session`` (tests and tools may run several apps,
+    on different databases, in one process). Its connection pool stands for it: one per
+    database per process, shared by the engine's option variants (writers), and cheap to hash
+    (a URL renders itself as a string to hash, a dozen times per verification)."""
+    return session.get_bind().engine.pool
 
 
 BRANDS = TTLCache(256, 60)

@@ -62,6 +62,7 @@ from app.resolver.models import (
     ScanShopper,
     ScanTally,
 )
+from app.resolver.prepared import prepared
 from app.resolver.rules import DEFAULT_RULE_SET, NUMERIC_KINDS, Rule, RuleKind, RuleSet
 from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide
 
@@ -170,7 +171,7 @@ def brand_rules(session: Session, brand_id: int) -> RuleSet:
             }
         )
 
-    return cache.RULES.get_or_set((session.get_bind().engine.url, brand_id), load)
+    return cache.RULES.get_or_set((cache.scope(session), brand_id), load)
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def set_rule(
     row.window_minutes = window_minutes
     row.updated_by_id = caller.user_id
     session.flush()
-    cache.RULES.discard((session.get_bind().engine.url, brand.id))
+    cache.RULES.discard((cache.scope(session), brand.id))
     return RuleView(kind, is_enabled, threshold, window_minutes, False)
 
 
@@ -427,7 +428,8 @@ def _record_scan_pg(
         verdict=first.verdict.value,
         reasons=json.dumps(values["reasons"]) if values["reasons"] else None,
     )
-    row = session.connection().execute(_PG_SCAN, values).one()
+    connection = session.connection()
+    row = prepared("pg_scan", connection, lambda: _PG_SCAN).first(connection, values)
     return _tally_of(row, ctx), bool(row.new_shopper), not row.counted, int(row.scan_id)
 
 
@@ -441,21 +443,21 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
     """
     statements = _statements(session)
     connection = session.connection()
-    seen = connection.execute(
-        statements.shopper,
+    seen = prepared("shopper", connection, lambda: statements.shopper).first(
+        connection,
         {
             "unit_key": unit_key,
             "client_hash": ctx.client_hash,
             "now": ctx.now,
             "cutoff": ctx.now - REPEAT_WINDOW,
         },
-    ).one()
+    )
     new_shopper = seen.first_seen_at == ctx.now
     counted = seen.last_counted_at == ctx.now
-    row = connection.execute(
-        statements.tally[counted],
+    row = prepared(f"tally_{counted}", connection, lambda: statements.tally[counted]).first(
+        connection,
         {"unit_key": unit_key, "now": ctx.now, "new_shopper": 1 if new_shopper else 0},
-    ).one()
+    )
     return _tally_of(row, ctx), new_shopper, not counted
 
 
@@ -665,13 +667,12 @@ def resolve_link(
     decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
     if scan_id is None:
         # A Core insert: a scan is a plain appended row, no unit of work needed.
+        values = _scan_values(ctx, facts, decision, unit_key, repeat)
+        connection = session.connection()
         scan_id = (
-            session.connection()
-            .execute(
-                _statements(session).scan,
-                _scan_values(ctx, facts, decision, unit_key, repeat),
-            )
-            .scalar_one()
+            prepared("scan", connection, lambda: _statements(session).scan, list(values))
+            .first(connection, values)
+            .id
         )
     elif decision != first:
         session.execute(

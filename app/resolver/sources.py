@@ -32,6 +32,7 @@ from app.i18n import current_locale
 from app.products import services as products
 from app.products.models import Batch, LabelOrder, Product, UnitCode
 from app.resolver import cache
+from app.resolver.prepared import prepared
 from app.resolver.verdicts import (
     BatchFacts,
     CertificateFacts,
@@ -153,10 +154,7 @@ def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certi
     return None
 
 
-def _scope(session: Session) -> Any:
-    """Cache namespace: the database's engine (tests and tools may run several apps, on
-    different databases, in one process)."""
-    return session.get_bind().engine.url
+_scope = cache.scope
 
 
 def _brand(session: Session, standard_code: str | None) -> PartyFacts | None:
@@ -337,17 +335,10 @@ def _unit_facts(session: Session, link: DigitalLink, now: datetime) -> CodeFacts
     columns a verdict needs; the unit's state as the products domain defines it), or None
     for an unknown serial."""
     assert link.serial is not None
-    row = (
-        session.connection()
-        .execute(
-            _UNIT_QUERY,
-            {
-                "gtin": link.gtin,
-                "serial": link.serial,
-                "uri": unit_uri(link.gtin, link.serial),
-            },
-        )
-        .first()
+    connection = session.connection()
+    row = prepared("unit_facts", connection, lambda: _UNIT_QUERY).first(
+        connection,
+        {"gtin": link.gtin, "serial": link.serial, "uri": unit_uri(link.gtin, link.serial)},
     )
     if row is None:
         return None
