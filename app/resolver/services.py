@@ -785,7 +785,16 @@ def resolve_alert(
     note: str | None,
 ) -> ScanAlert:
     """Close an open alert with what was found; later scans open a new one if it recurs."""
-    alert = get_alert(session, caller, alert_id)
+    # Lock the alert's row first: of two concurrent resolutions (a double click, two people,
+    # the API and the portal) the second waits here and then finds it resolved.
+    session.execute(select(ScanAlert.id).where(ScanAlert.id == alert_id).with_for_update())
+    alert = session.scalar(
+        select(ScanAlert)
+        .where(_visible(session, ScanAlert, caller), ScanAlert.id == alert_id)
+        .execution_options(populate_existing=True)
+    )
+    if alert is None:
+        raise AlertNotFound(f"No alert {alert_id} for your organisation.")
     if alert.status is AlertStatus.RESOLVED:
         raise AlertAlreadyResolved(
             f"Alert {alert_id} was already resolved on {alert.resolved_at:%Y-%m-%d}.",
