@@ -7,7 +7,7 @@ once and any error rolls everything back, which makes every operation all-or-not
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     create_engine,
     event,
 )
@@ -100,6 +101,40 @@ CreatedAt = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nul
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class BulkInsert:
+    """An ``INSERT`` of many rows run as one DBAPI ``executemany`` on a connection, with the
+    rows given as plain tuples in :attr:`columns` order, for writers of thousands of rows per
+    transaction (a batch of certificates, its log entries): SQLAlchemy's per-row, per-value
+    parameter handling would cost more than the database's own work.
+
+    Values are passed to the driver as they are: convert those whose column type processes
+    them (timestamps, enums, JSON) with :meth:`bind` first, once per distinct value.
+    """
+
+    def __init__(self, connection: Connection, table: Table, columns: Sequence[str]) -> None:
+        self.connection = connection
+        self.table = table
+        self.columns = tuple(columns)
+        dialect = connection.dialect
+        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+        quote = dialect.identifier_preparer
+        self.sql = (
+            f"INSERT INTO {quote.format_table(table)} "
+            f"({', '.join(quote.quote(table.c[name].name) for name in self.columns)}) "
+            f"VALUES ({', '.join([marker] * len(self.columns))})"
+        )
+
+    def bind(self, column: str, value: Any) -> Any:
+        """``value`` as SQLAlchemy would hand it to the driver for ``column``."""
+        processor = self.table.c[column].type.bind_processor(self.connection.dialect)
+        return value if processor is None else processor(value)
+
+    def execute(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in :attr:`columns` order) in one executemany."""
+        if rows:
+            self.connection.exec_driver_sql(self.sql, list(rows))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -15,18 +15,21 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+import orjson
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
 from app.certificates import keys, ledger, status
-from app.certificates.dataintegrity import format_created, sign_documents
+from app.certificates.dataintegrity import format_created, jcs, sign_canonical_documents
 from app.certificates.errors import (
     CertificateNotFound,
     CertificateNotInForce,
@@ -45,7 +48,7 @@ from app.certificates.models import (
 )
 from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
-from app.db import utcnow
+from app.db import BulkInsert, utcnow
 from app.errors import FieldError
 from app.gs1.digital_link import build_path_uri, encode_dl_value
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
@@ -53,6 +56,55 @@ from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 MAX_VALIDITY = timedelta(days=5 * 366)
 _CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
 _EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
+# The columns an issuance writes, in the order its rows are built (per certificate, then what
+# one request's certificates share).
+_CERTIFICATE_COLUMNS = (
+    "number",
+    "mark_licence_number",
+    "revocation_list_id",
+    "revocation_index",
+    "suspension_list_id",
+    "suspension_index",
+    "credential_json",
+    "proof_value",
+    "log_index",
+    "issuer_id",
+    "firm_id",
+    "brand_id",
+    "decision_id",
+    "standard_version_id",
+    "issuer_key_id",
+    "status",
+    "status_reason",
+    "status_changed_at",
+    "suspended_until",
+    "valid_from",
+    "valid_until",
+    "holder_name_zh",
+    "holder_name_en",
+    "holder_registration_number",
+    "standard_code",
+    "standard_version",
+    "standard_content_hash",
+    "scope_gtins",
+    "scope_sites",
+    "label_quota",
+    "labels_issued",
+    "previous_certificate_id",
+    "issued_at",
+    "issued_by_user_id",
+    "created_at",
+)
+_EVENT_COLUMNS = (
+    "certificate_id",
+    "kind",
+    "reason",
+    "suspended_until",
+    "related_certificate_id",
+    "actor_user_id",
+    "actor_organisation_id",
+    "occurred_at",
+)
 MAX_LABEL_QUOTA = 100_000_000
 USCC_SCHEME = {
     "id": "https://www.gsxt.gov.cn",
@@ -284,6 +336,84 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
     return list(range(first, first + count))
 
 
+def _json_chars(value: str) -> bytes:
+    """``value`` as it appears between the quotes of a JSON string in RFC 8785 form."""
+    return orjson.dumps(value)[1:-1]
+
+
+class _CredentialTemplate:
+    """The RFC 8785 form of one request's credential, with slots for what differs from one
+    certificate to the next: its number, its mark licence number and its two status slots.
+
+    Built by :func:`build_credential` with a random token in each slot and canonicalised once
+    with :func:`~app.certificates.dataintegrity.jcs`; filling the slots with JSON-escaped
+    values gives the canonical bytes of the credential built with those values, because JCS
+    orders members by their keys (which do not change) and writes strings as they are.
+    """
+
+    _SLOTS = ("number", "licence", "revocation_list", "revocation_index")
+    _SLOTS += ("suspension_list", "suspension_index")
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        issuer_did: str,
+        issuer: Organisation,
+        holder: Organisation,
+        facts: CertificateFacts,
+        gtins: Sequence[str],
+        sites: Sequence[dict[str, Any]],
+    ) -> None:
+        # Indices are integers in the status entry: their tokens are 19-digit numbers.
+        tokens = {
+            name: str(secrets.randbelow(9 * 10**18) + 10**18)
+            if name.endswith("_index")
+            else f"slot-{name}-{secrets.token_hex(12)}"
+            for name in self._SLOTS
+        }
+        document = build_credential(
+            base_url=base_url,
+            number=tokens["number"],
+            licence_number=tokens["licence"],
+            issuer_did=issuer_did,
+            issuer=issuer,
+            holder=holder,
+            facts=facts,
+            gtins=gtins,
+            sites=sites,
+            status_entries=[
+                build_status_list_entry(
+                    list_url=tokens[f"{purpose.value}_list"],
+                    index=int(tokens[f"{purpose.value}_index"]),
+                    status_purpose=purpose.value,
+                )
+                for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
+            ],
+        )
+        slot_of = {token.encode(): position for position, token in enumerate(tokens.values())}
+        pattern = re.compile(b"|".join(re.escape(token) for token in slot_of))
+        self.pieces: list[bytes] = []
+        self.fills: list[tuple[int, int]] = []  # (position in pieces, slot)
+        done = 0
+        canonical = jcs(document)
+        for match in pattern.finditer(canonical):
+            self.pieces.append(canonical[done : match.start()])
+            self.fills.append((len(self.pieces), slot_of[match.group()]))
+            self.pieces.append(b"")
+            done = match.end()
+        self.pieces.append(canonical[done:])
+        assert {slot for _, slot in self.fills} == set(range(len(self._SLOTS)))
+        self.context: list[str] = document["@context"]
+
+    def fill(self, *values: bytes) -> bytes:
+        """The canonical credential with ``values`` (JSON-escaped, in slot order) filled in."""
+        pieces = self.pieces.copy()
+        for position, slot in self.fills:
+            pieces[position] = values[slot]
+        return b"".join(pieces)
+
+
 @dataclass(frozen=True)
 class IssuedCertificate:
     """A certificate just issued: its register id and number, the signed credential exactly
@@ -363,42 +493,50 @@ def issue_certificates(
     numbers_text = [f"{prefix}-{now.year}-{value:06d}" for value in numbers]
     licences = [f"{prefix}-ML-{now.year}-{value:06d}" for value in numbers]
 
-    def unsigned() -> Iterator[dict[str, Any]]:
+    # One canonical template per distinct request (like the validation above): the
+    # credential's RFC 8785 form with the per-certificate values (number, licence, status
+    # slots) left as slots, filled in per certificate instead of building and
+    # canonicalising a fresh document each time.
+    templates: dict[int, _CredentialTemplate] = {}
+    context = [VC_V2_CONTEXT, base_url + keys.CONTEXT_PATH]
+    escaped_urls = {list_id: _json_chars(url) for list_id, url in list_urls.items()}
+
+    def canonical_documents() -> Iterator[bytes]:
         for position, facts in enumerate(requests):
-            gtins, sites = checked[position]
-            yield build_credential(
-                base_url=base_url,
-                number=numbers_text[position],
-                licence_number=licences[position],
-                issuer_did=signing.issuer_did,
-                issuer=issuer,
-                holder=firms[facts.firm_id],
-                facts=facts,
-                gtins=gtins,
-                sites=sites,
-                status_entries=[
-                    build_status_list_entry(
-                        list_url=list_urls[slot.status_list.id],
-                        index=slot.index,
-                        status_purpose=slot.status_list.purpose.value,
-                    )
-                    for slot in (revocation[position], suspension[position])
-                ],
+            template = templates.get(id(facts))
+            if template is None:
+                gtins, sites = checked[position]
+                template = templates[id(facts)] = _CredentialTemplate(
+                    base_url=base_url,
+                    issuer_did=signing.issuer_did,
+                    issuer=issuer,
+                    holder=firms[facts.firm_id],
+                    facts=facts,
+                    gtins=gtins,
+                    sites=sites,
+                )
+                assert template.context == context  # what the proof options were built for
+            rev, sus = revocation[position], suspension[position]
+            yield template.fill(
+                _json_chars(numbers_text[position]),
+                _json_chars(licences[position]),
+                escaped_urls[rev.status_list.id],
+                str(rev.index).encode(),
+                escaped_urls[sus.status_list.id],
+                str(sus.index).encode(),
             )
 
-    # One credential at a time, keeping only its text and proof value: thousands of nested
-    # documents held at once would outlive the garbage collector's young generations and make
-    # it sweep the whole heap again and again.
     texts: list[str] = []
     proof_values: list[str] = []
-    for signed in sign_documents(
-        unsigned(),
+    for text, proof_value in sign_canonical_documents(
+        canonical_documents(),
         signing.private_key,
+        context=context,
         verification_method=signing.verification_method,
         created=created,
     ):
-        texts.append(signed.text.decode("utf-8"))
-        proof_values.append(signed.document["proof"]["proofValue"])
+        texts.append(text.decode("utf-8"))
+        proof_values.append(proof_value)
     # The log entries are known before the rows exist: their indices are stored with them.
     log_indices = ledger.record_issuances(
         session,
@@ -415,84 +553,108 @@ def issue_certificates(
         ],
         issuer_id=issuer.id,
         actor=actor,
+        occurred_at=now,
     )
     actor_user_id = actor.user_id if actor else None
-    rows: list[dict[str, Any]] = []
+    connection = session.connection()
+    certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)
+    bind = certificates.bind
+    # Values shared by a batch, or by one request's certificates, are converted once.
+    now_bound = bind("issued_at", now)
+    active = bind("status", CertificateStatus.ACTIVE)
+    per_request: dict[int, tuple[Any, ...]] = {}
+    rows: list[tuple[Any, ...]] = []
     for position, facts in enumerate(requests):
-        gtins, sites = checked[position]
-        firm = firms[facts.firm_id]
+        shared = per_request.get(id(facts))
+        if shared is None:
+            gtins, sites = checked[position]
+            firm = firms[facts.firm_id]
+            shared = per_request[id(facts)] = (
+                issuer.id,
+                firm.id,
+                facts.brand_id,
+                facts.decision_id,
+                facts.standard_version_id,
+                signing.key.id,
+                active,
+                None,
+                now_bound,
+                None,
+                bind("valid_from", facts.valid_from),
+                bind("valid_until", facts.valid_until),
+                firm.name_zh,
+                firm.name_en,
+                firm.registration_number,
+                facts.standard.code,
+                facts.standard.version,
+                facts.standard.content_hash,
+                bind("scope_gtins", gtins),
+                bind("scope_sites", sites),
+                facts.label_quota,
+                facts.labels_issued,
+                facts.previous.id if facts.previous else None,
+                now_bound,
+                actor_user_id,
+                now_bound,
+            )
         rev, sus = revocation[position], suspension[position]
         rows.append(
-            {
-                "number": numbers_text[position],
-                "issuer_id": issuer.id,
-                "firm_id": firm.id,
-                "brand_id": facts.brand_id,
-                "decision_id": facts.decision_id,
-                "standard_version_id": facts.standard_version_id,
-                "issuer_key_id": signing.key.id,
-                "status": CertificateStatus.ACTIVE,
-                "status_changed_at": now,
-                "valid_from": facts.valid_from,
-                "valid_until": facts.valid_until,
-                "holder_name_zh": firm.name_zh,
-                "holder_name_en": firm.name_en,
-                "holder_registration_number": firm.registration_number,
-                "standard_code": facts.standard.code,
-                "standard_version": facts.standard.version,
-                "standard_content_hash": facts.standard.content_hash,
-                "scope_gtins": gtins,
-                "scope_sites": sites,
-                "mark_licence_number": licences[position],
-                "label_quota": facts.label_quota,
-                "labels_issued": facts.labels_issued,
-                "revocation_list_id": rev.status_list.id,
-                "revocation_index": rev.index,
-                "suspension_list_id": sus.status_list.id,
-                "suspension_index": sus.index,
-                "previous_certificate_id": facts.previous.id if facts.previous else None,
-                "credential_json": texts[position],
-                "proof_value": proof_values[position],
-                "issued_at": now,
-                "issued_by_user_id": actor_user_id,
-                "log_index": log_indices[position],
-                "created_at": now,
-            }
+            (
+                numbers_text[position],
+                licences[position],
+                rev.status_list.id,
+                rev.index,
+                sus.status_list.id,
+                sus.index,
+                texts[position],
+                proof_values[position],
+                log_indices[position],
+                *shared,
+            )
         )
-    # Plain rows in through Core, ids out: ORM objects (or the ORM's bulk path) for thousands
-    # of rows would cost more than everything else here; callers load the few they need. The
-    # ids are matched to the rows by number, which does not rely on the order of RETURNING.
+    # Ids out without RETURNING (an executemany cannot return rows on every driver): the new
+    # rows are this issuer's rows with an id above the highest one before the insert (the
+    # issuer lock keeps its other writers out; ids only grow), matched to them by number.
+    before = connection.scalar(select(func.max(_CERTIFICATES.c.id))) or 0
+    certificates.execute(rows)
     id_of: dict[str, int] = {
         number: certificate_id
-        for number, certificate_id in session.connection().execute(
-            _CERTIFICATES.insert().returning(_CERTIFICATES.c.number, _CERTIFICATES.c.id), rows
+        for number, certificate_id in connection.execute(
+            select(_CERTIFICATES.c.number, _CERTIFICATES.c.id).where(
+                _CERTIFICATES.c.id > before, _CERTIFICATES.c.issuer_id == issuer.id
+            )
         )
     }
-    ids = [id_of[row["number"]] for row in rows]
-    session.connection().execute(
-        _EVENTS.insert(),
+    ids = [id_of[number] for number in numbers_text]
+    events = BulkInsert(connection, _EVENTS, _EVENT_COLUMNS)
+    kinds = {kind: events.bind("kind", kind) for kind in {facts.event for facts in requests}}
+    occurred = events.bind("occurred_at", now)
+    actor_organisation_id = actor.organisation_id if actor else issuer.id
+    events.execute(
         [
-            {
-                "certificate_id": certificate_id,
-                "kind": facts.event,
-                "reason": facts.reason,
-                "suspended_until": None,
-                "related_certificate_id": facts.previous.id if facts.previous else None,
-                "actor_user_id": actor_user_id,
-                "actor_organisation_id": actor.organisation_id if actor else issuer.id,
-                "occurred_at": now,
-            }
+            (
+                certificate_id,
+                kinds[facts.event],
+                facts.reason,
+                None,
+                facts.previous.id if facts.previous else None,
+                actor_user_id,
+                actor_organisation_id,
+                occurred,
+            )
             for certificate_id, facts in zip(ids, requests, strict=True)
-        ],
+        ]
     )
     issued = [
         IssuedCertificate(
             id=certificate_id,
-            number=row["number"],
-            credential_json=row["credential_json"],
-            log_index=row["log_index"],
+            number=number,
+            credential_json=text,
+            log_index=log_index,
         )
-        for certificate_id, row in zip(ids, rows, strict=True)
+        for certificate_id, number, text, log_index in zip(
+            ids, numbers_text, texts, log_indices, strict=True
+        )
     ]
     superseded = [
         (facts.previous, new)

@@ -1,7 +1,7 @@
 """The log entry format: what each leaf of the transparency log holds, byte for byte.
 
-Pure module: standard library and ``rfc8785`` only, no Flask, no database, no network, so offline
-verifiers can rebuild and check entries exactly as the service does.
+Pure module: standard library, ``rfc8785`` and ``orjson`` only, no Flask, no database, no
+network, so offline verifiers can rebuild and check entries exactly as the service does.
 
 An entry is the RFC 8785 (JCS) canonical JSON of one object, UTF-8 encoded, with these members
 (JCS sorts them; ``details`` is left out when empty)::
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 from app.transparency.merkle import leaf_hash
@@ -105,7 +106,15 @@ class Entry:
     @functools.cached_property
     def canonical(self) -> bytes:
         """The entry's bytes: RFC 8785 canonical JSON, UTF-8."""
-        return rfc8785.dumps(self.as_json())
+        document = self.as_json()
+        try:
+            # The members are checked (ASCII names, strings, integers within +-(2**53 - 1),
+            # booleans, null): orjson with sorted keys writes them exactly as JCS does, many
+            # times faster than the reference implementation, which takes anything else (a
+            # lone surrogate, 2**53 itself).
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+        except orjson.JSONEncodeError:
+            return rfc8785.dumps(document)
 
     @property
     def leaf_hash(self) -> bytes:

@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
-from app.db import utcnow
+from app.db import BulkInsert, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
@@ -87,6 +87,18 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _STATE: Table = LogState.__table__  # type: ignore[assignment]
 _NODES: Table = LogNode.__table__  # type: ignore[assignment]
 _ENTRIES: Table = LogEntry.__table__  # type: ignore[assignment]
+_ENTRY_COLUMNS = (
+    "log_index",
+    "entry_type",
+    "record_type",
+    "record_id",
+    "content_sha256",
+    "organisation_id",
+    "occurred_at",
+    "entry",
+    "leaf_hash",
+    "created_at",
+)
 _RESERVE = (
     _STATE.update()
     .where(_STATE.c.id == 1)
@@ -198,25 +210,36 @@ def _insert_entries(
     """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one Core
     executemany on the session's connection, no ORM objects (building and flushing those cost
     more than the SQL)."""
-    now = utcnow()
+    insert = BulkInsert(session.connection(), _ENTRIES, _ENTRY_COLUMNS)
+    bind = insert.bind
+    created_at = bind("created_at", utcnow())
+    # A batch's entries usually share their type and time: convert each distinct one once.
+    types: dict[EntryType, Any] = {}
+    times: dict[datetime, Any] = {}
     rows = []
     for offset, (entry, organisation_id) in enumerate(entries):
         canonical = entry.canonical
+        entry_type = types.get(entry.entry_type)
+        if entry_type is None:
+            entry_type = types[entry.entry_type] = bind("entry_type", entry.entry_type)
+        occurred_at = times.get(entry.occurred_at)
+        if occurred_at is None:
+            occurred_at = times[entry.occurred_at] = bind("occurred_at", entry.occurred_at)
         rows.append(
-            {
-                "log_index": first + offset,
-                "entry_type": entry.entry_type,
-                "record_type": entry.record_type,
-                "record_id": entry.record_id,
-                "content_sha256": entry.content_sha256,
-                "organisation_id": organisation_id,
-                "occurred_at": entry.occurred_at,
-                "entry": canonical,
-                "leaf_hash": merkle.leaf_hash(canonical),
-                "created_at": now,
-            }
+            (
+                first + offset,
+                entry_type,
+                entry.record_type,
+                entry.record_id,
+                entry.content_sha256,
+                organisation_id,
+                occurred_at,
+                canonical,
+                merkle.leaf_hash(canonical),
+                created_at,
+            )
         )
-    session.connection().execute(_ENTRIES.insert(), rows)
+    insert.execute(rows)
     session.info[_PENDING] = True
 
 
@@ -503,9 +526,8 @@ def integrate(session: Session) -> LogCheckpoint | None:
         if len(leaves) != end - size:
             raise LogIntegrityError(f"log entries [{size + len(leaves)}, {end}) are missing")
         created = edge.append(leaves)
-        session.connection().execute(
-            _NODES.insert(),
-            [{"level": n.level, "node_index": n.index, "hash": n.hash} for n in created],
+        BulkInsert(session.connection(), _NODES, ("level", "node_index", "hash")).execute(
+            [(node.level, node.index, node.hash) for node in created]
         )
         size = end
     root = edge.root()
