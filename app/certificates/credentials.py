@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -501,9 +502,37 @@ def issue_certificates(
     context = [VC_V2_CONTEXT, base_url + keys.CONTEXT_PATH]
     escaped_urls = {list_id: _json_chars(url) for list_id, url in list_urls.items()}
 
+    uses = Counter(id(facts) for facts in requests)
+
     def canonical_documents() -> Iterator[bytes]:
         for position, facts in enumerate(requests):
+            rev, sus = revocation[position], suspension[position]
             template = templates.get(id(facts))
+            if template is None and uses[id(facts)] == 1:
+                # A request issued once: its credential is built and canonicalised directly.
+                gtins, sites = checked[position]
+                document = build_credential(
+                    base_url=base_url,
+                    number=numbers_text[position],
+                    licence_number=licences[position],
+                    issuer_did=signing.issuer_did,
+                    issuer=issuer,
+                    holder=firms[facts.firm_id],
+                    facts=facts,
+                    gtins=gtins,
+                    sites=sites,
+                    status_entries=[
+                        build_status_list_entry(
+                            list_url=list_urls[slot.status_list.id],
+                            index=slot.index,
+                            status_purpose=slot.status_list.purpose.value,
+                        )
+                        for slot in (rev, sus)
+                    ],
+                )
+                assert document["@context"] == context  # what the proof options were built for
+                yield jcs(document)
+                continue
             if template is None:
                 gtins, sites = checked[position]
                 template = templates[id(facts)] = _CredentialTemplate(
@@ -516,7 +545,6 @@ def issue_certificates(
                     sites=sites,
                 )
                 assert template.context == context  # what the proof options were built for
-            rev, sus = revocation[position], suspension[position]
             yield template.fill(
                 _json_chars(numbers_text[position]),
                 _json_chars(licences[position]),

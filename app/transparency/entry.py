@@ -45,6 +45,7 @@ MAX_DETAILS = 16
 MAX_DETAIL_LENGTH = 500
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MEMBERS = {"content_sha256", "details", "occurred_at", "organisation", "record", "type", "v"}
 
@@ -126,13 +127,19 @@ def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds and ``Z``: one spelling per instant."""
     if value.tzinfo is None:
         raise EntryFormatError("occurred_at", "naive_datetime", "must be timezone-aware")
+    return _format_utc(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _format_utc(value: datetime) -> str:
+    # Entries appended together usually share their time: it is spelled once.
     return value.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 def content_digest(content: bytes | Mapping[str, Any]) -> str:
     """SHA-256 (hex) of a record's content: raw bytes as given, a JSON object in JCS form."""
     if isinstance(content, bytes | bytearray | memoryview):
-        return hashlib.sha256(bytes(content)).hexdigest()
+        return hashlib.sha256(content).hexdigest()
     if isinstance(content, Mapping):
         try:
             return hashlib.sha256(rfc8785.dumps(_plain(content))).hexdigest()
@@ -216,7 +223,7 @@ def _build(
     details: Mapping[str, Any] | None,
 ) -> Entry:
     try:
-        kind = EntryType(str(entry_type))
+        kind = entry_type if type(entry_type) is EntryType else EntryType(str(entry_type))
     except ValueError:
         raise EntryFormatError(
             "entry_type", "unknown", f"{entry_type!r} is not one of {[t.value for t in EntryType]}"
@@ -225,7 +232,7 @@ def _build(
     if isinstance(record_id, bool) or not isinstance(record_id, str | int):
         raise EntryFormatError("record_id", "type", "must be a string or an integer")
     rid = str(record_id)
-    if not rid or len(rid) > MAX_RECORD_ID_LENGTH or any(c < " " for c in rid):
+    if not rid or len(rid) > MAX_RECORD_ID_LENGTH or _CONTROL_RE.search(rid):
         raise EntryFormatError(
             "record_id",
             "length",

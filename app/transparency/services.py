@@ -79,6 +79,7 @@ INTEGRATION_BATCH = 4096
 """Entries read and turned into nodes per step of :func:`integrate` (bounds memory, not size)."""
 
 _PENDING = "brandtrace.transparency.pending"
+_APPENDED = "brandtrace.transparency.appended"
 _SIGNERS = "brandtrace.transparency.signers"
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -241,6 +242,10 @@ def _insert_entries(
         )
     insert.execute(rows)
     session.info[_PENDING] = True
+    # The leaf hashes just computed, for this transaction's integration (which checks them
+    # against the stored ones before it trusts them).
+    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
+    appended.update((row[0], row[8]) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -400,6 +405,7 @@ def _integrate_before_commit(session: Session) -> None:
     by a stored checkpoint, so nothing is ever served from an unsigned tree."""
     if session.info.pop(_PENDING, False):
         integrate(session)
+    session.info.pop(_APPENDED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -408,6 +414,9 @@ def _forget_rolled_back_entries(session: Session, previous_transaction: Any) -> 
     # the entries appended around it pending.
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+    # Leaf hashes of entries a rolled-back savepoint appended are stale: forget them all (the
+    # integration then reads the entries back instead).
+    session.info.pop(_APPENDED, None)
 
 
 # --- Reading stored nodes -------------------------------------------------------------------
@@ -481,6 +490,49 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.scalar(select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1))
 
 
+def _stored_leaves(session: Session, start: int, end: int) -> list[bytes]:
+    """The leaf hashes of entries ``[start, end)``, each recomputed from the stored entry."""
+    rows = (
+        session.connection()
+        .execute(
+            select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
+            .where(_ENTRIES.c.log_index >= start, _ENTRIES.c.log_index < end)
+            .order_by(_ENTRIES.c.log_index)
+        )
+        .all()
+    )
+    leaves: list[bytes] = []
+    for offset, row in enumerate(rows):
+        if row.log_index != start + offset:
+            raise LogIntegrityError(f"log entry {start + offset} is missing")
+        leaf = merkle.leaf_hash(row.entry)
+        if leaf != row.leaf_hash:
+            raise LogIntegrityError(f"log entry {row.log_index} does not match its leaf hash")
+        leaves.append(leaf)
+    if len(leaves) != end - start:
+        raise LogIntegrityError(f"log entries [{start + len(leaves)}, {end}) are missing")
+    return leaves
+
+
+def _appended_leaves(
+    session: Session, appended: Mapping[int, bytes], start: int, end: int
+) -> list[bytes] | None:
+    """The leaf hashes of entries ``[start, end)`` when this transaction appended them all
+    (it computed them from the very bytes it inserted) and the stored leaf hashes are the
+    same; otherwise None (read them back with :func:`_stored_leaves`)."""
+    leaves = [appended.get(index) for index in range(start, end)]
+    if None in leaves:
+        return None
+    stored = list(
+        session.connection().scalars(
+            select(_ENTRIES.c.leaf_hash)
+            .where(_ENTRIES.c.log_index >= start, _ENTRIES.c.log_index < end)
+            .order_by(_ENTRIES.c.log_index)
+        )
+    )
+    return stored if stored == leaves else None
+
+
 def integrate(session: Session) -> LogCheckpoint | None:
     """Integrate every pending entry into the tree and store a new signed checkpoint.
 
@@ -504,27 +556,12 @@ def integrate(session: Session) -> LogCheckpoint | None:
         raise LogIntegrityError(
             f"stored node {exc.args[0]} of the tree's right edge is missing"
         ) from None
+    appended: dict[int, bytes] = session.info.get(_APPENDED, {})
     while size < next_index:
         end = min(size + INTEGRATION_BATCH, next_index)
-        rows = (
-            session.connection()
-            .execute(
-                select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
-                .where(_ENTRIES.c.log_index >= size, _ENTRIES.c.log_index < end)
-                .order_by(_ENTRIES.c.log_index)
-            )
-            .all()
+        leaves = _appended_leaves(session, appended, size, end) or _stored_leaves(
+            session, size, end
         )
-        leaves: list[bytes] = []
-        for offset, row in enumerate(rows):
-            if row.log_index != size + offset:
-                raise LogIntegrityError(f"log entry {size + offset} is missing")
-            leaf = merkle.leaf_hash(row.entry)
-            if leaf != row.leaf_hash:
-                raise LogIntegrityError(f"log entry {row.log_index} does not match its leaf hash")
-            leaves.append(leaf)
-        if len(leaves) != end - size:
-            raise LogIntegrityError(f"log entries [{size + len(leaves)}, {end}) are missing")
         created = edge.append(leaves)
         BulkInsert(session.connection(), _NODES, ("level", "node_index", "hash")).execute(
             [(node.level, node.index, node.hash) for node in created]
@@ -542,6 +579,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
     )
     session.flush()
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
+    session.info.pop(_APPENDED, None)
     return checkpoint
 
 
