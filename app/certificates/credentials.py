@@ -554,7 +554,7 @@ def issue_certificates(
                 str(sus.index).encode(),
             )
 
-    texts: list[str] = []
+    signed: list[bytes] = []
     proof_values: list[str] = []
     for text, proof_value in sign_canonical_documents(
         canonical_documents(),
@@ -563,7 +563,7 @@ def issue_certificates(
         verification_method=signing.verification_method,
         created=created,
     ):
-        texts.append(text.decode("utf-8"))
+        signed.append(text)
         proof_values.append(proof_value)
     # The log entries are known before the rows exist: their indices are stored with them.
     log_indices = ledger.record_issuances(
@@ -577,12 +577,13 @@ def issue_certificates(
                 text,
                 {"replaces": facts.previous.number} if facts.previous else None,
             )
-            for number, text, facts in zip(numbers_text, texts, requests, strict=True)
+            for number, text, facts in zip(numbers_text, signed, requests, strict=True)
         ],
         issuer_id=issuer.id,
         actor=actor,
         occurred_at=now,
     )
+    texts = [text.decode("utf-8") for text in signed]
     actor_user_id = actor.user_id if actor else None
     connection = session.connection()
     certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)

@@ -72,11 +72,12 @@ def record_certificate_event(
 
 @dataclass(frozen=True)
 class IssuanceEntry:
-    """One issued (or renewed) certificate to log."""
+    """One issued (or renewed) certificate to log; ``credential`` is the signed credential
+    exactly as stored and served (UTF-8 bytes)."""
 
     entry_type: str
     number: str
-    credential_json: str
+    credential: bytes
     details: Mapping[str, Any] | None = None
 
 
@@ -98,7 +99,7 @@ def record_issuances(
                 entry_type=CERTIFICATE_EVENTS[item.entry_type],
                 record_type="certificate",
                 record_id=item.number,
-                content=item.credential_json.encode("utf-8"),
+                content=item.credential,
                 organisation_id=issuer_id,
                 occurred_at=occurred_at,
                 details=_details(actor, item.details),

@@ -52,7 +52,13 @@ from app.db import BulkInsert, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
-from app.transparency.entry import Entry, EntryFormatError, EntryType, make_entry
+from app.transparency.entry import (
+    Entry,
+    EntryFormatError,
+    EntryType,
+    make_entry,
+    make_sibling_entry,
+)
 from app.transparency.errors import (
     CheckpointNotFound,
     IndexOutOfRange,
@@ -338,9 +344,35 @@ def _append(
 def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: str | None) -> int:
     """Check, number and insert ``items``; returns the first index (``items`` may be empty)."""
     slugs: dict[int, str] = {}
-    built = []
+    built: list[tuple[Entry, int | None]] = []
+    previous: NewEntry | None = None
     for position, item in enumerate(items):
-        where = f"{field_prefix}[{position}]." if field_prefix else ""
+        where = f"{field_prefix}[{position}]." if field_prefix else ""  # for errors
+        if (
+            previous is not None
+            and item.occurred_at is not None
+            and item.occurred_at == previous.occurred_at
+            and item.entry_type == previous.entry_type
+            and item.record_type == previous.record_type
+            and item.organisation_id == previous.organisation_id
+        ):
+            # Another record of a run of the same kind (a batch of certificates, an EPCIS
+            # document's events): the shared fields were checked with the first.
+            try:
+                entry = make_sibling_entry(
+                    built[-1][0],
+                    record_id=item.record_id,
+                    content=item.content,
+                    details=item.details,
+                )
+            except EntryFormatError as exc:
+                raise InvalidLogEntry(
+                    "The log entry is not in the entry format.",
+                    errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
+                ) from None
+            built.append((entry, item.organisation_id))
+            continue
+        previous = item
         organisation = None
         if item.organisation_id is not None:
             if item.organisation_id not in slugs:
