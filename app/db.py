@@ -143,6 +143,27 @@ class BulkInsert:
         if rows:
             self.connection.exec_driver_sql(self.sql, list(rows))
 
+    def execute_returning(
+        self, rows: Sequence[tuple[Any, ...]], returning: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``rows`` and return the ``returning`` columns of the new rows, in no
+        particular order (match them to the rows by a unique column): multi-row ``VALUES``
+        statements, since an executemany cannot return rows on every driver."""
+        quote = self.connection.dialect.identifier_preparer
+        suffix = (
+            f" RETURNING {', '.join(quote.quote(self.table.c[name].name) for name in returning)}"
+        )
+        head, _, group = self.sql.partition(" VALUES ")
+        # Well below SQLite's and PostgreSQL's limits on bound values per statement.
+        per_statement = max(1, 30_000 // len(self.columns))
+        returned: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = f"{head} VALUES {', '.join([group] * len(chunk))}{suffix}"
+            values = tuple(value for row in chunk for value in row)
+            returned.extend(tuple(row) for row in self.connection.exec_driver_sql(sql, values))
+        return returned
+
 
 def _configure_sqlite(engine: Engine) -> None:
     """Make pysqlite transactional the way SQLAlchemy expects (BEGIN emitted by us), with

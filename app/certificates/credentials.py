@@ -641,19 +641,7 @@ def issue_certificates(
                 *shared,
             )
         )
-    # Ids out without RETURNING (an executemany cannot return rows on every driver): the new
-    # rows are this issuer's rows with an id above the highest one before the insert (the
-    # issuer lock keeps its other writers out; ids only grow), matched to them by number.
-    before = connection.scalar(select(func.max(_CERTIFICATES.c.id))) or 0
-    certificates.execute(rows)
-    id_of: dict[str, int] = {
-        number: certificate_id
-        for number, certificate_id in connection.execute(
-            select(_CERTIFICATES.c.number, _CERTIFICATES.c.id).where(
-                _CERTIFICATES.c.id > before, _CERTIFICATES.c.issuer_id == issuer.id
-            )
-        )
-    }
+    id_of: dict[str, int] = dict(certificates.execute_returning(rows, ("number", "id")))
     ids = [id_of[number] for number in numbers_text]
     events = BulkInsert(connection, _EVENTS, _EVENT_COLUMNS)
     kinds = {kind: events.bind("kind", kind) for kind in {facts.event for facts in requests}}

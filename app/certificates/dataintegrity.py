@@ -309,7 +309,9 @@ class _ProofTemplate:
         except rfc8785.CanonicalizationError as exc:
             raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
         text, proof_value = self.sign_canonical(canonical, private_key)
-        return SignedDocument({**document, "proof": {**self.options, "proofValue": proof_value}}, text)
+        return SignedDocument(
+            {**document, "proof": {**self.options, "proofValue": proof_value}}, text
+        )
 
     def sign_canonical(self, canonical: bytes, private_key: Ed25519PrivateKey) -> tuple[bytes, str]:
         """Sign a document given as its canonical bytes; returns (text, proofValue)."""

@@ -127,7 +127,9 @@ def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> 
             f"WHERE {list_column.name} = {marker} "
             f"AND {index_column.name} IN ({', '.join([marker] * len(chunk))})"
         )
-        taken.update(index for (index,) in connection.exec_driver_sql(sql, (status_list.id, *chunk)))
+        taken.update(
+            index for (index,) in connection.exec_driver_sql(sql, (status_list.id, *chunk))
+        )
     return taken
 
 

@@ -579,8 +579,10 @@ def integrate(session: Session) -> LogCheckpoint | None:
     next_index, size = _reserve(session, 0)
     if next_index == size:
         return latest_checkpoint(session)
-    key = ensure_log(session)
-    next_index, _ = _reserve(session, 0)
+    key = log_key(session)
+    if key is None:  # entries written before the log started: it starts now
+        key = ensure_log(session)
+        next_index, _ = _reserve(session, 0)
     fetched = NodeReader(session).fetch(merkle.right_edge(size))
     try:
         edge = merkle.RightEdge(size, [fetched[node] for node in merkle.right_edge(size)])
