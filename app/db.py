@@ -110,6 +110,17 @@ def _bind_processor(dialect: Dialect, column: Any) -> Callable[[Any], Any] | Non
     return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
+@functools.cache
+def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+    quote = dialect.identifier_preparer
+    return (
+        f"INSERT INTO {quote.format_table(table)} "
+        f"({', '.join(quote.quote(table.c[name].name) for name in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+
+
 class BulkInsert:
     """An ``INSERT`` of many rows run as one DBAPI ``executemany`` on a connection, with the
     rows given as plain tuples in :attr:`columns` order, for writers of thousands of rows per
@@ -124,14 +135,7 @@ class BulkInsert:
         self.connection = connection
         self.table = table
         self.columns = tuple(columns)
-        dialect = connection.dialect
-        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
-        quote = dialect.identifier_preparer
-        self.sql = (
-            f"INSERT INTO {quote.format_table(table)} "
-            f"({', '.join(quote.quote(table.c[name].name) for name in self.columns)}) "
-            f"VALUES ({', '.join([marker] * len(self.columns))})"
-        )
+        self.sql = _insert_sql(connection.dialect, table, self.columns)
 
     def bind(self, column: str, value: Any) -> Any:
         """``value`` as SQLAlchemy would hand it to the driver for ``column``."""

@@ -57,6 +57,7 @@ from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 MAX_VALIDITY = timedelta(days=5 * 366)
 _CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
 _EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
+_SEQUENCES: Table = CertificateNumberSequence.__table__  # type: ignore[assignment]
 # The columns an issuance writes, in the order its rows are built (per certificate, then what
 # one request's certificates share).
 _CERTIFICATE_COLUMNS = (
@@ -327,14 +328,20 @@ def build_credential(
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
-    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
-    if sequence is None:
-        sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
-        session.add(sequence)
-    first = sequence.last_value + 1
-    sequence.last_value += count
-    session.flush()
-    return list(range(first, first + count))
+    # One UPDATE ... RETURNING on the session's connection (the ORM's read, then flush, costs
+    # more than the issuance of a certificate).
+    last = session.connection().scalar(
+        _SEQUENCES.update()
+        .where(_SEQUENCES.c.organisation_id == issuer.id, _SEQUENCES.c.year == year)
+        .values(last_value=_SEQUENCES.c.last_value + count)
+        .returning(_SEQUENCES.c.last_value)
+    )
+    if last is None:
+        session.connection().execute(
+            _SEQUENCES.insert().values(organisation_id=issuer.id, year=year, last_value=count)
+        )
+        last = count
+    return list(range(last - count + 1, last + 1))
 
 
 def _json_chars(value: str) -> bytes:

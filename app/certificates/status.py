@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import Organisation
 from app.certificates import keys
@@ -34,6 +36,28 @@ from app.db import utcnow
 
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
+_LISTS: Table = StatusList.__table__  # type: ignore[assignment]
+_OPEN_LIST = (
+    select(
+        _LISTS.c.id,
+        _LISTS.c.purpose,
+        _LISTS.c.sequence,
+        _LISTS.c.size_bits,
+        _LISTS.c.allocated,
+    )
+    .where(
+        _LISTS.c.organisation_id == bindparam("organisation_id"),
+        _LISTS.c.purpose == bindparam("purpose"),
+        _LISTS.c.allocated * 2 < _LISTS.c.size_bits,
+    )
+    .order_by(_LISTS.c.sequence.desc())
+    .limit(1)
+)
+_ALLOCATE = (
+    _LISTS.update()
+    .where(_LISTS.c.id == bindparam("list_id"))
+    .values(allocated=_LISTS.c.allocated + bindparam("count"))
+)
 
 
 def list_path(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
@@ -94,22 +118,31 @@ def _new_list(
     return status_list
 
 
-def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> StatusList | None:
-    return session.scalar(
-        select(StatusList)
-        .where(
-            StatusList.organisation_id == organisation_id,
-            StatusList.purpose == purpose,
-            StatusList.allocated * 2 < StatusList.size_bits,
-        )
-        .order_by(StatusList.sequence.desc())
-        .limit(1)
-        # A long-lived session must see the counter as committed, not as it last loaded it.
-        .execution_options(populate_existing=True)
+@dataclass(frozen=True)
+class OpenList:
+    """A list taking new certificates: what allocating from it needs."""
+
+    id: int
+    purpose: StatusPurpose
+    sequence: int
+    size_bits: int
+    allocated: int
+
+
+def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> OpenList | None:
+    # Core, read as committed (under the issuer lock), without the bits nor the signed list
+    # (17 kB) that loading the ORM object would bring: allocating needs neither.
+    row = (
+        session.connection()
+        .execute(_OPEN_LIST, {"organisation_id": organisation_id, "purpose": purpose})
+        .first()
     )
+    if row is None:
+        return None
+    return OpenList(row.id, StatusPurpose(row.purpose), row.sequence, row.size_bits, row.allocated)
 
 
-def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> set[int]:
+def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> set[int]:
     if status_list.purpose == StatusPurpose.REVOCATION:
         list_column, index_column = Certificate.revocation_list_id, Certificate.revocation_index
     else:
@@ -159,11 +192,11 @@ def _random_indices(size: int, count: int, exclude: set[int]) -> list[int]:
 class StatusSlot:
     """A bit reserved for one certificate: the list and the index in it."""
 
-    status_list: StatusList
+    status_list: OpenList
     index: int
 
 
-def _draw(session: Session, status_list: StatusList, count: int, reserved: set[int]) -> list[int]:
+def _draw(session: Session, status_list: OpenList, count: int, reserved: set[int]) -> list[int]:
     """``count`` indices drawn uniformly among the list's free ones.
 
     Rejection sampling against the database: draw candidates, ask which are taken, keep the
@@ -189,7 +222,7 @@ def _draw(session: Session, status_list: StatusList, count: int, reserved: set[i
     return chosen
 
 
-def _capacity(status_list: StatusList) -> int:
+def _capacity(status_list: OpenList) -> int:
     # Half the bits: random draws stay cheap, and every list keeps a crowd of clear bits.
     return status_list.size_bits // 2
 
@@ -205,14 +238,19 @@ def allocate(
     is full). The caller stores them on certificates in the same transaction."""
     slots: list[StatusSlot] = []
     while len(slots) < count:
-        status_list = _open_list(session, organisation.id, purpose) or _new_list(
-            session, organisation, purpose, signing
-        )
+        status_list = _open_list(session, organisation.id, purpose)
+        if status_list is None:
+            created = _new_list(session, organisation, purpose, signing)
+            status_list = OpenList(created.id, purpose, created.sequence, created.size_bits, 0)
         room = _capacity(status_list) - status_list.allocated
         indices = _draw(session, status_list, min(room, count - len(slots)), set())
         slots.extend(StatusSlot(status_list, index) for index in indices)
-        status_list.allocated += len(indices)
-        session.flush()
+        session.connection().execute(
+            _ALLOCATE, {"list_id": status_list.id, "count": len(indices)}
+        )
+        loaded = session.identity_map.get(identity_key(StatusList, status_list.id))
+        if loaded is not None:  # a list object this session holds sees its new count
+            set_committed_value(loaded, "allocated", status_list.allocated + len(indices))
     return slots
 
 

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
 from app.db import BulkInsert, utcnow
@@ -93,6 +93,7 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # connection: the ORM's bulk-persistence machinery costs more than the SQL itself here.
 _STATE: Table = LogState.__table__  # type: ignore[assignment]
 _NODES: Table = LogNode.__table__  # type: ignore[assignment]
+_CHECKPOINTS: Table = LogCheckpoint.__table__  # type: ignore[assignment]
 _ENTRIES: Table = LogEntry.__table__  # type: ignore[assignment]
 _ENTRY_COLUMNS = (
     "log_index",
@@ -105,6 +106,14 @@ _ENTRY_COLUMNS = (
     "entry",
     "leaf_hash",
     "created_at",
+)
+_INTEGRATED = (
+    _STATE.update().where(_STATE.c.id == 1).values(integrated_size=bindparam("size"))
+)
+_LEAF_HASHES = (
+    select(_ENTRIES.c.leaf_hash)
+    .where(_ENTRIES.c.log_index >= bindparam("start"), _ENTRIES.c.log_index < bindparam("end"))
+    .order_by(_ENTRIES.c.log_index)
 )
 _RESERVE = (
     _STATE.update()
@@ -555,13 +564,7 @@ def _appended_leaves(
     leaves = [appended.get(index) for index in range(start, end)]
     if None in leaves:
         return None
-    stored = list(
-        session.connection().scalars(
-            select(_ENTRIES.c.leaf_hash)
-            .where(_ENTRIES.c.log_index >= start, _ENTRIES.c.log_index < end)
-            .order_by(_ENTRIES.c.log_index)
-        )
-    )
+    stored = list(session.connection().scalars(_LEAF_HASHES, {"start": start, "end": end}))
     return stored if stored == leaves else None
 
 
@@ -606,12 +609,22 @@ def integrate(session: Session) -> LogCheckpoint | None:
         tree_size=size,
         root_hash=root,
         note=sign_checkpoint(Checkpoint(key.origin, size, root), _signer(key)),
+        created_at=utcnow(),
     )
+    # Inserted through Core and then attached as the persistent object it now is: the ORM's
+    # flush of one new row costs more than the rest of a small integration.
+    checkpoint.id = session.connection().scalar(
+        _CHECKPOINTS.insert().returning(_CHECKPOINTS.c.id),
+        {
+            "tree_size": checkpoint.tree_size,
+            "root_hash": checkpoint.root_hash,
+            "note": checkpoint.note,
+            "created_at": checkpoint.created_at,
+        },
+    )
+    make_transient_to_detached(checkpoint)
     session.add(checkpoint)
-    session.connection().execute(
-        _STATE.update().where(_STATE.c.id == 1).values(integrated_size=size)
-    )
-    session.flush()
+    session.connection().execute(_INTEGRATED, {"size": size})
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
     session.info.pop(_APPENDED, None)
     return checkpoint
