@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -164,7 +165,7 @@ class BulkInsert:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             sql = f"{head} VALUES {', '.join([group] * len(chunk))}{suffix}"
-            values = tuple(value for row in chunk for value in row)
+            values = tuple(itertools.chain.from_iterable(chunk))
             returned.extend(tuple(row) for row in self.connection.exec_driver_sql(sql, values))
         return returned
 
