@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
@@ -58,6 +58,16 @@ MAX_VALIDITY = timedelta(days=5 * 366)
 _CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
 _EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
 _SEQUENCES: Table = CertificateNumberSequence.__table__  # type: ignore[assignment]
+_TAKE_NUMBERS = (
+    _SEQUENCES.update()
+    .where(
+        _SEQUENCES.c.organisation_id == bindparam("issuer_id"),
+        _SEQUENCES.c.year == bindparam("number_year"),
+    )
+    .values(last_value=_SEQUENCES.c.last_value + bindparam("count"))
+    .returning(_SEQUENCES.c.last_value)
+)
+_FIRMS = select(Organisation).where(Organisation.id.in_(bindparam("ids", expanding=True)))
 # The columns an issuance writes, in the order its rows are built (per certificate, then what
 # one request's certificates share).
 _CERTIFICATE_COLUMNS = (
@@ -331,10 +341,7 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
     # One UPDATE ... RETURNING on the session's connection (the ORM's read, then flush, costs
     # more than the issuance of a certificate).
     last = session.connection().scalar(
-        _SEQUENCES.update()
-        .where(_SEQUENCES.c.organisation_id == issuer.id, _SEQUENCES.c.year == year)
-        .values(last_value=_SEQUENCES.c.last_value + count)
-        .returning(_SEQUENCES.c.last_value)
+        _TAKE_NUMBERS, {"issuer_id": issuer.id, "number_year": year, "count": count}
     )
     if last is None:
         session.connection().execute(
@@ -459,9 +466,7 @@ def issue_certificates(
         checked.append(validated[id(facts)])
     firms = {
         firm.id: firm
-        for firm in session.scalars(
-            select(Organisation).where(Organisation.id.in_({f.firm_id for f in requests}))
-        )
+        for firm in session.scalars(_FIRMS, {"ids": list({f.firm_id for f in requests})})
     }
     for facts in requests:
         firm = firms.get(facts.firm_id)

@@ -107,9 +107,9 @@ _ENTRY_COLUMNS = (
     "leaf_hash",
     "created_at",
 )
-_INTEGRATED = (
-    _STATE.update().where(_STATE.c.id == 1).values(integrated_size=bindparam("size"))
-)
+_LOG_KEY = select(LogKey).order_by(LogKey.id).limit(1)
+_LATEST_CHECKPOINT = select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1)
+_INTEGRATED = _STATE.update().where(_STATE.c.id == 1).values(integrated_size=bindparam("size"))
 _LEAF_HASHES = (
     select(_ENTRIES.c.leaf_hash)
     .where(_ENTRIES.c.log_index >= bindparam("start"), _ENTRIES.c.log_index < bindparam("end"))
@@ -137,7 +137,7 @@ def origin_for(base_url: str) -> str:
 
 def log_key(session: Session) -> LogKey | None:
     """The log's key, or None before the log has started (one log, one key per deployment)."""
-    return session.scalar(select(LogKey).order_by(LogKey.id).limit(1))
+    return session.scalar(_LOG_KEY)
 
 
 def _sealing_label(origin: str) -> str:
@@ -528,7 +528,7 @@ class NodeReader:
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     """The newest stored checkpoint, or None before the log has started."""
-    return session.scalar(select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+    return session.scalar(_LATEST_CHECKPOINT)
 
 
 def _stored_leaves(session: Session, start: int, end: int) -> list[bytes]:
