@@ -366,8 +366,14 @@ class _CredentialTemplate:
     orders members by their keys (which do not change) and writes strings as they are.
     """
 
-    _SLOTS = ("number", "licence", "revocation_list", "revocation_index")
-    _SLOTS += ("suspension_list", "suspension_index")
+    _SLOTS = (
+        "number",
+        "licence",
+        "revocation_list",
+        "revocation_index",
+        "suspension_list",
+        "suspension_index",
+    )
 
     def __init__(
         self,

@@ -138,7 +138,7 @@ def _format_utc(value: datetime) -> str:
 
 def content_digest(content: bytes | Mapping[str, Any]) -> str:
     """SHA-256 (hex) of a record's content: raw bytes as given, a JSON object in JCS form."""
-    if isinstance(content, bytes | bytearray | memoryview):
+    if type(content) is bytes or isinstance(content, bytearray | memoryview):
         return hashlib.sha256(content).hexdigest()
     if isinstance(content, Mapping):
         try:
@@ -248,6 +248,12 @@ def _build(
 
 
 def _check_record_id(record_id: object) -> str:
+    if (
+        type(record_id) is str
+        and 0 < len(record_id) <= MAX_RECORD_ID_LENGTH
+        and not _CONTROL_RE.search(record_id)
+    ):
+        return record_id
     if isinstance(record_id, bool) or not isinstance(record_id, str | int):
         raise EntryFormatError("record_id", "type", "must be a string or an integer")
     rid = str(record_id)

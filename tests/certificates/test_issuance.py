@@ -3,6 +3,8 @@ reinstate, withdraw, renew, re-issue, expire; in force; label quota reservations
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from datetime import timedelta
 
@@ -539,3 +541,54 @@ def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> 
     url = json.loads(second.credential_json)["credentialStatus"][0]["statusListCredential"]
     assert url.endswith(f"/status/revocation/{newer.sequence}")
     assert client.get(url.removeprefix("https://brand.example.test")).status_code == 200
+
+
+def test_a_batch_signs_each_credential_exactly_as_signing_it_alone_would(
+    session, association, grant, verify_api, downloads, offline
+) -> None:
+    # Repeated requests are filled into one canonical template; a request issued once is built
+    # directly: both must give the bytes of building and signing each credential on its own.
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance, keys
+    from app.certificates.dataintegrity import sign_document
+
+    now = utcnow()
+    facts = issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, grant()),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+    other = dataclasses.replace(facts, label_quota=7)
+    issued = credentials.issue_certificates(session, association, [facts, facts, other, facts])
+    session.commit()
+    signing = keys.signing_key(session, association)
+    slots = set()
+    for item in issued:
+        document = json.loads(item.credential_json)
+        proof = document.pop("proof")
+        alone = sign_document(
+            document,
+            signing.private_key,
+            verification_method=proof["verificationMethod"],
+            created=proof["created"],
+        )
+        assert item.credential_json == alone.text.decode("utf-8")
+        subject = document["credentialSubject"]
+        assert subject["certificateNumber"] == item.number
+        assert subject["markLicence"]["labelQuota"] == (7 if item is issued[2] else 100)
+        slots.update(entry["id"] for entry in document["credentialStatus"])
+        certificate = session.get(Certificate, item.id)
+        assert certificate.credential_json == item.credential_json
+        assert certificate.proof_value == proof["proofValue"]
+        assert certificate.log_index == item.log_index
+        stored = session.get(LogEntry, item.log_index)
+        assert (
+            json.loads(stored.entry)["content_sha256"]
+            == hashlib.sha256(item.credential_json.encode()).hexdigest()
+        )
+        assert verify_api(json.loads(item.credential_json))["verdict"] == "valid"
+    assert len({item.number for item in issued}) == 4 and len(slots) == 8
+    code, report = offline(downloads(session.get(Certificate, issued[3].id), None))
+    assert (code, report["verdict"]) == (0, "valid")
