@@ -108,7 +108,7 @@ class Base(DeclarativeBase):
 @functools.cache
 def _bind_processor(dialect: Dialect, column: Any) -> Callable[[Any], Any] | None:
     # Adapting a type to a dialect costs far more than the conversion it gives: once each.
-    return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 @functools.cache

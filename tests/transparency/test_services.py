@@ -15,10 +15,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.auth.models import Organisation
+from app.db import utcnow
 from app.transparency import merkle, services
 from app.transparency.audit import audit_log
 from app.transparency.client import BundleError, verify_inclusion_bundle
-from app.db import utcnow
 from app.transparency.entry import EntryType, make_entry, parse_entry
 from app.transparency.errors import InvalidLogEntry, LogEntryNotFound
 from app.transparency.models import LogCheckpoint, LogEntry, LogKey, LogNode, LogState
