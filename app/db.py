@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -147,7 +148,7 @@ class BulkInsert:
     def execute(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert ``rows`` (tuples in :attr:`columns` order) in one executemany."""
         if rows:
-            self.connection.exec_driver_sql(self.sql, list(rows))
+            driver_execute(self.connection, self.sql, rows, many=True)
 
     def execute_returning(
         self, rows: Sequence[tuple[Any, ...]], returning: Sequence[str]
@@ -167,8 +168,34 @@ class BulkInsert:
             chunk = rows[start : start + per_statement]
             sql = f"{head} VALUES {', '.join([group] * len(chunk))}{suffix}"
             values = tuple(itertools.chain.from_iterable(chunk))
-            returned.extend(tuple(row) for row in self.connection.exec_driver_sql(sql, values))
+            returned.extend(driver_execute(self.connection, sql, values))
         return returned
+
+
+def driver_execute(
+    connection: Connection, sql: str, parameters: Any, *, many: bool = False
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (in the driver's parameter style) on a cursor of ``connection``'s DBAPI
+    connection, inside its transaction, and return the rows it gives (if any).
+
+    For the statements of hot paths: SQLAlchemy's execution machinery costs a hundred Python
+    calls per statement, more than SQLite takes to run a small one. Driver errors are raised
+    as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError`, as for any other statement.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    error = connection.dialect.loaded_dbapi.Error
+    cursor = dbapi_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    except error as exc:
+        raise DBAPIError.instance(sql, parameters, exc, error) from exc
+    finally:
+        cursor.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -32,7 +32,7 @@ from app.certificates.statuslist import (
     Bitstring,
     build_status_list_credential,
 )
-from app.db import utcnow
+from app.db import driver_execute, utcnow
 
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
@@ -148,9 +148,8 @@ def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> se
     else:
         list_column, index_column = Certificate.suspension_list_id, Certificate.suspension_index
     taken: set[int] = set()
-    # Plain SQL on the session's connection (the list was just loaded and the session
-    # flushed): rendering hundreds of bound values through SQLAlchemy's expanding IN costs
-    # more than the query.
+    # Plain SQL on the session's connection, in its transaction: rendering hundreds of bound
+    # values through SQLAlchemy's expanding IN costs more than the query.
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(candidates), _QUERY_CHUNK):
@@ -162,7 +161,7 @@ def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> se
             f"AND {index_column.name} IN ({', '.join([marker] * len(chunk))})"
         )
         taken.update(
-            index for (index,) in connection.exec_driver_sql(sql, (status_list.id, *chunk))
+            index for (index,) in driver_execute(connection, sql, (status_list.id, *chunk))
         )
     return taken
 
