@@ -1053,14 +1053,23 @@ def reissue_certificate(
 ) -> Certificate:
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
-    replaces the old one, whose revocation bit is set."""
-    from app.certificates.issuance import check_within_audit
+    replaces the old one, whose revocation bit is set.
+
+    Refused, with nothing changed: a withdrawn or already replaced certificate, a scope beyond
+    the decision's audit (422), and products another live certificate of the same decision
+    covers (409 ``decision-already-certified``: re-issue that one instead)."""
+    from app.certificates.issuance import check_not_covered, check_within_audit
 
     certificate = _for_issuer(session, caller, number)
     _check_replaceable(certificate)
     if gtins is not None or sites is not None:
         # A re-issue rests on the same decision: its scope stays within that audit.
-        check_within_audit(session, certificate.decision_id, gtins, sites)
+        scope = check_within_audit(session, certificate.decision_id, gtins, sites)
+        if gtins is not None:
+            # ... and takes no product another live certificate of the decision covers.
+            check_not_covered(
+                session, certificate.decision_id, scope, replacing=certificate.number
+            )
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,

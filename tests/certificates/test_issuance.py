@@ -592,3 +592,47 @@ def test_a_batch_signs_each_credential_exactly_as_signing_it_alone_would(
     assert len({item.number for item in issued}) == 4 and len(slots) == 8
     code, report = offline(downloads(session.get(Certificate, issued[3].id), None))
     assert (code, report["verdict"]) == (0, "valid")
+
+
+def test_reissue_refuses_products_another_live_certificate_of_the_decision_covers(
+    issue, grant, api, session
+) -> None:
+    decision_id = grant()
+    first = issue(decision_id, gtins=["6923456789012"])
+    second = issue(decision_id, gtins=["6923456789029"])
+    admin = api("association_admin")
+
+    def snapshot() -> tuple:
+        session.expire_all()
+        return (
+            session.scalar(select(func.count()).select_from(Certificate)),
+            session.scalar(select(func.count()).select_from(LogEntry)),
+            session.get(Certificate, first.id).status,
+        )
+
+    before = snapshot()
+    body = _problem(
+        admin.post(
+            f"/api/v1/certificates/{first.number}/reissue",
+            # GTIN-13 forms: compared as GTIN-14, like the stored scope.
+            json={"gtins": ["6923456789012", "6923456789029"], "reason": "both products"},
+        ),
+        409,
+        "decision-already-certified",
+    )
+    assert body["errors"] == [
+        {
+            "field": "/gtins",
+            "rule": "already_certified",
+            "message": f"06923456789029 is in {second.number}",
+        }
+    ]
+    assert body["certificates"] == [second.number]
+    assert snapshot() == before
+    # Its own products stay its own: a re-issue keeping them is not a conflict.
+    kept = admin.post(
+        f"/api/v1/certificates/{first.number}/reissue",
+        json={"gtins": ["06923456789012"], "label_quota": 100, "reason": "smaller quota"},
+    )
+    assert kept.status_code == 201, kept.get_data(as_text=True)
+    assert kept.get_json()["gtins"] == ["06923456789012"]
