@@ -1067,9 +1067,7 @@ def reissue_certificate(
         scope = check_within_audit(session, certificate.decision_id, gtins, sites)
         if gtins is not None:
             # ... and takes no product another live certificate of the decision covers.
-            check_not_covered(
-                session, certificate.decision_id, scope, replacing=certificate.number
-            )
+            check_not_covered(session, certificate.decision_id, scope, replacing=certificate.number)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,
