@@ -14,11 +14,12 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -375,17 +376,8 @@ class _CredentialTemplate:
         "suspension_index",
     )
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        issuer_did: str,
-        issuer: Organisation,
-        holder: Organisation,
-        facts: CertificateFacts,
-        gtins: Sequence[str],
-        sites: Sequence[dict[str, Any]],
-    ) -> None:
+    def __init__(self, build: Callable[[str, str, list[dict[str, Any]]], dict[str, Any]]) -> None:
+        """``build(number, licence number, status entries)`` builds the request's credential."""
         # Indices are integers in the status entry: their tokens are 19-digit numbers.
         tokens = {
             name: str(secrets.randbelow(9 * 10**18) + 10**18)
@@ -393,17 +385,10 @@ class _CredentialTemplate:
             else f"slot-{name}-{secrets.token_hex(12)}"
             for name in self._SLOTS
         }
-        document = build_credential(
-            base_url=base_url,
-            number=tokens["number"],
-            licence_number=tokens["licence"],
-            issuer_did=issuer_did,
-            issuer=issuer,
-            holder=holder,
-            facts=facts,
-            gtins=gtins,
-            sites=sites,
-            status_entries=[
+        document = build(
+            tokens["number"],
+            tokens["licence"],
+            [
                 build_status_list_entry(
                     list_url=tokens[f"{purpose.value}_list"],
                     index=int(tokens[f"{purpose.value}_index"]),
@@ -425,7 +410,6 @@ class _CredentialTemplate:
             done = match.end()
         self.pieces.append(canonical[done:])
         assert {slot for _, slot in self.fills} == set(range(len(self._SLOTS)))
-        self.context: list[str] = document["@context"]
 
     def fill(self, *values: bytes) -> bytes:
         """The canonical credential with ``values`` (JSON-escaped, in slot order) filled in."""
@@ -522,47 +506,46 @@ def issue_certificates(
 
     uses = Counter(id(facts) for facts in requests)
 
+    def credential(
+        position: int, number: str, licence: str, entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        facts = requests[position]
+        gtins, sites = checked[position]
+        document = build_credential(
+            base_url=base_url,
+            number=number,
+            licence_number=licence,
+            issuer_did=signing.issuer_did,
+            issuer=issuer,
+            holder=firms[facts.firm_id],
+            facts=facts,
+            gtins=gtins,
+            sites=sites,
+            status_entries=entries,
+        )
+        assert document["@context"] == context  # what the proof options were built for
+        return document
+
     def canonical_documents() -> Iterator[bytes]:
         for position, facts in enumerate(requests):
             rev, sus = revocation[position], suspension[position]
             template = templates.get(id(facts))
             if template is None and uses[id(facts)] == 1:
                 # A request issued once: its credential is built and canonicalised directly.
-                gtins, sites = checked[position]
-                document = build_credential(
-                    base_url=base_url,
-                    number=numbers_text[position],
-                    licence_number=licences[position],
-                    issuer_did=signing.issuer_did,
-                    issuer=issuer,
-                    holder=firms[facts.firm_id],
-                    facts=facts,
-                    gtins=gtins,
-                    sites=sites,
-                    status_entries=[
-                        build_status_list_entry(
-                            list_url=list_urls[slot.status_list.id],
-                            index=slot.index,
-                            status_purpose=slot.status_list.purpose.value,
-                        )
-                        for slot in (rev, sus)
-                    ],
-                )
-                assert document["@context"] == context  # what the proof options were built for
-                yield jcs(document)
+                entries = [
+                    build_status_list_entry(
+                        list_url=list_urls[slot.status_list.id],
+                        index=slot.index,
+                        status_purpose=slot.status_list.purpose.value,
+                    )
+                    for slot in (rev, sus)
+                ]
+                yield jcs(credential(position, numbers_text[position], licences[position], entries))
                 continue
             if template is None:
-                gtins, sites = checked[position]
                 template = templates[id(facts)] = _CredentialTemplate(
-                    base_url=base_url,
-                    issuer_did=signing.issuer_did,
-                    issuer=issuer,
-                    holder=firms[facts.firm_id],
-                    facts=facts,
-                    gtins=gtins,
-                    sites=sites,
+                    functools.partial(credential, position)
                 )
-                assert template.context == context  # what the proof options were built for
             yield template.fill(
                 _json_chars(numbers_text[position]),
                 _json_chars(licences[position]),

@@ -350,6 +350,13 @@ def _append(
     )
 
 
+def _not_in_format(where: str, exc: EntryFormatError) -> InvalidLogEntry:
+    return InvalidLogEntry(
+        "The log entry is not in the entry format.",
+        errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
+    )
+
+
 def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: str | None) -> int:
     """Check, number and insert ``items``; returns the first index (``items`` may be empty)."""
     slugs: dict[int, str] = {}
@@ -375,10 +382,7 @@ def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: s
                     details=item.details,
                 )
             except EntryFormatError as exc:
-                raise InvalidLogEntry(
-                    "The log entry is not in the entry format.",
-                    errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
-                ) from None
+                raise _not_in_format(where, exc) from None
             built.append((entry, item.organisation_id))
             continue
         previous = item
@@ -410,10 +414,7 @@ def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: s
                 details=item.details,
             )
         except EntryFormatError as exc:
-            raise InvalidLogEntry(
-                "The log entry is not in the entry format.",
-                errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
-            ) from None
+            raise _not_in_format(where, exc) from None
         built.append((entry, item.organisation_id))
     if not built:
         return 0
