@@ -223,9 +223,9 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
 def _insert_entries(
     session: Session, first: int, entries: Sequence[tuple[Entry, int | None]]
 ) -> None:
-    """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one Core
-    executemany on the session's connection, no ORM objects (building and flushing those cost
-    more than the SQL)."""
+    """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one
+    executemany of plain rows on the session's connection, no ORM objects (building and
+    flushing those cost more than the SQL)."""
     insert = BulkInsert(session.connection(), _ENTRIES, _ENTRY_COLUMNS)
     bind = insert.bind
     created_at = bind("created_at", utcnow())
