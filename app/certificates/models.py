@@ -86,27 +86,12 @@ class StatusList(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     size_bits: Mapped[int] = mapped_column(Integer)
     bits: Mapped[bytes] = mapped_column(LargeBinary)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
     # The signed BitstringStatusListCredential exactly as served, and its ETag.
     credential_json: Mapped[str] = mapped_column(Text)
     etag: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[CreatedAt]
-
-
-class StatusListCounter(Base):
-    """How many indices of a status list are handed out (a list closes at half its bits).
-
-    A row of its own: every issuance counts, and SQLite rewrites a row whole on any update,
-    which for the list's row (its bits and signed credential, some 17 kB) cost more than the
-    rest of a single issuance's writes.
-    """
-
-    __tablename__ = "status_list_counters"
-
-    status_list_id: Mapped[int] = mapped_column(
-        BigIntId, ForeignKey("status_lists.id"), primary_key=True, autoincrement=False
-    )
-    allocated: Mapped[int] = mapped_column(Integer)
 
 
 class CertificateStatus(enum.StrEnum):

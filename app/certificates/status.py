@@ -20,11 +20,13 @@ from datetime import datetime
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import Organisation
 from app.certificates import keys
 from app.certificates.dataintegrity import format_created, sign_document
-from app.certificates.models import Certificate, StatusList, StatusListCounter, StatusPurpose
+from app.certificates.models import Certificate, StatusList, StatusPurpose
 from app.certificates.statuslist import (
     MIN_BITS,
     Bitstring,
@@ -35,29 +37,26 @@ from app.db import driver_execute, utcnow
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
 _LISTS: Table = StatusList.__table__  # type: ignore[assignment]
-_COUNTERS: Table = StatusListCounter.__table__  # type: ignore[assignment]
 _OPEN_LIST = (
     select(
         _LISTS.c.id,
         _LISTS.c.purpose,
         _LISTS.c.sequence,
         _LISTS.c.size_bits,
-        _COUNTERS.c.allocated,
+        _LISTS.c.allocated,
     )
-    .join(_COUNTERS, _COUNTERS.c.status_list_id == _LISTS.c.id)
     .where(
         _LISTS.c.organisation_id == bindparam("organisation_id"),
         _LISTS.c.purpose == bindparam("purpose"),
-        _COUNTERS.c.allocated * 2 < _LISTS.c.size_bits,
+        _LISTS.c.allocated * 2 < _LISTS.c.size_bits,
     )
     .order_by(_LISTS.c.sequence.desc())
     .limit(1)
 )
-# The counter's own small row (see StatusListCounter), not the list's.
 _ALLOCATE = (
-    _COUNTERS.update()
-    .where(_COUNTERS.c.status_list_id == bindparam("list_id"))
-    .values(allocated=_COUNTERS.c.allocated + bindparam("count"))
+    _LISTS.update()
+    .where(_LISTS.c.id == bindparam("list_id"))
+    .values(allocated=_LISTS.c.allocated + bindparam("count"))
 )
 
 
@@ -111,11 +110,10 @@ def _new_list(
         sequence=(last or 0) + 1,
         size_bits=LIST_SIZE,
         bits=bits.to_bytes(),
+        allocated=0,
     )
     _sign(status_list, organisation, signing, bits, utcnow())
     session.add(status_list)
-    session.flush()
-    session.add(StatusListCounter(status_list_id=status_list.id, allocated=0))
     session.flush()
     return status_list
 
@@ -248,6 +246,9 @@ def allocate(
         indices = _draw(session, status_list, min(room, count - len(slots)), set())
         slots.extend(StatusSlot(status_list, index) for index in indices)
         session.connection().execute(_ALLOCATE, {"list_id": status_list.id, "count": len(indices)})
+        loaded = session.identity_map.get(identity_key(StatusList, status_list.id))
+        if loaded is not None:  # a list object this session holds sees its new count
+            set_committed_value(loaded, "allocated", status_list.allocated + len(indices))
     return slots
 
 
