@@ -112,9 +112,18 @@ def _bind_processor(dialect: Dialect, column: Any) -> Callable[[Any], Any] | Non
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
+def placeholder(connection: Connection) -> str:
+    """The driver's positional parameter marker (for SQL run with :func:`driver_execute`)."""
+    return _marker(connection.dialect)
+
+
+def _marker(dialect: Dialect) -> str:
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+
+
 @functools.cache
 def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
-    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+    marker = _marker(dialect)
     quote = dialect.identifier_preparer
     # Only quoted identifiers and placeholders go into the text; values are bound.
     return (

@@ -32,7 +32,7 @@ from app.certificates.statuslist import (
     Bitstring,
     build_status_list_credential,
 )
-from app.db import driver_execute, utcnow
+from app.db import driver_execute, placeholder, utcnow
 
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
@@ -151,7 +151,7 @@ def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> se
     # Plain SQL on the session's connection, in its transaction: rendering hundreds of bound
     # values through SQLAlchemy's expanding IN costs more than the query.
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marker = placeholder(connection)
     for start in range(0, len(candidates), _QUERY_CHUNK):
         chunk = candidates[start : start + _QUERY_CHUNK]
         # Column names and placeholders only: the values are bound.

@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
-from app.db import BulkInsert, utcnow
+from app.db import BulkInsert, driver_execute, placeholder, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
@@ -91,7 +91,6 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 # The hot paths (appending, integrating, proving) use Core statements on the session's
 # connection: the ORM's bulk-persistence machinery costs more than the SQL itself here.
-_STATE: Table = LogState.__table__  # type: ignore[assignment]
 _NODES: Table = LogNode.__table__  # type: ignore[assignment]
 _CHECKPOINTS: Table = LogCheckpoint.__table__  # type: ignore[assignment]
 _ENTRIES: Table = LogEntry.__table__  # type: ignore[assignment]
@@ -107,20 +106,25 @@ _ENTRY_COLUMNS = (
     "leaf_hash",
     "created_at",
 )
+_CHECKPOINT_COLUMNS = ("tree_size", "root_hash", "note", "created_at")
 _LOG_KEY = select(LogKey).order_by(LogKey.id).limit(1)
 _LATEST_CHECKPOINT = select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1)
-_INTEGRATED = _STATE.update().where(_STATE.c.id == 1).values(integrated_size=bindparam("size"))
-_LEAF_HASHES = (
-    select(_ENTRIES.c.leaf_hash)
-    .where(_ENTRIES.c.log_index >= bindparam("start"), _ENTRIES.c.log_index < bindparam("end"))
-    .order_by(_ENTRIES.c.log_index)
-)
+# The statements every appending transaction runs, as plain SQL for the driver (see
+# app.db.driver_execute): SQLAlchemy's execution machinery costs more than running them.
 _RESERVE = (
-    _STATE.update()
-    .where(_STATE.c.id == 1)
-    .values(next_index=_STATE.c.next_index + bindparam("count"))
-    .returning(_STATE.c.next_index, _STATE.c.integrated_size)
+    "UPDATE log_state SET next_index = next_index + {p} WHERE id = 1 "
+    "RETURNING next_index, integrated_size"
 )
+_INTEGRATED = "UPDATE log_state SET integrated_size = {p} WHERE id = 1"
+_LEAF_HASHES = (
+    "SELECT leaf_hash FROM log_entries WHERE log_index >= {p} AND log_index < {p} "
+    "ORDER BY log_index"
+)
+
+
+def _run(session: Session, template: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    connection = session.connection()
+    return driver_execute(connection, template.format(p=placeholder(connection)), parameters)
 
 
 # --- The log's identity ---------------------------------------------------------------------
@@ -216,8 +220,8 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
     the latest committed counter after waiting for the lock. It does not flush the session:
     entries appended in a row are inserted together when the session next flushes.
     """
-    row = session.connection().execute(_RESERVE, {"count": count}).one()
-    return row.next_index - count, row.integrated_size
+    ((next_index, integrated_size),) = _run(session, _RESERVE, (count,))
+    return next_index - count, integrated_size
 
 
 def _insert_entries(
@@ -565,7 +569,7 @@ def _appended_leaves(
     leaves = [appended.get(index) for index in range(start, end)]
     if None in leaves:
         return None
-    stored = list(session.connection().scalars(_LEAF_HASHES, {"start": start, "end": end}))
+    stored = [bytes(leaf) for (leaf,) in _run(session, _LEAF_HASHES, (start, end))]
     return stored if stored == leaves else None
 
 
@@ -612,20 +616,23 @@ def integrate(session: Session) -> LogCheckpoint | None:
         note=sign_checkpoint(Checkpoint(key.origin, size, root), _signer(key)),
         created_at=utcnow(),
     )
-    # Inserted through Core and then attached as the persistent object it now is: the ORM's
+    # Inserted as a plain row and then attached as the persistent object it now is: the ORM's
     # flush of one new row costs more than the rest of a small integration.
-    checkpoint.id = session.connection().scalar(
-        _CHECKPOINTS.insert().returning(_CHECKPOINTS.c.id),
-        {
-            "tree_size": checkpoint.tree_size,
-            "root_hash": checkpoint.root_hash,
-            "note": checkpoint.note,
-            "created_at": checkpoint.created_at,
-        },
+    insert = BulkInsert(session.connection(), _CHECKPOINTS, _CHECKPOINT_COLUMNS)
+    ((checkpoint.id,),) = insert.execute_returning(
+        [
+            (
+                checkpoint.tree_size,
+                checkpoint.root_hash,
+                checkpoint.note,
+                insert.bind("created_at", checkpoint.created_at),
+            )
+        ],
+        ("id",),
     )
     make_transient_to_detached(checkpoint)
     session.add(checkpoint)
-    session.connection().execute(_INTEGRATED, {"size": size})
+    _run(session, _INTEGRATED, (size,))
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
     session.info.pop(_APPENDED, None)
     return checkpoint
