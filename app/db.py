@@ -181,6 +181,13 @@ class BulkInsert:
         return returned
 
 
+def run_sql(
+    connection: Connection, template: str, parameters: tuple[Any, ...]
+) -> list[tuple[Any, ...]]:
+    """:func:`driver_execute` for SQL written with ``{p}`` where each parameter goes."""
+    return driver_execute(connection, template.format(p=placeholder(connection)), parameters)
+
+
 def driver_execute(
     connection: Connection, sql: str, parameters: Any, *, many: bool = False
 ) -> list[tuple[Any, ...]]:

@@ -50,7 +50,7 @@ from app.certificates.models import (
 )
 from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
-from app.db import BulkInsert, utcnow
+from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
 from app.gs1.digital_link import build_path_uri, encode_dl_value
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
@@ -59,14 +59,10 @@ MAX_VALIDITY = timedelta(days=5 * 366)
 _CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
 _EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
 _SEQUENCES: Table = CertificateNumberSequence.__table__  # type: ignore[assignment]
+# Plain SQL for the driver (see app.db.run_sql), as every issuance runs it.
 _TAKE_NUMBERS = (
-    _SEQUENCES.update()
-    .where(
-        _SEQUENCES.c.organisation_id == bindparam("issuer_id"),
-        _SEQUENCES.c.year == bindparam("number_year"),
-    )
-    .values(last_value=_SEQUENCES.c.last_value + bindparam("count"))
-    .returning(_SEQUENCES.c.last_value)
+    "UPDATE certificate_number_sequences SET last_value = last_value + {p} "
+    "WHERE organisation_id = {p} AND year = {p} RETURNING last_value"
 )
 _FIRMS = select(Organisation).where(Organisation.id.in_(bindparam("ids", expanding=True)))
 # The columns an issuance writes, in the order its rows are built (per certificate, then what
@@ -341,9 +337,8 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
     # One UPDATE ... RETURNING on the session's connection (the ORM's read, then flush, costs
     # more than the issuance of a certificate).
-    last = session.connection().scalar(
-        _TAKE_NUMBERS, {"issuer_id": issuer.id, "number_year": year, "count": count}
-    )
+    taken = run_sql(session.connection(), _TAKE_NUMBERS, (count, issuer.id, year))
+    last = taken[0][0] if taken else None
     if last is None:
         session.connection().execute(
             _SEQUENCES.insert().values(organisation_id=issuer.id, year=year, last_value=count)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -32,32 +32,17 @@ from app.certificates.statuslist import (
     Bitstring,
     build_status_list_credential,
 )
-from app.db import driver_execute, placeholder, utcnow
+from app.db import driver_execute, placeholder, run_sql, utcnow
 
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
-_LISTS: Table = StatusList.__table__  # type: ignore[assignment]
+# Plain SQL for the driver (see app.db.run_sql): every issuance runs these twice.
 _OPEN_LIST = (
-    select(
-        _LISTS.c.id,
-        _LISTS.c.purpose,
-        _LISTS.c.sequence,
-        _LISTS.c.size_bits,
-        _LISTS.c.allocated,
-    )
-    .where(
-        _LISTS.c.organisation_id == bindparam("organisation_id"),
-        _LISTS.c.purpose == bindparam("purpose"),
-        _LISTS.c.allocated * 2 < _LISTS.c.size_bits,
-    )
-    .order_by(_LISTS.c.sequence.desc())
-    .limit(1)
+    "SELECT id, purpose, sequence, size_bits, allocated FROM status_lists "
+    "WHERE organisation_id = {p} AND purpose = {p} AND allocated * 2 < size_bits "
+    "ORDER BY sequence DESC LIMIT 1"
 )
-_ALLOCATE = (
-    _LISTS.update()
-    .where(_LISTS.c.id == bindparam("list_id"))
-    .values(allocated=_LISTS.c.allocated + bindparam("count"))
-)
+_ALLOCATE = "UPDATE status_lists SET allocated = allocated + {p} WHERE id = {p}"
 
 
 def list_path(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
@@ -132,14 +117,11 @@ class OpenList:
 def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> OpenList | None:
     # Core, read as committed (under the issuer lock), without the bits nor the signed list
     # (17 kB) that loading the ORM object would bring: allocating needs neither.
-    row = (
-        session.connection()
-        .execute(_OPEN_LIST, {"organisation_id": organisation_id, "purpose": purpose})
-        .first()
-    )
-    if row is None:
+    rows = run_sql(session.connection(), _OPEN_LIST, (organisation_id, purpose.value))
+    if not rows:
         return None
-    return OpenList(row.id, StatusPurpose(row.purpose), row.sequence, row.size_bits, row.allocated)
+    list_id, stored_purpose, sequence, size_bits, allocated = rows[0]
+    return OpenList(list_id, StatusPurpose(stored_purpose), sequence, size_bits, allocated)
 
 
 def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> set[int]:
@@ -245,7 +227,7 @@ def allocate(
         room = _capacity(status_list) - status_list.allocated
         indices = _draw(session, status_list, min(room, count - len(slots)), set())
         slots.extend(StatusSlot(status_list, index) for index in indices)
-        session.connection().execute(_ALLOCATE, {"list_id": status_list.id, "count": len(indices)})
+        run_sql(session.connection(), _ALLOCATE, (len(indices), status_list.id))
         loaded = session.identity_map.get(identity_key(StatusList, status_list.id))
         if loaded is not None:  # a list object this session holds sees its new count
             set_committed_value(loaded, "allocated", status_list.allocated + len(indices))

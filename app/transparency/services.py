@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
-from app.db import BulkInsert, driver_execute, placeholder, utcnow
+from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
@@ -120,11 +120,6 @@ _LEAF_HASHES = (
     "SELECT leaf_hash FROM log_entries WHERE log_index >= {p} AND log_index < {p} "
     "ORDER BY log_index"
 )
-
-
-def _run(session: Session, template: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    connection = session.connection()
-    return driver_execute(connection, template.format(p=placeholder(connection)), parameters)
 
 
 # --- The log's identity ---------------------------------------------------------------------
@@ -220,7 +215,7 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
     the latest committed counter after waiting for the lock. It does not flush the session:
     entries appended in a row are inserted together when the session next flushes.
     """
-    ((next_index, integrated_size),) = _run(session, _RESERVE, (count,))
+    ((next_index, integrated_size),) = run_sql(session.connection(), _RESERVE, (count,))
     return next_index - count, integrated_size
 
 
@@ -569,8 +564,24 @@ def _appended_leaves(
     leaves = [appended.get(index) for index in range(start, end)]
     if None in leaves:
         return None
-    stored = [bytes(leaf) for (leaf,) in _run(session, _LEAF_HASHES, (start, end))]
+    stored = [bytes(leaf) for (leaf,) in run_sql(session.connection(), _LEAF_HASHES, (start, end))]
     return stored if stored == leaves else None
+
+
+def _right_edge(session: Session, size: int) -> dict[merkle.NodeID, bytes]:
+    """The stored right-edge nodes of the tree of ``size`` (one per level), in one query."""
+    nodes = merkle.right_edge(size)
+    if not nodes:
+        return {}
+    # Placeholders only: the levels and indices are bound.
+    template = "SELECT level, node_index, hash FROM log_nodes WHERE " + " OR ".join(  # noqa: S608
+        ["(level = {p} AND node_index = {p})"] * len(nodes)
+    )
+    parameters = tuple(value for node in nodes for value in (node.level, node.index))
+    return {
+        merkle.NodeID(level, index): bytes(value)
+        for level, index, value in run_sql(session.connection(), template, parameters)
+    }
 
 
 def integrate(session: Session) -> LogCheckpoint | None:
@@ -591,7 +602,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
     if key is None:  # entries written before the log started: it starts now
         key = ensure_log(session)
         next_index, _ = _reserve(session, 0)
-    fetched = NodeReader(session).fetch(merkle.right_edge(size))
+    fetched = _right_edge(session, size)
     try:
         edge = merkle.RightEdge(size, [fetched[node] for node in merkle.right_edge(size)])
     except KeyError as exc:
@@ -632,7 +643,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
     )
     make_transient_to_detached(checkpoint)
     session.add(checkpoint)
-    _run(session, _INTEGRATED, (size,))
+    run_sql(session.connection(), _INTEGRATED, (size,))
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
     session.info.pop(_APPENDED, None)
     return checkpoint
