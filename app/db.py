@@ -7,8 +7,10 @@ once and any error rolls everything back, which makes every operation all-or-not
 from __future__ import annotations
 
 import enum
+import functools
+import itertools
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,12 +25,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     create_engine,
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -102,6 +105,114 @@ CreatedAt = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nul
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+@functools.cache
+def _bind_processor(dialect: Dialect, column: Any) -> Callable[[Any], Any] | None:
+    # Adapting a type to a dialect costs far more than the conversion it gives: once each.
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def placeholder(connection: Connection) -> str:
+    """The driver's positional parameter marker (for SQL run with :func:`driver_execute`)."""
+    return _marker(connection.dialect)
+
+
+def _marker(dialect: Dialect) -> str:
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+
+
+@functools.cache
+def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    marker = _marker(dialect)
+    quote = dialect.identifier_preparer
+    # Only quoted identifiers and placeholders go into the text; values are bound.
+    return (
+        f"INSERT INTO {quote.format_table(table)} "  # noqa: S608
+        f"({', '.join(quote.quote(table.c[name].name) for name in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+
+
+class BulkInsert:
+    """An ``INSERT`` of many rows run as one DBAPI ``executemany`` on a connection, with the
+    rows given as plain tuples in :attr:`columns` order, for writers of thousands of rows per
+    transaction (a batch of certificates, its log entries): SQLAlchemy's per-row, per-value
+    parameter handling would cost more than the database's own work.
+
+    Values are passed to the driver as they are: convert those whose column type processes
+    them (timestamps, enums, JSON) with :meth:`bind` first, once per distinct value.
+    """
+
+    def __init__(self, connection: Connection, table: Table, columns: Sequence[str]) -> None:
+        self.connection = connection
+        self.table = table
+        self.columns = tuple(columns)
+        self.sql = _insert_sql(connection.dialect, table, self.columns)
+
+    def bind(self, column: str, value: Any) -> Any:
+        """``value`` as SQLAlchemy would hand it to the driver for ``column``."""
+        processor = _bind_processor(self.connection.dialect, self.table.c[column])
+        return value if processor is None else processor(value)
+
+    def execute(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in :attr:`columns` order) in one executemany."""
+        if rows:
+            driver_execute(self.connection, self.sql, rows, many=True)
+
+    def execute_returning(
+        self, rows: Sequence[tuple[Any, ...]], returning: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``rows`` and return the ``returning`` columns of the new rows, in no
+        particular order (match them to the rows by a unique column): multi-row ``VALUES``
+        statements, since an executemany cannot return rows on every driver."""
+        quote = self.connection.dialect.identifier_preparer
+        suffix = (
+            f" RETURNING {', '.join(quote.quote(self.table.c[name].name) for name in returning)}"
+        )
+        head, _, group = self.sql.partition(" VALUES ")
+        # Well below SQLite's and PostgreSQL's limits on bound values per statement.
+        per_statement = max(1, 30_000 // len(self.columns))
+        returned: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = f"{head} VALUES {', '.join([group] * len(chunk))}{suffix}"
+            values = tuple(itertools.chain.from_iterable(chunk))
+            returned.extend(driver_execute(self.connection, sql, values))
+        return returned
+
+
+def run_sql(
+    connection: Connection, template: str, parameters: tuple[Any, ...]
+) -> list[tuple[Any, ...]]:
+    """:func:`driver_execute` for SQL written with ``{p}`` where each parameter goes."""
+    return driver_execute(connection, template.format(p=placeholder(connection)), parameters)
+
+
+def driver_execute(
+    connection: Connection, sql: str, parameters: Any, *, many: bool = False
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (in the driver's parameter style) on a cursor of ``connection``'s DBAPI
+    connection, inside its transaction, and return the rows it gives (if any).
+
+    For the statements of hot paths: SQLAlchemy's execution machinery costs a hundred Python
+    calls per statement, more than SQLite takes to run a small one. Driver errors are raised
+    as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError`, as for any other statement.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    error = connection.dialect.loaded_dbapi.Error
+    cursor = dbapi_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    except error as exc:
+        raise DBAPIError.instance(sql, parameters, exc, error) from exc
+    finally:
+        cursor.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,13 +1,16 @@
 """Certificate issuance and verification against raw Ed25519, measured in one run on SQLite.
 
-- issuance: certificates issued per second by ``issue_certificates`` (build the VC 2.0
-  credential, canonicalise, sign, allocate numbers and random status bits, write the rows,
-  the lifecycle events and the transparency-log entries, commit), in batches and one per
-  transaction, against raw Ed25519 signatures per second (``cryptography``, 64-byte messages
-  as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate. Batches of distinct
-  requests (one facts object per certificate, each validated) are reported alongside, since
-  the headline batches repeat one request; so are the same batches with the transparency log
-  (issue 8, ``ledger.record_issuances``) switched off, to show what this domain costs by itself.
+- issuance: certificates issued per second by ``issue_certificates`` (allocate numbers and
+  random status bits, write the VC 2.0 credential in RFC 8785 form, sign it, write the
+  certificate rows with the signed credential, the lifecycle events and the transparency-log
+  entries, integrate those into the log's tree and sign a checkpoint, commit), in batches and
+  one per transaction, against raw Ed25519 signatures per second (``cryptography``, 64-byte
+  messages as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate. The headline
+  batches repeat one request, whose credential is built and canonicalised once and filled in
+  per certificate (number, licence, status slots); batches of distinct requests (one facts
+  object per certificate, each validated, built and canonicalised on its own) are reported
+  alongside, and so are the same batches with the transparency log (issue 8,
+  ``ledger.record_issuances``) switched off, to show what this domain costs by itself.
 - verification: credentials verified per second with every check (structure, issuer, key
   window, signature, validity, revocation and suspension bits in signed lists), the issuer's
   documents resolved once as a caching verifier (or ``python -m app.verify``) does, against

@@ -14,19 +14,24 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+import orjson
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
 from app.certificates import keys, ledger, status
-from app.certificates.dataintegrity import format_created, sign_documents
+from app.certificates.dataintegrity import format_created, jcs, sign_canonical_documents
 from app.certificates.errors import (
     CertificateNotFound,
     CertificateNotInForce,
@@ -45,7 +50,7 @@ from app.certificates.models import (
 )
 from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
-from app.db import utcnow
+from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
 from app.gs1.digital_link import build_path_uri, encode_dl_value
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
@@ -53,6 +58,62 @@ from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 MAX_VALIDITY = timedelta(days=5 * 366)
 _CERTIFICATES: Table = Certificate.__table__  # type: ignore[assignment]
 _EVENTS: Table = CertificateEvent.__table__  # type: ignore[assignment]
+_SEQUENCES: Table = CertificateNumberSequence.__table__  # type: ignore[assignment]
+# Plain SQL for the driver (see app.db.run_sql), as every issuance runs it.
+_TAKE_NUMBERS = (
+    "UPDATE certificate_number_sequences SET last_value = last_value + {p} "
+    "WHERE organisation_id = {p} AND year = {p} RETURNING last_value"
+)
+_FIRMS = select(Organisation).where(Organisation.id.in_(bindparam("ids", expanding=True)))
+# The columns an issuance writes, in the order its rows are built (per certificate, then what
+# one request's certificates share).
+_CERTIFICATE_COLUMNS = (
+    "number",
+    "mark_licence_number",
+    "revocation_list_id",
+    "revocation_index",
+    "suspension_list_id",
+    "suspension_index",
+    "credential_json",
+    "proof_value",
+    "log_index",
+    "issuer_id",
+    "firm_id",
+    "brand_id",
+    "decision_id",
+    "standard_version_id",
+    "issuer_key_id",
+    "status",
+    "status_reason",
+    "status_changed_at",
+    "suspended_until",
+    "valid_from",
+    "valid_until",
+    "holder_name_zh",
+    "holder_name_en",
+    "holder_registration_number",
+    "standard_code",
+    "standard_version",
+    "standard_content_hash",
+    "scope_gtins",
+    "scope_sites",
+    "label_quota",
+    "labels_issued",
+    "previous_certificate_id",
+    "issued_at",
+    "issued_by_user_id",
+    "created_at",
+)
+_EVENT_COLUMNS = (
+    "certificate_id",
+    "kind",
+    "reason",
+    "suspended_until",
+    "related_certificate_id",
+    "actor_user_id",
+    "actor_organisation_id",
+    "occurred_at",
+)
 MAX_LABEL_QUOTA = 100_000_000
 USCC_SCHEME = {
     "id": "https://www.gsxt.gov.cn",
@@ -274,14 +335,83 @@ def build_credential(
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
     # Under the issuer lock: nobody else allocates numbers for this association meanwhile.
-    sequence = session.get(CertificateNumberSequence, (issuer.id, year), populate_existing=True)
-    if sequence is None:
-        sequence = CertificateNumberSequence(organisation_id=issuer.id, year=year, last_value=0)
-        session.add(sequence)
-    first = sequence.last_value + 1
-    sequence.last_value += count
-    session.flush()
-    return list(range(first, first + count))
+    # One UPDATE ... RETURNING on the session's connection (the ORM's read, then flush, costs
+    # more than the issuance of a certificate).
+    taken = run_sql(session.connection(), _TAKE_NUMBERS, (count, issuer.id, year))
+    last = taken[0][0] if taken else None
+    if last is None:
+        session.connection().execute(
+            _SEQUENCES.insert().values(organisation_id=issuer.id, year=year, last_value=count)
+        )
+        last = count
+    return list(range(last - count + 1, last + 1))
+
+
+def _json_chars(value: str) -> bytes:
+    """``value`` as it appears between the quotes of a JSON string in RFC 8785 form."""
+    return orjson.dumps(value)[1:-1]
+
+
+class _CredentialTemplate:
+    """The RFC 8785 form of one request's credential, with slots for what differs from one
+    certificate to the next: its number, its mark licence number and its two status slots.
+
+    Built by :func:`build_credential` with a random token in each slot and canonicalised once
+    with :func:`~app.certificates.dataintegrity.jcs`; filling the slots with JSON-escaped
+    values gives the canonical bytes of the credential built with those values, because JCS
+    orders members by their keys (which do not change) and writes strings as they are.
+    """
+
+    _SLOTS = (
+        "number",
+        "licence",
+        "revocation_list",
+        "revocation_index",
+        "suspension_list",
+        "suspension_index",
+    )
+
+    def __init__(self, build: Callable[[str, str, list[dict[str, Any]]], dict[str, Any]]) -> None:
+        """``build(number, licence number, status entries)`` builds the request's credential."""
+        # Indices are integers in the status entry: their tokens are 19-digit numbers.
+        tokens = {
+            name: str(secrets.randbelow(9 * 10**18) + 10**18)
+            if name.endswith("_index")
+            else f"slot-{name}-{secrets.token_hex(12)}"
+            for name in self._SLOTS
+        }
+        document = build(
+            tokens["number"],
+            tokens["licence"],
+            [
+                build_status_list_entry(
+                    list_url=tokens[f"{purpose.value}_list"],
+                    index=int(tokens[f"{purpose.value}_index"]),
+                    status_purpose=purpose.value,
+                )
+                for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
+            ],
+        )
+        slot_of = {token.encode(): position for position, token in enumerate(tokens.values())}
+        pattern = re.compile(b"|".join(re.escape(token) for token in slot_of))
+        self.pieces: list[bytes] = []
+        self.fills: list[tuple[int, int]] = []  # (position in pieces, slot)
+        done = 0
+        canonical = jcs(document)
+        for match in pattern.finditer(canonical):
+            self.pieces.append(canonical[done : match.start()])
+            self.fills.append((len(self.pieces), slot_of[match.group()]))
+            self.pieces.append(b"")
+            done = match.end()
+        self.pieces.append(canonical[done:])
+        assert {slot for _, slot in self.fills} == set(range(len(self._SLOTS)))
+
+    def fill(self, *values: bytes) -> bytes:
+        """The canonical credential with ``values`` (JSON-escaped, in slot order) filled in."""
+        pieces = self.pieces.copy()
+        for position, slot in self.fills:
+            pieces[position] = values[slot]
+        return b"".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -321,9 +451,7 @@ def issue_certificates(
         checked.append(validated[id(facts)])
     firms = {
         firm.id: firm
-        for firm in session.scalars(
-            select(Organisation).where(Organisation.id.in_({f.firm_id for f in requests}))
-        )
+        for firm in session.scalars(_FIRMS, {"ids": list({f.firm_id for f in requests})})
     }
     for facts in requests:
         firm = firms.get(facts.firm_id)
@@ -363,42 +491,76 @@ def issue_certificates(
     numbers_text = [f"{prefix}-{now.year}-{value:06d}" for value in numbers]
     licences = [f"{prefix}-ML-{now.year}-{value:06d}" for value in numbers]
 
-    def unsigned() -> Iterator[dict[str, Any]]:
+    # One canonical template per distinct request (like the validation above): the
+    # credential's RFC 8785 form with the per-certificate values (number, licence, status
+    # slots) left as slots, filled in per certificate instead of building and
+    # canonicalising a fresh document each time.
+    templates: dict[int, _CredentialTemplate] = {}
+    context = [VC_V2_CONTEXT, base_url + keys.CONTEXT_PATH]
+    escaped_urls = {list_id: _json_chars(url) for list_id, url in list_urls.items()}
+
+    uses = Counter(id(facts) for facts in requests)
+
+    def credential(
+        position: int, number: str, licence: str, entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        facts = requests[position]
+        gtins, sites = checked[position]
+        document = build_credential(
+            base_url=base_url,
+            number=number,
+            licence_number=licence,
+            issuer_did=signing.issuer_did,
+            issuer=issuer,
+            holder=firms[facts.firm_id],
+            facts=facts,
+            gtins=gtins,
+            sites=sites,
+            status_entries=entries,
+        )
+        assert document["@context"] == context  # what the proof options were built for
+        return document
+
+    def canonical_documents() -> Iterator[bytes]:
         for position, facts in enumerate(requests):
-            gtins, sites = checked[position]
-            yield build_credential(
-                base_url=base_url,
-                number=numbers_text[position],
-                licence_number=licences[position],
-                issuer_did=signing.issuer_did,
-                issuer=issuer,
-                holder=firms[facts.firm_id],
-                facts=facts,
-                gtins=gtins,
-                sites=sites,
-                status_entries=[
+            rev, sus = revocation[position], suspension[position]
+            template = templates.get(id(facts))
+            if template is None and uses[id(facts)] == 1:
+                # A request issued once: its credential is built and canonicalised directly.
+                entries = [
                     build_status_list_entry(
                         list_url=list_urls[slot.status_list.id],
                         index=slot.index,
                         status_purpose=slot.status_list.purpose.value,
                     )
-                    for slot in (revocation[position], suspension[position])
-                ],
+                    for slot in (rev, sus)
+                ]
+                yield jcs(credential(position, numbers_text[position], licences[position], entries))
+                continue
+            if template is None:
+                template = templates[id(facts)] = _CredentialTemplate(
+                    functools.partial(credential, position)
+                )
+            yield template.fill(
+                _json_chars(numbers_text[position]),
+                _json_chars(licences[position]),
+                escaped_urls[rev.status_list.id],
+                str(rev.index).encode(),
+                escaped_urls[sus.status_list.id],
+                str(sus.index).encode(),
             )
 
-    # One credential at a time, keeping only its text and proof value: thousands of nested
-    # documents held at once would outlive the garbage collector's young generations and make
-    # it sweep the whole heap again and again.
-    texts: list[str] = []
+    signed: list[bytes] = []
     proof_values: list[str] = []
-    for signed in sign_documents(
-        unsigned(),
+    for text, proof_value in sign_canonical_documents(
+        canonical_documents(),
         signing.private_key,
+        context=context,
         verification_method=signing.verification_method,
         created=created,
     ):
-        texts.append(signed.text.decode("utf-8"))
-        proof_values.append(signed.document["proof"]["proofValue"])
+        signed.append(text)
+        proof_values.append(proof_value)
     # The log entries are known before the rows exist: their indices are stored with them.
     log_indices = ledger.record_issuances(
         session,
@@ -411,88 +573,101 @@ def issue_certificates(
                 text,
                 {"replaces": facts.previous.number} if facts.previous else None,
             )
-            for number, text, facts in zip(numbers_text, texts, requests, strict=True)
+            for number, text, facts in zip(numbers_text, signed, requests, strict=True)
         ],
         issuer_id=issuer.id,
         actor=actor,
+        occurred_at=now,
     )
+    texts = [text.decode("utf-8") for text in signed]
     actor_user_id = actor.user_id if actor else None
-    rows: list[dict[str, Any]] = []
+    connection = session.connection()
+    certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)
+    bind = certificates.bind
+    # Values shared by a batch, or by one request's certificates, are converted once.
+    now_bound = bind("issued_at", now)
+    active = bind("status", CertificateStatus.ACTIVE)
+    per_request: dict[int, tuple[Any, ...]] = {}
+    rows: list[tuple[Any, ...]] = []
     for position, facts in enumerate(requests):
-        gtins, sites = checked[position]
-        firm = firms[facts.firm_id]
+        shared = per_request.get(id(facts))
+        if shared is None:
+            gtins, sites = checked[position]
+            firm = firms[facts.firm_id]
+            shared = per_request[id(facts)] = (
+                issuer.id,
+                firm.id,
+                facts.brand_id,
+                facts.decision_id,
+                facts.standard_version_id,
+                signing.key.id,
+                active,
+                None,
+                now_bound,
+                None,
+                bind("valid_from", facts.valid_from),
+                bind("valid_until", facts.valid_until),
+                firm.name_zh,
+                firm.name_en,
+                firm.registration_number,
+                facts.standard.code,
+                facts.standard.version,
+                facts.standard.content_hash,
+                bind("scope_gtins", gtins),
+                bind("scope_sites", sites),
+                facts.label_quota,
+                facts.labels_issued,
+                facts.previous.id if facts.previous else None,
+                now_bound,
+                actor_user_id,
+                now_bound,
+            )
         rev, sus = revocation[position], suspension[position]
         rows.append(
-            {
-                "number": numbers_text[position],
-                "issuer_id": issuer.id,
-                "firm_id": firm.id,
-                "brand_id": facts.brand_id,
-                "decision_id": facts.decision_id,
-                "standard_version_id": facts.standard_version_id,
-                "issuer_key_id": signing.key.id,
-                "status": CertificateStatus.ACTIVE,
-                "status_changed_at": now,
-                "valid_from": facts.valid_from,
-                "valid_until": facts.valid_until,
-                "holder_name_zh": firm.name_zh,
-                "holder_name_en": firm.name_en,
-                "holder_registration_number": firm.registration_number,
-                "standard_code": facts.standard.code,
-                "standard_version": facts.standard.version,
-                "standard_content_hash": facts.standard.content_hash,
-                "scope_gtins": gtins,
-                "scope_sites": sites,
-                "mark_licence_number": licences[position],
-                "label_quota": facts.label_quota,
-                "labels_issued": facts.labels_issued,
-                "revocation_list_id": rev.status_list.id,
-                "revocation_index": rev.index,
-                "suspension_list_id": sus.status_list.id,
-                "suspension_index": sus.index,
-                "previous_certificate_id": facts.previous.id if facts.previous else None,
-                "credential_json": texts[position],
-                "proof_value": proof_values[position],
-                "issued_at": now,
-                "issued_by_user_id": actor_user_id,
-                "log_index": log_indices[position],
-                "created_at": now,
-            }
+            (
+                numbers_text[position],
+                licences[position],
+                rev.status_list.id,
+                rev.index,
+                sus.status_list.id,
+                sus.index,
+                texts[position],
+                proof_values[position],
+                log_indices[position],
+                *shared,
+            )
         )
-    # Plain rows in through Core, ids out: ORM objects (or the ORM's bulk path) for thousands
-    # of rows would cost more than everything else here; callers load the few they need. The
-    # ids are matched to the rows by number, which does not rely on the order of RETURNING.
-    id_of: dict[str, int] = {
-        number: certificate_id
-        for number, certificate_id in session.connection().execute(
-            _CERTIFICATES.insert().returning(_CERTIFICATES.c.number, _CERTIFICATES.c.id), rows
-        )
-    }
-    ids = [id_of[row["number"]] for row in rows]
-    session.connection().execute(
-        _EVENTS.insert(),
+    id_of: dict[str, int] = dict(certificates.execute_returning(rows, ("number", "id")))
+    ids = [id_of[number] for number in numbers_text]
+    events = BulkInsert(connection, _EVENTS, _EVENT_COLUMNS)
+    kinds = {kind: events.bind("kind", kind) for kind in {facts.event for facts in requests}}
+    occurred = events.bind("occurred_at", now)
+    actor_organisation_id = actor.organisation_id if actor else issuer.id
+    events.execute(
         [
-            {
-                "certificate_id": certificate_id,
-                "kind": facts.event,
-                "reason": facts.reason,
-                "suspended_until": None,
-                "related_certificate_id": facts.previous.id if facts.previous else None,
-                "actor_user_id": actor_user_id,
-                "actor_organisation_id": actor.organisation_id if actor else issuer.id,
-                "occurred_at": now,
-            }
+            (
+                certificate_id,
+                kinds[facts.event],
+                facts.reason,
+                None,
+                facts.previous.id if facts.previous else None,
+                actor_user_id,
+                actor_organisation_id,
+                occurred,
+            )
             for certificate_id, facts in zip(ids, requests, strict=True)
-        ],
+        ]
     )
     issued = [
         IssuedCertificate(
             id=certificate_id,
-            number=row["number"],
-            credential_json=row["credential_json"],
-            log_index=row["log_index"],
+            number=number,
+            credential_json=text,
+            log_index=log_index,
         )
-        for certificate_id, row in zip(ids, rows, strict=True)
+        for certificate_id, number, text, log_index in zip(
+            ids, numbers_text, texts, log_indices, strict=True
+        )
     ]
     superseded = [
         (facts.previous, new)
@@ -882,17 +1057,21 @@ def reissue_certificate(
 ) -> Certificate:
     """Re-issue a certificate with a changed scope or label quota: a new certificate (new
     number, same holder, standard and end of validity, labels issued carried over) that
-    replaces the old one, whose revocation bit is set."""
-    from app.certificates.issuance import check_within_audit, refuse_overlap
+    replaces the old one, whose revocation bit is set.
+
+    Refused, with nothing changed: a withdrawn or already replaced certificate, a scope beyond
+    the decision's audit (422), and products another live certificate of the same decision
+    covers (409 ``decision-already-certified``: re-issue that one instead)."""
+    from app.certificates.issuance import check_not_covered, check_within_audit
 
     certificate = _for_issuer(session, caller, number)
     check_replaceable(certificate)
     if gtins is not None or sites is not None:
         # A re-issue rests on the same decision: its scope stays within that audit.
-        audited_gtins, _ = check_within_audit(session, certificate.decision_id, gtins, sites)
+        scope = check_within_audit(session, certificate.decision_id, gtins, sites)
         if gtins is not None:
-            gtins = audited_gtins
-            refuse_overlap(session, certificate.decision_id, gtins, replacing=certificate)
+            # ... and takes no product another live certificate of the decision covers.
+            check_not_covered(session, certificate.decision_id, scope, replacing=certificate.number)
     standard, brand, assessment = _refs_from_credential(certificate)
     facts = reissue_facts(
         certificate,

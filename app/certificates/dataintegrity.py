@@ -53,6 +53,7 @@ __all__ = [
     "jcs",
     "resolve_did_key",
     "serialize_document",
+    "sign_canonical_documents",
     "sign_document",
     "sign_documents",
     "verify_proof",
@@ -307,16 +308,22 @@ class _ProofTemplate:
             canonical = jcs(document)
         except rfc8785.CanonicalizationError as exc:
             raise DataIntegrityError(f"document cannot be canonicalised: {exc}") from exc
+        text, proof_value = self.sign_canonical(canonical, private_key)
+        return SignedDocument(
+            {**document, "proof": {**self.options, "proofValue": proof_value}}, text
+        )
+
+    def sign_canonical(self, canonical: bytes, private_key: Ed25519PrivateKey) -> tuple[bytes, str]:
+        """Sign a document given as its canonical bytes; returns (text, proofValue)."""
         signature = private_key.sign(self.options_hash + hashlib.sha256(canonical).digest())
         proof_value = multibase_encode(signature, "z")
-        proof = {**self.options, "proofValue": proof_value}
         if self.spliceable:
             canonical_proof = self.head + proof_value.encode("ascii") + self.tail
         else:
-            canonical_proof = jcs(proof)
+            canonical_proof = jcs({**self.options, "proofValue": proof_value})
         separator = b"," if len(canonical) > 2 else b""
         text = b"".join((memoryview(canonical)[:-1], separator, b'"proof":', canonical_proof, b"}"))
-        return SignedDocument({**document, "proof": proof}, text)
+        return text, proof_value
 
 
 def sign_document(
@@ -372,6 +379,33 @@ def sign_documents(
                 proof_purpose=proof_purpose,
             )
         yield template.sign(document, private_key)
+
+
+def sign_canonical_documents(
+    canonicals: Iterable[bytes],
+    private_key: Ed25519PrivateKey,
+    *,
+    context: list[str],
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str = "assertionMethod",
+) -> Iterator[tuple[bytes, str]]:
+    """:func:`sign_documents` for issuers that write each document's RFC 8785 form themselves,
+    typically by filling values into one template canonicalised once with :func:`jcs`.
+
+    Each item must be the JCS bytes of a document without a proof whose ``@context`` is
+    ``context`` (the caller vouches for both: nothing is parsed here). Yields ``(text,
+    proofValue)`` per document, ``text`` being what :func:`sign_documents` gives for the parsed
+    document, byte for byte.
+    """
+    template = _ProofTemplate(
+        {"@context": context},
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+    )
+    for canonical in canonicals:
+        yield template.sign_canonical(canonical, private_key)
 
 
 def add_proof(

@@ -114,10 +114,35 @@ def check_within_audit(
     decision_id: int,
     gtins: Sequence[str] | None,
     sites: Sequence[Site] | None,
-) -> tuple[list[str], list[Site]]:
+) -> list[str]:
     """Refuse a scope (for a re-issue) beyond what the decision's audit covered; returns the
-    scope with GTINs in their 14-digit form."""
-    return _scope(get_granted_decision(session, decision_id), gtins, sites)
+    scope's GTINs in GTIN-14 form."""
+    return _scope(get_granted_decision(session, decision_id), gtins, sites)[0]
+
+
+def check_not_covered(
+    session: Session, decision_id: int, gtins: Sequence[str], *, replacing: str | None = None
+) -> None:
+    """Refuse GTINs (GTIN-14) that a live certificate of the decision already covers, the
+    certificate being replaced (``replacing``, by number) aside: a product is covered by at
+    most one live certificate of a decision, so that one is re-issued to change it.
+
+    Raises :class:`~app.errors.Conflict` ``decision-already-certified`` (409), naming each
+    GTIN and the certificate that covers it.
+    """
+    covered = _overlapping(session, decision_id, gtins, replacing=replacing)
+    if covered:
+        raise Conflict(
+            f"Decision {decision_id} already has a live certificate for "
+            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
+            + "; re-issue that certificate to change its scope or quota.",
+            slug="decision-already-certified",
+            errors=[
+                FieldError("/gtins", "already_certified", f"{gtin} is in {number}")
+                for gtin, number in sorted(covered.items())
+            ],
+            extra={"certificates": sorted(set(covered.values()))},
+        )
 
 
 def facts_from_decision(
@@ -180,48 +205,23 @@ def facts_from_decision(
     )
 
 
-def _overlapping(session: Session, decision_id: int, gtins: Sequence[str]) -> dict[str, str]:
-    """GTIN -> number of the live certificate of the decision that already covers it."""
+def _overlapping(
+    session: Session, decision_id: int, gtins: Sequence[str], *, replacing: str | None = None
+) -> dict[str, str]:
+    """GTIN -> number of the live certificate of the decision (other than ``replacing``) that
+    already covers it."""
     covered: dict[str, str] = {}
-    for certificate in session.scalars(
-        select(Certificate).where(
-            Certificate.decision_id == decision_id,
-            Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
-        )
-    ):
+    statement = select(Certificate).where(
+        Certificate.decision_id == decision_id,
+        Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+    )
+    if replacing is not None:
+        statement = statement.where(Certificate.number != replacing)
+    for certificate in session.scalars(statement):
         for gtin in certificate.scope_gtins:
             if gtin in gtins:
                 covered[gtin] = certificate.number
     return covered
-
-
-def refuse_overlap(
-    session: Session,
-    decision_id: int,
-    gtins: Sequence[str],
-    *,
-    replacing: Certificate | None = None,
-) -> None:
-    """One decision may back several certificates (one per product line), but a product is
-    covered by at most one live certificate of it: re-issue that one to change it. The
-    certificate being replaced (a re-issue or renewal) does not count: it is superseded."""
-    covered = {
-        gtin: number
-        for gtin, number in _overlapping(session, decision_id, gtins).items()
-        if replacing is None or number != replacing.number
-    }
-    if covered:
-        raise Conflict(
-            f"Decision {decision_id} already has a live certificate for "
-            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
-            + "; re-issue that certificate to change its scope or quota.",
-            slug="decision-already-certified",
-            errors=[
-                FieldError("/gtins", "already_certified", f"{gtin} is in {number}")
-                for gtin, number in sorted(covered.items())
-            ],
-            extra={"certificates": sorted(set(covered.values()))},
-        )
 
 
 def _validity(valid_from: datetime | None, months: int) -> tuple[datetime, datetime]:
@@ -262,7 +262,9 @@ def issue_certificate(
         gtins=gtins,
         sites=sites,
     )
-    refuse_overlap(session, decision_id, facts.gtins)
+    # One decision may back several certificates (one per product line), but a product is
+    # covered by at most one live certificate of it: re-issue that one to change it.
+    check_not_covered(session, decision_id, facts.gtins)
     issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
     certificate = session.get(Certificate, issued.id)
     assert certificate is not None
@@ -309,7 +311,7 @@ def renew_certificate(
         reason=reason,
     )
     credentials.check_replaceable(previous)
-    refuse_overlap(session, granted.decision_id, facts.gtins, replacing=previous)
+    check_not_covered(session, granted.decision_id, facts.gtins, replacing=previous.number)
     issued = credentials.issue_certificates(session, issuer, [facts], actor=caller)[0]
     certificate = session.get(Certificate, issued.id)
     assert certificate is not None

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, undefer
 
 from app.auth.models import Organisation, OrgKind
@@ -125,15 +125,20 @@ def _create_key(
     return key
 
 
+_ACTIVE_KEY = select(IssuerKey).where(
+    IssuerKey.organisation_id == bindparam("organisation_id"),
+    IssuerKey.status == KeyStatus.ACTIVE,
+)
+# Built once: every signing operation of an association starts with this statement.
+_LOCK_ACTIVE_KEY = _ACTIVE_KEY.with_for_update(of=IssuerKey).execution_options(
+    populate_existing=True
+)
+
+
 def _active_key(session: Session, organisation_id: int, *, lock: bool) -> IssuerKey | None:
-    statement = select(IssuerKey).where(
-        IssuerKey.organisation_id == organisation_id, IssuerKey.status == KeyStatus.ACTIVE
+    return session.scalar(
+        _LOCK_ACTIVE_KEY if lock else _ACTIVE_KEY, {"organisation_id": organisation_id}
     )
-    if lock:
-        statement = statement.with_for_update(of=IssuerKey).execution_options(
-            populate_existing=True
-        )
-    return session.scalar(statement)
 
 
 def lock_issuer(session: Session, organisation: Organisation) -> IssuerKey:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -71,11 +72,12 @@ def record_certificate_event(
 
 @dataclass(frozen=True)
 class IssuanceEntry:
-    """One issued (or renewed) certificate to log."""
+    """One issued (or renewed) certificate to log; ``credential`` is the signed credential
+    exactly as stored and served (UTF-8 bytes)."""
 
     entry_type: str
     number: str
-    credential_json: str
+    credential: bytes
     details: Mapping[str, Any] | None = None
 
 
@@ -85,10 +87,11 @@ def record_issuances(
     *,
     issuer_id: int,
     actor: Caller | None = None,
+    occurred_at: datetime | None = None,
 ) -> Sequence[int]:
     """Append the entries of a batch of issued certificates at once (one trip to the log's
     sequencer, one batch of inserts), in order, in the caller's transaction; returns their
-    log indices."""
+    log indices. ``occurred_at`` is the issuance time (default: now)."""
     return append_entry_indices(
         session,
         [
@@ -96,8 +99,9 @@ def record_issuances(
                 entry_type=CERTIFICATE_EVENTS[item.entry_type],
                 record_type="certificate",
                 record_id=item.number,
-                content=item.credential_json.encode("utf-8"),
+                content=item.credential,
                 organisation_id=issuer_id,
+                occurred_at=occurred_at,
                 details=_details(actor, item.details),
             )
             for item in issuances

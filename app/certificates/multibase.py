@@ -78,15 +78,15 @@ def b58encode(data: bytes) -> str:
     append = parts.append
     while num:
         num, chunk = divmod(num, _CHUNK_BASE)
-        chunk, pair = divmod(chunk, _PAIR_BASE)
-        append(pairs[pair])
-        chunk, pair = divmod(chunk, _PAIR_BASE)
-        append(pairs[pair])
-        chunk, pair = divmod(chunk, _PAIR_BASE)
-        append(pairs[pair])
-        chunk, pair = divmod(chunk, _PAIR_BASE)
-        append(pairs[pair])
-        append(pairs[chunk])
+        # Operators rather than divmod() calls: these are machine-sized integers.
+        d4 = chunk % _PAIR_BASE
+        chunk //= _PAIR_BASE
+        d3 = chunk % _PAIR_BASE
+        chunk //= _PAIR_BASE
+        d2 = chunk % _PAIR_BASE
+        chunk //= _PAIR_BASE
+        d1 = chunk % _PAIR_BASE
+        append(pairs[chunk // _PAIR_BASE] + pairs[d1] + pairs[d2] + pairs[d3] + pairs[d4])
     parts.reverse()
     # The last chunk was padded with zero digits ("1"); they are not part of the number.
     return "1" * zeros + "".join(parts).lstrip("1")

@@ -20,6 +20,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import Organisation
 from app.certificates import keys
@@ -30,10 +32,17 @@ from app.certificates.statuslist import (
     Bitstring,
     build_status_list_credential,
 )
-from app.db import utcnow
+from app.db import driver_execute, placeholder, run_sql, utcnow
 
 LIST_SIZE = MIN_BITS
 _QUERY_CHUNK = 500
+# Plain SQL for the driver (see app.db.run_sql): every issuance runs these twice.
+_OPEN_LIST = (
+    "SELECT id, purpose, sequence, size_bits, allocated FROM status_lists "
+    "WHERE organisation_id = {p} AND purpose = {p} AND allocated * 2 < size_bits "
+    "ORDER BY sequence DESC LIMIT 1"
+)
+_ALLOCATE = "UPDATE status_lists SET allocated = allocated + {p} WHERE id = {p}"
 
 
 def list_path(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
@@ -94,35 +103,47 @@ def _new_list(
     return status_list
 
 
-def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> StatusList | None:
-    return session.scalar(
-        select(StatusList)
-        .where(
-            StatusList.organisation_id == organisation_id,
-            StatusList.purpose == purpose,
-            StatusList.allocated * 2 < StatusList.size_bits,
-        )
-        .order_by(StatusList.sequence.desc())
-        .limit(1)
-        # A long-lived session must see the counter as committed, not as it last loaded it.
-        .execution_options(populate_existing=True)
-    )
+@dataclass(frozen=True)
+class OpenList:
+    """A list taking new certificates: what allocating from it needs."""
+
+    id: int
+    purpose: StatusPurpose
+    sequence: int
+    size_bits: int
+    allocated: int
 
 
-def _taken(session: Session, status_list: StatusList, candidates: list[int]) -> set[int]:
+def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> OpenList | None:
+    # Core, read as committed (under the issuer lock), without the bits nor the signed list
+    # (17 kB) that loading the ORM object would bring: allocating needs neither.
+    rows = run_sql(session.connection(), _OPEN_LIST, (organisation_id, purpose.value))
+    if not rows:
+        return None
+    list_id, stored_purpose, sequence, size_bits, allocated = rows[0]
+    return OpenList(list_id, StatusPurpose(stored_purpose), sequence, size_bits, allocated)
+
+
+def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> set[int]:
     if status_list.purpose == StatusPurpose.REVOCATION:
         list_column, index_column = Certificate.revocation_list_id, Certificate.revocation_index
     else:
         list_column, index_column = Certificate.suspension_list_id, Certificate.suspension_index
     taken: set[int] = set()
-    # Core on the session's connection: the list was just loaded (and the session flushed).
+    # Plain SQL on the session's connection, in its transaction: rendering hundreds of bound
+    # values through SQLAlchemy's expanding IN costs more than the query.
     connection = session.connection()
+    marker = placeholder(connection)
     for start in range(0, len(candidates), _QUERY_CHUNK):
         chunk = candidates[start : start + _QUERY_CHUNK]
+        # Column names and placeholders only: the values are bound.
+        sql = (
+            f"SELECT {index_column.name} FROM {Certificate.__tablename__} "  # noqa: S608
+            f"WHERE {list_column.name} = {marker} "
+            f"AND {index_column.name} IN ({', '.join([marker] * len(chunk))})"
+        )
         taken.update(
-            connection.scalars(
-                select(index_column).where(list_column == status_list.id, index_column.in_(chunk))
-            )
+            index for (index,) in driver_execute(connection, sql, (status_list.id, *chunk))
         )
     return taken
 
@@ -153,11 +174,11 @@ def _random_indices(size: int, count: int, exclude: set[int]) -> list[int]:
 class StatusSlot:
     """A bit reserved for one certificate: the list and the index in it."""
 
-    status_list: StatusList
+    status_list: OpenList
     index: int
 
 
-def _draw(session: Session, status_list: StatusList, count: int, reserved: set[int]) -> list[int]:
+def _draw(session: Session, status_list: OpenList, count: int, reserved: set[int]) -> list[int]:
     """``count`` indices drawn uniformly among the list's free ones.
 
     Rejection sampling against the database: draw candidates, ask which are taken, keep the
@@ -183,7 +204,7 @@ def _draw(session: Session, status_list: StatusList, count: int, reserved: set[i
     return chosen
 
 
-def _capacity(status_list: StatusList) -> int:
+def _capacity(status_list: OpenList) -> int:
     # Half the bits: random draws stay cheap, and every list keeps a crowd of clear bits.
     return status_list.size_bits // 2
 
@@ -199,14 +220,17 @@ def allocate(
     is full). The caller stores them on certificates in the same transaction."""
     slots: list[StatusSlot] = []
     while len(slots) < count:
-        status_list = _open_list(session, organisation.id, purpose) or _new_list(
-            session, organisation, purpose, signing
-        )
+        status_list = _open_list(session, organisation.id, purpose)
+        if status_list is None:
+            created = _new_list(session, organisation, purpose, signing)
+            status_list = OpenList(created.id, purpose, created.sequence, created.size_bits, 0)
         room = _capacity(status_list) - status_list.allocated
         indices = _draw(session, status_list, min(room, count - len(slots)), set())
         slots.extend(StatusSlot(status_list, index) for index in indices)
-        status_list.allocated += len(indices)
-        session.flush()
+        run_sql(session.connection(), _ALLOCATE, (len(indices), status_list.id))
+        loaded = session.identity_map.get(identity_key(StatusList, status_list.id))
+        if loaded is not None:  # a list object this session holds sees its new count
+            set_committed_value(loaded, "allocated", status_list.allocated + len(indices))
     return slots
 
 

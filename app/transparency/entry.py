@@ -1,7 +1,7 @@
 """The log entry format: what each leaf of the transparency log holds, byte for byte.
 
-Pure module: standard library and ``rfc8785`` only, no Flask, no database, no network, so offline
-verifiers can rebuild and check entries exactly as the service does.
+Pure module: standard library, ``rfc8785`` and ``orjson`` only, no Flask, no database, no
+network, so offline verifiers can rebuild and check entries exactly as the service does.
 
 An entry is the RFC 8785 (JCS) canonical JSON of one object, UTF-8 encoded, with these members
 (JCS sorts them; ``details`` is left out when empty)::
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 from app.transparency.merkle import leaf_hash
@@ -44,6 +45,7 @@ MAX_DETAILS = 16
 MAX_DETAIL_LENGTH = 500
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MEMBERS = {"content_sha256", "details", "occurred_at", "organisation", "record", "type", "v"}
 
@@ -105,7 +107,15 @@ class Entry:
     @functools.cached_property
     def canonical(self) -> bytes:
         """The entry's bytes: RFC 8785 canonical JSON, UTF-8."""
-        return rfc8785.dumps(self.as_json())
+        document = self.as_json()
+        try:
+            # The members are checked (ASCII names, strings, integers within +-(2**53 - 1),
+            # booleans, null): orjson with sorted keys writes them exactly as JCS does, many
+            # times faster than the reference implementation, which takes anything else (a
+            # lone surrogate, 2**53 itself).
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+        except orjson.JSONEncodeError:
+            return rfc8785.dumps(document)
 
     @property
     def leaf_hash(self) -> bytes:
@@ -117,13 +127,19 @@ def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds and ``Z``: one spelling per instant."""
     if value.tzinfo is None:
         raise EntryFormatError("occurred_at", "naive_datetime", "must be timezone-aware")
+    return _format_utc(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _format_utc(value: datetime) -> str:
+    # Entries appended together usually share their time: it is spelled once.
     return value.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 def content_digest(content: bytes | Mapping[str, Any]) -> str:
     """SHA-256 (hex) of a record's content: raw bytes as given, a JSON object in JCS form."""
-    if isinstance(content, bytes | bytearray | memoryview):
-        return hashlib.sha256(bytes(content)).hexdigest()
+    if type(content) is bytes or isinstance(content, bytearray | memoryview):
+        return hashlib.sha256(content).hexdigest()
     if isinstance(content, Mapping):
         try:
             return hashlib.sha256(rfc8785.dumps(_plain(content))).hexdigest()
@@ -207,21 +223,13 @@ def _build(
     details: Mapping[str, Any] | None,
 ) -> Entry:
     try:
-        kind = EntryType(str(entry_type))
+        kind = entry_type if type(entry_type) is EntryType else EntryType(str(entry_type))
     except ValueError:
         raise EntryFormatError(
             "entry_type", "unknown", f"{entry_type!r} is not one of {[t.value for t in EntryType]}"
         ) from None
     _check_name("record_type", record_type)
-    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
-        raise EntryFormatError("record_id", "type", "must be a string or an integer")
-    rid = str(record_id)
-    if not rid or len(rid) > MAX_RECORD_ID_LENGTH or any(c < " " for c in rid):
-        raise EntryFormatError(
-            "record_id",
-            "length",
-            f"must be 1-{MAX_RECORD_ID_LENGTH} characters without control characters",
-        )
+    rid = _check_record_id(record_id)
     if not isinstance(content_sha256, str) or not _HEX64_RE.match(content_sha256):
         raise EntryFormatError("content_sha256", "pattern", "must be 64 lowercase hex digits")
     if organisation is not None and not isinstance(organisation, str):
@@ -236,11 +244,57 @@ def _build(
         organisation=organisation,
         details=_check_details(details),
     )
+    return _check_size(entry)
+
+
+def _check_record_id(record_id: object) -> str:
+    if (
+        type(record_id) is str
+        and 0 < len(record_id) <= MAX_RECORD_ID_LENGTH
+        and not _CONTROL_RE.search(record_id)
+    ):
+        return record_id
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+        raise EntryFormatError("record_id", "type", "must be a string or an integer")
+    rid = str(record_id)
+    if not rid or len(rid) > MAX_RECORD_ID_LENGTH or _CONTROL_RE.search(rid):
+        raise EntryFormatError(
+            "record_id",
+            "length",
+            f"must be 1-{MAX_RECORD_ID_LENGTH} characters without control characters",
+        )
+    return rid
+
+
+def _check_size(entry: Entry) -> Entry:
     if len(entry.canonical) > MAX_ENTRY_BYTES:
         raise EntryFormatError(
             "entry", "too_large", f"entries are limited to {MAX_ENTRY_BYTES} bytes"
         )
     return entry
+
+
+def make_sibling_entry(
+    entry: Entry,
+    *,
+    record_id: str | int,
+    content: bytes | Mapping[str, Any],
+    details: Mapping[str, Any] | None = None,
+) -> Entry:
+    """:func:`make_entry` for another record of the same type, at the same time, by the same
+    organisation as ``entry`` (already checked): only what differs is checked. For appenders
+    of many records at once."""
+    return _check_size(
+        Entry(
+            entry_type=entry.entry_type,
+            record_type=entry.record_type,
+            record_id=_check_record_id(record_id),
+            content_sha256=content_digest(content),
+            occurred_at=entry.occurred_at,
+            organisation=entry.organisation,
+            details=_check_details(details),
+        )
+    )
 
 
 def parse_entry(data: bytes) -> Entry:

@@ -304,10 +304,16 @@ class RightEdge:
     def append(self, leaf_hashes: Sequence[bytes]) -> list[Node]:
         """Append leaves; returns the complete nodes created, as :func:`full_nodes_for_append`."""
         created = full_nodes_for_append(self, self.size, leaf_hashes)
-        for node in created:
-            self._hashes[NodeID(node.level, node.index)] = node.hash
         self.size += len(leaf_hashes)
-        self._hashes = {node: self._hashes[node] for node in right_edge(self.size)}
+        # Only the new right edge is kept: look its nodes up among those just created (by
+        # plain tuples, cheaper to build than thousands of NodeIDs) or the old edge.
+        fresh = {(node.level, node.index): node.hash for node in created}
+        self._hashes = {
+            node: fresh[node.level, node.index]
+            if (node.level, node.index) in fresh
+            else self._hashes[node]
+            for node in right_edge(self.size)
+        }
         return created
 
     def root(self) -> bytes:

@@ -45,14 +45,20 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
-from app.db import utcnow
+from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
-from app.transparency.entry import Entry, EntryFormatError, EntryType, make_entry
+from app.transparency.entry import (
+    Entry,
+    EntryFormatError,
+    EntryType,
+    make_entry,
+    make_sibling_entry,
+)
 from app.transparency.errors import (
     CheckpointNotFound,
     IndexOutOfRange,
@@ -79,19 +85,40 @@ INTEGRATION_BATCH = 4096
 """Entries read and turned into nodes per step of :func:`integrate` (bounds memory, not size)."""
 
 _PENDING = "brandtrace.transparency.pending"
+_APPENDED = "brandtrace.transparency.appended"
 _SIGNERS = "brandtrace.transparency.signers"
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 # The hot paths (appending, integrating, proving) use Core statements on the session's
 # connection: the ORM's bulk-persistence machinery costs more than the SQL itself here.
-_STATE: Table = LogState.__table__  # type: ignore[assignment]
 _NODES: Table = LogNode.__table__  # type: ignore[assignment]
+_CHECKPOINTS: Table = LogCheckpoint.__table__  # type: ignore[assignment]
 _ENTRIES: Table = LogEntry.__table__  # type: ignore[assignment]
+_ENTRY_COLUMNS = (
+    "log_index",
+    "entry_type",
+    "record_type",
+    "record_id",
+    "content_sha256",
+    "organisation_id",
+    "occurred_at",
+    "entry",
+    "leaf_hash",
+    "created_at",
+)
+_CHECKPOINT_COLUMNS = ("tree_size", "root_hash", "note", "created_at")
+_LOG_KEY = select(LogKey).order_by(LogKey.id).limit(1)
+_LATEST_CHECKPOINT = select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1)
+# The statements every appending transaction runs, as plain SQL for the driver (see
+# app.db.driver_execute): SQLAlchemy's execution machinery costs more than running them.
 _RESERVE = (
-    _STATE.update()
-    .where(_STATE.c.id == 1)
-    .values(next_index=_STATE.c.next_index + bindparam("count"))
-    .returning(_STATE.c.next_index, _STATE.c.integrated_size)
+    "UPDATE log_state SET next_index = next_index + {p} WHERE id = 1 "
+    "RETURNING next_index, integrated_size"
+)
+_INTEGRATED = "UPDATE log_state SET integrated_size = {p} WHERE id = 1"
+_LEAF_HASHES = (
+    "SELECT leaf_hash FROM log_entries WHERE log_index >= {p} AND log_index < {p} "
+    "ORDER BY log_index"
 )
 
 
@@ -109,7 +136,7 @@ def origin_for(base_url: str) -> str:
 
 def log_key(session: Session) -> LogKey | None:
     """The log's key, or None before the log has started (one log, one key per deployment)."""
-    return session.scalar(select(LogKey).order_by(LogKey.id).limit(1))
+    return session.scalar(_LOG_KEY)
 
 
 def _sealing_label(origin: str) -> str:
@@ -188,36 +215,51 @@ def _reserve(session: Session, count: int) -> tuple[int, int]:
     the latest committed counter after waiting for the lock. It does not flush the session:
     entries appended in a row are inserted together when the session next flushes.
     """
-    row = session.connection().execute(_RESERVE, {"count": count}).one()
-    return row.next_index - count, row.integrated_size
+    ((next_index, integrated_size),) = run_sql(session.connection(), _RESERVE, (count,))
+    return next_index - count, integrated_size
 
 
 def _insert_entries(
     session: Session, first: int, entries: Sequence[tuple[Entry, int | None]]
 ) -> None:
-    """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one Core
-    executemany on the session's connection, no ORM objects (building and flushing those cost
-    more than the SQL)."""
-    now = utcnow()
+    """Insert ``(entry, organisation id)`` pairs at indices ``first, first + 1, ...``: one
+    executemany of plain rows on the session's connection, no ORM objects (building and
+    flushing those cost more than the SQL)."""
+    insert = BulkInsert(session.connection(), _ENTRIES, _ENTRY_COLUMNS)
+    bind = insert.bind
+    created_at = bind("created_at", utcnow())
+    # A batch's entries usually share their type and time: convert each distinct one once.
+    types: dict[EntryType, Any] = {}
+    times: dict[datetime, Any] = {}
     rows = []
     for offset, (entry, organisation_id) in enumerate(entries):
         canonical = entry.canonical
+        entry_type = types.get(entry.entry_type)
+        if entry_type is None:
+            entry_type = types[entry.entry_type] = bind("entry_type", entry.entry_type)
+        occurred_at = times.get(entry.occurred_at)
+        if occurred_at is None:
+            occurred_at = times[entry.occurred_at] = bind("occurred_at", entry.occurred_at)
         rows.append(
-            {
-                "log_index": first + offset,
-                "entry_type": entry.entry_type,
-                "record_type": entry.record_type,
-                "record_id": entry.record_id,
-                "content_sha256": entry.content_sha256,
-                "organisation_id": organisation_id,
-                "occurred_at": entry.occurred_at,
-                "entry": canonical,
-                "leaf_hash": merkle.leaf_hash(canonical),
-                "created_at": now,
-            }
+            (
+                first + offset,
+                entry_type,
+                entry.record_type,
+                entry.record_id,
+                entry.content_sha256,
+                organisation_id,
+                occurred_at,
+                canonical,
+                merkle.leaf_hash(canonical),
+                created_at,
+            )
         )
-    session.connection().execute(_ENTRIES.insert(), rows)
+    insert.execute(rows)
     session.info[_PENDING] = True
+    # The leaf hashes just computed, for this transaction's integration (which checks them
+    # against the stored ones before it trusts them).
+    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
+    appended.update((row[0], row[8]) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -307,12 +349,42 @@ def _append(
     )
 
 
+def _not_in_format(where: str, exc: EntryFormatError) -> InvalidLogEntry:
+    return InvalidLogEntry(
+        "The log entry is not in the entry format.",
+        errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
+    )
+
+
 def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: str | None) -> int:
     """Check, number and insert ``items``; returns the first index (``items`` may be empty)."""
     slugs: dict[int, str] = {}
-    built = []
+    built: list[tuple[Entry, int | None]] = []
+    previous: NewEntry | None = None
     for position, item in enumerate(items):
-        where = f"{field_prefix}[{position}]." if field_prefix else ""
+        where = f"{field_prefix}[{position}]." if field_prefix else ""  # for errors
+        if (
+            previous is not None
+            and item.occurred_at is not None
+            and item.occurred_at == previous.occurred_at
+            and item.entry_type == previous.entry_type
+            and item.record_type == previous.record_type
+            and item.organisation_id == previous.organisation_id
+        ):
+            # Another record of a run of the same kind (a batch of certificates, an EPCIS
+            # document's events): the shared fields were checked with the first.
+            try:
+                entry = make_sibling_entry(
+                    built[-1][0],
+                    record_id=item.record_id,
+                    content=item.content,
+                    details=item.details,
+                )
+            except EntryFormatError as exc:
+                raise _not_in_format(where, exc) from None
+            built.append((entry, item.organisation_id))
+            continue
+        previous = item
         organisation = None
         if item.organisation_id is not None:
             if item.organisation_id not in slugs:
@@ -341,10 +413,7 @@ def _append_rows(session: Session, items: Sequence[NewEntry], *, field_prefix: s
                 details=item.details,
             )
         except EntryFormatError as exc:
-            raise InvalidLogEntry(
-                "The log entry is not in the entry format.",
-                errors=[FieldError(f"{where}{exc.field}", exc.rule, exc.message)],
-            ) from None
+            raise _not_in_format(where, exc) from None
         built.append((entry, item.organisation_id))
     if not built:
         return 0
@@ -377,6 +446,7 @@ def _integrate_before_commit(session: Session) -> None:
     by a stored checkpoint, so nothing is ever served from an unsigned tree."""
     if session.info.pop(_PENDING, False):
         integrate(session)
+    session.info.pop(_APPENDED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -385,6 +455,9 @@ def _forget_rolled_back_entries(session: Session, previous_transaction: Any) -> 
     # the entries appended around it pending.
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+    # Leaf hashes of entries a rolled-back savepoint appended are stale: forget them all (the
+    # integration then reads the entries back instead).
+    session.info.pop(_APPENDED, None)
 
 
 # --- Reading stored nodes -------------------------------------------------------------------
@@ -455,7 +528,60 @@ class NodeReader:
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     """The newest stored checkpoint, or None before the log has started."""
-    return session.scalar(select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc()).limit(1))
+    return session.scalar(_LATEST_CHECKPOINT)
+
+
+def _stored_leaves(session: Session, start: int, end: int) -> list[bytes]:
+    """The leaf hashes of entries ``[start, end)``, each recomputed from the stored entry."""
+    rows = (
+        session.connection()
+        .execute(
+            select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
+            .where(_ENTRIES.c.log_index >= start, _ENTRIES.c.log_index < end)
+            .order_by(_ENTRIES.c.log_index)
+        )
+        .all()
+    )
+    leaves: list[bytes] = []
+    for offset, row in enumerate(rows):
+        if row.log_index != start + offset:
+            raise LogIntegrityError(f"log entry {start + offset} is missing")
+        leaf = merkle.leaf_hash(row.entry)
+        if leaf != row.leaf_hash:
+            raise LogIntegrityError(f"log entry {row.log_index} does not match its leaf hash")
+        leaves.append(leaf)
+    if len(leaves) != end - start:
+        raise LogIntegrityError(f"log entries [{start + len(leaves)}, {end}) are missing")
+    return leaves
+
+
+def _appended_leaves(
+    session: Session, appended: Mapping[int, bytes], start: int, end: int
+) -> list[bytes] | None:
+    """The leaf hashes of entries ``[start, end)`` when this transaction appended them all
+    (it computed them from the very bytes it inserted) and the stored leaf hashes are the
+    same; otherwise None (read them back with :func:`_stored_leaves`)."""
+    leaves = [appended.get(index) for index in range(start, end)]
+    if None in leaves:
+        return None
+    stored = [bytes(leaf) for (leaf,) in run_sql(session.connection(), _LEAF_HASHES, (start, end))]
+    return stored if stored == leaves else None
+
+
+def _right_edge(session: Session, size: int) -> dict[merkle.NodeID, bytes]:
+    """The stored right-edge nodes of the tree of ``size`` (one per level), in one query."""
+    nodes = merkle.right_edge(size)
+    if not nodes:
+        return {}
+    # Placeholders only: the levels and indices are bound.
+    template = "SELECT level, node_index, hash FROM log_nodes WHERE " + " OR ".join(  # noqa: S608
+        ["(level = {p} AND node_index = {p})"] * len(nodes)
+    )
+    parameters = tuple(value for node in nodes for value in (node.level, node.index))
+    return {
+        merkle.NodeID(level, index): bytes(value)
+        for level, index, value in run_sql(session.connection(), template, parameters)
+    }
 
 
 def integrate(session: Session) -> LogCheckpoint | None:
@@ -472,40 +598,26 @@ def integrate(session: Session) -> LogCheckpoint | None:
     next_index, size = _reserve(session, 0)
     if next_index == size:
         return latest_checkpoint(session)
-    key = ensure_log(session)
-    next_index, _ = _reserve(session, 0)
-    fetched = NodeReader(session).fetch(merkle.right_edge(size))
+    key = log_key(session)
+    if key is None:  # entries written before the log started: it starts now
+        key = ensure_log(session)
+        next_index, _ = _reserve(session, 0)
+    fetched = _right_edge(session, size)
     try:
         edge = merkle.RightEdge(size, [fetched[node] for node in merkle.right_edge(size)])
     except KeyError as exc:
         raise LogIntegrityError(
             f"stored node {exc.args[0]} of the tree's right edge is missing"
         ) from None
+    appended: dict[int, bytes] = session.info.get(_APPENDED, {})
     while size < next_index:
         end = min(size + INTEGRATION_BATCH, next_index)
-        rows = (
-            session.connection()
-            .execute(
-                select(_ENTRIES.c.log_index, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash)
-                .where(_ENTRIES.c.log_index >= size, _ENTRIES.c.log_index < end)
-                .order_by(_ENTRIES.c.log_index)
-            )
-            .all()
+        leaves = _appended_leaves(session, appended, size, end) or _stored_leaves(
+            session, size, end
         )
-        leaves: list[bytes] = []
-        for offset, row in enumerate(rows):
-            if row.log_index != size + offset:
-                raise LogIntegrityError(f"log entry {size + offset} is missing")
-            leaf = merkle.leaf_hash(row.entry)
-            if leaf != row.leaf_hash:
-                raise LogIntegrityError(f"log entry {row.log_index} does not match its leaf hash")
-            leaves.append(leaf)
-        if len(leaves) != end - size:
-            raise LogIntegrityError(f"log entries [{size + len(leaves)}, {end}) are missing")
         created = edge.append(leaves)
-        session.connection().execute(
-            _NODES.insert(),
-            [{"level": n.level, "node_index": n.index, "hash": n.hash} for n in created],
+        BulkInsert(session.connection(), _NODES, ("level", "node_index", "hash")).execute(
+            [(node.level, node.index, node.hash) for node in created]
         )
         size = end
     root = edge.root()
@@ -513,13 +625,27 @@ def integrate(session: Session) -> LogCheckpoint | None:
         tree_size=size,
         root_hash=root,
         note=sign_checkpoint(Checkpoint(key.origin, size, root), _signer(key)),
+        created_at=utcnow(),
     )
+    # Inserted as a plain row and then attached as the persistent object it now is: the ORM's
+    # flush of one new row costs more than the rest of a small integration.
+    insert = BulkInsert(session.connection(), _CHECKPOINTS, _CHECKPOINT_COLUMNS)
+    ((checkpoint.id,),) = insert.execute_returning(
+        [
+            (
+                checkpoint.tree_size,
+                checkpoint.root_hash,
+                checkpoint.note,
+                insert.bind("created_at", checkpoint.created_at),
+            )
+        ],
+        ("id",),
+    )
+    make_transient_to_detached(checkpoint)
     session.add(checkpoint)
-    session.connection().execute(
-        _STATE.update().where(_STATE.c.id == 1).values(integrated_size=size)
-    )
-    session.flush()
+    run_sql(session.connection(), _INTEGRATED, (size,))
     session.info.pop(_PENDING, None)  # everything this session appended is now in the tree
+    session.info.pop(_APPENDED, None)
     return checkpoint
 
 

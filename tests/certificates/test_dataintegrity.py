@@ -20,6 +20,7 @@ from app.certificates.dataintegrity import (
     jcs,
     resolve_did_key,
     serialize_document,
+    sign_canonical_documents,
     sign_document,
     sign_documents,
     verify_proof,
@@ -429,3 +430,22 @@ def test_sign_documents_gives_what_sign_document_gives_for_each(
     assert list(sign_documents([], private_key, **options)) == []
     with pytest.raises(DataIntegrityError, match="already has a proof"):
         list(sign_documents([unsigned, batch[0].document], private_key, **options))
+
+
+def test_signing_canonical_bytes_gives_what_signing_the_document_gives(
+    unsigned: dict[str, Any], private_key: Ed25519PrivateKey, verification_method: str
+) -> None:
+    documents = [unsigned, {**unsigned, "id": "urn:uuid:2", "name": "祁门红茶 \U0001f375"}]
+    options = {"verification_method": verification_method, "created": CREATED}
+    signed = list(
+        sign_canonical_documents(
+            (jcs(document) for document in documents),
+            private_key,
+            context=unsigned["@context"],
+            **options,
+        )
+    )
+    for document, (text, proof_value) in zip(documents, signed, strict=True):
+        alone = sign_document(document, private_key, **options)
+        assert (text, proof_value) == (alone.text, alone.document["proof"]["proofValue"])
+        assert verify_proof(json.loads(text), resolve_did_key).verified

@@ -3,6 +3,8 @@ reinstate, withdraw, renew, re-issue, expire; in force; label quota reservations
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from datetime import timedelta
 
@@ -539,3 +541,98 @@ def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> 
     url = json.loads(second.credential_json)["credentialStatus"][0]["statusListCredential"]
     assert url.endswith(f"/status/revocation/{newer.sequence}")
     assert client.get(url.removeprefix("https://brand.example.test")).status_code == 200
+
+
+def test_a_batch_signs_each_credential_exactly_as_signing_it_alone_would(
+    session, association, grant, verify_api, downloads, offline
+) -> None:
+    # Repeated requests are filled into one canonical template; a request issued once is built
+    # directly: both must give the bytes of building and signing each credential on its own.
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance, keys
+    from app.certificates.dataintegrity import sign_document
+
+    now = utcnow()
+    facts = issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, grant()),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+    other = dataclasses.replace(facts, label_quota=7)
+    issued = credentials.issue_certificates(session, association, [facts, facts, other, facts])
+    session.commit()
+    signing = keys.signing_key(session, association)
+    slots = set()
+    for item in issued:
+        document = json.loads(item.credential_json)
+        proof = document.pop("proof")
+        alone = sign_document(
+            document,
+            signing.private_key,
+            verification_method=proof["verificationMethod"],
+            created=proof["created"],
+        )
+        assert item.credential_json == alone.text.decode("utf-8")
+        subject = document["credentialSubject"]
+        assert subject["certificateNumber"] == item.number
+        assert subject["markLicence"]["labelQuota"] == (7 if item is issued[2] else 100)
+        slots.update(entry["id"] for entry in document["credentialStatus"])
+        certificate = session.get(Certificate, item.id)
+        assert certificate.credential_json == item.credential_json
+        assert certificate.proof_value == proof["proofValue"]
+        assert certificate.log_index == item.log_index
+        stored = session.get(LogEntry, item.log_index)
+        assert (
+            json.loads(stored.entry)["content_sha256"]
+            == hashlib.sha256(item.credential_json.encode()).hexdigest()
+        )
+        assert verify_api(json.loads(item.credential_json))["verdict"] == "valid"
+    assert len({item.number for item in issued}) == 4 and len(slots) == 8
+    code, report = offline(downloads(session.get(Certificate, issued[3].id), None))
+    assert (code, report["verdict"]) == (0, "valid")
+
+
+def test_reissue_refuses_products_another_live_certificate_of_the_decision_covers(
+    issue, grant, api, session
+) -> None:
+    decision_id = grant()
+    first = issue(decision_id, gtins=["6923456789012"])
+    second = issue(decision_id, gtins=["6923456789029"])
+    admin = api("association_admin")
+
+    def snapshot() -> tuple:
+        session.expire_all()
+        return (
+            session.scalar(select(func.count()).select_from(Certificate)),
+            session.scalar(select(func.count()).select_from(LogEntry)),
+            session.get(Certificate, first.id).status,
+        )
+
+    before = snapshot()
+    body = _problem(
+        admin.post(
+            f"/api/v1/certificates/{first.number}/reissue",
+            # GTIN-13 forms: compared as GTIN-14, like the stored scope.
+            json={"gtins": ["6923456789012", "6923456789029"], "reason": "both products"},
+        ),
+        409,
+        "decision-already-certified",
+    )
+    assert body["errors"] == [
+        {
+            "field": "/gtins",
+            "rule": "already_certified",
+            "message": f"06923456789029 is in {second.number}",
+        }
+    ]
+    assert body["certificates"] == [second.number]
+    assert snapshot() == before
+    # Its own products stay its own: a re-issue keeping them is not a conflict.
+    kept = admin.post(
+        f"/api/v1/certificates/{first.number}/reissue",
+        json={"gtins": ["06923456789012"], "label_quota": 100, "reason": "smaller quota"},
+    )
+    assert kept.status_code == 201, kept.get_data(as_text=True)
+    assert kept.get_json()["gtins"] == ["06923456789012"]

@@ -15,6 +15,7 @@ from app.transparency.entry import (
     EntryType,
     content_digest,
     make_entry,
+    make_sibling_entry,
     parse_entry,
 )
 
@@ -121,3 +122,37 @@ def test_parsing_is_strict(mutate) -> None:
         parse_entry(mutate(text).encode())
     with pytest.raises(EntryFormatError):
         parse_entry(b"\xff")
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        None,
+        {"reason": '祁门 \u2028 \U0001f375 \x00 \x1f " \\ /'},
+        {"largest": 2**53 - 1, "smallest": -(2**53 - 1), "flag": True, "none": None},
+        {"edge": 2**53},  # beyond JCS's integers: the reference implementation decides
+    ],
+)
+def test_entry_bytes_are_the_reference_jcs(details) -> None:
+    try:
+        expected = rfc8785.dumps(
+            _entry(details=None).as_json() | ({"details": details} if details else {})
+        )
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            _ = _entry(details=details).canonical
+        return
+    assert _entry(details=details).canonical == expected
+
+
+def test_a_sibling_entry_is_the_entry_made_alone() -> None:
+    first = _entry()
+    sibling = make_sibling_entry(first, record_id="QTA-2026-000002", content=b"other", details=None)
+    assert sibling == _entry(record_id="QTA-2026-000002", content=b"other", details=None)
+    assert sibling.canonical == rfc8785.dumps(json.loads(sibling.canonical))
+    with pytest.raises(EntryFormatError) as raised:
+        make_sibling_entry(first, record_id="", content=b"x")
+    assert raised.value.field == "record_id"
+    with pytest.raises(EntryFormatError) as raised:
+        make_sibling_entry(first, record_id="x", content=b"x", details={"Bad": 1})
+    assert raised.value.field == "details.Bad"

@@ -4,6 +4,7 @@ checked against full recomputation and against sigstore's independent verifiers.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 
@@ -14,10 +15,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.auth.models import Organisation
+from app.db import utcnow
 from app.transparency import merkle, services
 from app.transparency.audit import audit_log
 from app.transparency.client import BundleError, verify_inclusion_bundle
-from app.transparency.entry import EntryType, parse_entry
+from app.transparency.entry import EntryType, make_entry, parse_entry
 from app.transparency.errors import InvalidLogEntry, LogEntryNotFound
 from app.transparency.models import LogCheckpoint, LogEntry, LogKey, LogNode, LogState
 from app.transparency.note import Checkpoint, open_checkpoint, parse_verifier_key
@@ -411,6 +413,58 @@ def test_a_rolled_back_append_does_not_make_the_next_commit_integrate(session) -
     assert session.info["brandtrace.transparency.pending"]
     session.commit()
     assert services.latest_checkpoint(session).tree_size == log_size(session) == kept.log_index + 1
+
+
+def test_entries_appended_again_after_a_rolled_back_savepoint_are_integrated_as_stored(
+    session,
+) -> None:
+    # The savepoint's entries took indices that the entries appended after it take again, with
+    # other content: the integration must use the stored entries, not the leaves it computed.
+    [kept] = append(session, 1)
+    savepoint = session.begin_nested()
+    services.append_entries(session, [_new(i) for i in range(3)])
+    savepoint.rollback()
+    again = services.append_entries(session, [_new(i + 10) for i in range(3)])
+    assert [entry.log_index for entry in again] == [kept.log_index + 1 + i for i in range(3)]
+    session.commit()
+    checkpoint = services.latest_checkpoint(session)
+    assert checkpoint.tree_size == log_size(session) == kept.log_index + 4
+    assert checkpoint.root_hash == merkle.root_hash(_all_leaves(session))
+    assert audit_log(session).ok
+
+
+def test_a_run_of_entries_of_one_kind_is_built_as_each_would_be_alone(session) -> None:
+    firm = session.scalar(select(Organisation).where(Organisation.slug == "hongxiang-tea"))
+    when = utcnow()
+    items = [
+        services.NewEntry(
+            entry_type=EntryType.CERTIFICATE_ISSUED,
+            record_type="certificate",
+            record_id=f"QTA-2026-{i:06d}",
+            content=f"credential {i} 祁门".encode(),
+            organisation_id=firm.id,
+            occurred_at=when,
+            details={"replaces": f"QTA-2025-{i:06d}"} if i % 2 else None,
+        )
+        for i in range(4)
+    ]
+    appended = services.append_entries(session, items)
+    for item, stored in zip(items, appended, strict=True):
+        alone = make_entry(
+            entry_type=item.entry_type,
+            record_type=item.record_type,
+            record_id=item.record_id,
+            content=item.content,
+            occurred_at=when,
+            organisation=firm.slug,
+            details=item.details,
+        )
+        assert stored.entry == alone.canonical == rfc8785.dumps(json.loads(stored.entry))
+    with pytest.raises(InvalidLogEntry) as raised:
+        services.append_entries(
+            session, [items[0], dataclasses.replace(items[1], record_id="bad\nid")]
+        )
+    assert [error.field for error in raised.value.errors] == ["entries[1].record_id"]
 
 
 def test_seeding_the_demo_again_keeps_the_same_log(session, demo) -> None:
