@@ -5,12 +5,13 @@
   certificate rows with the signed credential, the lifecycle events and the transparency-log
   entries, integrate those into the log's tree and sign a checkpoint, commit), in batches and
   one per transaction, against raw Ed25519 signatures per second (``cryptography``, 64-byte
-  messages as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate. The headline
-  batches repeat one request, whose credential is built and canonicalised once and filled in
-  per certificate (number, licence, status slots); batches of distinct requests (one facts
-  object per certificate, each validated, built and canonicalised on its own) are reported
-  alongside, and so are the same batches with the transparency log (issue 8,
-  ``ledger.record_issuances``) switched off, to show what this domain costs by itself.
+  messages as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate,
+  judged on batches of distinct requests (one facts object per certificate, each validated,
+  built and canonicalised on its own, as API requests are). Batches repeating one request
+  object, whose credential is built and canonicalised once and filled in per certificate
+  (number, licence, status slots), are reported as an upper bound, and so are the same
+  batches with the transparency log (issue 8, ``ledger.record_issuances``) switched off, to
+  show what this domain costs by itself.
 - verification: credentials verified per second with every check (structure, issuer, key
   window, signature, validity, revocation and suspension bits in signed lists), the issuer's
   documents resolved once as a caching verifier (or ``python -m app.verify``) does, against
@@ -188,17 +189,19 @@ def main() -> None:
                 )
             session.close()
     raw_sign, raw_verify = timer.rate("raw sign"), timer.rate("raw verify")
-    batch_rate, verify_rate = timer.rate("batch"), timer.rate("verify")
+    # The target is judged on distinct requests: the API never hands the service the same
+    # request object twice, so the repeated-request batch is an upper bound, not the rate.
+    batch_rate, verify_rate = timer.rate("batch distinct"), timer.rate("verify")
 
     def line(label: str, rate: float, baseline: float | None = None) -> None:
         ratio = f"  ratio {rate / baseline:.3f}" if baseline else ""
-        print(f"{label:48} {rate:9.0f} /s{ratio}")
+        print(f"{label:58} {rate:9.0f} /s{ratio}")
 
     line("raw Ed25519 signing (cryptography)", raw_sign)
-    line(f"issuance, batches of {BATCH} (all writes, log included)", batch_rate, raw_sign)
+    line(f"issuance, batches of {BATCH} distinct requests (all writes)", batch_rate, raw_sign)
     line(
-        f"issuance, batches of {BATCH} distinct requests",
-        timer.rate("batch distinct"),
+        f"issuance, one request repeated {BATCH}x (upper bound)",
+        timer.rate("batch"),
         raw_sign,
     )
     line("issuance, one certificate per commit", timer.rate("single"), raw_sign)
