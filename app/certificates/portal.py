@@ -149,7 +149,7 @@ def certificates(caller: Caller) -> ResponseReturnValue:
             Filter(
                 "status",
                 lazy_gettext("Status"),
-                lambda s, v: s.where(Certificate.status == v) if v in set(CertificateStatus) else s,
+                register.filter_by_status,
                 choices=[
                     (status.value, STATUS_LABELS[status.value]) for status in CertificateStatus
                 ],
@@ -160,10 +160,12 @@ def certificates(caller: Caller) -> ResponseReturnValue:
         default_sort="number",
     )
     standings = {c.id: credentials.standing(db.session, c) for c in table.rows}
+    statuses = {c.id: credentials.effective_status(c) for c in table.rows}
     return render_template(
         "certificates/portal/certificates.html",
         table=table,
         standings=standings,
+        statuses=statuses,
         overdue=credentials.overdue_suspensions(db.session, issuer_id=caller.organisation_id),
         ready=_uncovered_decisions(caller) if caller.role in (Role.ADMIN, Role.STAFF) else [],
         may_issue=caller.role in (Role.ADMIN, Role.STAFF),

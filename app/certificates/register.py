@@ -31,11 +31,12 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _with_status(statement: Select[Any], wanted: CertificateStatus | None) -> Select[Any]:
+def filter_by_status(statement: Select[Any], wanted: CertificateStatus | str | None) -> Select[Any]:
     """Filter by the status as of now (see ``effective_status``): the daily sweep records
     expiries, but the register never shows a lapsed certificate as active meanwhile."""
-    if wanted is None:
+    if wanted is None or wanted not in set(CertificateStatus):
         return statement
+    wanted = CertificateStatus(wanted)
     now = utcnow()
     live = Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED])
     if wanted == CertificateStatus.EXPIRED:
@@ -73,7 +74,7 @@ def search_register(
                 Certificate.holder_name_en.ilike(pattern, escape="\\"),
             )
         )
-    statement = _with_status(statement, status_filter)
+    statement = filter_by_status(statement, status_filter)
     return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
 
 
@@ -92,7 +93,7 @@ def list_certificates(
             Certificate.firm_id == caller.organisation_id,
         )
     )
-    statement = _with_status(statement, status_filter)
+    statement = filter_by_status(statement, status_filter)
     return paginate(session, statement, Certificate.id, limit=limit, cursor=cursor)
 
 

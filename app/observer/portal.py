@@ -20,8 +20,9 @@ from flask_babel import gettext, lazy_gettext
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand, Membership, MembershipStatus
-from app.certificates.credentials import standing
+from app.certificates.credentials import effective_status, standing
 from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.register import filter_by_status
 from app.db import utcnow
 from app.errors import NotFound
 from app.extensions import db
@@ -240,7 +241,7 @@ def _certificate_table_spec(caller: Caller) -> dict[str, Any]:
             Filter(
                 "status",
                 lazy_gettext("Status"),
-                lambda s, v: s.where(Certificate.status == v),
+                filter_by_status,
                 choices=[(str(k), str(v)) for k, v in CERTIFICATE_STATUS_LABELS.items()],
             ),
             Filter(
@@ -267,12 +268,14 @@ def certificates(caller: Caller) -> ResponseReturnValue:
     )
     now = utcnow()
     standings = {row.id: standing(db.session, row, now) for row in table.rows}
+    statuses = {row.id: effective_status(row, now) for row in table.rows}
     brands = {brand.id: brand for brand in services.observed_brands(db.session, caller)}
     return render_template(
         "observer/portal/register_certificates.html",
         table=table,
         tab="certificates",
         standings=standings,
+        statuses=statuses,
         brands=brands,
         status_labels=CERTIFICATE_STATUS_LABELS,
         reason_labels=NOT_IN_FORCE_LABELS,

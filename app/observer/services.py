@@ -24,7 +24,7 @@ from app.auth.models import Organisation
 from app.auth.principal import Caller
 from app.brands.models import Brand, Membership, MembershipStatus
 from app.brands.services import co_built_brand_ids
-from app.certificates.credentials import certificate_url, standing
+from app.certificates.credentials import certificate_url, effective_status, standing
 from app.certificates.models import Certificate, CertificateStatus
 from app.db import utcnow
 from app.products.models import LabelOrder, LabelOrderStatus
@@ -245,7 +245,7 @@ def certificate_rows(session: Session, statement: Select[Any]) -> Iterator[list[
             current = standing(session, certificate, now)
             yield [
                 certificate.number,
-                certificate.status.value,
+                effective_status(certificate, now).value,
                 current.in_force,
                 current.reason,
                 certificate.holder_name_zh,

@@ -28,7 +28,7 @@ def _numbers(response) -> set[str]:
 
 
 def test_a_lapsed_certificate_reads_expired_before_the_sweep_records_it(
-    issue, api, session, app
+    issue, api, session, app, demo
 ) -> None:
     certificate = issue()
     _lapse(session, certificate)
@@ -44,6 +44,15 @@ def test_a_lapsed_certificate_reads_expired_before_the_sweep_records_it(
     )
     own = api("association_admin").get("/api/v1/certificates?status=active&limit=100")
     assert certificate.number not in _numbers(own)
+    # The portals' status filters agree: the association's list and the observers' register.
+    for role, path in (
+        ("association_admin", "/portal/certificates"),
+        ("government_viewer", "/portal/register/certificates"),
+    ):
+        screen = as_role(app, demo, role)
+        expired = screen.get(f"{path}?status=expired&per_page=100").get_data(as_text=True)
+        active = screen.get(f"{path}?status=active&per_page=100").get_data(as_text=True)
+        assert certificate.number in expired and certificate.number not in active, role
 
     result = app.test_cli_runner().invoke(args=["certificates", "sweep"])
     assert result.exit_code == 0, result.output
