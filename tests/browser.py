@@ -21,6 +21,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.audits.demo import RESULTS
 from tests.conftest import fresh_database, make_test_config, migrate_and_seed
 
 CHROMIUM = os.environ.get("BRANDTRACE_CHROMIUM", "/usr/bin/chromium")
@@ -124,3 +125,16 @@ def sign_in(page: Any, server: LiveServer, role: str) -> None:
     page.fill("input[name=password]", account["password"])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def fill_audit_results(page: Any) -> None:
+    """Type the demo audit's results (``app.audits.demo.RESULTS``) into the open audit's form."""
+    for key, value, finding in RESULTS:
+        if isinstance(value, bool):
+            page.select_option(f"#f-value-{key}", "yes" if value else "no")
+        elif key == "origin":
+            page.select_option(f"#f-value-{key}", str(value))
+        else:
+            page.fill(f"#f-value-{key}", str(value))
+        if finding:
+            page.fill(f"#f-finding-{key}", finding)

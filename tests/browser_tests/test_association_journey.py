@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.audits.demo import RESULTS
 from app.files.demo_images import minimal_pdf
-from tests.browser import DESKTOP, sign_in
+from tests.browser import DESKTOP, fill_audit_results, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -70,15 +69,7 @@ def test_publish_audit_decide_issue_and_suspend(
     auditor.click("button:has-text('Open the audit')")
     audit_url = auditor.url
     assert re.search(r"/portal/audits/\d+$", audit_url)
-    for key, value, finding in RESULTS:
-        if isinstance(value, bool):
-            auditor.select_option(f"#f-value-{key}", "yes" if value else "no")
-        elif key == "origin":
-            auditor.select_option(f"#f-value-{key}", str(value))
-        else:
-            auditor.fill(f"#f-value-{key}", str(value))
-        if finding:
-            auditor.fill(f"#f-finding-{key}", finding)
+    fill_audit_results(auditor)
     auditor.click("button:has-text('Save the results')")
     assert "11 results saved." in auditor.inner_text(".flash")
     auditor.set_input_files(

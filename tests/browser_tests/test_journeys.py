@@ -26,9 +26,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.audits.demo import RESULTS
 from app.gs1.identifiers import compute_check_digit
-from tests.browser import DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser import DESKTOP, PHONE, LiveServer, fill_audit_results, sign_in
 from tests.conftest import fresh_database, make_test_config, migrate_and_seed
 
 pytestmark = pytest.mark.browser
@@ -106,15 +105,7 @@ def _publish_audit_decide_issue(server: LiveServer, browser: Any, artifacts_dir:
     auditor.click("button:has-text('Open the audit')")
     audit_url = auditor.url
     assert re.search(r"/portal/audits/\d+$", audit_url)
-    for key, value, finding in RESULTS:
-        if isinstance(value, bool):
-            auditor.select_option(f"#f-value-{key}", "yes" if value else "no")
-        elif key == "origin":
-            auditor.select_option(f"#f-value-{key}", str(value))
-        else:
-            auditor.fill(f"#f-value-{key}", str(value))
-        if finding:
-            auditor.fill(f"#f-finding-{key}", finding)
+    fill_audit_results(auditor)
     auditor.click("button:has-text('Save the results')")
     _shot(auditor, artifacts_dir, "1-audit-results")
     auditor.click("text=Sign off…")
