@@ -20,7 +20,7 @@ from app.auth.principal import Caller
 from app.brands.models import Brand, Membership, MembershipStatus
 from app.brands.services import co_built_brand_ids
 from app.certificates.credentials import standing
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.db import utcnow
 from app.resolver.models import AlertKind, AlertStatus, FakeReport, ReportStatus, ScanAlert
 from app.resolver.services import summarise_scans
@@ -120,11 +120,7 @@ def association_overview(
     for certificate in in_force:
         if certificate.brand_id in slugs:
             firms_by_brand[slugs[certificate.brand_id]].add(certificate.firm_id)
-    labelled = [
-        c
-        for c in certificates
-        if c.status in (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
-    ]
+    labelled = [c for c in certificates if c.status in LIVE_STATUSES]
     labels = sorted(
         (
             LabelUse(c.number, c.holder_name_zh, c.holder_name_en, c.labels_issued, c.label_quota)

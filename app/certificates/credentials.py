@@ -41,6 +41,7 @@ from app.certificates.errors import (
     LabelQuotaExceeded,
 )
 from app.certificates.models import (
+    LIVE_STATUSES,
     Certificate,
     CertificateEvent,
     CertificateEventKind,
@@ -816,7 +817,7 @@ def effective_status(certificate: Certificate, now: datetime | None = None) -> C
     expired even before the daily sweep records it (the credential's ``validUntil`` says so
     to every verifier already)."""
     now = now or utcnow()
-    if certificate.status in _LIVE and certificate.valid_until <= now:
+    if certificate.status in LIVE_STATUSES and certificate.valid_until <= now:
         return CertificateStatus.EXPIRED
     return certificate.status
 
@@ -1090,9 +1091,6 @@ def reissue_certificate(
     return replacement
 
 
-_LIVE = (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
-
-
 def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:
     """Mark active and suspended certificates past their validity as expired (no status bit:
     ``validUntil`` in the credential already says so)."""
@@ -1101,7 +1099,7 @@ def expire_certificates(session: Session, *, now: datetime | None = None) -> lis
         session.scalars(
             select(Certificate)
             .where(
-                Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+                Certificate.status.in_(LIVE_STATUSES),
                 Certificate.valid_until <= now,
             )
             .with_for_update(of=Certificate)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from app.audits.demo import PRODUCTS
 from app.auth.principal import Caller
 from app.auth.services import caller_for
@@ -32,14 +30,9 @@ def _certificate_for(
     ctx: DemoContext, admin: Caller, decision_id: int, gtin: str, label_quota: int
 ) -> Certificate:
     gtin14 = normalize_gtin(gtin)
-    for live in ctx.session.scalars(
-        select(Certificate).where(
-            Certificate.decision_id == decision_id,
-            Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
-        )
-    ):
-        if gtin14 in live.scope_gtins:
-            return live
+    number = issuance.covered_products(ctx.session, decision_id).get(gtin14)
+    if number is not None:
+        return credentials.get_certificate(ctx.session, number)
     return issuance.issue_certificate(
         ctx.session, admin, decision_id, label_quota=label_quota, gtins=[gtin14]
     )

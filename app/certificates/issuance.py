@@ -32,7 +32,7 @@ from app.certificates.errors import (
     NoGrantedDecision,
     NotAMember,
 )
-from app.certificates.models import Certificate, CertificateEventKind, CertificateStatus
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateEventKind
 from app.db import utcnow
 from app.errors import Conflict, FieldError
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
@@ -130,7 +130,11 @@ def check_not_covered(
     Raises :class:`~app.errors.Conflict` ``decision-already-certified`` (409), naming each
     GTIN and the certificate that covers it.
     """
-    covered = _overlapping(session, decision_id, gtins, replacing=replacing)
+    covered = {
+        gtin: number
+        for gtin, number in covered_products(session, decision_id, replacing=replacing).items()
+        if gtin in gtins
+    }
     if covered:
         raise Conflict(
             f"Decision {decision_id} already has a live certificate for "
@@ -205,23 +209,17 @@ def facts_from_decision(
     )
 
 
-def _overlapping(
-    session: Session, decision_id: int, gtins: Sequence[str], *, replacing: str | None = None
+def covered_products(
+    session: Session, decision_id: int, *, replacing: str | None = None
 ) -> dict[str, str]:
-    """GTIN -> number of the live certificate of the decision (other than ``replacing``) that
-    already covers it."""
-    covered: dict[str, str] = {}
-    statement = select(Certificate).where(
-        Certificate.decision_id == decision_id,
-        Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+    """GTIN-14 -> number of the live certificate of the decision (other than ``replacing``)
+    that covers it."""
+    statement = select(Certificate.number, Certificate.scope_gtins).where(
+        Certificate.decision_id == decision_id, Certificate.status.in_(LIVE_STATUSES)
     )
     if replacing is not None:
         statement = statement.where(Certificate.number != replacing)
-    for certificate in session.scalars(statement):
-        for gtin in certificate.scope_gtins:
-            if gtin in gtins:
-                covered[gtin] = certificate.number
-    return covered
+    return {gtin: number for number, gtins in session.execute(statement) for gtin in gtins}
 
 
 def _validity(valid_from: datetime | None, months: int) -> tuple[datetime, datetime]:

@@ -102,6 +102,11 @@ class CertificateStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+# Live: not ended for good. A live certificate holds its products (one per decision) and its
+# label quota, and a suspended one may come back into force.
+LIVE_STATUSES = (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
+
+
 class Certificate(Base):
     """A certificate of conformity with its mark licence: the register's record of one signed
     credential. ``credential_json`` is the credential exactly as issued."""

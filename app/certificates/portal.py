@@ -24,7 +24,7 @@ from app.brands.models import Brand
 from app.certificates import credentials, issuance, keys, register
 from app.certificates.did import did_web_document_url
 from app.certificates.errors import CertificateNotFound, IssuerKeyNotFound
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.certificates.schemas import (
     IssueCertificate,
     ReissueCertificate,
@@ -55,7 +55,6 @@ nav_item(
     SECTION, lazy_gettext("Signing keys"), "certificates_portal.signing_keys", ASSOCIATION, 160
 )
 
-LIVE = (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED)
 KEY_STATUSES = {
     "active": lazy_gettext("Active: signs now"),
     "retired": lazy_gettext("Retired: its signatures stay valid"),
@@ -119,15 +118,7 @@ def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]
 
 def _covered(decision_id: int) -> dict[str, str]:
     """GTIN -> number of the live certificate of the decision that covers it."""
-    covered: dict[str, str] = {}
-    for certificate in db.session.scalars(
-        select(Certificate).where(
-            Certificate.decision_id == decision_id, Certificate.status.in_(LIVE)
-        )
-    ):
-        for gtin in certificate.scope_gtins:
-            covered[gtin] = certificate.number
-    return covered
+    return issuance.covered_products(db.session, decision_id)
 
 
 @page(bp, "/certificates", access=ASSOCIATION)
@@ -280,7 +271,7 @@ def certificate(caller: Caller, number: str) -> ResponseReturnValue:
         c=_details(found),
         certificate_audit_id=db.session.get(AuditDecision, found.decision_id).audit_id,  # type: ignore[union-attr]
         may_decide=caller.role in (Role.ADMIN, Role.STAFF),
-        renewals=_renewal_decisions(found) if found.status in LIVE else [],
+        renewals=_renewal_decisions(found) if found.status in LIVE_STATUSES else [],
     )
 
 

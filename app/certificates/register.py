@@ -22,7 +22,7 @@ from app.certificates.credentials import (
     standing,
     suspension_overdue,
 )
-from app.certificates.models import Certificate, CertificateStatus, StatusList
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus, StatusList
 from app.db import utcnow
 from app.http.pagination import PageResult, paginate
 
@@ -38,7 +38,7 @@ def filter_by_status(statement: Select[Any], wanted: CertificateStatus | str | N
         return statement
     wanted = CertificateStatus(wanted)
     now = utcnow()
-    live = Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED])
+    live = Certificate.status.in_(LIVE_STATUSES)
     if wanted == CertificateStatus.EXPIRED:
         return statement.where(
             or_(
@@ -47,7 +47,7 @@ def filter_by_status(statement: Select[Any], wanted: CertificateStatus | str | N
             )
         )
     statement = statement.where(Certificate.status == wanted)
-    if wanted in (CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED):
+    if wanted in LIVE_STATUSES:
         statement = statement.where(Certificate.valid_until > now)
     return statement
 

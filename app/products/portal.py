@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Access, Caller, allow
 from app.brands.models import Brand
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.errors import AppError
 from app.extensions import db
 from app.http.web import page
@@ -655,7 +655,7 @@ def _quota_rows(caller: Caller) -> list[dict[str, Any]]:
         select(Certificate)
         .where(
             Certificate.issuer_id == caller.organisation_id,
-            Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.SUSPENDED]),
+            Certificate.status.in_(LIVE_STATUSES),
         )
         .order_by(Certificate.firm_id, Certificate.number)
     ).all()
