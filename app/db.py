@@ -335,12 +335,13 @@ class Database:
             return state.sessionmaker(
                 bind=state.bound_connection, join_transaction_mode="create_savepoint"
             )
-        bind = state.engine
-        if writer:
-            if state.writer_engine is None:
-                state.writer_engine = state.engine.execution_options(brandtrace_writer=True)
-            bind = state.writer_engine
-        return state.sessionmaker(bind=bind)
+        return state.sessionmaker(bind=self._writer_engine(state) if writer else state.engine)
+
+    @staticmethod
+    def _writer_engine(state: _AppDatabase) -> Engine:
+        if state.writer_engine is None:
+            state.writer_engine = state.engine.execution_options(brandtrace_writer=True)
+        return state.writer_engine
 
     @property
     def session(self) -> Session:
@@ -354,6 +355,20 @@ class Database:
             existing = self.new_session(writer=writer)
             g._db_session = existing
         return existing
+
+    @contextmanager
+    def writer_connection(self) -> Iterator[Connection]:
+        """A connection in a writer's transaction (SQLite: BEGIN IMMEDIATE), committed when
+        the block ends and rolled back if it raises: for a few Core statements on a hot path,
+        without a session's unit of work."""
+        state = self._state()
+        if state.bound_connection is not None:
+            # Tests: inside the outer transaction, as a savepoint.
+            with state.bound_connection.begin_nested():
+                yield state.bound_connection
+            return
+        with self._writer_engine(state).begin() as connection:
+            yield connection
 
     def open_session(self) -> Session | None:
         """The current request's session if it has been used (None otherwise)."""

@@ -245,26 +245,64 @@ def _lua(folder: Path, gtin: str, lot: str, sample: list[str]) -> Path:
 
 
 def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # a database backend that ended
+        return 0
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _balanced_wrk(server: Any, url: str, *extra: str) -> dict[str, float]:
-    """``_wrk`` in a round where every gunicorn worker served.
+def _database_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its CPU counts against the scans:
+    it shares the cores with the app and wrk)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _busy_share() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def _balanced_wrk(server: Any, url: str, *extra: str, database: bool = False) -> dict[str, float]:
+    """``_wrk`` in a round where every gunicorn worker served, with the CPU time it cost.
 
     The workers share one listening socket, and now and then one of them accepts all of wrk's
     keep-alive connections while the other idles: that round runs at about half speed (seen on
     /livez: 1,400 against 3,400 req/s, the idle worker's CPU time at zero). Such rounds are
-    measured again (up to four times), so neither side of the ratio is halved by chance."""
+    measured again (up to four times), so neither side of the ratio is halved by chance.
+
+    Also measured: the workers' CPU time per answered request (``app_us``), the database
+    server's (``db_us``, PostgreSQL), and how busy the machine was (``busy``: a share of both
+    cores; near 1.0 means the rate is bound by CPU, lower by waiting)."""
     workers = [
         int(pid)
         for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     ]
+    tick = os.sysconf("SC_CLK_TCK")
     result: dict[str, float] = {}
     for _ in range(4):
+        database_pids = _database_pids() if database else []
         before = [_cpu_ticks(pid) for pid in workers]
+        database_before = sum(_cpu_ticks(pid) for pid in database_pids)
+        busy_before = _busy_share()
         result = _wrk(url, *extra)
+        busy_after = _busy_share()
         used = [_cpu_ticks(pid) - start for pid, start in zip(workers, before, strict=True)]
+        database_used = sum(_cpu_ticks(pid) for pid in database_pids) - database_before
+        answered = max(result["total"], 1)
+        result["app_us"] = sum(used) / tick / answered * 1e6
+        result["db_us"] = database_used / tick / answered * 1e6
+        result["busy"] = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
         result["balanced"] = float(min(used) >= 0.25 * max(max(used), 1))
         if result["balanced"]:
             break
@@ -328,9 +366,10 @@ def _run(backend: str, url: str, folder: Path) -> None:
         _wrk(base + "/", "-s", str(script), seconds=2)
         before = _scan_count(url)
         rounds = []
+        database = backend == "postgresql"
         for _ in range(ROUNDS):
-            livez = _balanced_wrk(server, base + "/livez")
-            verify = _balanced_wrk(server, base + "/", "-s", str(script))
+            livez = _balanced_wrk(server, base + "/livez", database=database)
+            verify = _balanced_wrk(server, base + "/", "-s", str(script), database=database)
             rounds.append((livez, verify))
         stored = _scan_count(url) - before
     answered = sum(verify["total"] - verify["errors"] for _, verify in rounds)
@@ -341,6 +380,12 @@ def _run(backend: str, url: str, folder: Path) -> None:
             f"(p50 {verify['p50']:.2f} ms, p99 {verify['p99']:.2f} ms, "
             f"{verify['errors']} non-2xx) | ratio {verify['rate'] / livez['rate']:.2f}"
             + ("" if livez["balanced"] and verify["balanced"] else " (a worker idled)"),
+            flush=True,
+        )
+        print(
+            f"           CPU per request: /livez app {livez['app_us']:.0f} us | verify app "
+            f"{verify['app_us']:.0f} us + database {verify['db_us']:.0f} us; machine busy "
+            f"{livez['busy']:.0%} | {verify['busy']:.0%}",
             flush=True,
         )
     # Each side keeps its best round (see ``_balanced_wrk``).

@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind
@@ -145,8 +146,8 @@ def _dialect_insert(dialect: str) -> Any:
     return sqlite_insert
 
 
-def _insert(session: Session, model: Any) -> Any:
-    return _dialect_insert(session.get_bind().dialect.name)(model)
+def _insert(connection: Connection, model: Any) -> Any:
+    return _dialect_insert(connection.dialect.name)(model)
 
 
 def rules_for(session: Session, facts: CodeFacts) -> RuleSet:
@@ -317,8 +318,8 @@ class _Statements:
 _STATEMENTS: dict[str, _Statements] = {}
 
 
-def _statements(session: Session) -> _Statements:
-    dialect = session.get_bind().dialect.name
+def _statements(connection: Connection) -> _Statements:
+    dialect = connection.dialect.name
     found = _STATEMENTS.get(dialect)
     if found is None:
         found = _STATEMENTS[dialect] = _Statements(dialect)
@@ -416,7 +417,7 @@ def _tally_of(row: Any, ctx: ScanContext) -> Tally:
 
 
 def _record_scan_pg(
-    session: Session, unit_key: str, ctx: ScanContext, facts: CodeFacts, first: Decision
+    connection: Connection, unit_key: str, ctx: ScanContext, facts: CodeFacts, first: Decision
 ) -> tuple[Tally, bool, bool, int]:
     """The PostgreSQL scan of a pack in one statement: tally, whether the client is a new
     shopper, whether the scan is a repeat, and the scan's id (stored with ``first``)."""
@@ -428,12 +429,13 @@ def _record_scan_pg(
         verdict=first.verdict.value,
         reasons=json.dumps(values["reasons"]) if values["reasons"] else None,
     )
-    connection = session.connection()
     row = prepared("pg_scan", connection, lambda: _PG_SCAN).first(connection, values)
     return _tally_of(row, ctx), bool(row.new_shopper), not row.counted, int(row.scan_id)
 
 
-def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Tally, bool, bool]:
+def _record_tally(
+    connection: Connection, unit_key: str, ctx: ScanContext
+) -> tuple[Tally, bool, bool]:
     """Count this scan for the pack; return the tally, whether the client is a new shopper of
     the pack, and whether the scan is a repeat (not counted again).
 
@@ -441,8 +443,7 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
     whether its last counted scan is older than ``REPEAT_WINDOW`` (its row lock orders one
     client's concurrent requests); the pack's row then adds what this scan counts for.
     """
-    statements = _statements(session)
-    connection = session.connection()
+    statements = _statements(connection)
     seen = prepared("shopper", connection, lambda: statements.shopper).first(
         connection,
         {
@@ -461,8 +462,8 @@ def _record_tally(session: Session, unit_key: str, ctx: ScanContext) -> tuple[Ta
     return _tally_of(row, ctx), new_shopper, not counted
 
 
-def _mark_consumed(session: Session, unit_key: str, ctx: ScanContext) -> None:
-    session.execute(
+def _mark_consumed(connection: Connection, unit_key: str, ctx: ScanContext) -> None:
+    connection.execute(
         update(ScanTally)
         .where(ScanTally.unit_key == unit_key, ScanTally.consumed_at.is_(None))
         .values(consumed_at=ctx.now, consumed_by=ctx.client_hash)
@@ -470,10 +471,10 @@ def _mark_consumed(session: Session, unit_key: str, ctx: ScanContext) -> None:
 
 
 def _distinct_recent_clients(
-    session: Session, unit_key: str, ctx: ScanContext, minutes: int
+    connection: Connection, unit_key: str, ctx: ScanContext, minutes: int
 ) -> int:
     since = ctx.now - timedelta(minutes=minutes)
-    others = session.scalar(
+    others = connection.scalar(
         select(func.count(func.distinct(Scan.client_hash))).where(
             Scan.unit_key == unit_key,
             Scan.scanned_at >= since,
@@ -490,7 +491,11 @@ def _open_key(kind: AlertKind, facts: CodeFacts) -> str:
 
 
 def _raise_alert(
-    session: Session, kind: AlertKind, facts: CodeFacts, ctx: ScanContext, details: dict[str, Any]
+    connection: Connection,
+    kind: AlertKind,
+    facts: CodeFacts,
+    ctx: ScanContext,
+    details: dict[str, Any],
 ) -> None:
     """Open an alert, or add an occurrence to the open one of the same kind and pack."""
     values = {
@@ -513,12 +518,12 @@ def _raise_alert(
     }
     bit = WARNING_BITS.get(kind)
     if bit is not None and facts.unit_key is not None:
-        session.execute(
+        connection.execute(
             update(ScanTally)
             .where(ScanTally.unit_key == facts.unit_key)
             .values(open_warnings=ScanTally.open_warnings.op("|")(bit))
         )
-    statement = _insert(session, ScanAlert).values(**values)
+    statement = _insert(connection, ScanAlert).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[ScanAlert.open_key],
         set_={
@@ -527,7 +532,7 @@ def _raise_alert(
             "details": statement.excluded.details,
         },
     )
-    session.execute(statement)
+    connection.execute(statement)
 
 
 def _warning_reasons(bits: int, raised: Iterable[AlertKind] = ()) -> list[Reason]:
@@ -537,7 +542,7 @@ def _warning_reasons(bits: int, raised: Iterable[AlertKind] = ()) -> list[Reason
 
 
 def _anomalies(
-    session: Session,
+    connection: Connection,
     facts: CodeFacts,
     first: Decision,
     tally: Tally | None,
@@ -586,7 +591,9 @@ def _anomalies(
         # Fewer shoppers ever than the threshold cannot be that many in a window: skip the query.
         and tally.shopper_count >= many.threshold
     ):
-        recent = _distinct_recent_clients(session, facts.unit_key or "", ctx, many.window_minutes)
+        recent = _distinct_recent_clients(
+            connection, facts.unit_key or "", ctx, many.window_minutes
+        )
         if recent >= many.threshold:
             found.append(
                 (
@@ -629,27 +636,40 @@ def resolve_link(
     facts: CodeFacts | None = None,
 ) -> Resolution:
     """Decide the verdict on ``link`` and, when ``record``, store the scan with its tally and
-    any alerts it raises (flushed in ``session``; the caller commits once)."""
+    any alerts it raises (in ``session``'s transaction; the caller commits once)."""
     facts = facts or sources.gather_facts(session, link)
+    if record:
+        return record_scan(session.connection(), link, ctx, facts, rules_for(session, facts))
+    today = ctx.now.astimezone(UTC).date()
+    tally = read_tally(session, facts.unit_key)
+    bits = tally.open_warnings if tally else 0
+    warnings = [*ctx.extra_warnings, *_warning_reasons(bits)]
+    decision = decide(facts, today=today, anomalies=warnings, label_dates=dict(link.dates))
+    return Resolution(link, facts, decision, tally, None)
+
+
+def record_scan(
+    connection: Connection, link: DigitalLink, ctx: ScanContext, facts: CodeFacts, rules: RuleSet
+) -> Resolution:
+    """Store the scan of ``link`` with its tally and any alerts it raises, and decide the
+    verdict, in ``connection``'s transaction (the caller commits).
+
+    Only writes: the code's ``facts`` and its brand's ``rules`` are read before, so that on
+    SQLite, where one writer goes at a time, a scan holds the writer's turn only for these few
+    statements."""
     today = ctx.now.astimezone(UTC).date()
     label_dates = dict(link.dates)
     first = decide(facts, today=today, anomalies=ctx.extra_warnings, label_dates=label_dates)
     tally: Tally | None = None
-    if not record:
-        tally = read_tally(session, facts.unit_key)
-        bits = tally.open_warnings if tally else 0
-        warnings = [*ctx.extra_warnings, *_warning_reasons(bits)]
-        decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
-        return Resolution(link, facts, decision, tally, None)
-
-    rules = rules_for(session, facts)
     new_shopper = repeat = False
     unit_key = facts.unit_key
     scan_id: int | None = None
-    if unit_key is not None and session.get_bind().dialect.name == "postgresql":
-        tally, new_shopper, repeat, scan_id = _record_scan_pg(session, unit_key, ctx, facts, first)
+    if unit_key is not None and connection.dialect.name == "postgresql":
+        tally, new_shopper, repeat, scan_id = _record_scan_pg(
+            connection, unit_key, ctx, facts, first
+        )
     elif unit_key is not None:
-        tally, new_shopper, repeat = _record_tally(session, unit_key, ctx)
+        tally, new_shopper, repeat = _record_tally(connection, unit_key, ctx)
     if (
         unit_key is not None
         and tally is not None
@@ -657,37 +677,33 @@ def resolve_link(
         and tally.consumed_at is None
         and rules.enabled(RuleKind.CONSUME_ON_FIRST_SCAN)
     ):
-        _mark_consumed(session, unit_key, ctx)
-    found = _anomalies(session, facts, first, tally, new_shopper, rules, ctx)
+        _mark_consumed(connection, unit_key, ctx)
+    found = _anomalies(connection, facts, first, tally, new_shopper, rules, ctx)
     for kind, details in found:
-        _raise_alert(session, kind, facts, ctx, details)
+        _raise_alert(connection, kind, facts, ctx, details)
     bits = tally.open_warnings if tally else 0
     raised = [kind for kind, _ in found]
     warnings = [*ctx.extra_warnings, *_warning_reasons(bits, raised)]
-    decision = decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
+    decision = (
+        first  # nothing found beyond what the first decision saw
+        if len(warnings) == len(ctx.extra_warnings)
+        else decide(facts, today=today, anomalies=warnings, label_dates=label_dates)
+    )
     if scan_id is None:
         # A Core insert: a scan is a plain appended row, no unit of work needed.
         values = _scan_values(ctx, facts, decision, unit_key, repeat)
-        connection = session.connection()
         scan_id = (
-            prepared("scan", connection, lambda: _statements(session).scan, list(values))
+            prepared("scan", connection, lambda: _statements(connection).scan, list(values))
             .first(connection, values)
             .id
         )
     elif decision != first:
-        session.execute(
+        connection.execute(
             update(Scan)
             .where(Scan.id == scan_id)
             .values(verdict=decision.verdict, reasons=decision.reason_codes or None)
         )
-    return Resolution(
-        link,
-        facts,
-        decision,
-        tally,
-        scan_id,
-        is_repeat=repeat,
-    )
+    return Resolution(link, facts, decision, tally, scan_id, is_repeat=repeat)
 
 
 # --- location -------------------------------------------------------------------------------

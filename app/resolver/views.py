@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ import orjson
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind, Role
@@ -162,20 +163,22 @@ def _scan_id(ref: str | None) -> int | None:
 
 
 @contextmanager
-def _scan_writer() -> Iterator[Session]:
-    """The session that stores a scan, committed at the end.
+def _writer_turn() -> Iterator[None]:
+    """SQLite: the request's reads end first (a reader holds no lock), then the request queues
+    for the single writer (:mod:`app.resolver.storage`) and holds the turn for the block."""
+    reads = db.open_session()
+    if reads is not None:
+        reads.commit()
+    with SCAN_WRITERS.hold(db.engine.url.database):
+        yield
 
-    SQLite: the request's reads end first (a reader holds no lock), then the scan queues for
-    the single writer (:mod:`app.resolver.storage`) and begins as a writer (BEGIN IMMEDIATE),
-    so the write lock is held only for the few statements of the scan; a verification reads
-    its code's facts in that same short transaction (one BEGIN and COMMIT instead of two).
-    PostgreSQL: the request's own session stores the scan in the same transaction as its
-    reads."""
+
+@contextmanager
+def _scan_writer() -> Iterator[Session]:
+    """A session that changes a scan, committed at the end (SQLite: in the writer's turn;
+    PostgreSQL: the request's own session)."""
     if db.dialect_name == "sqlite":
-        reads = db.open_session()
-        if reads is not None:
-            reads.commit()
-        with SCAN_WRITERS.hold(db.engine.url.database):
+        with _writer_turn():
             session = db.new_session(writer=True)
             try:
                 yield session
@@ -184,6 +187,22 @@ def _scan_writer() -> Iterator[Session]:
                 session.close()
     else:
         yield db.session
+        db.session.commit()
+
+
+@contextmanager
+def _scan_connection() -> Iterator[Connection]:
+    """Where a verification stores its scan, committed at the end.
+
+    The scan's facts are read before (:func:`_resolve`). SQLite: a writer's transaction
+    (BEGIN IMMEDIATE) in the writer's turn that holds only the scan's own few statements, since
+    no other scan can store anything meanwhile. PostgreSQL: the request's own transaction,
+    after its reads (one BEGIN and COMMIT)."""
+    if db.dialect_name == "sqlite":
+        with _writer_turn(), db.writer_connection() as connection:
+            yield connection
+    else:
+        yield db.session.connection()
         db.session.commit()
 
 
@@ -272,14 +291,18 @@ def _resolve(
     ctx = _context(channel, choice.answer, extra)
     journey: list[dict[str, Any]] = []
     log = None
-    with _scan_writer() if record else nullcontext(db.session) as session:
-        facts = sources.gather_facts(session, link)
-        resolution = services.resolve_link(session, link, ctx, record=record, facts=facts)
-        if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
-            # Kept per batch and per record for a while: usually no database work at all
-            # (a miss reads in the scan's transaction, on SQLite while holding the writer's turn).
-            journey = sources.journey(session, facts)
-            log = sources.log_proof(session, facts, base_url)
+    session = db.session
+    facts = sources.gather_facts(session, link)
+    if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
+        # Kept per batch and per record for a while: usually no database work at all.
+        journey = sources.journey(session, facts)
+        log = sources.log_proof(session, facts, base_url)
+    if record:
+        rules = services.rules_for(session, facts)
+        with _scan_connection() as connection:
+            resolution = services.record_scan(connection, link, ctx, facts, rules)
+    else:
+        resolution = services.resolve_link(session, link, ctx, record=False, facts=facts)
 
     groups = present.item_links(resolution, base_url)
     anchor = groups[0][0]
