@@ -13,11 +13,16 @@ verification rate >= 50% of the ``/livez`` rate, each side taken from its best r
 in which one gunicorn worker took every connection (and ran at half speed) is measured again.
 Latency p50/p99 come from wrk.
 
-The per-client rate limits of the resolver are raised for the run (one wrk client is one
-address); the limiter itself still runs, in memory as with ``make run`` (in Redis when
-``BRANDTRACE_BENCH_REDIS`` names a server). Every answered scan is counted in the database
-afterwards: stored scans >= answered requests (wrk does not count requests whose answer
-arrived after it stopped reading).
+Requests come from 5,000 shoppers: the server trusts one reverse proxy
+(``BRANDTRACE_TRUSTED_PROXIES=1``, as behind nginx) and each request names one of 5,000 client
+addresses at random in ``X-Forwarded-For``, /livez's as well. So the resolver's per-client rate
+limit runs as configured for production (300 scans per minute per address), in memory as with
+``make run`` (in Redis when ``BRANDTRACE_BENCH_REDIS`` names a server), and scans count shoppers
+as real traffic does. (Earlier versions raised the limit to 100,000,000 per minute for a
+single address instead: its moving window then held every request of the last minute, tens of
+thousands, and each scan paid for shifting them.) Every answered scan is counted in the
+database afterwards: stored scans >= answered requests (wrk does not count requests whose
+answer arrived after it stopped reading).
 
 PostgreSQL runs when a server answers at BRANDTRACE_BENCH_PG (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres); its scratch database is dropped after.
@@ -57,14 +62,14 @@ WORKERS = int(os.environ.get("BRANDTRACE_BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BRANDTRACE_BENCH_THREADS", "4"))
 SECRET = "bench-secret-key-" + "x" * 32
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+JSON = "application/json"
+# Shoppers: wrk's requests come from this many addresses, as a reverse proxy in front of the
+# server reports them (X-Forwarded-For, BRANDTRACE_TRUSTED_PROXIES=1).
+SHOPPERS = 5_000
 WSGI = """
 from app import create_app
 
-app = create_app({
-    # One wrk client is one address: raise the shoppers' limits, keep the limiter running.
-    "RESOLVER_SCAN_LIMIT": "100000000 per minute",
-    "RATELIMIT_KEY_PREFIX": "bench-resolver",
-})
+app = create_app({"RATELIMIT_KEY_PREFIX": "bench-resolver"})
 """
 
 
@@ -95,6 +100,7 @@ def _environment(url: str, folder: Path, port: int) -> dict[str, str]:
         BRANDTRACE_BASE_URL=f"http://127.0.0.1:{port}",
         BRANDTRACE_LOG_LEVEL="WARNING",
         BRANDTRACE_ENV="production",
+        BRANDTRACE_TRUSTED_PROXIES="1",
         PYTHONPATH=f"{folder}{os.pathsep}{ROOT}",
     )
     return env
@@ -230,14 +236,19 @@ def _gunicorn(url: str, folder: Path, port: int) -> Any:
         log.close()
 
 
-def _lua(folder: Path, gtin: str, lot: str, sample: list[str]) -> Path:
-    paths = ",\n".join(f'  "/01/{gtin}/10/{lot}/21/{serial}"' for serial in sample)
-    script = folder / "verify.lua"
+def _lua(folder: Path, name: str, paths: list[str], accept: str) -> Path:
+    """A wrk script requesting ``paths`` at random, each request from one of ``SHOPPERS``
+    client addresses at random (the same for /livez and verification)."""
+    listed = ",\n".join(f'  "{path}"' for path in paths)
+    script = folder / f"{name}.lua"
     script.write_text(
-        "local paths = {\n" + paths + "\n}\n"
+        "local paths = {\n" + listed + "\n}\n"
         "math.randomseed(42)\n"
-        'wrk.headers["Accept"] = "application/json"\n'
+        f'wrk.headers["Accept"] = "{accept}"\n'
         "request = function()\n"
+        "  local shopper = math.random(" + str(SHOPPERS) + ")\n"
+        '  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.1", math.floor(shopper / 256), '
+        "shopper % 256)\n"
         "  return wrk.format('GET', paths[math.random(#paths)])\n"
         "end\n"
     )
@@ -359,16 +370,17 @@ def _run(backend: str, url: str, folder: Path) -> None:
     limits = REDIS_URL if "BRANDTRACE_REDIS_URL" in _environment(url, folder, 0) else "memory"
     print(f"-- {backend} (rate limits in {limits})", flush=True)
     gtin, lot, sample = _prepare(url, folder, port)
-    script = _lua(folder, gtin, lot, sample)
+    script = _lua(folder, "verify", [f"/01/{gtin}/10/{lot}/21/{s}" for s in sample], JSON)
+    livez_script = _lua(folder, "livez", ["/livez"], JSON)
     base = f"http://127.0.0.1:{port}"
     with _gunicorn(url, folder, port) as server:
-        _wrk(base + "/livez", seconds=2)  # warm up both paths
+        _wrk(base + "/", "-s", str(livez_script), seconds=2)  # warm up both paths
         _wrk(base + "/", "-s", str(script), seconds=2)
         before = _scan_count(url)
         rounds = []
         database = backend == "postgresql"
         for _ in range(ROUNDS):
-            livez = _balanced_wrk(server, base + "/livez", database=database)
+            livez = _balanced_wrk(server, base + "/", "-s", str(livez_script), database=database)
             verify = _balanced_wrk(server, base + "/", "-s", str(script), database=database)
             rounds.append((livez, verify))
         stored = _scan_count(url) - before
