@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Organisation
@@ -31,25 +31,34 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def status_now(now: datetime) -> ColumnElement[CertificateStatus]:
+    """``effective_status`` in SQL: an active or suspended certificate past its validity reads
+    as expired before the daily sweep records it (for grouping and counting by status)."""
+    lapsed = and_(Certificate.status.in_(LIVE_STATUSES), Certificate.valid_until <= now)
+    expired = literal(CertificateStatus.EXPIRED, Certificate.status.type)
+    return case((lapsed, expired), else_=Certificate.status)
+
+
+def has_status_now(wanted: CertificateStatus, now: datetime) -> ColumnElement[bool]:
+    """Whether a certificate's status as of ``now`` is ``wanted`` (a condition that can use
+    the status index: the recorded status, narrowed or widened by the validity)."""
+    live = Certificate.status.in_(LIVE_STATUSES)
+    if wanted == CertificateStatus.EXPIRED:
+        return or_(
+            Certificate.status == CertificateStatus.EXPIRED,
+            and_(live, Certificate.valid_until <= now),
+        )
+    if wanted in LIVE_STATUSES:
+        return and_(Certificate.status == wanted, Certificate.valid_until > now)
+    return Certificate.status == wanted
+
+
 def filter_by_status(statement: Select[Any], wanted: CertificateStatus | str | None) -> Select[Any]:
     """Filter by the status as of now (see ``effective_status``): the daily sweep records
     expiries, but the register never shows a lapsed certificate as active meanwhile."""
     if wanted is None or wanted not in set(CertificateStatus):
         return statement
-    wanted = CertificateStatus(wanted)
-    now = utcnow()
-    live = Certificate.status.in_(LIVE_STATUSES)
-    if wanted == CertificateStatus.EXPIRED:
-        return statement.where(
-            or_(
-                Certificate.status == CertificateStatus.EXPIRED,
-                and_(live, Certificate.valid_until <= now),
-            )
-        )
-    statement = statement.where(Certificate.status == wanted)
-    if wanted in LIVE_STATUSES:
-        statement = statement.where(Certificate.valid_until > now)
-    return statement
+    return statement.where(has_status_now(CertificateStatus(wanted), utcnow()))
 
 
 def search_register(

@@ -26,6 +26,7 @@ from app.brands.models import Brand, Membership, MembershipStatus
 from app.brands.services import co_built_brand_ids
 from app.certificates.credentials import certificate_url, effective_status, standing
 from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.register import has_status_now, status_now
 from app.db import utcnow
 from app.products.models import LabelOrder, LabelOrderStatus
 from app.resolver.models import AlertKind, AlertStatus, ScanAlert
@@ -77,7 +78,8 @@ def _in_force_now(now: datetime) -> Any:
 
 
 def brands_statement(session: Session, caller: Caller) -> Select[Any]:
-    """The observed brands with their approved members and active certificates counted."""
+    """The observed brands with their approved members and active certificates counted (as of
+    now, as the certificate list they link to shows them: a lapsed one is expired)."""
     members = (
         select(func.count(Membership.id))
         .where(Membership.brand_id == Brand.id, Membership.status == MembershipStatus.APPROVED)
@@ -86,7 +88,10 @@ def brands_statement(session: Session, caller: Caller) -> Select[Any]:
     )
     certified = (
         select(func.count(Certificate.id))
-        .where(Certificate.brand_id == Brand.id, Certificate.status == CertificateStatus.ACTIVE)
+        .where(
+            Certificate.brand_id == Brand.id,
+            has_status_now(CertificateStatus.ACTIVE, utcnow()),
+        )
         .correlate(Brand)
         .scalar_subquery()
     )
@@ -115,13 +120,13 @@ MEMBER_FIRM = aliased(Organisation, name="member_firm")
 
 def members_statement(session: Session, caller: Caller) -> Select[Any]:
     """Memberships of the observed brands (every status), with the firm's active certificates
-    under that brand counted."""
+    under that brand counted (as of now)."""
     certified = (
         select(func.count(Certificate.id))
         .where(
             Certificate.brand_id == Membership.brand_id,
             Certificate.firm_id == Membership.firm_id,
-            Certificate.status == CertificateStatus.ACTIVE,
+            has_status_now(CertificateStatus.ACTIVE, utcnow()),
         )
         .correlate(Membership)
         .scalar_subquery()
@@ -335,8 +340,8 @@ def _months_back(today: date, count: int) -> list[str]:
 def register_statistics(
     session: Session, caller: Caller, *, months: int = 12
 ) -> RegisterStatistics:
-    """Certified firms per brand and region, certificates by status, labels issued per firm
-    and per month (the last ``months`` calendar months, UTC)."""
+    """Certified firms per brand and region, certificates by status as of now, labels issued
+    per firm and per month (the last ``months`` calendar months, UTC)."""
     now = utcnow()
     brands = observed_brands(session, caller)
     ids = [brand.id for brand in brands] or [0]
@@ -349,11 +354,12 @@ def register_statistics(
             .group_by(Certificate.brand_id)
         ).all()
     )
+    current = status_now(now).label("current")
     by_status = dict(
         session.execute(
-            select(Certificate.status, func.count(Certificate.id))
+            select(current, func.count(Certificate.id))
             .where(Certificate.brand_id.in_(ids))
-            .group_by(Certificate.status)
+            .group_by(current)
         ).all()
     )
     per_region: dict[str, int] = defaultdict(int)

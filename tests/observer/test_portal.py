@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -324,3 +325,28 @@ def test_statistics_in_chinese(client, demo) -> None:
     _sign_in(client, demo, "association_admin")
     page = _words(client.get("/portal/statistics?lang=zh-CN"))
     assert "统计" in page and "各品牌获证企业数" in page and "安徽省" in page and "祁门红茶" in page
+
+
+def test_counts_and_charts_use_the_status_as_of_now(client, demo, session) -> None:
+    """A certificate past its validity counts as expired everywhere an observer looks, before
+    the daily sweep records its expiry: the brand's count, the member's, the status chart."""
+    _sign_in(client, demo, "government_viewer")
+    certificate = session.get(Certificate, demo["certificate"]["id"])
+    certificate.valid_until = certificate.valid_from + timedelta(seconds=1)  # lapsed, unswept
+    session.commit()
+    assert certificate.status.value == "active"
+
+    brands = client.get("/portal/register").get_data(as_text=True)
+    linked = "/portal/register/certificates?brand=qimen-black-tea&amp;status=active"
+    assert f'<a href="{linked}">0</a>' in brands
+    listed = _words(client.get("/portal/register/certificates?status=active"))
+    assert "(0 in all)" in listed and certificate.number not in listed
+
+    members = _csv(client.get("/portal/register/members.csv?status=approved"))
+    assert {row["active_certificates"] for row in members} == {"0"}
+
+    html = client.get("/portal/statistics").get_data(as_text=True)
+    tables = re.findall(r'<table class="table numbers">.*?</table>', html, re.S)
+    by_status = dict(re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td></tr>", tables[1]))
+    assert by_status["Active"] == "0" and by_status["Expired"] == "1"
+    assert by_status["Suspended"] == "1"
