@@ -302,7 +302,7 @@ class _Shared:
     issuer: Any
 
 
-# orjson writes JCS's bytes for the documents of _CredentialWriter.canonical (see there); with
+# orjson writes JCS's bytes for the documents of CredentialWriter.canonical (see there); with
 # these options it refuses, instead of writing differently, what JCS would write otherwise or
 # not at all: integers beyond 2**53, subclasses of str and int, dates and dataclasses.
 _ORJSON_AS_JCS = (
@@ -327,6 +327,9 @@ class CredentialWriter:
     escaped alike; and the only numbers are integers, which :data:`_ORJSON_AS_JCS` keeps within
     JCS's exact range. What orjson refuses (a lone surrogate, a float quota) goes through
     :func:`jcs`.
+
+    Both take a request's checked values as :func:`issue_certificates` has them: ``gtins`` in
+    GTIN-14 form and ``sites`` as JSON objects.
     """
 
     def __init__(self, *, base_url: str, issuer_did: str, issuer: Organisation) -> None:
