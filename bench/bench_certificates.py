@@ -15,13 +15,15 @@
   reported as an upper bound, and so are the same batches with the transparency log (issue 8,
   ``ledger.record_issuances``) switched off, to show what this domain costs by itself.
 
-  Measured on the shared 2-core VM (2026-11-28; noisy, other work running): distinct
-  batches went from ratio 0.13-0.14 to 0.15-0.16 when credentials were written directly
-  instead of built and canonicalised in full; the target is not met. What remains per
-  certificate, roughly: signing with its SHA-256 and base58 (~55 us), the SQLite rows of the
-  certificate, its event and log entry with the tree's nodes (~40 us), the log entry and
-  tree integration in Python (~20 us), writing the credential (~15 us), validating and
-  converting the request (~20 us).
+  Measured on the shared 2-core VM on 2026-11-28, with other work running (raw signing
+  varied from 12,000 to 26,000/s between runs): distinct batches went from ratio 0.10-0.14
+  to 0.13-0.16 when each credential's RFC 8785 form was written directly instead of built and
+  canonicalised in full (CPU time per certificate about 290 us -> 250 us, raw signing 39 us).
+  The target is not met. Per certificate there remain, roughly (CPU time): signing with its
+  SHA-256 and base58 ~55 us; the certificate and event rows in SQLite ~30 us; the
+  transparency log ~45 us (entries built in Python ~20, their rows, and the Merkle nodes and
+  checkpoint written at commit ~20); writing the credential ~15 us; validating the request
+  and converting its values for the database ~20 us; numbers and status bits ~10 us.
 - verification: credentials verified per second with every check (structure, issuer, key
   window, signature, validity, revocation and suspension bits in signed lists), the issuer's
   documents resolved once as a caching verifier (or ``python -m app.verify``) does, against
