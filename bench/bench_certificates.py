@@ -7,8 +7,8 @@
   one per transaction, against raw Ed25519 signatures per second (``cryptography``, 64-byte
   messages as eddsa-jcs-2022 signs). Target: batches >= 25% of the raw rate,
   judged on batches of distinct requests: one facts object per certificate, each with its own
-  subset of the audited products, label quota and validity period (drawn at random), so each
-  is validated, converted for the database and written on its own, as API requests are. What
+  label quota and validity period and a random subset of the audited products, so each is
+  validated, converted for the database and written on its own, as API requests are. What
   the service shares within a batch is what real batches share too: the issuer's parts of the
   credential and those of each firm (the benchmark's requests all come from the demo's one
   granted decision). Batches repeating one request object, validated and converted once, are
@@ -152,9 +152,9 @@ def main() -> None:
             draw = random.Random(8)
 
             def distinct_requests() -> list[Any]:
-                # Real requests differ in what they certify: each gets its own subset of the
-                # audited products, label quota and validity period, so no two requests of a
-                # batch share a value that the service could convert or canonicalise once.
+                # Real requests differ in what they certify: each gets its own label quota and
+                # validity period and a random subset of the audited products (the demo audited
+                # two products and one site, so scopes repeat), all in objects of its own.
                 return [
                     dataclasses.replace(
                         facts,
