@@ -14,13 +14,9 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-import secrets
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -53,7 +49,7 @@ from app.certificates.statuslist import build_status_list_entry
 from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
 from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
-from app.gs1.digital_link import build_path_uri, encode_dl_value
+from app.gs1.digital_link import build_path_uri
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 
 MAX_VALIDITY = timedelta(days=5 * 366)
@@ -247,91 +243,218 @@ def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]
     return gtins, [site.as_dict() for site in facts.sites]
 
 
-def build_credential(
-    *,
-    base_url: str,
-    number: str,
-    licence_number: str,
-    issuer_did: str,
-    issuer: Organisation,
-    holder: Organisation,
-    facts: CertificateFacts,
-    gtins: Sequence[str],
-    sites: Sequence[dict[str, Any]],
-    status_entries: Sequence[dict[str, Any]],
-) -> dict[str, Any]:
-    """The unsigned credential of a certificate (a plain JSON document)."""
-    base = base_url
-    page = f"{base}{certificate_path(number)}"
-    holder_party: dict[str, Any] = {
-        "name": holder.name_zh,
-        "nameEn": holder.name_en,
-    }
+def _holder_party(holder: Organisation) -> dict[str, Any]:
+    party: dict[str, Any] = {"name": holder.name_zh, "nameEn": holder.name_en}
     if holder.registration_number:
-        holder_party["registeredId"] = holder.registration_number
+        party["registeredId"] = holder.registration_number
         if holder.registration_scheme == "uscc":
-            holder_party["idScheme"] = {"type": ["IdentifierScheme"], **USCC_SCHEME}
+            party["idScheme"] = {"type": ["IdentifierScheme"], **USCC_SCHEME}
+    return party
+
+
+def _reference_standard(ref: StandardRef) -> dict[str, Any]:
     standard: dict[str, Any] = {
         "type": ["Standard"],
-        "code": facts.standard.code,
-        "version": facts.standard.version,
-        "contentHash": facts.standard.content_hash,
+        "code": ref.code,
+        "version": ref.version,
+        "contentHash": ref.content_hash,
     }
-    if facts.standard.url:
-        standard["id"] = facts.standard.url
-    if facts.standard.title:
-        standard["name"] = facts.standard.title
-    # build_path_uri(base, [("01", gtin)]), with the base URL checked once for all GTINs.
-    link_base = build_path_uri(base, []) + "/01/"
-    subject: dict[str, Any] = {
-        "id": page + "#attestation",
-        "type": ["ConformityAttestation", "Attestation"],
-        "attestationType": "certification",
-        "certificateNumber": number,
-        "issuedToParty": holder_party,
-        "referenceStandard": standard,
-        "scope": {
-            "products": [{"id": link_base + encode_dl_value(gtin), "gtin": gtin} for gtin in gtins],
-            "facilities": list(sites),
-        },
-        "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
+    if ref.url:
+        standard["id"] = ref.url
+    if ref.title:
+        standard["name"] = ref.title
+    return standard
+
+
+def _brand(ref: BrandRef) -> dict[str, Any]:
+    brand: dict[str, Any] = {"name": ref.name_zh, "nameEn": ref.name_en}
+    if ref.url:
+        brand["id"] = ref.url
+    return brand
+
+
+def _assessment(ref: AssessmentRef) -> dict[str, Any]:
+    assessment: dict[str, Any] = {
+        "type": ["ConformityAssessment"],
+        "assessmentDate": ref.assessment_date.isoformat(),
+        "conformance": True,
     }
-    if facts.brand is not None:
-        brand: dict[str, Any] = {"name": facts.brand.name_zh, "nameEn": facts.brand.name_en}
-        if facts.brand.url:
-            brand = {"id": facts.brand.url, **brand}
-        subject["brand"] = brand
-    if facts.assessment is not None:
-        assessment: dict[str, Any] = {
-            "type": ["ConformityAssessment"],
-            "assessmentDate": facts.assessment.assessment_date.isoformat(),
-            "conformance": True,
+    if ref.audit_url:
+        assessment["id"] = ref.audit_url
+    if ref.decision_url:
+        assessment["decision"] = ref.decision_url
+    if ref.decided_on:
+        assessment["decisionDate"] = ref.decided_on.isoformat()
+    if ref.evidence:
+        assessment["auditEvidence"] = [
+            {"id": url, "name": name, "sha256": digest} for url, name, digest in ref.evidence
+        ]
+    return assessment
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every credential of a batch states alike, as JSON values (plain or canonical)."""
+
+    context: Any
+    credential_type: Any
+    subject_type: Any
+    issuer: Any
+
+
+# orjson writes JCS's bytes for the documents of CredentialWriter.canonical (see there); with
+# these options it refuses, instead of writing differently, what JCS would write otherwise or
+# not at all: integers beyond 2**53, subclasses of str and int, dates and dataclasses.
+_ORJSON_AS_JCS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+class CredentialWriter:
+    """Builds the credentials one issuer signs in one batch, and writes their RFC 8785 form.
+
+    The credential follows the UN Transparency Protocol's Digital Conformity Credential (see
+    the module's docstring). :meth:`document` gives it as a plain JSON document;
+    :meth:`canonical` gives ``jcs(document(...))`` without canonicalising a whole document:
+    what the batch shares (contexts, types, issuer) and what one firm's certificates share
+    (the holder) are canonicalised once with :func:`jcs` and put in as ``orjson`` fragments,
+    and ``orjson`` writes the rest with sorted keys. That is JCS byte for byte here: every
+    member name is an ASCII constant, so code point order is JCS's UTF-16 order; strings are
+    escaped alike; and the only numbers are integers, which :data:`_ORJSON_AS_JCS` keeps within
+    JCS's exact range. What orjson refuses (a lone surrogate, a float quota) goes through
+    :func:`jcs`.
+
+    Both take a request's checked values as :func:`issue_certificates` has them: ``gtins`` in
+    GTIN-14 form and ``sites`` as JSON objects.
+    """
+
+    def __init__(self, *, base_url: str, issuer_did: str, issuer: Organisation) -> None:
+        self.base_url = base_url
+        self.context = [VC_V2_CONTEXT, base_url + keys.CONTEXT_PATH]
+        # build_path_uri(base, [("01", gtin)]), with the base URL checked once for all GTINs;
+        # a GTIN-14 is digits, which percent-encoding leaves as they are.
+        self._link_base = build_path_uri(base_url, []) + "/01/"
+        self._plain = _Shared(
+            context=self.context,
+            credential_type=["VerifiableCredential", BRAND_CERTIFICATE_TYPE],
+            subject_type=["ConformityAttestation", "Attestation"],
+            issuer={"id": issuer_did, "name": issuer.name_zh, "nameEn": issuer.name_en},
+        )
+        self._canonical = _Shared(*(orjson.Fragment(jcs(value)) for value in astuple(self._plain)))
+        self._holders: dict[Organisation, orjson.Fragment] = {}
+
+    def document(
+        self,
+        *,
+        number: str,
+        licence_number: str,
+        holder: Organisation,
+        facts: CertificateFacts,
+        gtins: Sequence[str],
+        sites: Sequence[dict[str, Any]],
+        status_entries: Sequence[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The unsigned credential of a certificate (a plain JSON document)."""
+        return self._build(
+            self._plain,
+            _holder_party(holder),
+            number,
+            licence_number,
+            facts,
+            gtins,
+            sites,
+            status_entries,
+        )
+
+    def canonical(
+        self,
+        *,
+        number: str,
+        licence_number: str,
+        holder: Organisation,
+        facts: CertificateFacts,
+        gtins: Sequence[str],
+        sites: Sequence[dict[str, Any]],
+        status_entries: Sequence[dict[str, Any]],
+    ) -> bytes:
+        """``jcs(document(...))`` with the same arguments, written directly."""
+        holder_party = self._holders.get(holder)
+        if holder_party is None:
+            holder_party = self._holders[holder] = orjson.Fragment(jcs(_holder_party(holder)))
+        if type(facts.label_quota) is int:
+            document = self._build(
+                self._canonical,
+                holder_party,
+                number,
+                licence_number,
+                facts,
+                gtins,
+                sites,
+                status_entries,
+            )
+            try:
+                return orjson.dumps(document, option=_ORJSON_AS_JCS)
+            except orjson.JSONEncodeError:
+                pass
+        return jcs(
+            self.document(
+                number=number,
+                licence_number=licence_number,
+                holder=holder,
+                facts=facts,
+                gtins=gtins,
+                sites=sites,
+                status_entries=status_entries,
+            )
+        )
+
+    def _build(
+        self,
+        shared: _Shared,
+        holder_party: Any,
+        number: str,
+        licence_number: str,
+        facts: CertificateFacts,
+        gtins: Sequence[str],
+        sites: Sequence[dict[str, Any]],
+        status_entries: Sequence[dict[str, Any]],
+    ) -> dict[str, Any]:
+        page = f"{self.base_url}{certificate_path(number)}"
+        link_base = self._link_base
+        subject: dict[str, Any] = {
+            "id": page + "#attestation",
+            "type": shared.subject_type,
+            "attestationType": "certification",
+            "certificateNumber": number,
+            "issuedToParty": holder_party,
+            "referenceStandard": _reference_standard(facts.standard),
+            "scope": {
+                "products": [{"id": link_base + gtin, "gtin": gtin} for gtin in gtins],
+                "facilities": list(sites),
+            },
+            "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
         }
-        if facts.assessment.audit_url:
-            assessment["id"] = facts.assessment.audit_url
-        if facts.assessment.decision_url:
-            assessment["decision"] = facts.assessment.decision_url
-        if facts.assessment.decided_on:
-            assessment["decisionDate"] = facts.assessment.decided_on.isoformat()
-        if facts.assessment.evidence:
-            assessment["auditEvidence"] = [
-                {"id": url, "name": name, "sha256": digest}
-                for url, name, digest in facts.assessment.evidence
-            ]
-        subject["assessment"] = [assessment]
-    if facts.previous is not None:
-        subject["replaces"] = f"{base}{certificate_path(facts.previous.number)}"
-    return {
-        "@context": [VC_V2_CONTEXT, base + keys.CONTEXT_PATH],
-        "id": page,
-        "type": ["VerifiableCredential", BRAND_CERTIFICATE_TYPE],
-        "name": f"Regional brand certificate {number}",
-        "issuer": {"id": issuer_did, "name": issuer.name_zh, "nameEn": issuer.name_en},
-        "validFrom": format_created(facts.valid_from),
-        "validUntil": format_created(facts.valid_until),
-        "credentialSubject": subject,
-        "credentialStatus": list(status_entries),
-    }
+        if facts.brand is not None:
+            subject["brand"] = _brand(facts.brand)
+        if facts.assessment is not None:
+            subject["assessment"] = [_assessment(facts.assessment)]
+        if facts.previous is not None:
+            subject["replaces"] = f"{self.base_url}{certificate_path(facts.previous.number)}"
+        return {
+            "@context": shared.context,
+            "id": page,
+            "type": shared.credential_type,
+            "name": f"Regional brand certificate {number}",
+            "issuer": shared.issuer,
+            "validFrom": format_created(facts.valid_from),
+            "validUntil": format_created(facts.valid_until),
+            "credentialSubject": subject,
+            "credentialStatus": list(status_entries),
+        }
 
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
@@ -346,73 +469,6 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
         )
         last = count
     return list(range(last - count + 1, last + 1))
-
-
-def _json_chars(value: str) -> bytes:
-    """``value`` as it appears between the quotes of a JSON string in RFC 8785 form."""
-    return orjson.dumps(value)[1:-1]
-
-
-class _CredentialTemplate:
-    """The RFC 8785 form of one request's credential, with slots for what differs from one
-    certificate to the next: its number, its mark licence number and its two status slots.
-
-    Built by :func:`build_credential` with a random token in each slot and canonicalised once
-    with :func:`~app.certificates.dataintegrity.jcs`; filling the slots with JSON-escaped
-    values gives the canonical bytes of the credential built with those values, because JCS
-    orders members by their keys (which do not change) and writes strings as they are.
-    """
-
-    _SLOTS = (
-        "number",
-        "licence",
-        "revocation_list",
-        "revocation_index",
-        "suspension_list",
-        "suspension_index",
-    )
-
-    def __init__(self, build: Callable[[str, str, list[dict[str, Any]]], dict[str, Any]]) -> None:
-        """``build(number, licence number, status entries)`` builds the request's credential."""
-        # Indices are integers in the status entry: their tokens are 19-digit numbers.
-        tokens = {
-            name: str(secrets.randbelow(9 * 10**18) + 10**18)
-            if name.endswith("_index")
-            else f"slot-{name}-{secrets.token_hex(12)}"
-            for name in self._SLOTS
-        }
-        document = build(
-            tokens["number"],
-            tokens["licence"],
-            [
-                build_status_list_entry(
-                    list_url=tokens[f"{purpose.value}_list"],
-                    index=int(tokens[f"{purpose.value}_index"]),
-                    status_purpose=purpose.value,
-                )
-                for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
-            ],
-        )
-        slot_of = {token.encode(): position for position, token in enumerate(tokens.values())}
-        pattern = re.compile(b"|".join(re.escape(token) for token in slot_of))
-        self.pieces: list[bytes] = []
-        self.fills: list[tuple[int, int]] = []  # (position in pieces, slot)
-        done = 0
-        canonical = jcs(document)
-        for match in pattern.finditer(canonical):
-            self.pieces.append(canonical[done : match.start()])
-            self.fills.append((len(self.pieces), slot_of[match.group()]))
-            self.pieces.append(b"")
-            done = match.end()
-        self.pieces.append(canonical[done:])
-        assert {slot for _, slot in self.fills} == set(range(len(self._SLOTS)))
-
-    def fill(self, *values: bytes) -> bytes:
-        """The canonical credential with ``values`` (JSON-escaped, in slot order) filled in."""
-        pieces = self.pieces.copy()
-        for position, slot in self.fills:
-            pieces[position] = values[slot]
-        return b"".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -492,63 +548,26 @@ def issue_certificates(
     numbers_text = [f"{prefix}-{now.year}-{value:06d}" for value in numbers]
     licences = [f"{prefix}-ML-{now.year}-{value:06d}" for value in numbers]
 
-    # One canonical template per distinct request (like the validation above): the
-    # credential's RFC 8785 form with the per-certificate values (number, licence, status
-    # slots) left as slots, filled in per certificate instead of building and
-    # canonicalising a fresh document each time.
-    templates: dict[int, _CredentialTemplate] = {}
-    context = [VC_V2_CONTEXT, base_url + keys.CONTEXT_PATH]
-    escaped_urls = {list_id: _json_chars(url) for list_id, url in list_urls.items()}
-
-    uses = Counter(id(facts) for facts in requests)
-
-    def credential(
-        position: int, number: str, licence: str, entries: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        facts = requests[position]
-        gtins, sites = checked[position]
-        document = build_credential(
-            base_url=base_url,
-            number=number,
-            licence_number=licence,
-            issuer_did=signing.issuer_did,
-            issuer=issuer,
-            holder=firms[facts.firm_id],
-            facts=facts,
-            gtins=gtins,
-            sites=sites,
-            status_entries=entries,
-        )
-        assert document["@context"] == context  # what the proof options were built for
-        return document
+    writer = CredentialWriter(base_url=base_url, issuer_did=signing.issuer_did, issuer=issuer)
 
     def canonical_documents() -> Iterator[bytes]:
         for position, facts in enumerate(requests):
-            rev, sus = revocation[position], suspension[position]
-            template = templates.get(id(facts))
-            if template is None and uses[id(facts)] == 1:
-                # A request issued once: its credential is built and canonicalised directly.
-                entries = [
+            gtins, sites = checked[position]
+            yield writer.canonical(
+                number=numbers_text[position],
+                licence_number=licences[position],
+                holder=firms[facts.firm_id],
+                facts=facts,
+                gtins=gtins,
+                sites=sites,
+                status_entries=[
                     build_status_list_entry(
                         list_url=list_urls[slot.status_list.id],
                         index=slot.index,
                         status_purpose=slot.status_list.purpose.value,
                     )
-                    for slot in (rev, sus)
-                ]
-                yield jcs(credential(position, numbers_text[position], licences[position], entries))
-                continue
-            if template is None:
-                template = templates[id(facts)] = _CredentialTemplate(
-                    functools.partial(credential, position)
-                )
-            yield template.fill(
-                _json_chars(numbers_text[position]),
-                _json_chars(licences[position]),
-                escaped_urls[rev.status_list.id],
-                str(rev.index).encode(),
-                escaped_urls[sus.status_list.id],
-                str(sus.index).encode(),
+                    for slot in (revocation[position], suspension[position])
+                ],
             )
 
     signed: list[bytes] = []
@@ -556,7 +575,7 @@ def issue_certificates(
     for text, proof_value in sign_canonical_documents(
         canonical_documents(),
         signing.private_key,
-        context=context,
+        context=writer.context,
         verification_method=signing.verification_method,
         created=created,
     ):

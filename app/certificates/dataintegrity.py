@@ -189,7 +189,8 @@ def format_created(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     if utc.year < 1000:  # strftime leaves such years unpadded; keep its spelling
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    # "YYYY-MM-DDTHH:MM:SS+00:00": the offset is always UTC's, and Z replaces it.
+    return utc.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _is_datetime_stamp(value: str) -> bool:

@@ -546,8 +546,8 @@ def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> 
 def test_a_batch_signs_each_credential_exactly_as_signing_it_alone_would(
     session, association, grant, verify_api, downloads, offline
 ) -> None:
-    # Repeated requests are filled into one canonical template; a request issued once is built
-    # directly: both must give the bytes of building and signing each credential on its own.
+    # A batch writes its credentials' canonical form directly, with what the issuer and each
+    # firm state written once: each must give the bytes of building and signing it on its own.
     from app.audits.services import get_granted_decision
     from app.certificates import issuance, keys
     from app.certificates.dataintegrity import sign_document
