@@ -314,6 +314,20 @@ _ORJSON_AS_JCS = (
 )
 
 
+@dataclass(frozen=True)
+class CredentialParts:
+    """What one certificate's credential states of its own: its numbers, holder, request,
+    checked scope (``gtins`` in GTIN-14 form, ``sites`` as JSON objects) and status entries."""
+
+    number: str
+    licence_number: str
+    holder: Organisation
+    facts: CertificateFacts
+    gtins: Sequence[str]
+    sites: Sequence[dict[str, Any]]
+    status_entries: Sequence[dict[str, Any]]
+
+
 class CredentialWriter:
     """Builds the credentials one issuer signs in one batch, and writes their RFC 8785 form.
 
@@ -347,82 +361,27 @@ class CredentialWriter:
         self._canonical = _Shared(*(orjson.Fragment(jcs(value)) for value in astuple(self._plain)))
         self._holders: dict[Organisation, orjson.Fragment] = {}
 
-    def document(
-        self,
-        *,
-        number: str,
-        licence_number: str,
-        holder: Organisation,
-        facts: CertificateFacts,
-        gtins: Sequence[str],
-        sites: Sequence[dict[str, Any]],
-        status_entries: Sequence[dict[str, Any]],
-    ) -> dict[str, Any]:
+    def document(self, parts: CredentialParts) -> dict[str, Any]:
         """The unsigned credential of a certificate (a plain JSON document)."""
-        return self._build(
-            self._plain,
-            _holder_party(holder),
-            number,
-            licence_number,
-            facts,
-            gtins,
-            sites,
-            status_entries,
-        )
+        return self._build(self._plain, _holder_party(parts.holder), parts)
 
-    def canonical(
-        self,
-        *,
-        number: str,
-        licence_number: str,
-        holder: Organisation,
-        facts: CertificateFacts,
-        gtins: Sequence[str],
-        sites: Sequence[dict[str, Any]],
-        status_entries: Sequence[dict[str, Any]],
-    ) -> bytes:
-        """``jcs(document(...))`` with the same arguments, written directly."""
-        holder_party = self._holders.get(holder)
+    def canonical(self, parts: CredentialParts) -> bytes:
+        """``jcs(document(parts))``, written directly."""
+        holder_party = self._holders.get(parts.holder)
         if holder_party is None:
-            holder_party = self._holders[holder] = orjson.Fragment(jcs(_holder_party(holder)))
-        if type(facts.label_quota) is int:
-            document = self._build(
-                self._canonical,
-                holder_party,
-                number,
-                licence_number,
-                facts,
-                gtins,
-                sites,
-                status_entries,
-            )
+            holder_party = orjson.Fragment(jcs(_holder_party(parts.holder)))
+            self._holders[parts.holder] = holder_party
+        if type(parts.facts.label_quota) is int:
             try:
-                return orjson.dumps(document, option=_ORJSON_AS_JCS)
+                return orjson.dumps(
+                    self._build(self._canonical, holder_party, parts), option=_ORJSON_AS_JCS
+                )
             except orjson.JSONEncodeError:
                 pass
-        return jcs(
-            self.document(
-                number=number,
-                licence_number=licence_number,
-                holder=holder,
-                facts=facts,
-                gtins=gtins,
-                sites=sites,
-                status_entries=status_entries,
-            )
-        )
+        return jcs(self.document(parts))
 
-    def _build(
-        self,
-        shared: _Shared,
-        holder_party: Any,
-        number: str,
-        licence_number: str,
-        facts: CertificateFacts,
-        gtins: Sequence[str],
-        sites: Sequence[dict[str, Any]],
-        status_entries: Sequence[dict[str, Any]],
-    ) -> dict[str, Any]:
+    def _build(self, shared: _Shared, holder_party: Any, parts: CredentialParts) -> dict[str, Any]:
+        number, facts = parts.number, parts.facts
         page = f"{self.base_url}{certificate_path(number)}"
         link_base = self._link_base
         subject: dict[str, Any] = {
@@ -433,10 +392,10 @@ class CredentialWriter:
             "issuedToParty": holder_party,
             "referenceStandard": _reference_standard(facts.standard),
             "scope": {
-                "products": [{"id": link_base + gtin, "gtin": gtin} for gtin in gtins],
-                "facilities": list(sites),
+                "products": [{"id": link_base + gtin, "gtin": gtin} for gtin in parts.gtins],
+                "facilities": list(parts.sites),
             },
-            "markLicence": {"licenceNumber": licence_number, "labelQuota": facts.label_quota},
+            "markLicence": {"licenceNumber": parts.licence_number, "labelQuota": facts.label_quota},
         }
         if facts.brand is not None:
             subject["brand"] = _brand(facts.brand)
@@ -453,7 +412,7 @@ class CredentialWriter:
             "validFrom": format_created(facts.valid_from),
             "validUntil": format_created(facts.valid_until),
             "credentialSubject": subject,
-            "credentialStatus": list(status_entries),
+            "credentialStatus": list(parts.status_entries),
         }
 
 
@@ -554,20 +513,22 @@ def issue_certificates(
         for position, facts in enumerate(requests):
             gtins, sites = checked[position]
             yield writer.canonical(
-                number=numbers_text[position],
-                licence_number=licences[position],
-                holder=firms[facts.firm_id],
-                facts=facts,
-                gtins=gtins,
-                sites=sites,
-                status_entries=[
-                    build_status_list_entry(
-                        list_url=list_urls[slot.status_list.id],
-                        index=slot.index,
-                        status_purpose=slot.status_list.purpose.value,
-                    )
-                    for slot in (revocation[position], suspension[position])
-                ],
+                CredentialParts(
+                    number=numbers_text[position],
+                    licence_number=licences[position],
+                    holder=firms[facts.firm_id],
+                    facts=facts,
+                    gtins=gtins,
+                    sites=sites,
+                    status_entries=[
+                        build_status_list_entry(
+                            list_url=list_urls[slot.status_list.id],
+                            index=slot.index,
+                            status_purpose=slot.status_list.purpose.value,
+                        )
+                        for slot in (revocation[position], suspension[position])
+                    ],
+                )
             )
 
     signed: list[bytes] = []

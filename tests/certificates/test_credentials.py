@@ -18,6 +18,7 @@ from app.certificates.credentials import (
     AssessmentRef,
     BrandRef,
     CertificateFacts,
+    CredentialParts,
     CredentialWriter,
     Site,
     StandardRef,
@@ -96,20 +97,20 @@ def _facts(draw: random.Random, text: str, **changes: Any) -> CertificateFacts:
     return dataclasses.replace(facts, **changes)
 
 
-def _arguments(facts: CertificateFacts, holder: Organisation, number: int) -> dict[str, Any]:
+def _arguments(facts: CertificateFacts, holder: Organisation, number: int) -> CredentialParts:
     status_list = f"{BASE}/orgs/qimen-tea-association/status/revocation/1"
-    return {
-        "number": f"QTA-2026-{number:06d}",
-        "licence_number": f"QTA-ML-2026-{number:06d}",
-        "holder": holder,
-        "facts": facts,
-        "gtins": list(facts.gtins),
-        "sites": [site.as_dict() for site in facts.sites],
-        "status_entries": [
+    return CredentialParts(
+        number=f"QTA-2026-{number:06d}",
+        licence_number=f"QTA-ML-2026-{number:06d}",
+        holder=holder,
+        facts=facts,
+        gtins=list(facts.gtins),
+        sites=[site.as_dict() for site in facts.sites],
+        status_entries=[
             build_status_list_entry(list_url=status_list, index=index, status_purpose=purpose)
             for index, purpose in ((number * 7, "revocation"), (131_071 - number, "suspension"))
         ],
-    }
+    )
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -122,10 +123,10 @@ def test_the_written_credential_is_the_reference_canonical_form(text: str) -> No
             2 + number % 3, text or "firm", registration=draw.choice([None, "91341024MA2N7B4C3P"])
         )
         arguments = _arguments(_facts(draw, text), holder, number)
-        document = writer.document(**arguments)
-        assert writer.canonical(**arguments) == rfc8785.dumps(document)
+        document = writer.document(arguments)
+        assert writer.canonical(arguments) == rfc8785.dumps(document)
         assert document["@context"] == writer.context
-        assert document["validUntil"] == format_created(arguments["facts"].valid_until)
+        assert document["validUntil"] == format_created(arguments.facts.valid_until)
 
 
 @pytest.mark.parametrize(
@@ -142,12 +143,12 @@ def test_values_orjson_would_write_otherwise_take_the_reference_path(changes) ->
     holder = _organisation(2, "firm", registration=None)
     arguments = _arguments(_facts(random.Random(1), "x", **changes), holder, 1)
     try:
-        expected = rfc8785.dumps(writer.document(**arguments))
+        expected = rfc8785.dumps(writer.document(arguments))
     except rfc8785.CanonicalizationError:  # no JSON text can carry a lone surrogate
         with pytest.raises(rfc8785.CanonicalizationError):
-            writer.canonical(**arguments)
+            writer.canonical(arguments)
         return
-    assert writer.canonical(**arguments) == expected
+    assert writer.canonical(arguments) == expected
 
 
 def test_written_credentials_sign_as_the_documents_do() -> None:
@@ -164,7 +165,7 @@ def test_written_credentials_sign_as_the_documents_do() -> None:
     created = format_created(datetime(2026, 11, 28, 13, 43, 8, tzinfo=UTC))
     method = f"{DID}#key-1"
     signed = sign_canonical_documents(
-        (writer.canonical(**each) for each in arguments),
+        (writer.canonical(each) for each in arguments),
         key,
         context=writer.context,
         verification_method=method,
@@ -172,7 +173,7 @@ def test_written_credentials_sign_as_the_documents_do() -> None:
     )
     for each, (text, _) in zip(arguments, signed, strict=True):
         alone = sign_document(
-            writer.document(**each), key, verification_method=method, created=created
+            writer.document(each), key, verification_method=method, created=created
         )
         assert text == alone.text
         assert verify_proof(json.loads(text), lambda _method: public).verified
