@@ -65,6 +65,56 @@ def test_two_app_servers_share_one_limit_through_redis(database_url, key_dir) ->
     assert result["retry_after"]
 
 
+# One app server per process here, so nothing but Redis can carry the count from one to the other.
+SCANNING_SERVER = """
+import json, sys
+from pathlib import Path
+from app import create_app
+from tests.conftest import make_test_config
+server = create_app(make_test_config(sys.argv[1], Path(sys.argv[2])) | {
+    "REDIS_URL": sys.argv[3], "RATELIMIT_STORAGE_URI": sys.argv[3],
+    "RATELIMIT_KEY_PREFIX": sys.argv[4], "RESOLVER_SCAN_LIMIT": "3 per minute",
+}).test_client()
+answers = [server.head(sys.argv[5]) for _ in range(2)]
+print(json.dumps([[a.status_code, a.headers.get("X-RateLimit-Remaining")] for a in answers]))
+"""
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis server on 127.0.0.1:6379")
+def test_two_app_servers_share_one_scan_limit_through_redis(
+    app, demo, database_url, key_dir
+) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = demo["unit"]["digital_link"].removeprefix(demo["base_url"])
+    prefix = f"bt-test-{secrets.token_hex(4)}"
+    answers = []
+    for _ in range(2):
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                SCANNING_SERVER,
+                database_url,
+                str(key_dir),
+                REDIS_URL,
+                prefix,
+                path,
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        answers += json.loads(completed.stdout.strip().splitlines()[-1])
+    # HEAD counts as a scan request (and stores no scan): three a minute, whichever server.
+    assert answers == [[200, "2"], [200, "1"], [200, "0"], [429, "0"]]
+
+
 def test_redis_url_selects_redis_storage(database_url, key_dir) -> None:
     import subprocess
     import sys

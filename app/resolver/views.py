@@ -415,7 +415,7 @@ def _resolve_request(prefix: str = "") -> Response:
     },
     tags=("resolver",),
 )
-@limiter.limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=["GET", "HEAD"])
+@limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def resolve(rest: str) -> Response:
     """Resolve a GS1 Digital Link: /01/{gtin}[/10/{lot}][/21/{serial}][?{data AIs}].
 
@@ -430,7 +430,7 @@ def resolve(rest: str) -> Response:
 
 
 @route(bp, "/verify/01/<path:rest>", access=PUBLIC, response=VerdictOut, tags=("resolver",))
-@limiter.limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=["GET", "HEAD"])
+@limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def verify_link(rest: str) -> Response:
     """The verification page of a Digital Link (the default link of every item).
 
@@ -448,7 +448,7 @@ def missing_key() -> Response:
 
 
 @route(bp, "/verify", access=PUBLIC, response=VerdictOut, tags=("resolver",))
-@limiter.limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=["GET"])
+@limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET",))
 def verify() -> Response:
     """Manual check: the code printed under the QR, typed in on the official site.
 
