@@ -131,3 +131,21 @@ def test_routes_without_limits_answer_without_headers() -> None:
     answer = _small_app(_limiter(), LIMIT="1 per minute").test_client().get("/open")
     assert answer.status_code == 200
     assert not any(name in answer.headers for name in RATE_HEADERS)
+
+
+def test_fast_limit_counts_in_process_while_the_shared_storage_is_unreachable(caplog) -> None:
+    """A shopper's scan does not fail when Redis is down: the limit still holds, counted in
+    this process, and the outage is logged once, not on every request."""
+    limiter = _limiter()
+    # Nothing listens on port 1: every call to the storage fails at once.
+    app = _small_app(limiter, LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    with caplog.at_level("WARNING"):
+        answers = [client.get("/fast") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[0].headers["X-RateLimit-Limit"] == "2"
+    assert answers[1].headers["X-RateLimit-Remaining"] == "0"
+    assert "Retry-After" in answers[2].headers
+    assert client.get("/fast?who=two").status_code == 200  # still per client
+    outages = [r for r in caplog.records if "rate-limit storage unreachable" in r.getMessage()]
+    assert len(outages) == 1
