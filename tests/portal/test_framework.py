@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
+from flask import render_template_string
 from markupsafe import Markup
 from pydantic import Field
 from sqlalchemy import select
@@ -169,3 +171,18 @@ def test_switching_language_keeps_the_tables_filters(client, demo) -> None:
         "sort=number",
         "lang=zh-CN",
     }
+
+
+def test_brand_picker_offers_a_choice_only_when_there_is_one(app) -> None:
+    brands = [
+        SimpleNamespace(slug="qimen-black-tea", name_zh="祁门红茶", name_en="Qimen Black Tea"),
+        SimpleNamespace(slug="huangshan-maofeng", name_zh="黄山毛峰", name_en="Huangshan Maofeng"),
+    ]
+    page = '{% import "portal/_macros.html" as ui with context %}{{ ui.brand_picker(b, c) }}'
+    with app.test_request_context("/portal/scan-rules?lang=zh-CN"):
+        picker = render_template_string(page, b=brands, c=brands[1])
+        alone = render_template_string(page, b=brands[:1], c=brands[0])
+    assert '<form method="get" class="filters">' in picker and "品牌" in picker
+    assert '<option value="qimen-black-tea" >祁门红茶</option>' in picker
+    assert '<option value="huangshan-maofeng" selected>黄山毛峰</option>' in picker
+    assert alone.strip() == ""
