@@ -6,10 +6,13 @@ once and any error rolls everything back, which makes every operation all-or-not
 
 from __future__ import annotations
 
+import atexit
 import enum
 import functools
 import itertools
+import os
 import select
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -270,6 +273,26 @@ def _has_input(descriptor: int) -> bool:
 
 
 _ENGINES: dict[str, Engine] = {}
+#: connections kept per database for the scan path: enough for every thread of a server worker
+_KEPT_CONNECTIONS = 16
+_KEPT: dict[str, KeptConnections] = {}
+
+
+def kept_connections(engine: Engine) -> KeptConnections:
+    """The kept connections of ``engine``'s database in this process (like its pool, shared by
+    the apps on it, and closed when the process exits)."""
+    key = engine.url.render_as_string(hide_password=False)
+    found = _KEPT.get(key)
+    if found is None:
+        if not _KEPT:
+            atexit.register(_close_kept)
+        found = _KEPT[key] = KeptConnections(engine, size=_KEPT_CONNECTIONS)
+    return found
+
+
+def _close_kept() -> None:
+    for connections in _KEPT.values():
+        connections.close()
 
 
 def engine_for(url: str) -> Engine:
@@ -289,6 +312,80 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+class KeptConnections:
+    """Writers' connections kept open between requests, for the scan path.
+
+    A verification stores its scan on every request. Checking a connection out of SQLAlchemy's
+    pool and back in (with its reset), and building a new ``Connection`` around it, cost more
+    than the scan's own statements; a kept one is only taken off a stack and put back. Up to
+    ``size`` are kept (one per server thread is enough); a broken one is dropped, and a worker
+    forked from a parent opens its own.
+    """
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self._engine = engine
+        self._size = size
+        self._free: deque[Connection] = deque()
+        self._pid = os.getpid()
+
+    @contextmanager
+    def borrow(self) -> Iterator[Connection]:
+        """A kept connection for the block; anything it leaves open is rolled back."""
+        if self._pid != os.getpid():
+            # Forked: the parent's sockets and files are not ours to use (nor to close).
+            self._free, self._pid = deque(), os.getpid()
+        connection = None
+        while self._free and connection is None:
+            connection = self._free.pop()  # atomic: no lock needed between threads
+            if _closed_by_server(connection.connection.dbapi_connection):
+                # What the pool's checkout check does for its connections (see
+                # _configure_postgresql): a server restart costs no request.
+                connection.invalidate()
+                connection.close()
+                connection = None
+        if connection is None:
+            connection = self._engine.connect()
+        try:
+            yield connection
+        finally:
+            self._give_back(connection)
+
+    def _give_back(self, connection: Connection) -> None:
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+            # Reads run on the driver's cursor outside SQLAlchemy's transaction; a driver that
+            # began one for them (psycopg) must not keep it, and its snapshot, until next time.
+            dbapi_connection: Any = connection.connection.dbapi_connection
+            if _driver_in_transaction(dbapi_connection):
+                dbapi_connection.rollback()
+        except Exception:
+            connection.invalidate()
+        if connection.invalidated or len(self._free) >= self._size:
+            connection.close()
+        else:
+            self._free.append(connection)
+
+    def close(self) -> None:
+        while self._free:
+            self._free.pop().close()
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    if dbapi_connection is None:
+        return True
+    if getattr(dbapi_connection, "pgconn", None) is None:  # not psycopg: a local file
+        return False
+    return bool(dbapi_connection.closed or _has_input(dbapi_connection.fileno()))
+
+
+def _driver_in_transaction(dbapi_connection: Any) -> bool:
+    info = getattr(dbapi_connection, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):  # psycopg 3
+        return bool(info.transaction_status != 0)  # 0: IDLE
+    return bool(getattr(dbapi_connection, "in_transaction", False))  # sqlite3
+
+
 @dataclass
 class _AppDatabase:
     """One app's engine and session factory (each app may point at a different database)."""
@@ -298,6 +395,8 @@ class _AppDatabase:
     bound_connection: Connection | None = None
     #: the engine as writers use it (SQLite: BEGIN IMMEDIATE), made once
     writer_engine: Engine | None = None
+    #: writers' connections kept open for the scan path, made on first use
+    kept: KeptConnections | None = None
 
 
 class Database:
@@ -357,17 +456,31 @@ class Database:
         return existing
 
     @contextmanager
-    def writer_connection(self) -> Iterator[Connection]:
-        """A connection in a writer's transaction (SQLite: BEGIN IMMEDIATE), committed when
+    def kept_connection(self) -> Iterator[Connection]:
+        """A writer's connection kept open between requests (:class:`KeptConnections`), for a
+        hot path that reads on it outside any transaction and writes in
+        :meth:`write_transaction`; anything left open is rolled back when the block ends."""
+        state = self._state()
+        if state.bound_connection is not None:
+            yield state.bound_connection  # tests: the one outer transaction
+            return
+        if state.kept is None:
+            state.kept = kept_connections(self._writer_engine(state))
+        with state.kept.borrow() as connection:
+            yield connection
+
+    @contextmanager
+    def write_transaction(self, connection: Connection) -> Iterator[Connection]:
+        """A writer's transaction on ``connection`` (SQLite: BEGIN IMMEDIATE), committed when
         the block ends and rolled back if it raises: for a few Core statements on a hot path,
         without a session's unit of work."""
         state = self._state()
-        if state.bound_connection is not None:
+        if connection is state.bound_connection:
             # Tests: inside the outer transaction, as a savepoint.
-            with state.bound_connection.begin_nested():
-                yield state.bound_connection
+            with connection.begin_nested():
+                yield connection
             return
-        with self._writer_engine(state).begin() as connection:
+        with connection.begin():
             yield connection
 
     def open_session(self) -> Session | None:

@@ -1,5 +1,6 @@
-"""The database layer: pooled PostgreSQL connections survive the server closing them; bulk
-writes on the session's connection store rows as given and raise driver errors as SQLAlchemy's."""
+"""The database layer: pooled and kept PostgreSQL connections survive the server closing them;
+kept connections come back clean; bulk writes on the session's connection store rows as given
+and raise driver errors as SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from app.db import _ENGINES, BulkInsert, engine_for, utcnow
+from app.db import _ENGINES, BulkInsert, KeptConnections, driver_execute, engine_for, utcnow
 from app.transparency.models import LogCheckpoint
 
 
@@ -34,30 +35,116 @@ def _backend(engine) -> int:
         return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
+def _terminate(database_url: str, pid: int) -> None:
+    """End a server process as a restart would, and wait until it is gone."""
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            assert connection.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}
+            ).scalar_one()
+            deadline = time.monotonic() + 10
+            while connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one():
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        admin.dispose()
+
+
 def test_a_healthy_pooled_connection_is_reused(pg_engine) -> None:
     assert _backend(pg_engine) == _backend(pg_engine)
 
 
 def test_a_connection_the_server_closed_is_replaced_before_use(pg_engine, database_url) -> None:
     first = _backend(pg_engine)  # back in the pool, idle
-    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            assert connection.execute(
-                text("SELECT pg_terminate_backend(:pid)"), {"pid": first}
-            ).scalar_one()
-            deadline = time.monotonic() + 10
-            while connection.execute(
-                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": first}
-            ).scalar_one():
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-    finally:
-        admin.dispose()
+    _terminate(database_url, first)
     # As after a server restart: the next checkout gets a live connection, no error.
     second = _backend(pg_engine)
     assert second != first
     assert _backend(pg_engine) == second
+
+
+@pytest.fixture
+def kept(app, database_url: str):
+    """Kept writers' connections of their own on the migrated test database (SQLite or
+    PostgreSQL), outside the tests' rolled-back transaction (they write nothing that stays)."""
+    engine = engine_for(database_url).execution_options(brandtrace_writer=True)
+    connections = KeptConnections(engine, size=2)
+    try:
+        yield connections
+    finally:
+        connections.close()
+
+
+def _checkpoints(connection) -> int:
+    return len(driver_execute(connection, "SELECT id FROM log_checkpoints", ()))
+
+
+@pytest.mark.committing
+def test_a_kept_connection_is_reused_and_comes_back_with_nothing_open(kept) -> None:
+    with kept.borrow() as connection:
+        before = _checkpoints(connection)
+    with pytest.raises(RuntimeError), kept.borrow() as again:
+        assert again is connection  # the same connection, not a new checkout
+        again.begin()
+        insert = BulkInsert(again, _TABLE, ("tree_size", "root_hash", "note", "created_at"))
+        insert.execute([(10**9, b"\x00" * 32, "left open", insert.bind("created_at", utcnow()))])
+        raise RuntimeError("the request failed half-way")
+    with kept.borrow() as third:
+        assert third is connection
+        assert not third.in_transaction()
+        assert _checkpoints(third) == before  # the half-done write was rolled back
+
+
+@pytest.mark.committing
+def test_reads_on_the_driver_leave_no_transaction_behind(kept, database_url) -> None:
+    with kept.borrow() as connection:
+        driver_execute(connection, "SELECT count(*) FROM log_checkpoints", ())
+        dbapi_connection = connection.connection.dbapi_connection
+    if make_url(database_url).get_backend_name() == "postgresql":
+        # psycopg began a transaction for the read; kept open, it would pin a snapshot.
+        assert dbapi_connection.info.transaction_status == 0  # IDLE
+    else:
+        assert not dbapi_connection.in_transaction
+
+
+@pytest.mark.committing
+def test_no_more_connections_are_kept_than_asked(kept) -> None:
+    with kept.borrow() as first, kept.borrow() as second, kept.borrow() as third:
+        assert len({id(first), id(second), id(third)}) == 3  # busy ones are never shared
+    with kept.borrow() as a, kept.borrow() as b, kept.borrow() as c:
+        assert sum(x in (first, second, third) for x in (a, b, c)) == 2  # size=2 were kept
+    assert third.closed or first.closed or second.closed
+
+
+@pytest.mark.committing
+def test_a_forked_worker_opens_its_own_connections(kept) -> None:
+    with kept.borrow() as parents:
+        pass
+    kept._pid = -1  # as in a child process: the parent's connections are not this one's
+    try:
+        with kept.borrow() as childs:
+            assert childs is not parents
+    finally:
+        parents.close()
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_before_use(
+    database_url, pg_engine
+) -> None:
+    kept = KeptConnections(pg_engine, size=2)
+    try:
+        with kept.borrow() as connection:
+            first = int(driver_execute(connection, "SELECT pg_backend_pid()", ())[0][0])
+        _terminate(database_url, first)
+        # As after a server restart: the next borrow gets a live connection, no error.
+        with kept.borrow() as replaced:
+            second = int(driver_execute(replaced, "SELECT pg_backend_pid()", ())[0][0])
+        assert second != first
+    finally:
+        kept.close()
 
 
 _TABLE = LogCheckpoint.__table__

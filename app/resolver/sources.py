@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.models import Organisation
@@ -231,13 +232,21 @@ def _signature_param(link: DigitalLink) -> str | None:
     return next((v for k, v in link.other_params if k == products.SIGNATURE_PARAM), None)
 
 
-def gather_facts(session: Session, link: DigitalLink, *, now: datetime | None = None) -> CodeFacts:
-    """Everything known about the product, batch and unit a link names."""
+def gather_facts(
+    session: Session,
+    link: DigitalLink,
+    *,
+    now: datetime | None = None,
+    connection: Connection | None = None,
+) -> CodeFacts:
+    """Everything known about the product, batch and unit a link names. A unit's own row is
+    read on ``connection`` when given (the scan path's kept connection), else on the
+    session's; what is not kept in :mod:`app.resolver.cache` is read through ``session``."""
     now = now or utcnow()
     level = level_of(link)
     base = CodeFacts(level=level, gtin=link.gtin, lot=link.lot, serial=link.serial)
     if link.serial is not None:
-        facts = _unit_facts(session, link, now)
+        facts = _unit_facts(session, link, now, connection or session.connection())
         if facts is not None:
             return facts
     product = session.scalar(select(Product).where(Product.gtin == link.gtin))
@@ -330,12 +339,13 @@ _UNIT_QUERY = (
 )
 
 
-def _unit_facts(session: Session, link: DigitalLink, now: datetime) -> CodeFacts | None:
+def _unit_facts(
+    session: Session, link: DigitalLink, now: datetime, connection: Connection
+) -> CodeFacts | None:
     """A unit's facts from one query over the products and certificates registers (only the
     columns a verdict needs; the unit's state as the products domain defines it), or None
     for an unknown serial."""
     assert link.serial is not None
-    connection = session.connection()
     row = prepared("unit_facts", connection, lambda: _UNIT_QUERY).first(
         connection,
         {"gtin": link.gtin, "serial": link.serial, "uri": unit_uri(link.gtin, link.serial)},

@@ -50,6 +50,7 @@ from app.resolver.negotiation import (
     JSON,
     LINKSET,
     Answer,
+    Choice,
     choose,
     wants_machine_answer,
 )
@@ -72,7 +73,7 @@ from app.resolver.schemas import (
     VerdictOut,
 )
 from app.resolver.storage import SCAN_WRITERS
-from app.resolver.verdicts import Reason, Verdict
+from app.resolver.verdicts import CodeFacts, Reason, Verdict
 
 bp = Blueprint(
     "resolver",
@@ -162,13 +163,19 @@ def _scan_id(ref: str | None) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _end_reads() -> None:
+    """Commit what the request's session read (if it read anything): its transaction must
+    not outlast the scan's, which commits on a connection of its own."""
+    reads = db.open_session()
+    if reads is not None and reads.in_transaction():
+        reads.commit()
+
+
 @contextmanager
 def _writer_turn() -> Iterator[None]:
     """SQLite: the request's reads end first (a reader holds no lock), then the request queues
     for the single writer (:mod:`app.resolver.storage`) and holds the turn for the block."""
-    reads = db.open_session()
-    if reads is not None:
-        reads.commit()
+    _end_reads()
     with SCAN_WRITERS.hold(db.engine.url.database):
         yield
 
@@ -191,19 +198,20 @@ def _scan_writer() -> Iterator[Session]:
 
 
 @contextmanager
-def _scan_connection() -> Iterator[Connection]:
+def _scan_transaction(connection: Connection) -> Iterator[Connection]:
     """Where a verification stores its scan, committed at the end.
 
-    The scan's facts are read before (:func:`_resolve`). SQLite: a writer's transaction
-    (BEGIN IMMEDIATE) in the writer's turn that holds only the scan's own few statements, since
-    no other scan can store anything meanwhile. PostgreSQL: the request's own transaction,
-    after its reads (one BEGIN and COMMIT)."""
+    The scan's facts are read before (:func:`_resolve`), on the same kept connection. SQLite:
+    a writer's transaction (BEGIN IMMEDIATE) in the writer's turn that holds only the scan's
+    own few statements, since no other scan can store anything meanwhile. PostgreSQL: one
+    transaction with the reads (one BEGIN and COMMIT)."""
     if db.dialect_name == "sqlite":
-        with _writer_turn(), db.writer_connection() as connection:
+        with _writer_turn(), db.write_transaction(connection):
             yield connection
     else:
-        yield db.session.connection()
-        db.session.commit()
+        _end_reads()
+        with db.write_transaction(connection):
+            yield connection
 
 
 def _lang_url(lang: str) -> str:
@@ -263,6 +271,16 @@ def _status_for(resolution: services.Resolution) -> int:
     return 404 if resolution.verdict is Verdict.NOT_FOUND else 200
 
 
+def _journey_and_proof(
+    session: Session, choice: Choice, facts: CodeFacts, base_url: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The journey and log proof a page or verdict shows (none for a linkset or redirect).
+    Kept per batch and per record for a while: usually no database work at all."""
+    if choice.answer not in (Answer.PAGE, Answer.VERDICT) or facts.product is None:
+        return [], None
+    return sources.journey(session, facts), sources.log_proof(session, facts, base_url)
+
+
 def _resolve(
     link: DigitalLink,
     channel: ScanChannel,
@@ -289,19 +307,19 @@ def _resolve(
     base_url = current_app.config["BASE_URL"]
     record = request.method == "GET" and choice.answer is not Answer.REDIRECT
     ctx = _context(channel, choice.answer, extra)
-    journey: list[dict[str, Any]] = []
-    log = None
     session = db.session
-    facts = sources.gather_facts(session, link)
-    if choice.answer in (Answer.PAGE, Answer.VERDICT) and facts.product is not None:
-        # Kept per batch and per record for a while: usually no database work at all.
-        journey = sources.journey(session, facts)
-        log = sources.log_proof(session, facts, base_url)
     if record:
-        rules = services.rules_for(session, facts)
-        with _scan_connection() as connection:
-            resolution = services.record_scan(connection, link, ctx, facts, rules)
+        # Read and write on one kept connection: no pool checkout, and the request's session
+        # is only used for what the caches below do not hold.
+        with db.kept_connection() as connection:
+            facts = sources.gather_facts(session, link, connection=connection)
+            journey, log = _journey_and_proof(session, choice, facts, base_url)
+            rules = services.rules_for(session, facts)
+            with _scan_transaction(connection):
+                resolution = services.record_scan(connection, link, ctx, facts, rules)
     else:
+        facts = sources.gather_facts(session, link)
+        journey, log = _journey_and_proof(session, choice, facts, base_url)
         resolution = services.resolve_link(session, link, ctx, record=False, facts=facts)
 
     groups = present.item_links(resolution, base_url)
