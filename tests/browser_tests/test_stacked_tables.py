@@ -1,6 +1,7 @@
 """On a phone, the certificate registers and the transparency log's entries show each row as a
 card of "label  value" lines: nothing to scroll sideways, every value next to its column's
-name. On a desktop they stay ordinary tables. Screenshots go to ``test-artifacts/``."""
+name, and the header's sort links offered above the cards. On a desktop they stay ordinary
+tables. Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
@@ -82,3 +83,50 @@ def test_registers_and_log_entries_stack_into_cards_on_a_phone(
     finally:
         desktop.close()
         phone.close()
+
+
+_SORT_LINKS = """nav => ({
+  visible: nav.getBoundingClientRect().height > 1,
+  links: [...nav.querySelectorAll('a')].map(a => ({
+    text: a.textContent.trim(), href: a.getAttribute('href'), current: a.hasAttribute('aria-current'),
+  })),
+})"""
+
+
+def test_a_phone_can_sort_a_stacked_table_without_its_header(live_server, browser) -> None:
+    # The hidden header row took its sort links with it; phones get them above the cards.
+    desktop = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    wide = desktop.new_page()
+    sign_in(wide, live_server, "association_admin")
+    phone = browser.new_context(
+        viewport=PHONE,
+        locale="en-GB",
+        is_mobile=True,
+        has_touch=True,
+        storage_state=desktop.storage_state(),
+    )
+    try:
+        page = phone.new_page()
+        page.goto(f"{live_server.url}/portal/certificates")
+        header = page.eval_on_selector_all(
+            "main table.stacked thead th a",
+            "links => links.map(a => ({text: a.textContent.trim(), href: a.getAttribute('href')}))",
+        )
+        offered = page.eval_on_selector("main nav.sort-links", _SORT_LINKS)
+        assert offered["visible"] and header
+        assert [(link["text"], link["href"]) for link in offered["links"]] == [
+            (link["text"], link["href"]) for link in header
+        ]
+        target = next(link for link in offered["links"] if not link["current"])
+        page.click(f"main nav.sort-links a[href='{target['href']}']")
+        page.wait_for_load_state()
+        now = page.eval_on_selector("main nav.sort-links", _SORT_LINKS)
+        chosen = next(link for link in now["links"] if link["current"])
+        assert chosen["text"].rstrip(" ▲▼") == target["text"].rstrip(" ▲▼")
+        assert chosen["text"].endswith("▲")  # a new column sorts ascending first
+
+        wide.goto(f"{live_server.url}/portal/certificates")
+        assert not wide.eval_on_selector("main nav.sort-links", _SORT_LINKS)["visible"]
+    finally:
+        phone.close()
+        desktop.close()
