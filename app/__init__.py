@@ -97,6 +97,12 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         # Shared through Redis when configured, so several app servers enforce one limit;
         # else in this process (see app.http.limits).
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{SCHEME}://"
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # A Redis that stops answering costs a request half a second, not the system's TCP
+        # timeout of minutes, before the limits count in this process (app.http.limits).
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        )
     limiter.init_app(app)
     init_i18n(app)
     register_request_hooks(app)

@@ -1,5 +1,6 @@
 """Rate limits are shared through Redis when BRANDTRACE_REDIS_URL is set, so several app
-servers agree; without it they live in memory."""
+servers agree; without it they live in memory, and while it is unreachable each process counts
+on its own."""
 
 from __future__ import annotations
 
@@ -136,3 +137,105 @@ def test_redis_url_selects_redis_storage(database_url, key_dir) -> None:
         check=True,
     )
     assert completed.stdout.strip().splitlines()[-1] == REDIS_URL
+
+
+# The app's routes while Redis is out of reach (nothing listens on port 1). In a child process,
+# as above; its changes are rolled back, like each test's here.
+REDIS_DOWN = """
+import json, logging, re, sys
+from pathlib import Path
+from sqlalchemy import func, select
+from app import create_app
+from app.extensions import db
+from app.resolver.models import FakeReport
+from tests.conftest import make_test_config
+
+warnings = []
+class Kept(logging.Handler):
+    def emit(self, record):
+        warnings.append(record.getMessage())
+logging.getLogger("flask-limiter").addHandler(Kept(logging.WARNING))
+
+facts = json.loads(sys.argv[3])
+app = create_app(make_test_config(sys.argv[1], Path(sys.argv[2])) | {
+    "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": None,
+    "RESOLVER_LOCATION_LIMIT": "3 per minute",
+})
+with app.app_context():
+    connection = db.engine.connect()
+outer = connection.begin()
+result = {"options": app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
+with db.bound_to(app, connection):
+    shopper = app.test_client()
+    page = shopper.get(facts["unit"], headers={"Accept": "text/html"})
+    result["scan"] = page.status_code
+    scan = re.search(r'name="scan" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    result["location"] = [
+        shopper.post("/scans/location", data={"scan": scan, "place": "Tunxi"},
+                     headers={"Accept": "application/json"}).status_code
+        for _ in range(4)
+    ]
+    form = shopper.post("/report", data={"description": "seal broken", "scan": scan},
+                        headers={"Accept": "text/html"})
+    result["report"] = [form.status_code] + [
+        shopper.post("/report", data={"description": f"fake {i}"},
+                     headers={"Accept": "application/json"}).status_code
+        for i in range(5)
+    ]
+    with app.app_context():
+        session = db.new_session()
+        result["stored"] = session.scalar(select(func.count()).select_from(FakeReport).where(
+            FakeReport.description.in_(["seal broken"] + [f"fake {i}" for i in range(5)])))
+        session.close()
+
+    def sign_in(client, password):
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          client.get("/login").get_data(as_text=True)).group(1)
+        return client.post("/login", data={
+            "email": facts["email"], "password": password, "csrf_token": token}).status_code
+    staff, guesser = app.test_client(), app.test_client()  # from one address
+    result["sign_in"] = sign_in(staff, facts["password"])
+    result["account"] = staff.get("/account").status_code
+    result["guesses"] = [sign_in(guesser, "wrong-password") for _ in range(10)]
+outer.rollback()
+connection.close()
+result["warnings"] = warnings
+print(json.dumps(result))
+"""
+
+
+def test_the_routes_keep_working_and_limited_while_redis_is_unreachable(
+    demo, database_url, key_dir
+) -> None:
+    """A shopper's report and location, a scan and a sign-in all work while Redis is down,
+    and each route's limit still refuses a flood; the outage is logged once."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    facts = {
+        "unit": demo["unit"]["digital_link"].removeprefix(demo["base_url"]),
+        "email": demo["users"]["firm_admin"]["username"],
+        "password": "brandtrace-demo-2026",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", REDIS_DOWN, database_url, str(key_dir), json.dumps(facts)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["scan"] == 200
+    assert result["location"] == [204, 204, 204, 429]
+    # Five reports in ten minutes (the form's, then the API's), all stored; the sixth refused.
+    assert result["report"] == [201, 201, 201, 201, 201, 429]
+    assert result["stored"] == 5
+    assert result["sign_in"] == 303 and result["account"] == 200
+    # Ten sign-in attempts a minute, the successful one included.
+    assert result["guesses"] == [401] * 9 + [429]
+    assert [w for w in result["warnings"] if "unreachable" in w] == result["warnings"]
+    assert len(result["warnings"]) == 1
+    assert result["options"]["socket_timeout"] == 0.5

@@ -1,5 +1,5 @@
 """Rate limiting: the app's Flask-Limiter, with a lean path for the hottest routes, and its
-counters kept in this process when no Redis server shares them.
+counters kept in this process when no Redis server shares them, or while it is out of reach.
 
 The ``limits`` library's memory storage starts a new thread a hundredth of a second after
 each change to drop expired entries, so under a steady stream of requests it starts a thread
@@ -11,24 +11,28 @@ Counting, and so every limit, is the library's own (expired entries never count 
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import after_this_request, request
+from flask import Flask, after_this_request, request
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_limiter.constants import HeaderNames
 from flask_limiter.util import get_qualified_name
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
+from limits.util import WindowStats
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import http_date
 
 SCHEME = "brandtrace-memory"
 
 View = TypeVar("View", bound=Callable[..., Any])
+Counted = TypeVar("Counted")
 
 
 class LocalMemoryStorage(MemoryStorage):
@@ -62,6 +66,80 @@ def _parsed(value: str) -> tuple[RateLimitItem, ...]:
 OUTAGE_REPORT_SECONDS = 60.0
 
 
+class OutageProofLimiter(RateLimiter):
+    """The configured strategy over a shared storage (Redis), counting in this process while
+    that storage is out of reach and in the shared one again as soon as it answers.
+
+    Each process then counts on its own, which is weaker than one shared count, but a flood of
+    reports or a password-guessing run is still refused (the limits never fail open), and no
+    request fails because of the outage. Every limit, ``limit``'s and ``fast_limit``'s, counts
+    through here, so they fall back and recover together, with one warning a minute at most.
+
+    Flask-Limiter's own in-memory fallback (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``) is left
+    off: it falls back and recovers only in the checks of ``limit``, which ``fast_limit``
+    bypasses (the scan routes would go on counting in this process after Redis is back, until
+    a report or a sign-in happened to look), and turning it on makes the ``before_request``
+    hook run on every route (see ``AppLimiter._hook_has_limits``).
+    """
+
+    #: while the shared storage is unreachable, one request a process per this many seconds
+    #: tries it again (an unanswered try costs that request the storage's socket timeout)
+    RETRY_SECONDS = 10.0
+
+    def __init__(self, shared: RateLimiter, logger: logging.Logger) -> None:
+        super().__init__(shared.storage)
+        self.shared = shared
+        self.local = type(shared)(LocalMemoryStorage())
+        self.logger = logger
+        errors = shared.storage.base_exceptions
+        # What an unreachable storage raises; anything else is a fault of ours, and is raised.
+        self._outage_errors: tuple[type[Exception], ...] = (
+            StorageError,
+            *(errors if isinstance(errors, tuple) else (errors,)),
+        )
+        self._is_down = False
+        self._retry_at = 0.0
+        self._reported_until = 0.0
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        return self._dispatch(lambda limiter: limiter.hit(item, *identifiers, cost=cost))
+
+    def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        return self._dispatch(lambda limiter: limiter.test(item, *identifiers, cost=cost))
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        return self._dispatch(lambda limiter: limiter.get_window_stats(item, *identifiers))
+
+    def clear(self, item: RateLimitItem, *identifiers: str) -> None:
+        self._dispatch(lambda limiter: limiter.clear(item, *identifiers))
+
+    def _dispatch(self, count: Callable[[RateLimiter], Counted]) -> Counted:
+        if self._is_down:
+            now = time.monotonic()
+            if now < self._retry_at:
+                return count(self.local)
+            self._retry_at = now + self.RETRY_SECONDS
+        try:
+            counted = count(self.shared)
+        except self._outage_errors as error:
+            self._report_outage(error)
+            return count(self.local)
+        if self._is_down:
+            self._is_down = False
+            self.logger.info("rate-limit storage answers again; counting there again")
+        return counted
+
+    def _report_outage(self, error: Exception) -> None:
+        now = time.monotonic()
+        self._is_down = True
+        self._retry_at = now + self.RETRY_SECONDS
+        if now >= self._reported_until:
+            self._reported_until = now + OUTAGE_REPORT_SECONDS
+            self.logger.warning(
+                "rate-limit storage unreachable (%s); counting in this process meanwhile", error
+            )
+
+
 def _count(
     strategy: RateLimiter, items: tuple[RateLimitItem, ...], identifiers: tuple[str, ...]
 ) -> tuple[RateLimitItem | None, RateLimitItem, float, int]:
@@ -81,9 +159,22 @@ class AppLimiter(Limiter):
     decorator of a limited view: about 0.3 ms of a 3.5 ms scan, measured in process.
     """
 
-    #: ``fast_limit``'s counters in this process, while the shared storage is out of reach
-    _local: RateLimiter | None = None
-    _outage_reported_until = 0.0
+    #: the strategy every limit counts through (``limiter``)
+    _counting: RateLimiter | None = None
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        self._counting = None
+        if not self.enabled:
+            return  # Flask-Limiter builds no strategy then
+        shared = super().limiter
+        # In-process storage fails only through a fault of ours: nothing to fall back from.
+        if not isinstance(shared.storage, MemoryStorage):
+            self._counting = OutageProofLimiter(shared, self.logger)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._counting or super().limiter
 
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
@@ -103,6 +194,8 @@ class AppLimiter(Limiter):
             or manager._default_limits
             or manager._blueprint_limits
             or self._meta_limits
+            # Flask-Limiter's own fallback, left off (see OutageProofLimiter): on, it would
+            # bring the hook back on every route.
             or self._in_memory_fallback_enabled
         )
 
@@ -116,8 +209,7 @@ class AppLimiter(Limiter):
 
         Only what those routes need: no exemptions, conditional deductions, costs, shared
         scopes or breach callbacks (use ``limit`` for those). While a shared storage (Redis) is
-        out of reach, it counts in this process instead of failing the request, and logs a
-        warning once a minute."""
+        out of reach, it counts in this process, as ``limit`` does (``OutageProofLimiter``)."""
         counted = frozenset(method.upper() for method in methods)
 
         def decorator(view: View) -> View:
@@ -143,15 +235,7 @@ class AppLimiter(Limiter):
         identifiers: tuple[str, ...] = (self._key_func(), self.identify_request())
         if self._key_prefix:
             identifiers = (self._key_prefix, *identifiers)
-        try:
-            breached, shown, reset, remaining = _count(self.limiter, items, identifiers)
-        except Exception as error:
-            if isinstance(self.storage, MemoryStorage):
-                raise  # not an outage: a fault of ours
-            # A shopper's scan must not fail because the shared counters (Redis) are out of
-            # reach: this process counts on its own meanwhile, so floods are still refused.
-            self._report_outage(error)
-            breached, shown, reset, remaining = _count(self._local_limiter(), items, identifiers)
+        breached, shown, reset, remaining = _count(self.limiter, items, identifiers)
         if self._headers_enabled:
             self._send_headers(shown.amount, remaining, int(reset + 1))
         if breached is not None:
@@ -162,20 +246,6 @@ class AppLimiter(Limiter):
                 identifiers[-1],
             )
             raise TooManyRequests()
-
-    def _local_limiter(self) -> RateLimiter:
-        if self._local is None:
-            # The configured strategy, over counters in this process.
-            self._local = type(self.limiter)(LocalMemoryStorage())
-        return self._local
-
-    def _report_outage(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now >= self._outage_reported_until:
-            self._outage_reported_until = now + OUTAGE_REPORT_SECONDS
-            self.logger.warning(
-                "rate-limit storage unreachable (%s); counting in this process meanwhile", error
-            )
 
     def _send_headers(self, amount: int, remaining: int, reset_at: int) -> None:
         names = self._header_mapping

@@ -1,18 +1,23 @@
 """The app's rate limiting: the in-process storage (the library's limits, without a thread per
-sweep), and ``AppLimiter``'s lean path and hook, which limit as Flask-Limiter does."""
+sweep), ``AppLimiter``'s lean path and hook, which limit as Flask-Limiter does, and counting in
+this process while Redis is out of reach."""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import socket
 import threading
 import time
 from typing import Any
 
+import pytest
 from flask import Flask, abort, request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.http.limits import SCHEME, AppLimiter, LocalMemoryStorage
+from app.http.limits import SCHEME, AppLimiter, LocalMemoryStorage, OutageProofLimiter
 
 
 def test_the_scheme_names_the_storage() -> None:
@@ -133,19 +138,144 @@ def test_routes_without_limits_answer_without_headers() -> None:
     assert not any(name in answer.headers for name in RATE_HEADERS)
 
 
-def test_fast_limit_counts_in_process_while_the_shared_storage_is_unreachable(caplog) -> None:
-    """A shopper's scan does not fail when Redis is down: the limit still holds, counted in
-    this process, and the outage is logged once, not on every request."""
-    limiter = _limiter()
+def _outages(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if "rate-limit storage unreachable" in record.getMessage()
+    ]
+
+
+def test_limits_count_in_process_while_the_shared_storage_is_unreachable(caplog) -> None:
+    """A shopper's scan or report, or a sign-in, does not fail when Redis is down: the limits
+    of both decorators still hold, counted in this process, and the outage is logged once,
+    not on every request."""
     # Nothing listens on port 1: every call to the storage fails at once.
-    app = _small_app(limiter, LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    app = _small_app(
+        _limiter(), LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"
+    )
     client = app.test_client()
     with caplog.at_level("WARNING"):
-        answers = [client.get("/fast") for _ in range(3)]
-    assert [answer.status_code for answer in answers] == [200, 200, 429]
-    assert answers[0].headers["X-RateLimit-Limit"] == "2"
-    assert answers[1].headers["X-RateLimit-Remaining"] == "0"
-    assert "Retry-After" in answers[2].headers
-    assert client.get("/fast?who=two").status_code == 200  # still per client
-    outages = [r for r in caplog.records if "rate-limit storage unreachable" in r.getMessage()]
-    assert len(outages) == 1
+        for path in ("/fast", "/slow"):
+            answers = [client.get(path) for _ in range(3)]
+            assert [answer.status_code for answer in answers] == [200, 200, 429]
+            assert answers[0].headers["X-RateLimit-Limit"] == "2"
+            assert answers[1].headers["X-RateLimit-Remaining"] == "0"
+            assert "Retry-After" in answers[2].headers
+            assert client.get(path, query_string={"who": "two"}).status_code == 200  # per client
+    assert len(_outages(caplog)) == 1
+
+
+def test_an_unanswering_storage_costs_one_request_its_timeout(caplog) -> None:
+    """A Redis that accepts connections and never answers (a hung server) is an outage too:
+    the socket timeout ends the wait, and the next requests count in this process at once."""
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody answers
+    try:
+        app = _small_app(
+            _limiter(),
+            LIMIT="2 per minute",
+            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        )
+        client = app.test_client()
+        with caplog.at_level("WARNING"):
+            started = time.monotonic()
+            assert client.get("/slow").status_code == 200
+            assert time.monotonic() - started < 3
+            started = time.monotonic()
+            assert [client.get("/slow").status_code for _ in range(2)] == [200, 429]
+            assert time.monotonic() - started < 0.5  # not waiting on Redis again
+        assert len(_outages(caplog)) == 1
+    finally:
+        silent.close()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis() -> Any:
+    import redis
+
+    try:
+        server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    return server
+
+
+class Gate:
+    """A local port that forwards to the real Redis while open and refuses connections while
+    shut: the Redis outage and its end, without touching the server others use."""
+
+    def __init__(self) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            self.port = probe.getsockname()[1]
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+
+    def open(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def shut(self) -> None:
+        for connection in [self._listener, *self._open]:
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+        self._listener, self._open = None, []
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # shut
+            server = socket.create_connection(("127.0.0.1", 6379))
+            self._open += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_RDWR)
+
+
+def test_limits_count_in_redis_again_once_it_answers(monkeypatch, caplog) -> None:
+    redis_server = _redis()
+    monkeypatch.setattr(OutageProofLimiter, "RETRY_SECONDS", 0.2)
+    prefix = f"bt-test-{secrets.token_hex(4)}"
+    gate = Gate()
+    limiter = _limiter(key_prefix=prefix)
+    app = _small_app(
+        limiter, LIMIT="2 per minute", RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{gate.port}/0"
+    )
+    client = app.test_client()
+    try:
+        with caplog.at_level("INFO"):
+            # Redis out of reach: both routes use up their limit in this process.
+            for path in ("/fast", "/slow"):
+                assert [client.get(path).status_code for _ in range(3)] == [200, 200, 429]
+            gate.open()
+            time.sleep(0.3)
+            # Redis answers again: its counts start afresh there, not in this process.
+            for path in ("/fast", "/slow"):
+                answer = client.get(path)
+                assert answer.status_code == 200, path
+                assert answer.headers["X-RateLimit-Remaining"] == "1"
+            assert len(list(redis_server.scan_iter(f"*{prefix}*"))) == 2
+            assert any("answers again" in record.getMessage() for record in caplog.records)
+            # Down again within the minute: counted here again (where this client's earlier
+            # count still holds), and no second warning yet.
+            gate.shut()
+            assert [client.get("/fast").status_code for _ in range(2)] == [429, 429]
+        assert len(_outages(caplog)) == 1
+    finally:
+        gate.shut()
+        for key in redis_server.scan_iter(f"*{prefix}*"):
+            redis_server.delete(key)
