@@ -88,7 +88,9 @@ def test_registers_and_log_entries_stack_into_cards_on_a_phone(
 _SORT_LINKS = """nav => ({
   visible: nav.getBoundingClientRect().height > 1,
   links: [...nav.querySelectorAll('a')].map(a => ({
-    text: a.textContent.trim(), href: a.getAttribute('href'), current: a.hasAttribute('aria-current'),
+    text: a.textContent.trim(),
+    href: a.getAttribute('href'),
+    current: a.hasAttribute('aria-current'),
   })),
 })"""
 
