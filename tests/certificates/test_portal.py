@@ -222,6 +222,10 @@ def test_another_associations_certificates_are_not_found(app, demo, session) -> 
         post(other, f"/portal/certificates/{number}/withdraw", {"reason": "hostile"}).status_code
         == 404
     )
+    assert (
+        post(other, f"/portal/certificates/{number}/cancel", {"reason": "hostile"}).status_code
+        == 404
+    )
     decision = demo["audit_decision"]["id"]
     assert (
         other.get(
