@@ -1,5 +1,5 @@
 """Certificates as W3C Verifiable Credentials 2.0: building, signing, issuing, and the
-lifecycle (suspend, reinstate, withdraw, renew, re-issue, expire).
+lifecycle (suspend, reinstate, withdraw, cancel, renew, re-issue, expire).
 
 A certificate is issued all or nothing: its number, its two status list slots, its signed
 credential, its first lifecycle event and its transparency-log entry are written in the
@@ -24,11 +24,13 @@ import orjson
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.auth.models import Organisation, OrgKind
+from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Caller
 from app.certificates import keys, ledger, status
 from app.certificates.dataintegrity import format_created, jcs, sign_canonical_documents
 from app.certificates.errors import (
+    CancellationNotAllowed,
+    CertificateCancelled,
     CertificateNotFound,
     CertificateNotInForce,
     CertificateWithdrawn,
@@ -686,6 +688,7 @@ def _record(
 
 
 def check_replaceable(previous: Certificate) -> None:
+    _refuse_if_cancelled(previous)
     if previous.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(
             f"Certificate {previous.number} was withdrawn; withdrawal is final and it cannot be "
@@ -761,7 +764,7 @@ class Standing:
 
     In force = status active AND now within validity AND surveillance not overdue (and the
     latest surveillance decision not refused). ``reason`` is None when in force, else one of
-    ``suspended``, ``withdrawn``, ``superseded``, ``expired``, ``not_yet_valid``,
+    ``suspended``, ``withdrawn``, ``cancelled``, ``superseded``, ``expired``, ``not_yet_valid``,
     ``surveillance_overdue``, ``surveillance_refused``."""
 
     in_force: bool
@@ -848,6 +851,7 @@ def suspend_certificate(
     signing = keys.signing_key(session, issuer)
     session.refresh(certificate, with_for_update={"of": Certificate})
     now = utcnow()
+    _refuse_if_cancelled(certificate)
     if certificate.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(f"Certificate {number} was withdrawn; withdrawal is final.")
     if certificate.status != CertificateStatus.ACTIVE:
@@ -894,6 +898,7 @@ def reinstate_certificate(
     signing = keys.signing_key(session, issuer)
     session.refresh(certificate, with_for_update={"of": Certificate})
     now = utcnow()
+    _refuse_if_cancelled(certificate)
     if certificate.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(
             f"Certificate {number} was withdrawn; withdrawal is final and cannot be reinstated."
@@ -934,24 +939,110 @@ def withdraw_certificate(
     signing = keys.signing_key(session, issuer)
     session.refresh(certificate, with_for_update={"of": Certificate})
     now = utcnow()
+    _refuse_if_cancelled(certificate)
     if certificate.status in (CertificateStatus.WITHDRAWN, CertificateStatus.SUPERSEDED):
         raise InvalidTransition(f"Certificate {number} is already {certificate.status.value}.")
+    _revoke(
+        session,
+        issuer,
+        signing,
+        certificate,
+        CertificateStatus.WITHDRAWN,
+        actor=caller,
+        reason=reason,
+        now=now,
+    )
+    return certificate
+
+
+def cancel_certificate(
+    session: Session, caller: Caller, number: str, *, reason: str
+) -> Certificate:
+    """Cancel a certificate its holder gives up (the firm stops the product, leaves the
+    brand, ...): final, like a withdrawal, and like it sets the revocation bit (and clears a
+    suspension), but the register records the holder's choice, not a sanction.
+
+    The holder firm's admins cancel their own certificate; the issuing association's admins
+    and staff record a cancellation the holder asked for. Other organisations are answered
+    404 (they cannot tell it exists), the holder's staff and the issuer's other roles 403.
+    Only an active or suspended certificate within its validity can be cancelled."""
+    certificate = get_certificate_for(session, caller, number)
+    if caller.organisation_id == certificate.firm_id:
+        if caller.role != Role.ADMIN:
+            raise CancellationNotAllowed(
+                f"Only your firm's administrators can cancel certificate {number}."
+            )
+    elif caller.role not in (Role.ADMIN, Role.STAFF):
+        raise CancellationNotAllowed(
+            f"Only the association's admins and staff record the cancellation of {number}."
+        )
+    issuer = _issuer_of(session, certificate)
+    signing = keys.signing_key(session, issuer)
+    session.refresh(certificate, with_for_update={"of": Certificate})
+    now = utcnow()
+    _refuse_if_cancelled(certificate)
+    if certificate.status == CertificateStatus.WITHDRAWN:
+        raise CertificateWithdrawn(f"Certificate {number} was withdrawn; withdrawal is final.")
+    if certificate.status not in LIVE_STATUSES:
+        raise InvalidTransition(
+            f"Only an active or suspended certificate can be cancelled; {number} is "
+            f"{certificate.status.value}."
+        )
+    if certificate.valid_until <= now:
+        raise InvalidTransition(f"Certificate {number} has expired; it cannot be cancelled.")
+    _revoke(
+        session,
+        issuer,
+        signing,
+        certificate,
+        CertificateStatus.CANCELLED,
+        actor=caller,
+        reason=reason,
+        now=now,
+    )
+    return certificate
+
+
+def _refuse_if_cancelled(certificate: Certificate) -> None:
+    if certificate.status == CertificateStatus.CANCELLED:
+        raise CertificateCancelled(
+            f"Certificate {certificate.number} was cancelled at its holder's request; "
+            "cancellation is final."
+        )
+
+
+# How each final status is recorded: the event, and the transparency log's entry type.
+_ENDINGS = {
+    CertificateStatus.WITHDRAWN: (CertificateEventKind.WITHDRAWN, "certificate.withdrawn"),
+    CertificateStatus.CANCELLED: (CertificateEventKind.CANCELLED, "certificate.cancelled"),
+}
+
+
+def _revoke(
+    session: Session,
+    issuer: Organisation,
+    signing: keys.SigningKey,
+    certificate: Certificate,
+    ending: CertificateStatus,
+    *,
+    actor: Caller,
+    reason: str,
+    now: datetime,
+) -> None:
+    # Withdrawal and cancellation end a certificate alike for every verifier (the revocation
+    # bit, a suspension cleared); only the status, the event and the log entry tell them apart.
+    kind, entry_type = _ENDINGS[ending]
     changes = [(certificate.revocation_list_id, certificate.revocation_index, True)]
     if certificate.status == CertificateStatus.SUSPENDED:
         changes.append((certificate.suspension_list_id, certificate.suspension_index, False))
-    certificate.status = CertificateStatus.WITHDRAWN
+    certificate.status = ending
     certificate.status_reason = reason
     certificate.status_changed_at = now
     certificate.suspended_until = None
     status.set_bits(session, issuer, changes, signing)
-    _record(
-        session, certificate, CertificateEventKind.WITHDRAWN, actor=caller, reason=reason, now=now
-    )
+    _record(session, certificate, kind, actor=actor, reason=reason, now=now)
     session.flush()
-    ledger.record_status_change(
-        session, "certificate.withdrawn", certificate, actor=caller, reason=reason
-    )
-    return certificate
+    ledger.record_status_change(session, entry_type, certificate, actor=actor, reason=reason)
 
 
 def reissue_facts(

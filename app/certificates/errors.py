@@ -49,6 +49,20 @@ class CertificateWithdrawn(InvalidTransition):
     slug = "certificate-withdrawn"
 
 
+class CertificateCancelled(InvalidTransition):
+    """Cancellation is final: a certificate its holder gave up is never suspended, reinstated,
+    withdrawn, renewed or re-issued."""
+
+    slug = "certificate-cancelled"
+
+
+class CancellationNotAllowed(Forbidden):
+    """A certificate is cancelled by the holder firm's admins, or recorded as cancelled by the
+    issuing association's admins and staff: no other role."""
+
+    slug = "cancellation-not-allowed"
+
+
 class InvalidCertificateRequest(InvalidInput):
     slug = "invalid-certificate-request"
 

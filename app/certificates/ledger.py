@@ -1,6 +1,6 @@
 """What this domain appends to the transparency log (issue 8), in the same transaction as the
-record it describes: certificates issued, renewed, suspended, reinstated and withdrawn, and
-issuer keys added, rotated and revoked.
+record it describes: certificates issued, renewed, suspended, reinstated, withdrawn and
+cancelled, and issuer keys added, rotated and revoked.
 
 The entry's content hash is the SHA-256 of the signed credential exactly as stored and served
 (``/certificates/<number>/credential.json``), or of the key's verification method as published
@@ -30,6 +30,7 @@ CERTIFICATE_EVENTS = {
     "certificate.suspended": EntryType.CERTIFICATE_SUSPENDED,
     "certificate.reinstated": EntryType.CERTIFICATE_REINSTATED,
     "certificate.withdrawn": EntryType.CERTIFICATE_WITHDRAWN,
+    "certificate.cancelled": EntryType.CERTIFICATE_CANCELLED,
     "certificate.renewed": EntryType.CERTIFICATE_RENEWED,
 }
 KEY_EVENTS = {
@@ -117,7 +118,7 @@ def record_status_change(
     actor: Caller | None,
     reason: str,
 ) -> LogEntry:
-    """Append a status change (suspended, reinstated, withdrawn) of a certificate."""
+    """Append a status change (suspended, reinstated, withdrawn, cancelled) of a certificate."""
     return record_certificate_event(
         session,
         entry_type,

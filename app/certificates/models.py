@@ -97,7 +97,8 @@ class StatusList(Base):
 class CertificateStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn"  # by the issuer, as a sanction
+    CANCELLED = "cancelled"  # given up by the holder (voluntary)
     SUPERSEDED = "superseded"  # renewed or re-issued: a newer certificate replaces it
     EXPIRED = "expired"
 
@@ -181,6 +182,7 @@ class CertificateEventKind(enum.StrEnum):
     SUSPENDED = "suspended"
     REINSTATED = "reinstated"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
     RENEWED = "renewed"  # on the new certificate: it renews the previous one

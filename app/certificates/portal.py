@@ -1,7 +1,9 @@
 """Association portal pages for certificates and signing keys: issue from a granted decision
 (scope within the audit, label quota, validity), the register of the association's
-certificates, suspend / reinstate / withdraw (confirmation page; final) / renew with reasons,
-and the issuer keys (rotate after a confirmation; private keys are never shown)."""
+certificates, suspend / reinstate / withdraw (confirmation page; final) / cancel on the
+holder's request (confirmation page; final) / renew with reasons, the holder firm's own
+cancellation of a certificate it gives up (its admins, after a confirmation), and the issuer
+keys (rotate after a confirmation; private keys are never shown)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ ASSOCIATION = allow([OrgKind.ASSOCIATION])
 # Issuing and status decisions belong to admins and staff, never auditors (maker-checker).
 DECIDERS = allow([OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF])
 ADMINS = allow([OrgKind.ASSOCIATION], [Role.ADMIN])
+# A firm gives up its own certificate through its admins only.
+HOLDER_ADMINS = allow([OrgKind.ENTERPRISE], [Role.ADMIN])
 SECTION = lazy_gettext("Association")
 
 nav_item(
@@ -290,6 +294,10 @@ class Change:
     apply: Callable[[Caller, str, Any], Certificate]
 
 
+def _cancel(caller: Caller, number: str, body: StatusChange) -> Certificate:
+    return credentials.cancel_certificate(db.session, caller, number, reason=body.reason)
+
+
 CHANGES = {
     "suspend": Change(
         SuspendCertificate,
@@ -328,12 +336,48 @@ CHANGES = {
             db.session, caller, number, reason=body.reason
         ),
     ),
+    "cancel": Change(
+        StatusChange,
+        lazy_gettext("Cancel certificate %(number)s at the holder's request"),
+        lazy_gettext(
+            "Record that the holder gives this certificate up (it stops the product, leaves the "
+            "brand, ...). Cancellation is final: the certificate's revocation bit is set for "
+            "good, it can never be reinstated or renewed, and every label printed on it shows "
+            "as not valid. The register shows it as cancelled by its holder, not withdrawn."
+        ),
+        lazy_gettext("Certificate %(number)s is cancelled."),
+        _cancel,
+    ),
+    "give_up": Change(
+        StatusChange,
+        lazy_gettext("Cancel certificate %(number)s"),
+        lazy_gettext(
+            "Your firm gives this certificate up, for instance because it stops the product or "
+            "leaves the brand. Cancellation is final: the certificate's revocation bit is set "
+            "for good, it can never be reinstated or renewed, no more labels can be ordered on "
+            "it, and every label printed on it shows as not valid. To hold a certificate again "
+            "your firm needs a new audit and decision."
+        ),
+        lazy_gettext("Certificate %(number)s is cancelled."),
+        _cancel,
+    ),
 }
+FINAL_CHANGES = ("withdraw", "cancel", "give_up")
 
 
-def _lifecycle(caller: Caller, number: str, action: str) -> ResponseReturnValue:
+def _lifecycle(
+    caller: Caller,
+    number: str,
+    action: str,
+    *,
+    found: Certificate | None = None,
+    page_url: str | None = None,
+) -> ResponseReturnValue:
+    """The confirmation page of a change and its form; ``page_url`` is where the change
+    comes from and leads back to (default: the association's page of the certificate)."""
     change = CHANGES[action]
-    found = _issued(caller, number)
+    found = found or _issued(caller, number)
+    page_url = page_url or url_for("certificates_portal.certificate", number=number)
     outcome = Outcome.blank()
     if request.method == "POST":
         form_data = request.form.copy()
@@ -346,13 +390,15 @@ def _lifecycle(caller: Caller, number: str, action: str) -> ResponseReturnValue:
         )
         if outcome.ok:
             flash(str(change.done) % {"number": number}, "success")
-            return redirect(url_for("certificates_portal.certificate", number=number), code=303)
+            return redirect(page_url, code=303)
         outcome.values["until"] = until
     return (
         render_template(
             "certificates/portal/lifecycle.html",
             c=_details(found),
             action=action,
+            is_final=action in FINAL_CHANGES,
+            page_url=page_url,
             heading=str(change.heading) % {"number": number},
             hint=change.hint,
             values=outcome.values,
@@ -378,6 +424,33 @@ def reinstate(caller: Caller, number: str) -> ResponseReturnValue:
 def withdraw(caller: Caller, number: str) -> ResponseReturnValue:
     """Confirm, then withdraw a certificate for good, with a reason."""
     return _lifecycle(caller, number, "withdraw")
+
+
+@page(bp, "/certificates/<number>/cancel", access=DECIDERS, methods=("GET", "POST"))
+def cancel(caller: Caller, number: str) -> ResponseReturnValue:
+    """Confirm, then record the cancellation the holder asked for (final), with a reason."""
+    return _lifecycle(caller, number, "cancel")
+
+
+@page(bp, "/firm/certificates/<number>/cancel", access=HOLDER_ADMINS, methods=("GET", "POST"))
+def give_up(caller: Caller, number: str) -> ResponseReturnValue:
+    """The holder firm confirms, then cancels its own certificate for good, with a reason."""
+    held = db.session.scalar(
+        select(Certificate).where(
+            Certificate.number == number, Certificate.firm_id == caller.organisation_id
+        )
+    )
+    if held is None:
+        raise CertificateNotFound(
+            gettext("Your firm holds no certificate %(number)s.", number=number)
+        )
+    return _lifecycle(
+        caller,
+        number,
+        "give_up",
+        found=held,
+        page_url=url_for("certificates_web.certificate_page", number=number),
+    )
 
 
 def _renewal_decisions(certificate: Certificate) -> list[AuditDecision]:

@@ -126,8 +126,9 @@ class StandardOut(ResponseSchema):
 
 
 NOT_IN_FORCE = Field(
-    description="Why the certificate is not in force: suspended, withdrawn, superseded, "
-    "expired, not_yet_valid, surveillance_overdue or surveillance_refused (null: in force)."
+    description="Why the certificate is not in force: suspended, withdrawn, cancelled, "
+    "superseded, expired, not_yet_valid, surveillance_overdue or surveillance_refused "
+    "(null: in force)."
 )
 
 

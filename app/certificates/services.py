@@ -23,7 +23,9 @@ What labels (issue 5) need:
 """
 
 from app.certificates.credentials import (
+    cancel_certificate,
     certificate_in_force_for,
+    effective_status,
     expire_certificates,
     get_certificate,
     get_certificate_for,
@@ -49,9 +51,11 @@ from app.certificates.register import describe, search_register
 from app.certificates.verification import verify_credential
 
 __all__ = [
+    "cancel_certificate",
     "certificate_in_force_for",
     "describe",
     "did_document",
+    "effective_status",
     "expire_certificates",
     "get_certificate",
     "get_certificate_for",

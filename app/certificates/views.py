@@ -44,6 +44,11 @@ ASSOCIATION_ADMINS = allow([OrgKind.ASSOCIATION], [Role.ADMIN], "certificates:wr
 ASSOCIATION_DECIDERS = allow([OrgKind.ASSOCIATION], [Role.ADMIN, Role.STAFF], "certificates:write")
 ASSOCIATION_READERS = allow([OrgKind.ASSOCIATION], scope="certificates:read")
 HOLDERS_AND_ISSUERS = allow([OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], scope="certificates:read")
+# Cancellation is the holder's choice: the firm's admins give a certificate up, or the
+# association's admins and staff record it on the firm's request (the service checks which).
+CANCELLERS = allow(
+    [OrgKind.ASSOCIATION, OrgKind.ENTERPRISE], [Role.ADMIN, Role.STAFF], "certificates:write"
+)
 VERIFY_RATE = "120 per minute"
 
 
@@ -243,6 +248,25 @@ def withdraw_certificate(caller: Caller, number: str, body: StatusChange) -> dic
     """Withdraw a certificate for good: sets its revocation bit."""
     set_activity_target("certificate", number)
     certificate = credentials.withdraw_certificate(db.session, caller, number, reason=body.reason)
+    return register.describe(db.session, certificate)
+
+
+@route(
+    bp,
+    "/certificates/<number>/cancel",
+    methods=("POST",),
+    access=CANCELLERS,
+    body=StatusChange,
+    response=CertificateOut,
+    area="certificates",
+)
+def cancel_certificate(caller: Caller, number: str, body: StatusChange) -> dict[str, Any]:
+    """Cancel a certificate its holder gives up (final): sets its revocation bit.
+
+    The holder firm's admins cancel their own certificate; the issuing association's admins
+    and staff record a cancellation the firm asked for. The firm's staff are refused (403)."""
+    set_activity_target("certificate", number)
+    certificate = credentials.cancel_certificate(db.session, caller, number, reason=body.reason)
     return register.describe(db.session, certificate)
 
 

@@ -40,6 +40,7 @@ STATUS_LABELS = {
     "active": lazy_gettext("Active"),
     "suspended": lazy_gettext("Suspended"),
     "withdrawn": lazy_gettext("Withdrawn"),
+    "cancelled": lazy_gettext("Cancelled"),
     "superseded": lazy_gettext("Superseded"),
     "expired": lazy_gettext("Expired"),
 }
@@ -55,13 +56,14 @@ EVENT_LABELS = {
     "suspended": lazy_gettext("Suspended"),
     "reinstated": lazy_gettext("Reinstated"),
     "withdrawn": lazy_gettext("Withdrawn"),
+    "cancelled": lazy_gettext("Cancelled at the holder's request"),
     "expired": lazy_gettext("Expired"),
     "superseded": lazy_gettext("Replaced by a newer certificate"),
     "renewed": lazy_gettext("Issued as a renewal"),
     "reissued": lazy_gettext("Re-issued with a changed scope"),
 }
-# Status lists change when a certificate is suspended or withdrawn: short freshness, then
-# revalidation by ETag (cheap 304s). DID documents change on key rotation only.
+# Status lists change when a certificate is suspended, withdrawn or cancelled: short freshness,
+# then revalidation by ETag (cheap 304s). DID documents change on key rotation only.
 STATUS_LIST_CACHE = "public, max-age=60, must-revalidate"
 DID_CACHE = "public, max-age=300, must-revalidate"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.certificates import services as certificates
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.db import utcnow
 from app.extensions import db
 from app.http.web import page
@@ -55,6 +55,7 @@ nav_item(SECTION, lazy_gettext("Scans of your products"), "firm_portal.scans", F
 STANDING_REASONS = {
     "suspended": lazy_gettext("suspended"),
     "withdrawn": lazy_gettext("withdrawn"),
+    "cancelled": lazy_gettext("cancelled by its holder"),
     "superseded": lazy_gettext("superseded by a newer certificate"),
     "expired": lazy_gettext("expired"),
     "not_yet_valid": lazy_gettext("not yet valid"),
@@ -141,6 +142,7 @@ def _certificate_rows(caller: Caller) -> list[dict[str, Any]]:
         {
             "certificate": certificate,
             "standing": certificates.standing(db.session, certificate),
+            "cancellable": certificates.effective_status(certificate) in LIVE_STATUSES,
             "products": [(gtin, names.get(gtin)) for gtin in certificate.scope_gtins],
             "left": certificate.label_quota - certificate.labels_issued,
             "url": url_for("certificates_web.certificate_page", number=certificate.number),
@@ -224,6 +226,8 @@ def overview(caller: Caller) -> ResponseReturnValue:
         alerts=alerts,
         open_alerts=open_alerts or 0,
         trace=_trace(caller),
+        # The firm's admins may give up a certificate (the certificates domain's page).
+        may_cancel=caller.role == Role.ADMIN,
     )
 
 

@@ -48,6 +48,7 @@ CERTIFICATE_STATUS_LABELS = {
     CertificateStatus.ACTIVE: lazy_gettext("Active"),
     CertificateStatus.SUSPENDED: lazy_gettext("Suspended"),
     CertificateStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+    CertificateStatus.CANCELLED: lazy_gettext("Cancelled"),
     CertificateStatus.SUPERSEDED: lazy_gettext("Superseded"),
     CertificateStatus.EXPIRED: lazy_gettext("Expired"),
 }

@@ -105,6 +105,7 @@ CERTIFICATE_STATUS_LABELS = {
     CertificateStatus.ACTIVE: lazy_gettext("active"),
     CertificateStatus.SUSPENDED: lazy_gettext("suspended"),
     CertificateStatus.WITHDRAWN: lazy_gettext("withdrawn"),
+    CertificateStatus.CANCELLED: lazy_gettext("cancelled by its holder"),
     CertificateStatus.SUPERSEDED: lazy_gettext("superseded"),
     CertificateStatus.EXPIRED: lazy_gettext("expired"),
 }

@@ -97,7 +97,7 @@ REASON_TEXTS: Mapping[str, Any] = {
     "certificate_suspended": _l("Certificate %(number)s is suspended: %(reason)s"),
     "certificate_withdrawn": _l("Certificate %(number)s was withdrawn: %(reason)s"),
     "certificate_expired": _l("Certificate %(number)s has expired."),
-    "certificate_cancelled": _l("Certificate %(number)s was cancelled."),
+    "certificate_cancelled": _l("Certificate %(number)s was cancelled by its holder: %(reason)s"),
     "certificate_superseded": _l("Certificate %(number)s was replaced by a newer one."),
     "certificate_not_in_force": _l("Certificate %(number)s is not in force."),
     "certificate_not_yet_valid": _l("Certificate %(number)s is not valid before %(valid_from)s."),
@@ -138,6 +138,7 @@ CERTIFICATE_STATUSES = {
     "active": _l("active"),
     "suspended": _l("suspended"),
     "withdrawn": _l("withdrawn"),
+    "cancelled": _l("cancelled by its holder"),
     "superseded": _l("superseded by a newer certificate"),
     "expired": _l("expired"),
 }

@@ -8,7 +8,8 @@ their fixed order (DOMAIN.md section 7):
 2. BLOCKED: the code is blacklisted (lost or stolen labels);
 3. NOT_ACTIVATED: the code was issued but never activated (a leaked label);
 4. NOT_VALID: the label is ours but the certification is not in force (suspended, withdrawn,
-   expired, surveillance overdue) or the product or batch is recalled or on hold;
+   cancelled by its holder, expired, surveillance overdue) or the product or batch is recalled
+   or on hold;
 5. GENUINE_WITH_WARNING: genuine, but anomalies call for care (cloned-label patterns, a label
    whose printed data disagrees with the batch, a code that identifies no single pack);
 6. GENUINE.

@@ -61,6 +61,7 @@ class EntryType(enum.StrEnum):
     CERTIFICATE_REINSTATED = "certificate.reinstated"
     CERTIFICATE_WITHDRAWN = "certificate.withdrawn"
     CERTIFICATE_RENEWED = "certificate.renewed"
+    CERTIFICATE_CANCELLED = "certificate.cancelled"
     LABEL_ORDER_ISSUED = "label_order.issued"
     EPCIS_EVENT_CAPTURED = "epcis_event.captured"
     KEY_ADDED = "key.added"

@@ -44,6 +44,7 @@ ENTRY_TYPE_LABELS = {
     EntryType.CERTIFICATE_REINSTATED: lazy_gettext("Certificate reinstated"),
     EntryType.CERTIFICATE_WITHDRAWN: lazy_gettext("Certificate withdrawn"),
     EntryType.CERTIFICATE_RENEWED: lazy_gettext("Certificate renewed"),
+    EntryType.CERTIFICATE_CANCELLED: lazy_gettext("Certificate cancelled by its holder"),
     EntryType.LABEL_ORDER_ISSUED: lazy_gettext("Label order issued"),
     EntryType.EPCIS_EVENT_CAPTURED: lazy_gettext("Traceability event captured"),
     EntryType.KEY_ADDED: lazy_gettext("Key added"),

@@ -1,5 +1,6 @@
 """Association portal: issuing from a granted decision, the certificates list, suspend /
-reinstate / withdraw / renew with reasons and confirmations, and the signing keys."""
+reinstate / withdraw / cancel / renew with reasons and confirmations, and the signing keys;
+the holder firm's own cancellation page."""
 
 from __future__ import annotations
 
@@ -128,6 +129,55 @@ def test_suspend_reinstate_then_withdraw_for_good(app, demo, session, issue) -> 
     assert "严重违规" in history and "复检合格" in history and "不能再变更" in history
 
 
+def test_the_association_records_a_cancellation_after_a_confirmation(
+    app, demo, session, issue
+) -> None:
+    number = issue().number
+    client = as_role(app, demo, "association_staff", lang="zh-CN")
+    base = f"/portal/certificates/{number}"
+    assert f'href="{base}/cancel"' in text(client.get(base))
+    confirm = text(client.get(base + "/cancel"))
+    assert "此操作无法撤回" in confirm and "注销是最终的" in confirm and "保留证书" in confirm
+    empty = post(client, base + "/cancel", {"reason": ""})
+    assert empty.status_code == 422 and field_error(text(empty), "reason") == "必填。"
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+
+    done = post(client, base + "/cancel", {"reason": "企业来函申请注销"})
+    assert done.status_code == 303 and done.headers["Location"] == base
+    assert _issued(session, number).status == CertificateStatus.CANCELLED
+    page = text(client.get(base))
+    assert "已注销" in page and "应持证方申请注销" in page and "企业来函申请注销" in page
+    assert f"{base}/withdraw" not in page and f"{base}/cancel" not in page
+    before = activity_count(session)
+    again = post(client, base + "/withdraw", {"reason": "too late"})
+    assert again.status_code == 409 and activity_count(session) == before
+    assert _issued(session, number).status == CertificateStatus.CANCELLED
+
+
+def test_the_holder_firm_gives_up_its_certificate(app, demo, session, issue) -> None:
+    number = issue().number
+    path = f"/portal/firm/certificates/{number}/cancel"
+    html = {"Accept": "text/html"}
+    assert as_role(app, demo, "firm_staff").get(path, headers=html).status_code == 403
+    assert as_role(app, demo, "association_admin").get(path, headers=html).status_code == 403
+    other = as_role(app, demo, "firm2_admin")
+    assert other.get(path, headers=html).status_code == 404
+    assert post(other, path, {"reason": "hostile"}).status_code == 404
+    assert _issued(session, number).status == CertificateStatus.ACTIVE
+
+    client = as_role(app, demo, "firm_admin")
+    confirm = text(client.get(path))
+    assert "This cannot be undone." in confirm and "Your firm gives this certificate up" in confirm
+    assert "Keep the certificate" in confirm
+    done = post(client, path, {"reason": "We stop producing this tea."})
+    assert done.status_code == 303 and done.headers["Location"] == f"/certificates/{number}"
+    assert _issued(session, number).status == CertificateStatus.CANCELLED
+    public = text(client.get(done.headers["Location"]))
+    assert f"Certificate {number} is cancelled." in public
+    assert "Cancelled" in public and "We stop producing this tea." in public
+    assert post(client, path, {"reason": "again"}).status_code == 409
+
+
 def test_renew_on_a_new_decision(app, demo, session, grant, issue) -> None:
     old = issue(grant("shanyuan-tea", gtins=GTINS))
     client = as_role(app, demo, "association_admin")
@@ -170,6 +220,10 @@ def test_another_associations_certificates_are_not_found(app, demo, session) -> 
     )
     assert (
         post(other, f"/portal/certificates/{number}/withdraw", {"reason": "hostile"}).status_code
+        == 404
+    )
+    assert (
+        post(other, f"/portal/certificates/{number}/cancel", {"reason": "hostile"}).status_code
         == 404
     )
     decision = demo["audit_decision"]["id"]

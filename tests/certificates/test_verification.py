@@ -1,6 +1,6 @@
 """The verification API and the offline verifier reach the same verdict, case by case: valid,
-suspended, reinstated, revoked, tampered, wrong cryptosuite, wrong key type, malformed
-multibase; the W3C vector; key rotation and key revocation."""
+suspended, reinstated, revoked (withdrawn or cancelled), tampered, wrong cryptosuite, wrong key
+type, malformed multibase; the W3C vector; key rotation and key revocation."""
 
 from __future__ import annotations
 
@@ -89,6 +89,20 @@ def test_withdrawal_revokes_in_both(issue, api, verify_api, downloads, offline) 
     report = _both(verify_api, downloads, offline, certificate)
     assert report["verdict"] == "invalid"
     assert _checks(report)["revocation"] == ("fail", "REVOKED")
+
+
+def test_cancellation_revokes_in_both(issue, api, verify_api, downloads, offline) -> None:
+    certificate = issue()
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{certificate.number}/cancel", json={"reason": "left the brand"}
+    )
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    report = _both(verify_api, downloads, offline, certificate)
+    assert report["verdict"] == "invalid"
+    assert _checks(report)["revocation"] == ("fail", "REVOKED")
+    assert _checks(report)["suspension"] == ("pass", None)
+    assert report["register_entry"]["status"] == "cancelled"
+    assert report["register_entry"]["in_force"] is False
 
 
 def _tamper_quota(document: dict[str, Any]) -> None:

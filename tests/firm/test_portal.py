@@ -29,6 +29,23 @@ def test_overview_shows_certificates_quota_orders_and_traceability(app, demo, se
     )
 
 
+def test_the_firm_admin_may_cancel_its_live_certificates_from_the_overview(app, demo, api) -> None:
+    number = demo["certificate"]["number"]
+    link = f'href="/portal/firm/certificates/{number}/cancel"'
+    assert link in signed_in(app, demo).get("/portal/firm?lang=en").get_data(as_text=True)
+    staff = signed_in(app, demo, "firm_staff").get("/portal/firm?lang=en")
+    assert link not in staff.get_data(as_text=True)
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{number}/cancel", json={"reason": "left the brand"}
+    )
+    assert cancelled.status_code == 200
+    client = signed_in(app, demo)
+    page = client.get("/portal/firm?lang=en").get_data(as_text=True)
+    assert "(cancelled by its holder)" in page and "left the brand" in page and link not in page
+    chinese = client.get("/portal/firm?lang=zh-CN").get_data(as_text=True)
+    assert "已由持证方申请注销" in chinese and "已撤销" not in chinese
+
+
 def _scan(session, firm_id: int, gtin: str, verdict: Verdict, serial: str) -> None:
     session.add(
         Scan(

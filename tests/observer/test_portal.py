@@ -246,6 +246,31 @@ def test_certificates_show_status_and_whether_in_force_in_words(client, demo) ->
     assert "暂停" in zh and "无效" in zh and "祁门红香茶业有限公司" in zh
 
 
+def test_a_cancelled_certificate_is_listed_and_counted_as_cancelled(client, demo, api) -> None:
+    number = demo["certificate"]["number"]
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{number}/cancel", json={"reason": "left the brand"}
+    )
+    assert cancelled.status_code == 200
+    _sign_in(client, demo, "government_viewer")
+    only = _words(client.get("/portal/register/certificates?status=cancelled"))
+    assert "(1 in all)" in only and number in only and "Cancelled" in only
+    assert "✗ Not in force" in only
+    zh = _words(client.get("/portal/register/certificates?status=cancelled&lang=zh-CN"))
+    assert number in zh and "已注销" in zh
+    rows = _csv(client.get("/portal/register/certificates.csv?status=cancelled"))
+    assert [(row["number"], row["status"], row["not_in_force_because"]) for row in rows] == [
+        (number, "cancelled", "cancelled")
+    ]
+    html = client.get("/portal/statistics?lang=en").get_data(as_text=True)
+    tables = re.findall(r'<table class="table numbers">.*?</table>', html, re.S)
+    by_status = dict(re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td></tr>", tables[1]))
+    assert by_status["Cancelled"] == "1" and by_status["Active"] == "0"
+    assert by_status["Withdrawn"] == "0"
+    zh_statistics = _words(client.get("/portal/statistics?lang=zh-CN"))
+    assert "已注销" in zh_statistics
+
+
 def test_certificate_search_and_paging(client, demo) -> None:
     _sign_in(client, demo, "association_staff")
     number = demo["certificate"]["number"]

@@ -125,6 +125,22 @@ def test_orders_for_gtins_no_certificate_covers_are_refused(api, session) -> Non
     assert session.scalar(orders) == 0
 
 
+def test_no_labels_are_ordered_on_a_certificate_its_holder_cancelled(api, session) -> None:
+    _, batch, certificate = firm_batch(api, session, quota=50)
+    assert order(api, batch, 10).status_code == 201
+    session.commit()
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{certificate.number}/cancel", json={"reason": "left the brand"}
+    )
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    refused = order(api, batch, 5)
+    assert refused.status_code == 409
+    assert refused.get_json()["type"].endswith("/problems/gtin-not-certified")
+    assert labels_issued(session, certificate) == 10
+    orders = select(func.count()).select_from(LabelOrder).where(LabelOrder.batch_id == batch["id"])
+    assert session.scalar(orders) == 1
+
+
 def test_orders_beyond_the_quota_are_refused_and_change_nothing(api, session) -> None:
     _, batch, certificate = firm_batch(api, session, quota=50)
     assert order(api, batch, 40).status_code == 201

@@ -95,6 +95,33 @@ def test_the_suspended_certificate_explains_the_not_valid_verdict(shopper, demo)
     assert body["certificate"]["in_force"] is False
 
 
+def test_a_certificate_cancelled_by_its_holder_makes_its_labels_not_valid(
+    shopper, demo, api
+) -> None:
+    number = demo["certificate"]["number"]
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{number}/cancel", json={"reason": "production stopped"}
+    )
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    body = shopper.get(path_of(demo, "unit")).get_json()
+    assert body["verdict"] == "NOT_VALID"
+    reason = body["reasons"][0]
+    assert (reason["code"], reason["number"], reason["reason"]) == (
+        "certificate_cancelled",
+        number,
+        "production stopped",
+    )
+    assert reason["message"] == (
+        f"Certificate {number} was cancelled by its holder: production stopped"
+    )
+    assert body["certificate"]["in_force"] is False
+    assert body["certificate"]["status"] == "cancelled"
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    words = page.get_data(as_text=True)
+    assert 'data-verdict="NOT_VALID"' in words
+    assert f"证书 {number} 已由持证方申请注销：production stopped" in words
+
+
 def test_inclusion_proofs_in_the_verdict_verify_offline(shopper, demo) -> None:
     from app.transparency.client import verify_inclusion_bundle
 

@@ -80,6 +80,11 @@ def test_a_registered_active_certified_unit_is_genuine() -> None:
             "certificate_withdrawn",
         ),
         (
+            {"certificate": replace(CERT, status="cancelled", status_reason="left the brand")},
+            Verdict.NOT_VALID,
+            "certificate_cancelled",
+        ),
+        (
             {"certificate": replace(CERT, valid_until=date(2026, 5, 31))},
             Verdict.NOT_VALID,
             "certificate_expired",
