@@ -725,6 +725,31 @@ def _supersede(
 # --- lookups ---------------------------------------------------------------------------------
 
 
+def get_certificate_by_id(session: Session, certificate_id: int) -> Certificate:
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise CertificateNotFound(f"No certificate {certificate_id}.")
+    return certificate
+
+
+def current_certificate(session: Session, certificate: Certificate) -> Certificate:
+    """A renewed or re-issued certificate stands for its successor: labels printed under the
+    old number stay valid while the new one is in force."""
+    seen = {certificate.id}
+    while certificate.status is CertificateStatus.SUPERSEDED:
+        successor = session.scalar(
+            select(Certificate)
+            .where(Certificate.previous_certificate_id == certificate.id)
+            .order_by(Certificate.id.desc())
+            .limit(1)
+        )
+        if successor is None or successor.id in seen:
+            break
+        seen.add(successor.id)
+        certificate = successor
+    return certificate
+
+
 def get_certificate(session: Session, number: str) -> Certificate:
     """A certificate of the public register by number."""
     certificate = session.scalar(select(Certificate).where(Certificate.number == number))

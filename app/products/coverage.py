@@ -74,6 +74,24 @@ def reserve(session: Session, cover: Coverage, gtin: str, quantity: int) -> None
         raise not_covered(gtin) from None
 
 
+def require_in_force(session: Session, certificate_id: int) -> None:
+    """Before a pending order's codes are made: the certificate it counts against must still
+    be in force (or have been renewed into one that is, which its labels then stand for).
+    Suspended, withdrawn, cancelled or lapsed since the order: its codes would only scan as
+    not valid."""
+    certificate = credentials.current_certificate(
+        session, credentials.get_certificate_by_id(session, certificate_id)
+    )
+    if not credentials.is_in_force(session, certificate):
+        standing = credentials.standing(session, certificate)
+        raise CertificateNotInForce(
+            f"Certificate {certificate.number}, which this order counts against, is no longer "
+            f"in force ({standing.reason}): no labels can be issued under it. Reject the order "
+            "to give its labels back to the quota.",
+            extra={"certificate_number": certificate.number, "reason": standing.reason},
+        )
+
+
 def release(session: Session, certificate_id: int, quantity: int) -> None:
     """Give ``quantity`` labels back to the certificate's quota (order refused or withdrawn)."""
     credentials.release_label_quota(session, certificate_id, quantity)

@@ -632,6 +632,7 @@ def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder
     """The association approves a pending order: its codes are generated (inactive)."""
     order = get_association_order(session, caller, order_id)
     _require(order, LabelOrderStatus.PENDING, action="approved")
+    coverage.require_in_force(session, order.certificate_id)
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
     issue_order(session, order, organisation_id=caller.organisation_id)

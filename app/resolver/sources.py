@@ -123,24 +123,6 @@ def _certificate(session: Session, certificate: Certificate, now: datetime) -> C
     )
 
 
-def _current(session: Session, certificate: Certificate) -> Certificate:
-    """A renewed or re-issued certificate stands for its successor: labels printed under the
-    old number stay valid while the new one is in force."""
-    seen = {certificate.id}
-    while certificate.status is CertificateStatus.SUPERSEDED:
-        successor = session.scalar(
-            select(Certificate)
-            .where(Certificate.previous_certificate_id == certificate.id)
-            .order_by(Certificate.id.desc())
-            .limit(1)
-        )
-        if successor is None or successor.id in seen:
-            break
-        seen.add(successor.id)
-        certificate = successor
-    return certificate
-
-
 def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certificate | None:
     """For a product or batch link: the firm's certificate in force for the GTIN, else its
     latest certificate naming the GTIN (to say why it is not in force)."""
@@ -151,7 +133,7 @@ def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certi
         select(Certificate).where(Certificate.firm_id == firm_id).order_by(Certificate.id.desc())
     ):
         if gtin in certificate.scope_gtins:
-            return _current(session, certificate)
+            return credentials.current_certificate(session, certificate)
     return None
 
 
@@ -407,7 +389,7 @@ def _certificate_facts(
     def load() -> tuple[CertificateFacts, PartyFacts | None]:
         certificate = session.get(Certificate, row.certificate_id)
         assert certificate is not None
-        certificate = _current(session, certificate)
+        certificate = credentials.current_certificate(session, certificate)
         return _certificate(session, certificate, now), _party(certificate.issuer)
 
     if status is CertificateStatus.SUPERSEDED:

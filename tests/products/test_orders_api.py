@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.certificates.compact import verify_compact
-from app.certificates.models import Certificate
+from app.certificates.models import Certificate, CertificateEventKind, CertificateStatus
 from app.certificates.multibase import decode_ed25519_multikey
 from app.gs1.digital_link import parse_digital_link
 from app.products.models import LabelOrder, UnitCode
@@ -139,6 +139,61 @@ def test_no_labels_are_ordered_on_a_certificate_its_holder_cancelled(api, sessio
     assert labels_issued(session, certificate) == 10
     orders = select(func.count()).select_from(LabelOrder).where(LabelOrder.batch_id == batch["id"])
     assert session.scalar(orders) == 1
+
+
+def _codes(session, order_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(UnitCode).where(UnitCode.order_id == order_id)
+    )
+
+
+def test_a_pending_order_is_not_approved_once_its_certificate_is_not_in_force(api, session) -> None:
+    # Ordered while the certificate was in force; given up before the association decided.
+    _, batch, certificate = firm_batch(api, session, quota=50)
+    pending = order(api, batch, 10).get_json()
+    session.commit()
+    cancelled = api("firm_admin").post(
+        f"/api/v1/certificates/{certificate.number}/cancel", json={"reason": "left the brand"}
+    )
+    assert cancelled.status_code == 200
+    association = api("association_admin")
+    refused = association.post(f"/api/v1/label-orders/{pending['id']}/approve")
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/certificate-not-in-force")
+    assert problem["certificate_number"] == certificate.number
+    assert problem["reason"] == "cancelled"
+    # Nothing changed: still pending, no codes made, nothing logged; rejecting frees the quota.
+    assert association.get(f"/api/v1/label-orders/{pending['id']}").get_json()["status"] == (
+        "pending"
+    )
+    assert _codes(session, pending["id"]) == 0
+    assert entries_for_record(session, "label_order", pending["id"]) == []
+    rejected = association.post(
+        f"/api/v1/label-orders/{pending['id']}/reject", json={"reason": "certificate cancelled"}
+    )
+    assert rejected.status_code == 200, rejected.get_json()
+    assert labels_issued(session, certificate) == 0
+
+
+def test_a_pending_order_on_a_renewed_certificate_is_approved_under_its_successor(
+    api, session
+) -> None:
+    product, batch, certificate = firm_batch(api, session, quota=50)
+    pending = order(api, batch, 10).get_json()
+    # Renewed meanwhile: labels under the old number stand for the new certificate.
+    certify(
+        session,
+        product_firm(session, product["id"]),
+        [product["gtin"]],
+        previous=certificate,
+        event=CertificateEventKind.RENEWED,
+    )
+    session.commit()
+    assert session.get(Certificate, certificate.id).status == CertificateStatus.SUPERSEDED
+    approved = api("association_admin").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    assert approved.status_code == 200, approved.get_json()
+    assert approved.get_json()["status"] == "issued" and _codes(session, pending["id"]) == 10
 
 
 def test_orders_beyond_the_quota_are_refused_and_change_nothing(api, session) -> None:
