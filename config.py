@@ -7,6 +7,7 @@ when a value is wrong, so a misconfigured server never starts half-working.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -68,11 +69,18 @@ def _development_secret_key() -> str:
     if path.exists():
         return path.read_text().strip()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    # Written whole under a name of its own, then linked into place: processes starting at once
+    # (server workers, parallel tests) never read a half-written key, and the first one wins.
+    draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # another process got there first
+            os.link(draft, path)
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def _positive_int(name: str, value: str) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from pathlib import Path
+
 import pytest
 
 from config import ConfigError, load_config
@@ -69,6 +72,32 @@ def test_development_secret_is_generated_once_and_kept(tmp_path, monkeypatch) ->
     second = load_config({})["SECRET_KEY"]
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def _start_in(instance_dir: str, barrier, keys) -> None:
+    import config as config_module
+
+    config_module.INSTANCE_DIR = Path(instance_dir)
+    barrier.wait()  # every process looks for the key at the same moment
+    keys.put(load_config({})["SECRET_KEY"])
+
+
+def test_processes_starting_at_once_share_one_development_secret(tmp_path) -> None:
+    # Server workers or parallel test workers on a fresh checkout: none may fail or differ.
+    context = multiprocessing.get_context("fork")
+    count = 8
+    barrier, keys = context.Barrier(count), context.Queue()
+    processes = [
+        context.Process(target=_start_in, args=(str(tmp_path), barrier, keys)) for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+    assert [process.exitcode for process in processes] == [0] * count
+    found = {keys.get(timeout=5) for _ in range(count)}
+    assert found == {(tmp_path / "secret_key").read_text()}
+    assert [entry.name for entry in tmp_path.iterdir()] == ["secret_key"]  # no drafts left
 
 
 def test_the_server_refuses_to_start_with_a_bad_value(monkeypatch) -> None:
