@@ -367,8 +367,12 @@ class KeptConnections:
             self._free.append(connection)
 
     def close(self) -> None:
+        """Close the kept connections for good (their sockets and files, not a return to the
+        pool, which may be gone by then: the process is exiting or the engine disposed)."""
         while self._free:
-            self._free.pop().close()
+            connection = self._free.pop()
+            connection.invalidate()
+            connection.close()
 
 
 def _closed_by_server(dbapi_connection: Any) -> bool:
