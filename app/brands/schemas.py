@@ -135,6 +135,17 @@ class MembershipOut(ResponseSchema):
     status_changed_at: datetime
 
 
+class MembershipLeft(MembershipOut):
+    cancelled_certificates: list[str] = Field(
+        description="Numbers of the firm's certificates of the brand that leaving cancelled, "
+        "for good (empty when an application was withdrawn).",
+    )
+    cancelled_label_orders: list[int] = Field(
+        description="Ids of the pending label orders on them that were cancelled; their labels "
+        "went back to the quota.",
+    )
+
+
 class MembershipQuery(PageQuery):
     brand: str | None = Field(None, max_length=64, description="Only this brand (slug).")
     status: MembershipStatus | None = None

@@ -424,6 +424,8 @@ def list_memberships(
 _TRANSITIONS: dict[str, tuple[frozenset[MembershipStatus], MembershipStatus, bool]] = {
     "approve": (frozenset({MembershipStatus.APPLIED}), MembershipStatus.APPROVED, False),
     "reject": (frozenset({MembershipStatus.APPLIED}), MembershipStatus.REJECTED, True),
+    # Suspending a member leaves its certificates alone: the association decides separately
+    # whether to suspend them.
     "suspend": (frozenset({MembershipStatus.APPROVED}), MembershipStatus.SUSPENDED, True),
     "reinstate": (frozenset({MembershipStatus.SUSPENDED}), MembershipStatus.APPROVED, False),
     "leave": (OPEN_MEMBERSHIP_STATUSES, MembershipStatus.LEFT, False),
@@ -438,6 +440,8 @@ def change_membership(
     The owning association's admins ``approve`` or ``reject`` (with a reason) an application,
     ``suspend`` (with a reason) and ``reinstate`` a member; the firm itself may ``leave`` (or
     withdraw its application). Any other move is refused with ``membership-transition-refused``.
+    A firm leaves through :func:`app.firm.services.leave_brand`, which also cancels its
+    certificates of the brand; this function changes the membership alone.
     """
     membership = get_membership(session, caller, membership_id)
     sources, target, needs_reason = _TRANSITIONS[action]

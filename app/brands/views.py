@@ -21,6 +21,7 @@ from app.brands.schemas import (
     CoBuilderOut,
     MembershipApply,
     MembershipDecision,
+    MembershipLeft,
     MembershipOut,
     MembershipQuery,
     MembershipReason,
@@ -30,6 +31,10 @@ from app.brands.schemas import (
 from app.errors import NotFound
 from app.extensions import db
 from app.files.services import file_response, require_multipart
+
+# Leaving cancels the firm's certificates of the brand, which this domain cannot reach
+# (certificates depend on brands): the firm's cross-domain service does both.
+from app.firm import services as firm
 from app.http.api import route, set_activity_target
 from app.http.negotiation import wants_json
 from app.http.pagination import PageResult
@@ -348,11 +353,25 @@ def reinstate_membership(caller: Caller, membership_id: int, body: MembershipDec
     methods=("POST",),
     access=FIRM_ADMINS,
     body=MembershipDecision,
-    response=MembershipOut,
+    response=MembershipLeft,
 )
 def leave_membership(caller: Caller, membership_id: int, body: MembershipDecision) -> Any:
-    """The firm leaves the brand (or withdraws its application)."""
-    return _transition(caller, membership_id, "leave", body.reason)
+    """The firm leaves the brand (or withdraws its application).
+
+    Leaving also cancels, for good and in the same transaction, every certificate the firm
+    holds for the brand that is still active or suspended: each one's revocation bit is set,
+    the register and the transparency log record the cancellation with the reason (the
+    holder left the brand, plus the reason given here), no more labels can be ordered on it
+    and its labels scan as not valid. Its pending label orders on them are cancelled and
+    their labels go back to the quota. The response lists both. Withdrawing an application
+    cancels nothing. If anything fails, nothing changes, the membership included."""
+    set_activity_target("membership", membership_id)
+    left = firm.leave_brand(db.session, caller, membership_id, body.reason)
+    return {
+        **_membership(left.membership),
+        "cancelled_certificates": [certificate.number for certificate in left.certificates],
+        "cancelled_label_orders": [order.id for order in left.orders],
+    }
 
 
 # ---- template helpers ------------------------------------------------------------------

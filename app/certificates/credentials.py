@@ -1028,6 +1028,31 @@ def cancel_certificate(
     return certificate
 
 
+def live_certificates_of(
+    session: Session, firm_id: int, brand_id: int, *, lock: bool = False
+) -> list[Certificate]:
+    """The firm's certificates for the brand that have not ended: active or suspended and
+    within their validity (what :func:`cancel_certificate` accepts), oldest first.
+
+    ``lock`` takes their row locks first; on PostgreSQL a certificate another transaction
+    ended meanwhile is then re-read and left out instead of being cancelled a second time."""
+    statement = (
+        select(Certificate)
+        .where(
+            Certificate.firm_id == firm_id,
+            Certificate.brand_id == brand_id,
+            Certificate.status.in_(LIVE_STATUSES),
+            Certificate.valid_until > utcnow(),
+        )
+        .order_by(Certificate.id)
+    )
+    if lock:
+        statement = statement.with_for_update(of=Certificate).execution_options(
+            populate_existing=True
+        )
+    return list(session.scalars(statement))
+
+
 def _refuse_if_cancelled(certificate: Certificate) -> None:
     if certificate.status == CertificateStatus.CANCELLED:
         raise CertificateCancelled(

@@ -1,9 +1,10 @@
 """The firm's workspace pages that bring the domains together: the overview (certificates and
-their label quota, label orders, scans and alerts about the firm's products, traceability
-events, holds and recalls in effect) and the scans of the firm's products.
+their label quota, brand memberships, label orders, scans and alerts about the firm's products,
+traceability events, holds and recalls in effect), the scans of the firm's products, and
+leaving a brand (a confirmation naming the certificates it cancels).
 
-Like the resolver, this package only reads from the domains (through their services and models);
-no domain depends on it.
+Like the resolver, these pages read from the domains (through their services and models); the
+one change they make, leaving a brand, goes through :mod:`app.firm.services`.
 """
 
 from __future__ import annotations
@@ -11,17 +12,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, or_, select
 
+from app.association.forms import Outcome, parse, submit
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
+from app.brands.models import OPEN_MEMBERSHIP_STATUSES, Brand, Membership, MembershipStatus
+from app.brands.portal import STATUS_LABELS as MEMBERSHIP_STATUS_LABELS
+from app.brands.schemas import MembershipDecision
 from app.certificates import services as certificates
 from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
+from app.certificates.web import STATUS_LABELS as CERTIFICATE_STATUS_LABELS
 from app.db import utcnow
 from app.extensions import db
+from app.firm import services
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
@@ -46,6 +54,8 @@ from app.trace.services import location_names
 bp = Blueprint("firm_portal", __name__, url_prefix="/portal", template_folder="templates")
 
 FIRM = allow([OrgKind.ENTERPRISE], [Role.ADMIN, Role.STAFF])
+# Leaving a brand (and so cancelling certificates) is for the firm's admins only.
+FIRM_ADMINS = allow([OrgKind.ENTERPRISE], [Role.ADMIN])
 SECTION = lazy_gettext("Firm")
 SCAN_DAYS = 30
 
@@ -107,6 +117,8 @@ def _helpers() -> dict[str, Any]:
         "alert_kind": lambda kind: str(ALERT_KIND_LABELS.get(kind, kind)),
         "channel": lambda value: str(CHANNEL_LABELS.get(value, value)),
         "recall_kind": lambda kind: str(RECALL_KIND_LABELS.get(kind, kind)),
+        "membership_status": lambda value: str(MEMBERSHIP_STATUS_LABELS.get(value, value)),
+        "certificate_status": lambda value: str(CERTIFICATE_STATUS_LABELS.get(value, value)),
         "verdict": _verdict,
         "step": _step,
         "unit": _unit,
@@ -149,6 +161,17 @@ def _certificate_rows(caller: Caller) -> list[dict[str, Any]]:
         }
         for certificate in held
     ]
+
+
+def _memberships(caller: Caller) -> list[Membership]:
+    """The firm's open memberships and applications, then its closed ones, newest first."""
+    found = db.session.scalars(
+        select(Membership)
+        .where(Membership.firm_id == caller.organisation_id)
+        .order_by(Membership.id.desc())
+        .limit(20)
+    ).all()
+    return sorted(found, key=lambda m: m.status not in OPEN_MEMBERSHIP_STATUSES)
 
 
 def _order_counts(caller: Caller) -> dict[LabelOrderStatus, int]:
@@ -226,8 +249,64 @@ def overview(caller: Caller) -> ResponseReturnValue:
         alerts=alerts,
         open_alerts=open_alerts or 0,
         trace=_trace(caller),
-        # The firm's admins may give up a certificate (the certificates domain's page).
+        memberships=_memberships(caller),
+        open_memberships=OPEN_MEMBERSHIP_STATUSES,
+        # The firm's admins may give up a certificate (the certificates domain's page) or
+        # leave a brand.
         may_cancel=caller.role == Role.ADMIN,
+    )
+
+
+# --- leaving a brand --------------------------------------------------------------------------
+
+
+@page(
+    bp,
+    "/firm/memberships/<int:membership_id>/leave",
+    access=FIRM_ADMINS,
+    methods=("GET", "POST"),
+)
+def leave(caller: Caller, membership_id: int) -> ResponseReturnValue:
+    """Confirm, then leave a brand (or withdraw the application). The page names every
+    certificate of the brand that leaving cancels, for good, before the firm confirms."""
+    plan = services.leaving_plan(db.session, caller, membership_id)
+    brand = plan.membership.brand
+    is_application = plan.membership.status == MembershipStatus.APPLIED
+    outcome = Outcome.blank()
+    if request.method == "POST":
+        set_activity_target("membership", membership_id)
+        outcome = submit(
+            parse(MembershipDecision, request.form),
+            lambda body: services.leave_brand(db.session, caller, membership_id, body.reason),
+        )
+        if outcome.ok and outcome.result is not None:
+            flash(_left_message(outcome.result, brand, is_application), "success")
+            return redirect(url_for("firm_portal.overview"), code=303)
+    return (
+        render_template(
+            "firm/portal/leave.html",
+            plan=plan,
+            brand=brand,
+            is_open=plan.membership.status in OPEN_MEMBERSHIP_STATUSES,
+            is_application=is_application,
+            labels=sum(order.quantity for order in plan.orders),
+            values=outcome.values,
+            errors=outcome.errors,
+        ),
+        outcome.status,
+    )
+
+
+def _left_message(left: services.Leaving, brand: Brand, was_application: bool) -> str:
+    name = bilingual(brand.name_zh, brand.name_en)
+    if was_application:
+        return gettext("Your application to %(brand)s was withdrawn.", brand=name)
+    if not left.certificates:
+        return gettext("Your firm left %(brand)s.", brand=name)
+    return gettext(
+        "Your firm left %(brand)s. Certificates cancelled: %(numbers)s.",
+        brand=name,
+        numbers=", ".join(certificate.number for certificate in left.certificates),
     )
 
 

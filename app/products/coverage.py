@@ -92,6 +92,14 @@ def require_in_force(session: Session, certificate_id: int) -> None:
         )
 
 
+def stands_for(session: Session, certificate_id: int) -> int:
+    """The certificate an order's labels stand for now: the one it counts against, or the one
+    that was renewed or re-issued from it."""
+    return credentials.current_certificate(
+        session, credentials.get_certificate_by_id(session, certificate_id)
+    ).id
+
+
 def release(session: Session, certificate_id: int, quantity: int) -> None:
     """Give ``quantity`` labels back to the certificate's quota (order refused or withdrawn)."""
     credentials.release_label_quota(session, certificate_id, quantity)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -660,6 +661,48 @@ def cancel_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     coverage.release(session, order.certificate_id, order.quantity)
     session.flush()
     return order
+
+
+def pending_orders_on(
+    session: Session, caller: Caller, certificate_ids: Collection[int], *, lock: bool = False
+) -> list[LabelOrder]:
+    """The caller's firm's pending orders counted against one of these certificates, or
+    against an earlier certificate renewed into one of them (their labels would stand for it).
+
+    ``lock`` takes the orders' row locks first, so an order the association decided on
+    meanwhile is re-read (on PostgreSQL) and left out."""
+    wanted = set(certificate_ids)
+    if not wanted:
+        return []
+    statement = (
+        select(LabelOrder)
+        .where(
+            LabelOrder.organisation_id == caller.organisation_id,
+            LabelOrder.status == LabelOrderStatus.PENDING,
+        )
+        .order_by(LabelOrder.id)
+    )
+    if lock:
+        statement = statement.with_for_update(of=LabelOrder).execution_options(
+            populate_existing=True
+        )
+    return [
+        order
+        for order in session.scalars(statement)
+        if order.certificate_id in wanted
+        or coverage.stands_for(session, order.certificate_id) in wanted
+    ]
+
+
+def cancel_pending_orders(
+    session: Session, caller: Caller, certificate_ids: Collection[int]
+) -> list[LabelOrder]:
+    """Withdraw every pending order of :func:`pending_orders_on` as :func:`cancel_order`
+    does: their labels go back to the quota (the certificates are ending)."""
+    return [
+        cancel_order(session, caller, order.id)
+        for order in pending_orders_on(session, caller, certificate_ids, lock=True)
+    ]
 
 
 def issue_order(session: Session, order: LabelOrder, *, organisation_id: int | None) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.certificates.models import Certificate
+from app.brands.models import Membership, MembershipStatus
+from app.certificates.models import Certificate, CertificateStatus
 from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanChannel
 from app.resolver.verdicts import Verdict
+from tests.brandkit import brand_body
+from tests.portalkit import post, text
 from tests.products.factories import caller
 from tests.products.test_portal import signed_in
 
@@ -89,3 +92,91 @@ def test_scans_and_alerts_are_the_firms_own(app, demo, session) -> None:
     assert "OURS0000002" not in theirs
     chinese = client.get("/portal/firm/scans?lang=zh-CN").get_data(as_text=True)
     assert "贵企业产品的扫码记录" in chinese
+
+
+def _membership_id(session, firm_id: int) -> int:
+    return session.scalar(
+        select(Membership.id).where(
+            Membership.firm_id == firm_id, Membership.status == MembershipStatus.APPROVED
+        )
+    )
+
+
+def test_the_leave_confirmation_names_the_certificates_it_cancels(app, demo, session) -> None:
+    firm = caller(session)
+    membership_id = _membership_id(session, firm.organisation_id)
+    leave = f"/portal/firm/memberships/{membership_id}/leave"
+    client = signed_in(app, demo)
+    overview = client.get("/portal/firm?lang=en").get_data(as_text=True)
+    assert "Brand memberships" in overview and f'href="{leave}"' in overview
+    staff = signed_in(app, demo, "firm_staff")
+    assert f'href="{leave}"' not in staff.get("/portal/firm?lang=en").get_data(as_text=True)
+    assert staff.get(leave).status_code == 403
+
+    numbers = [demo["certificate"]["number"], demo["certificate_suspended"]["number"]]
+    page = client.get(leave + "?lang=en").get_data(as_text=True)
+    assert "Leave the brand Qimen Black Tea" in page and "This cannot be undone." in page
+    for number in numbers:
+        assert f'href="/certificates/{number}"' in page
+    assert "Cancellation is final" in page
+    chinese = client.get(leave + "?lang=zh-CN").get_data(as_text=True)
+    assert "退出品牌将注销贵企业持有的该品牌下列证书" in chinese and "注销是最终的" in chinese
+    assert all(number in chinese for number in numbers)
+
+    # The page was last seen in Chinese, and the language is remembered.
+    done = post(client, leave, {"reason": "转产绿茶"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/portal/firm")
+    shown = client.get("/portal/firm").get_data(as_text=True)
+    assert "贵企业已退出“祁门红茶”品牌。已注销的证书：" in shown
+    assert all(number in shown for number in numbers) and f'href="{leave}"' not in shown
+    session.expire_all()
+    assert session.get(Membership, membership_id).status == MembershipStatus.LEFT
+    assert {
+        session.scalar(select(Certificate.status).where(Certificate.number == number))
+        for number in numbers
+    } == {CertificateStatus.CANCELLED}
+    # Nothing is left to leave.
+    closed = client.get(leave + "?lang=en").get_data(as_text=True)
+    assert "there is nothing to leave" in closed and 'name="reason"' not in closed
+
+
+def test_withdrawing_an_application_from_the_portal_lists_no_certificate(
+    app, demo, session, api
+) -> None:
+    api("association_admin").post("/api/v1/brands", json=brand_body())
+    mine = api("firm_admin").post("/api/v1/brands/huangshan-maofeng/memberships", json={})
+    leave = f"/portal/firm/memberships/{mine.get_json()['id']}/leave"
+    client = signed_in(app, demo)
+    assert "Withdraw the application…" in client.get("/portal/firm?lang=en").get_data(as_text=True)
+    page = client.get(leave + "?lang=en").get_data(as_text=True)
+    assert "Withdraw your application to Huangshan Maofeng" in page
+    assert "no certificate is affected" in page and "/certificates/" not in page
+    done = post(client, leave, {})
+    assert done.status_code == 303
+    shown = client.get("/portal/firm?lang=en").get_data(as_text=True)
+    assert "Your application to Huangshan Maofeng was withdrawn." in shown
+
+
+def test_a_refused_leave_shows_the_form_again_and_changes_nothing(
+    app, demo, session, monkeypatch
+) -> None:
+    from app.certificates import ledger
+    from app.errors import Conflict
+
+    firm = caller(session)
+    membership_id = _membership_id(session, firm.organisation_id)
+
+    def refuse(*args, **kwargs):
+        raise Conflict("The transparency log refused the entry.")
+
+    monkeypatch.setattr(ledger, "record_status_change", refuse)
+    client = signed_in(app, demo)
+    response = post(client, f"/portal/firm/memberships/{membership_id}/leave?lang=en", {})
+    assert response.status_code == 409
+    assert "Nothing was changed." in text(response)
+    session.expire_all()
+    assert session.get(Membership, membership_id).status == MembershipStatus.APPROVED
+    number = demo["certificate"]["number"]
+    assert session.scalar(select(Certificate.status).where(Certificate.number == number)) == (
+        CertificateStatus.ACTIVE
+    )

@@ -43,12 +43,19 @@ def fresh_gtin() -> str:
 
 
 def certify(
-    session: Session, firm_id: int, gtins: list[str], *, quota: int = 1000, **changes: Any
+    session: Session,
+    firm_id: int,
+    gtins: list[str],
+    *,
+    quota: int = 1000,
+    brand_slug: str = "qimen-black-tea",
+    **changes: Any,
 ) -> Certificate:
-    """A certificate in force from the demo association covering ``gtins``."""
+    """A certificate in force from the demo association covering ``gtins`` (for the demo's
+    brand unless ``brand_slug`` names another)."""
     now = utcnow()
     # The demo's brand, standard version and granted decision stand behind test certificates.
-    brand = session.scalar(select(Brand).where(Brand.slug == "qimen-black-tea"))
+    brand = session.scalar(select(Brand).where(Brand.slug == brand_slug))
     assert brand is not None
     decision_id = session.scalar(select(AuditDecision.id).order_by(AuditDecision.id))
     version_id = session.scalar(select(StandardVersion.id).order_by(StandardVersion.id))
@@ -66,7 +73,7 @@ def certify(
         label_quota=quota,
         valid_from=now - timedelta(minutes=1),
         valid_until=now + timedelta(days=365),
-        brand=credentials.BrandRef("祁门红茶", "Qimen Black Tea"),
+        brand=credentials.BrandRef(brand.name_zh, brand.name_en),
         assessment=credentials.AssessmentRef(audit_url=None, assessment_date=date.today()),
         **changes,
     )
