@@ -581,7 +581,11 @@ def list_orders(
     return paginate(session, statement, LabelOrder.id, limit=limit, cursor=cursor)
 
 
-def _require(order: LabelOrder, *allowed: LabelOrderStatus, action: str) -> None:
+def _require(session: Session, order: LabelOrder, *allowed: LabelOrderStatus, action: str) -> None:
+    # Lock the order's row and read it again first: two decisions on one order (an approval
+    # and the firm's cancellation, say) then take turns, and the second sees the first's outcome
+    # instead of acting on the state both read before (SQLite's writers take turns anyway).
+    session.refresh(order, with_for_update={"of": LabelOrder})
     if order.status not in allowed:
         names = " or ".join(status.value for status in allowed)
         raise OrderStateConflict(
@@ -632,7 +636,7 @@ def order_labels(
 def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The association approves a pending order: its codes are generated (inactive)."""
     order = get_association_order(session, caller, order_id)
-    _require(order, LabelOrderStatus.PENDING, action="approved")
+    _require(session, order, LabelOrderStatus.PENDING, action="approved")
     coverage.require_in_force(session, order.certificate_id)
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
@@ -643,7 +647,7 @@ def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder
 def reject_order(session: Session, caller: Caller, order_id: int, *, reason: str) -> LabelOrder:
     """The association refuses a pending order; its quota reservation is released."""
     order = get_association_order(session, caller, order_id)
-    _require(order, LabelOrderStatus.PENDING, action="rejected")
+    _require(session, order, LabelOrderStatus.PENDING, action="rejected")
     order.status = LabelOrderStatus.REJECTED
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
@@ -656,7 +660,7 @@ def reject_order(session: Session, caller: Caller, order_id: int, *, reason: str
 def cancel_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The firm withdraws its pending order; its quota reservation is released."""
     order = get_own_order(session, caller, order_id)
-    _require(order, LabelOrderStatus.PENDING, action="cancelled")
+    _require(session, order, LabelOrderStatus.PENDING, action="cancelled")
     order.status = LabelOrderStatus.CANCELLED
     coverage.release(session, order.certificate_id, order.quantity)
     session.flush()
@@ -747,7 +751,7 @@ def issue_order(session: Session, order: LabelOrder, *, organisation_id: int | N
 def mark_printed(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The firm says the order's labels are printed (its codes stay inactive until activated)."""
     order = get_own_order(session, caller, order_id)
-    _require(order, LabelOrderStatus.ISSUED, action="marked printed")
+    _require(session, order, LabelOrderStatus.ISSUED, action="marked printed")
     order.status = LabelOrderStatus.PRINTED
     order.printed_at = utcnow()
     session.flush()
@@ -758,7 +762,7 @@ def activate_order(session: Session, caller: Caller, order_id: int) -> LabelOrde
     """The firm activates a printed order: its codes now verify as genuine (one row changes,
     whatever the number of codes)."""
     order = get_own_order(session, caller, order_id)
-    _require(order, LabelOrderStatus.PRINTED, action="activated")
+    _require(session, order, LabelOrderStatus.PRINTED, action="activated")
     order.status = LabelOrderStatus.ACTIVE
     order.activated_at = utcnow()
     session.flush()
@@ -770,6 +774,7 @@ def blacklist_order(session: Session, caller: Caller, order_id: int, *, reason: 
     The firm or its certifying association may do it."""
     order = get_order(session, caller, order_id)
     _require(
+        session,
         order,
         LabelOrderStatus.ISSUED,
         LabelOrderStatus.PRINTED,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
+import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
@@ -14,9 +15,10 @@ from app.certificates.compact import verify_compact
 from app.certificates.models import Certificate, CertificateEventKind, CertificateStatus
 from app.certificates.multibase import decode_ed25519_multikey
 from app.gs1.digital_link import parse_digital_link
+from app.products.errors import OrderStateConflict
 from app.products.models import LabelOrder, UnitCode
 from app.transparency.services import entries_for_record
-from tests.products.factories import certify, fresh_gtin
+from tests.products.factories import caller, certify, fresh_gtin
 
 BASE = "https://brand.example.test"
 BRAND = "qimen-black-tea"
@@ -194,6 +196,30 @@ def test_a_pending_order_on_a_renewed_certificate_is_approved_under_its_successo
     approved = api("association_admin").post(f"/api/v1/label-orders/{pending['id']}/approve")
     assert approved.status_code == 200, approved.get_json()
     assert approved.get_json()["status"] == "issued" and _codes(session, pending["id"]) == 10
+
+
+def test_a_decision_on_an_order_acts_on_its_current_state(app, api, session) -> None:
+    # An association's approval racing the firm's cancellation: the approval's session read
+    # the order while pending; the cancellation committed first. It must see that, not issue
+    # codes for a cancelled order whose labels went back to the quota.
+    from app.extensions import db
+    from app.products import services
+
+    _, batch, _ = firm_batch(api, session, quota=50)
+    pending = order(api, batch, 10).get_json()
+    session.commit()
+    with app.app_context():
+        deciding = db.new_session(writer=True)
+        stale = deciding.get(LabelOrder, pending["id"])
+        assert stale is not None and stale.status.value == "pending"
+        cancelled = api("firm_staff").post(f"/api/v1/label-orders/{pending['id']}/cancel")
+        assert cancelled.status_code == 200
+        association = caller(deciding, "admin@qimen-tea.example")
+        with pytest.raises(OrderStateConflict, match="is cancelled"):
+            services.approve_order(deciding, association, pending["id"])
+        assert _codes(deciding, pending["id"]) == 0  # refused before any code was made
+        deciding.rollback()
+        deciding.close()
 
 
 def test_orders_beyond_the_quota_are_refused_and_change_nothing(api, session) -> None:
