@@ -124,8 +124,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(f"BRANDTRACE_KEY_DIR={str(key_dir)!r} exists and is not a directory")
 
     redis_url = env.get("BRANDTRACE_REDIS_URL") or None
-    if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"BRANDTRACE_REDIS_URL={redis_url!r} must be a redis:// URL")
+    if redis_url:
+        scheme = urlsplit(redis_url).scheme
+        if scheme == "unix":
+            # redis-py's spelling of a socket path; the rate-limit storage knows it as this.
+            redis_url = "redis+unix" + redis_url[len("unix") :]
+        elif scheme not in ("redis", "rediss", "redis+unix"):
+            raise ConfigError(
+                f"BRANDTRACE_REDIS_URL={redis_url!r} must be a redis://, rediss:// or "
+                "unix:// (socket path) URL"
+            )
 
     log_level = env.get("BRANDTRACE_LOG_LEVEL", "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

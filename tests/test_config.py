@@ -59,6 +59,24 @@ def test_bad_values_name_the_variable(environ, variable) -> None:
         load_config(environ)
 
 
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("rediss://cache.example:6380/1", "rediss://cache.example:6380/1"),
+        ("unix:///run/redis/redis.sock", "redis+unix:///run/redis/redis.sock"),
+        ("redis+unix:///run/redis/redis.sock", "redis+unix:///run/redis/redis.sock"),
+    ],
+)
+def test_redis_urls_as_redis_spells_them_reach_the_rate_limits(given: str, used: str) -> None:
+    from limits.storage import RedisStorage, storage_from_string
+
+    config = load_config({"BRANDTRACE_REDIS_URL": given})
+    assert config["REDIS_URL"] == used
+    # The rate-limit library takes it (it connects on first use): the server can start.
+    assert isinstance(storage_from_string(used), RedisStorage)
+
+
 def test_production_accepts_a_real_secret() -> None:
     config = load_config({"BRANDTRACE_ENV": "production", "BRANDTRACE_SECRET_KEY": "k" * 40})
     assert config["SECRET_KEY"] == "k" * 40
