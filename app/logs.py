@@ -38,11 +38,16 @@ def configure_logging(level: str) -> None:
     """Send brandtrace's logs to stderr as JSON lines (idempotent across app instances)."""
     root = logging.getLogger("brandtrace")
     logger_app = logging.getLogger("app")
+    # Flask-Limiter's own logger: the rate-limit storage's outage warnings belong in the same
+    # JSON lines as everything else an operator watches.
+    limits = logging.getLogger("flask-limiter")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         for logger in (root, logger_app):
             logger.addHandler(handler)
             logger.propagate = False
+        limits.addHandler(handler)  # still propagating: whoever listens at the root hears it
     root.setLevel(level)
     logger_app.setLevel(level)
+    limits.setLevel(level)

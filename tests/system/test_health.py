@@ -60,6 +60,26 @@ def test_logs_are_json_lines_with_the_request_id(client) -> None:
     assert response.status_code == 200
 
 
+def test_the_rate_limiters_warnings_are_json_lines_too(app) -> None:
+    import json
+    import logging
+
+    from app.logs import JsonFormatter
+
+    limits = logging.getLogger("flask-limiter")
+    ours = [
+        h
+        for h in logging.getLogger("brandtrace").handlers
+        if isinstance(h.formatter, JsonFormatter)
+    ]
+    assert ours and set(ours) <= set(limits.handlers)
+    record = limits.makeRecord(
+        "flask-limiter", logging.WARNING, __file__, 1, "rate-limit storage unreachable", (), None
+    )
+    line = json.loads(ours[0].format(record))
+    assert line["logger"] == "flask-limiter" and line["level"] == "WARNING"
+
+
 def test_browsers_get_html_error_pages_and_machines_problem_json(client) -> None:
     page = client.get(
         "/no-such-page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
