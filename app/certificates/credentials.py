@@ -872,11 +872,7 @@ def suspend_certificate(
     list; ``until`` is when the suspension is planned to end (a reinstatement or withdrawal
     decides)."""
     certificate = _for_issuer(session, caller, number)
-    issuer = _issuer_of(session, certificate)
-    signing = keys.signing_key(session, issuer)
-    session.refresh(certificate, with_for_update={"of": Certificate})
-    now = utcnow()
-    _refuse_if_cancelled(certificate)
+    issuer, signing, now = _lock_for_change(session, certificate)
     if certificate.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(f"Certificate {number} was withdrawn; withdrawal is final.")
     if certificate.status != CertificateStatus.ACTIVE:
@@ -919,11 +915,7 @@ def reinstate_certificate(
 ) -> Certificate:
     """Lift a suspension: clears the suspension bit and re-signs the list."""
     certificate = _for_issuer(session, caller, number)
-    issuer = _issuer_of(session, certificate)
-    signing = keys.signing_key(session, issuer)
-    session.refresh(certificate, with_for_update={"of": Certificate})
-    now = utcnow()
-    _refuse_if_cancelled(certificate)
+    issuer, signing, now = _lock_for_change(session, certificate)
     if certificate.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(
             f"Certificate {number} was withdrawn; withdrawal is final and cannot be reinstated."
@@ -960,11 +952,7 @@ def withdraw_certificate(
 ) -> Certificate:
     """Withdraw a certificate for good: sets its revocation bit (and clears a suspension)."""
     certificate = _for_issuer(session, caller, number)
-    issuer = _issuer_of(session, certificate)
-    signing = keys.signing_key(session, issuer)
-    session.refresh(certificate, with_for_update={"of": Certificate})
-    now = utcnow()
-    _refuse_if_cancelled(certificate)
+    issuer, signing, now = _lock_for_change(session, certificate)
     if certificate.status in (CertificateStatus.WITHDRAWN, CertificateStatus.SUPERSEDED):
         raise InvalidTransition(f"Certificate {number} is already {certificate.status.value}.")
     _revoke(
@@ -1001,11 +989,7 @@ def cancel_certificate(
         raise CancellationNotAllowed(
             f"Only the association's admins and staff record the cancellation of {number}."
         )
-    issuer = _issuer_of(session, certificate)
-    signing = keys.signing_key(session, issuer)
-    session.refresh(certificate, with_for_update={"of": Certificate})
-    now = utcnow()
-    _refuse_if_cancelled(certificate)
+    issuer, signing, now = _lock_for_change(session, certificate)
     if certificate.status == CertificateStatus.WITHDRAWN:
         raise CertificateWithdrawn(f"Certificate {number} was withdrawn; withdrawal is final.")
     if certificate.status not in LIVE_STATUSES:
@@ -1051,6 +1035,19 @@ def live_certificates_of(
             populate_existing=True
         )
     return list(session.scalars(statement))
+
+
+def _lock_for_change(
+    session: Session, certificate: Certificate
+) -> tuple[Organisation, keys.SigningKey, datetime]:
+    """Before a lifecycle change: the issuer and its signing key, then the certificate's row
+    lock with its state read again, and the moment of the change. A cancelled certificate is
+    refused here for every change (cancellation is final)."""
+    issuer = _issuer_of(session, certificate)
+    signing = keys.signing_key(session, issuer)
+    session.refresh(certificate, with_for_update={"of": Certificate})
+    _refuse_if_cancelled(certificate)
+    return issuer, signing, utcnow()
 
 
 def _refuse_if_cancelled(certificate: Certificate) -> None:
