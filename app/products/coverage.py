@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from app.certificates.errors import CertificateNotInForce, LabelQuotaExceeded
 from app.errors import FieldError
 from app.products.errors import NotCovered, QuotaExceeded
 from app.products.models import LabelPolicy
+
+if TYPE_CHECKING:
+    from app.certificates.models import Certificate
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,9 @@ def require_in_force(session: Session, certificate_id: int) -> None:
     be in force (or have been renewed into one that is, which its labels then stand for).
     Suspended, withdrawn, cancelled or lapsed since the order: its codes would only scan as
     not valid."""
-    certificate = credentials.current_certificate(
-        session, credentials.get_certificate_by_id(session, certificate_id)
-    )
-    if not credentials.is_in_force(session, certificate):
-        standing = credentials.standing(session, certificate)
+    certificate = _standing_for(session, certificate_id)
+    standing = credentials.standing(session, certificate)
+    if not standing.in_force:
         raise CertificateNotInForce(
             f"Certificate {certificate.number}, which this order counts against, is no longer "
             f"in force ({standing.reason}): no labels can be issued under it. Reject the order "
@@ -95,9 +97,13 @@ def require_in_force(session: Session, certificate_id: int) -> None:
 def stands_for(session: Session, certificate_id: int) -> int:
     """The certificate an order's labels stand for now: the one it counts against, or the one
     that was renewed or re-issued from it."""
+    return _standing_for(session, certificate_id).id
+
+
+def _standing_for(session: Session, certificate_id: int) -> Certificate:
     return credentials.current_certificate(
         session, credentials.get_certificate_by_id(session, certificate_id)
-    ).id
+    )
 
 
 def release(session: Session, certificate_id: int, quantity: int) -> None:
