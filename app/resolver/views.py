@@ -172,6 +172,13 @@ def _end_reads() -> None:
 
 
 @contextmanager
+def _reads_ended() -> Iterator[None]:
+    """PostgreSQL: no queue for writers; only the request's reads end first."""
+    _end_reads()
+    yield
+
+
+@contextmanager
 def _writer_turn() -> Iterator[None]:
     """SQLite: the request's reads end first (a reader holds no lock), then the request queues
     for the single writer (:mod:`app.resolver.storage`) and holds the turn for the block."""
@@ -205,13 +212,9 @@ def _scan_transaction(connection: Connection) -> Iterator[Connection]:
     a writer's transaction (BEGIN IMMEDIATE) in the writer's turn that holds only the scan's
     own few statements, since no other scan can store anything meanwhile. PostgreSQL: one
     transaction with the reads (one BEGIN and COMMIT)."""
-    if db.dialect_name == "sqlite":
-        with _writer_turn(), db.write_transaction(connection):
-            yield connection
-    else:
-        _end_reads()
-        with db.write_transaction(connection):
-            yield connection
+    turn = _writer_turn() if db.dialect_name == "sqlite" else _reads_ended()
+    with turn, db.write_transaction(connection):
+        yield connection
 
 
 def _lang_url(lang: str) -> str:
