@@ -262,7 +262,7 @@ def _configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if dbapi_connection.closed or _has_input(dbapi_connection.fileno()):
+        if _closed_by_server(dbapi_connection):
             raise DisconnectionError("the server closed this connection")
 
 
