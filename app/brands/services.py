@@ -390,11 +390,19 @@ def _membership_query(session: Session, caller: Caller) -> Any:
     return statement.where(Membership.brand_id.in_(co_built_brand_ids(session, caller) or {0}))
 
 
-def get_membership(session: Session, caller: Caller, membership_id: int) -> Membership:
-    """A membership the caller may see (its own firm's, or of a brand it owns or co-builds)."""
-    membership = session.scalar(
-        _membership_query(session, caller).where(Membership.id == membership_id)
-    )
+def get_membership(
+    session: Session, caller: Caller, membership_id: int, *, lock: bool = False
+) -> Membership:
+    """A membership the caller may see (its own firm's, or of a brand it owns or co-builds).
+
+    ``lock`` takes its row lock and reads it again, so a concurrent change is waited for and
+    seen (on PostgreSQL) instead of being acted on twice."""
+    statement = _membership_query(session, caller).where(Membership.id == membership_id)
+    if lock:
+        statement = statement.with_for_update(of=Membership).execution_options(
+            populate_existing=True
+        )
+    membership = session.scalar(statement)
     if membership is None:
         raise NotFound(f"No membership {membership_id}.", slug="membership-not-found")
     return membership

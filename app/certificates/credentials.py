@@ -1019,7 +1019,10 @@ def live_certificates_of(
     within their validity (what :func:`cancel_certificate` accepts), oldest first.
 
     ``lock`` takes their row locks first; on PostgreSQL a certificate another transaction
-    ended meanwhile is then re-read and left out instead of being cancelled a second time."""
+    ended meanwhile is then re-read and left out instead of being cancelled a second time.
+    Their issuers' signing locks come before them, the order every lifecycle change takes
+    (:func:`_lock_for_change`), so that cancelling them next cannot wait for an issuer key held
+    by a change that is itself waiting for one of these certificates."""
     statement = (
         select(Certificate)
         .where(
@@ -1031,10 +1034,23 @@ def live_certificates_of(
         .order_by(Certificate.id)
     )
     if lock:
+        issuer_ids = session.scalars(
+            statement.with_only_columns(Certificate.issuer_id).distinct().order_by(None)
+        )
+        for issuer_id in sorted(issuer_ids):
+            issuer = session.get(Organisation, issuer_id)
+            assert issuer is not None
+            keys.lock_issuer(session, issuer)
         statement = statement.with_for_update(of=Certificate).execution_options(
             populate_existing=True
         )
     return list(session.scalars(statement))
+
+
+def lock_certificate(session: Session, certificate: Certificate) -> None:
+    """Take the certificate's row lock and read it again (on PostgreSQL the latest committed
+    state, after waiting for a transaction that holds the lock)."""
+    session.refresh(certificate, with_for_update={"of": Certificate})
 
 
 def _lock_for_change(

@@ -68,8 +68,14 @@ def leave_brand(
     does (revocation bit set, suspension cleared, status lists re-signed, event and
     transparency-log entry, by the caller, saying it left the brand), and its pending label
     orders on them, giving their labels back to the quota. Withdrawing an application changes
-    nothing else. Who may leave and from which status is the brands domain's rule."""
-    membership = brands.get_membership(session, caller, membership_id)
+    nothing else. Who may leave and from which status is the brands domain's rule.
+
+    Locks are taken in one order: the membership (a second leave waits, then is refused as
+    the membership has been left), the certificates, then their pending orders, and only then
+    what cancelling takes (issuer key, status lists, transparency log). Label order decisions
+    lock the certificate before the order too (products.coverage.lock_standing), so neither
+    can hold what the other waits for."""
+    membership = brands.get_membership(session, caller, membership_id, lock=True)
     was_member = membership.status in MEMBER_STATUSES
     brands.change_membership(session, caller, membership_id, "leave", reason)
     if not was_member:
@@ -78,6 +84,7 @@ def leave_brand(
     held = certificates.live_certificates_of(
         session, membership.firm_id, membership.brand_id, lock=True
     )
+    products.pending_orders_on(session, caller, [c.id for c in held], lock=True)
     cancelled = [
         certificates.cancel_certificate(session, caller, certificate.number, reason=why)
         for certificate in held

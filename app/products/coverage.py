@@ -94,6 +94,30 @@ def require_in_force(session: Session, certificate_id: int) -> None:
         )
 
 
+def lock_standing(session: Session, certificate_id: int, *, signer_id: int | None = None) -> None:
+    """Before a decision locks a pending order: lock the certificate its labels stand for
+    (the one it counts against, or the one renewed or re-issued from it); with ``signer_id``
+    (the decision will sign labels with that association's key) its signing lock before it.
+
+    The lock order is issuer key, certificate, label order: leaving a brand locks the firm's
+    live certificates (after their issuers' keys) and then their pending orders
+    (app.firm.services), and lifecycle changes lock the issuer key before the certificate. A
+    decision taking the order or the certificate first would wait while holding what the other
+    waits for, a deadlock on PostgreSQL. A renewal committed while waiting moves the lock on to
+    the successor."""
+    if signer_id is not None:
+        signer = session.get(Organisation, signer_id)
+        assert signer is not None
+        keys.lock_issuer(session, signer)
+    certificate = _standing_for(session, certificate_id)
+    while True:
+        credentials.lock_certificate(session, certificate)
+        successor = credentials.current_certificate(session, certificate)
+        if successor is certificate:
+            return
+        certificate = successor
+
+
 def stands_for(session: Session, certificate_id: int) -> int:
     """The certificate an order's labels stand for now: the one it counts against, or the one
     that was renewed or re-issued from it."""

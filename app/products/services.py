@@ -595,6 +595,18 @@ def _require(session: Session, order: LabelOrder, *allowed: LabelOrderStatus, ac
         )
 
 
+def _decide(
+    session: Session, order: LabelOrder, *allowed: LabelOrderStatus, action: str, signs: bool
+) -> None:
+    # A decision that touches the order's certificate (quota, in-force check) locks that
+    # certificate before the order, and the issuer key it signs with before both, as leaving
+    # a brand does (see coverage.lock_standing).
+    coverage.lock_standing(
+        session, order.certificate_id, signer_id=order.association_id if signs else None
+    )
+    _require(session, order, *allowed, action=action)
+
+
 def order_labels(
     session: Session, caller: Caller, batch_id: int, *, quantity: int, signed: bool = False
 ) -> LabelOrder:
@@ -636,7 +648,7 @@ def order_labels(
 def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The association approves a pending order: its codes are generated (inactive)."""
     order = get_association_order(session, caller, order_id)
-    _require(session, order, LabelOrderStatus.PENDING, action="approved")
+    _decide(session, order, LabelOrderStatus.PENDING, action="approved", signs=order.is_signed)
     coverage.require_in_force(session, order.certificate_id)
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
@@ -647,7 +659,7 @@ def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder
 def reject_order(session: Session, caller: Caller, order_id: int, *, reason: str) -> LabelOrder:
     """The association refuses a pending order; its quota reservation is released."""
     order = get_association_order(session, caller, order_id)
-    _require(session, order, LabelOrderStatus.PENDING, action="rejected")
+    _decide(session, order, LabelOrderStatus.PENDING, action="rejected", signs=False)
     order.status = LabelOrderStatus.REJECTED
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
@@ -660,7 +672,7 @@ def reject_order(session: Session, caller: Caller, order_id: int, *, reason: str
 def cancel_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The firm withdraws its pending order; its quota reservation is released."""
     order = get_own_order(session, caller, order_id)
-    _require(session, order, LabelOrderStatus.PENDING, action="cancelled")
+    _decide(session, order, LabelOrderStatus.PENDING, action="cancelled", signs=False)
     order.status = LabelOrderStatus.CANCELLED
     coverage.release(session, order.certificate_id, order.quantity)
     session.flush()
