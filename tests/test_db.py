@@ -4,14 +4,28 @@ and raise driver errors as SQLAlchemy's."""
 
 from __future__ import annotations
 
+import enum
+import json
 import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from app.db import _ENGINES, BulkInsert, KeptConnections, driver_execute, engine_for, utcnow
+from app.db import (
+    _ENGINES,
+    BulkInsert,
+    KeptConnections,
+    UTCDateTime,
+    driver_execute,
+    engine_for,
+    json_text,
+    utcnow,
+)
 from app.transparency.models import LogCheckpoint
 
 
@@ -182,3 +196,34 @@ def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(session) -
         insert.execute([row, row])  # tree sizes are unique
     session.rollback()
     assert session.scalar(select(LogCheckpoint).where(LogCheckpoint.tree_size == 10**9)) is None
+
+
+def test_timestamps_are_spelled_as_sqlalchemy_spells_them_on_sqlite() -> None:
+    # SQLite compares stored timestamps as text: the fast spelling must be SQLAlchemy's own
+    # to the character, or ranges and ordering across old and new rows would go wrong.
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    reference = DATETIME().bind_processor(dialect)
+    assert fast is not None and reference is not None
+    eight_east = timezone(timedelta(hours=8))
+    for moment in (
+        datetime(2026, 11, 28, 23, 58, 21, 574327, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),  # no microseconds: still written
+        datetime(2026, 3, 1, 7, 30, tzinfo=eight_east),  # another zone: stored as UTC
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),  # a three-digit year: padded
+    ):
+        assert fast(moment) == reference(moment.astimezone(UTC).replace(tzinfo=None))
+    assert fast(datetime(2026, 3, 1, 7, 30, tzinfo=eight_east)) == "2026-02-28 23:30:00.000000"
+    assert fast(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        fast(datetime(2026, 1, 1))
+
+
+def test_json_columns_store_what_json_would_and_refuse_what_it_refuses() -> None:
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    for value in ([1, "祁门", None, True, 1.5], {"b": [{"a": 2**53}]}, {1: "int key"}, Colour.RED):
+        assert json.loads(json_text(value)) == json.loads(json.dumps(value))
+    with pytest.raises(TypeError):
+        json_text({"when": utcnow()})  # json.dumps refuses datetimes; so do JSON columns
