@@ -35,7 +35,6 @@ PAUSE = 3.0  # seconds a paused transaction waits for the other one to take its 
 LOCK_ORDERS = ("FROM label_orders", "FOR UPDATE")
 LOCK_CERTIFICATES = ("FROM certificates", "FOR UPDATE")
 LOCK_ISSUER_KEYS = ("FROM issuer_keys", "FOR UPDATE")
-LOCK_MEMBERSHIPS = ("FROM memberships", "FOR UPDATE")
 
 #: What a contender reports: "ok", the domain error's class name, or anything else that went
 #: wrong (a deadlock among them).

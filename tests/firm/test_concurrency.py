@@ -177,7 +177,7 @@ def test_leaving_twice_at_once_leaves_once(scratch_app: Flask) -> None:
         in_transaction(scratch_app, leave),
         in_transaction(scratch_app, leave),
         pause_first_before=LOCK_CERTIFICATES,
-        second_signals_after=("FROM memberships",),
+        second_signals_after=("FROM brand_memberships",),
     )
 
     assert outcomes == {"first": "ok", "second": "MembershipTransitionRefused"}
