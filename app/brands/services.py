@@ -450,8 +450,12 @@ def change_membership(
     withdraw its application). Any other move is refused with ``membership-transition-refused``.
     A firm leaves through :func:`app.firm.services.leave_brand`, which also cancels its
     certificates of the brand; this function changes the membership alone.
+
+    The membership's row lock is taken first: of two decisions at once (an approval and a
+    rejection, say) the second waits, reads the first's outcome and is refused, instead of
+    both applying to the state they read.
     """
-    membership = get_membership(session, caller, membership_id)
+    membership = get_membership(session, caller, membership_id, lock=True)
     sources, target, needs_reason = _TRANSITIONS[action]
     if action == "leave":
         if membership.firm_id != caller.organisation_id:

@@ -106,9 +106,7 @@ def lock_standing(session: Session, certificate_id: int, *, signer_id: int | Non
     waits for, a deadlock on PostgreSQL. A renewal committed while waiting moves the lock on to
     the successor."""
     if signer_id is not None:
-        signer = session.get(Organisation, signer_id)
-        assert signer is not None
-        keys.lock_issuer(session, signer)
+        lock_signer(session, signer_id)
     certificate = _standing_for(session, certificate_id)
     while True:
         credentials.lock_certificate(session, certificate)
@@ -116,6 +114,14 @@ def lock_standing(session: Session, certificate_id: int, *, signer_id: int | Non
         if successor is certificate:
             return
         certificate = successor
+
+
+def lock_signer(session: Session, association_id: int) -> None:
+    """Take the association's signing lock (its active key row), as a decision that will sign
+    labels does before it locks a certificate (the order of :func:`lock_standing`)."""
+    association = session.get(Organisation, association_id)
+    assert association is not None
+    keys.lock_issuer(session, association)
 
 
 def stands_for(session: Session, certificate_id: int) -> int:

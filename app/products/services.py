@@ -618,12 +618,20 @@ def order_labels(
     and given back if the order is rejected or cancelled.
     The order waits for the association's approval, unless the brand approves orders within
     quota automatically, in which case its codes are issued at once.
+
+    An order approved at once and signed takes the association's signing lock before the
+    certificate's row lock (the quota), the order every lock taker keeps (see
+    coverage.lock_standing): the other way round, a suspension of the certificate at the same
+    moment would hold the key while waiting for the certificate, a deadlock on PostgreSQL.
     """
     batch = get_batch(session, caller, batch_id)
     product = batch.product
     cover = coverage.find_coverage(session, caller.organisation_id, product.gtin)
     if cover is None or product.status is not ProductStatus.ACTIVE:
         raise coverage.not_covered(product.gtin)
+    auto_approved = coverage.auto_approves(session, cover, quantity)
+    if auto_approved and signed:
+        coverage.lock_signer(session, cover.association_id)
     coverage.reserve(session, cover, product.gtin, quantity)
     order = LabelOrder(
         organisation_id=caller.organisation_id,
@@ -638,7 +646,7 @@ def order_labels(
     order.batch = batch
     session.add(order)
     session.flush()
-    if coverage.auto_approves(session, cover, quantity):
+    if auto_approved:
         order.is_auto_approved = True
         order.decided_at = utcnow()
         issue_order(session, order, organisation_id=caller.organisation_id)

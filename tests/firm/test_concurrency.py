@@ -7,24 +7,18 @@ the same order, or each waits for the other and PostgreSQL aborts one with a dea
 The interleaving that deadlocks when the order differs is forced, not hoped for: the leaving
 transaction pauses just before it locks the orders until the decision holds its order's lock
 (or until it has waited ``PAUSE`` seconds, which is what happens when the decision has to
-wait for the certificate first).
-
-SQLite's writers take turns on the whole database, so these tests run on PostgreSQL only, in a
-scratch database of their own: certificates and orders append to the transparency log, whose
-tables are append-only, so committed test data could not otherwise be cleaned up.
+wait for the certificate first). PostgreSQL only, in a scratch database (tests.concurrency).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Caller
@@ -36,16 +30,20 @@ from app.certificates.models import (
     CertificateEventKind,
     CertificateStatus,
 )
-from app.errors import Conflict
 from app.extensions import db
 from app.firm import services
 from app.products import services as products
 from app.products.models import LabelOrder, LabelOrderStatus
 from tests.brandkit import brand_body
-from tests.conftest import fresh_database, migrate_and_seed, other_app
+from tests.concurrency import (
+    LOCK_CERTIFICATES,
+    LOCK_ORDERS,
+    in_transaction,
+    postgresql_scratch_app,
+    race,
+)
 from tests.products.factories import caller, certify, fresh_gtin, make_order
 
-PAUSE = 3.0  # seconds a paused transaction waits for the other one to take its lock
 ISSUED = 20  # labels of an order approved before the race: they stay counted
 PENDING = 30  # labels of the pending order the race is about: given back exactly once
 _slugs = iter(f"race-leave-{n}" for n in range(1000))
@@ -54,12 +52,8 @@ _slugs = iter(f"race-leave-{n}" for n in range(1000))
 @pytest.fixture(scope="module")
 def scratch_app(tmp_path_factory: pytest.TempPathFactory, key_dir) -> Iterator[Flask]:
     directory = tmp_path_factory.mktemp("leave-race")
-    with fresh_database(directory, "leave") as url:
-        if make_url(url).get_backend_name() != "postgresql":
-            pytest.skip("PostgreSQL only: SQLite's writers take turns on the whole database")
-        with other_app(url, key_dir) as application:
-            migrate_and_seed(application)
-            yield application
+    with postgresql_scratch_app(directory, key_dir, "leave") as application:
+        yield application
 
 
 @dataclass(frozen=True)
@@ -102,100 +96,6 @@ def _scene(application: Flask, *, signed: bool = False) -> Scene:
             return Scene(firm, staff, membership.id, certificate.id, pending.id)
         finally:
             session.close()
-
-
-def _run(application: Flask, work: Callable[[Session], Any], outcomes: dict[str, str]) -> None:
-    """Run ``work`` in a transaction of its own and commit; record "ok", the domain error's
-    class name, or anything else that went wrong (a deadlock among them)."""
-    name = threading.current_thread().name
-    with application.app_context():
-        session = db.new_session(writer=True)
-        try:
-            work(session)
-            session.commit()
-            outcomes[name] = "ok"
-        except Conflict as error:
-            session.rollback()
-            outcomes[name] = type(error).__name__
-        except Exception as error:  # a deadlock among them: reported, not raised
-            session.rollback()
-            outcomes[name] = repr(error)
-        finally:
-            session.close()
-
-
-class Pauses:
-    """Statement hooks on the application's engine, per thread: ``pause_before`` makes a
-    thread wait (at most ``PAUSE``) for ``event`` before its first statement matching the
-    fragments; ``signal_after`` sets ``event`` once a thread's matching statement has run."""
-
-    def __init__(self, application: Flask) -> None:
-        with application.app_context():
-            self.engine = db.engine
-        self.before: dict[str, tuple[tuple[str, ...], threading.Event, threading.Event]] = {}
-        self.after: dict[str, tuple[tuple[str, ...], threading.Event]] = {}
-        event.listen(self.engine, "before_cursor_execute", self._before)
-        event.listen(self.engine, "after_cursor_execute", self._after)
-
-    def pause_before(
-        self, thread: str, fragments: tuple[str, ...], reached: threading.Event, go: threading.Event
-    ) -> None:
-        self.before[thread] = (fragments, reached, go)
-
-    def signal_after(self, thread: str, fragments: tuple[str, ...], done: threading.Event) -> None:
-        self.after[thread] = (fragments, done)
-
-    def remove(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._before)
-        event.remove(self.engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        hook = self.before.get(threading.current_thread().name)
-        if hook and all(fragment in statement for fragment in hook[0]):
-            del self.before[threading.current_thread().name]  # the first such statement only
-            hook[1].set()
-            hook[2].wait(PAUSE)
-
-    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        hook = self.after.get(threading.current_thread().name)
-        if hook and all(fragment in statement for fragment in hook[0]):
-            hook[1].set()
-
-
-LOCK_ORDERS = ("FROM label_orders", "FOR UPDATE")
-LOCK_CERTIFICATES = ("FROM certificates", "FOR UPDATE")
-
-
-def _race(
-    application: Flask,
-    first: Callable[[Session], Any],
-    second: Callable[[Session], Any],
-    *,
-    pause_first_before: tuple[str, ...],
-    second_signals_after: tuple[str, ...],
-) -> dict[str, str]:
-    """Start ``first``; when it is about to run a ``pause_first_before`` statement, start
-    ``second`` and let ``first`` go on once ``second`` ran a ``second_signals_after`` one (or
-    after ``PAUSE`` seconds, when ``second`` is waiting for one of ``first``'s locks)."""
-    outcomes: dict[str, str] = {}
-    reached, go = threading.Event(), threading.Event()
-    pauses = Pauses(application)
-    pauses.pause_before("first", pause_first_before, reached, go)
-    pauses.signal_after("second", second_signals_after, go)
-    threads = [
-        threading.Thread(target=_run, args=(application, work, outcomes), name=name)
-        for name, work in (("first", first), ("second", second))
-    ]
-    try:
-        threads[0].start()
-        assert reached.wait(30), "the first transaction never reached its pause"
-        threads[1].start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads), "a transaction hangs"
-    finally:
-        pauses.remove()
-    return outcomes
 
 
 def _state(application: Flask, scene: Scene) -> tuple[Any, ...]:
@@ -249,10 +149,10 @@ def test_an_order_decided_while_the_firm_leaves_neither_deadlocks_nor_counts_twi
         else:
             products.approve_order(session, scene.association, scene.order_id)
 
-    outcomes = _race(
+    outcomes = race(
         scratch_app,
-        leave,
-        decide,
+        in_transaction(scratch_app, leave),
+        in_transaction(scratch_app, decide),
         pause_first_before=LOCK_ORDERS,
         second_signals_after=LOCK_ORDERS,
     )
@@ -272,12 +172,12 @@ def test_leaving_twice_at_once_leaves_once(scratch_app: Flask) -> None:
 
     # The first pauses before it locks the certificates until the second has read the
     # membership (at once when that read takes no lock: both would then see it approved).
-    outcomes = _race(
+    outcomes = race(
         scratch_app,
-        leave,
-        leave,
+        in_transaction(scratch_app, leave),
+        in_transaction(scratch_app, leave),
         pause_first_before=LOCK_CERTIFICATES,
-        second_signals_after=("FROM memberships",),
+        second_signals_after=("FROM brand_memberships",),
     )
 
     assert outcomes == {"first": "ok", "second": "MembershipTransitionRefused"}
