@@ -20,7 +20,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
@@ -163,11 +163,9 @@ def lock_issuer(session: Session, organisation: Organisation) -> IssuerKey:
 def _open(key: IssuerKey, session: Session) -> Ed25519PrivateKey:
     private_key = _OPENED.get(key.public_key_multibase)
     if private_key is None:
-        sealed = session.scalar(
-            select(IssuerKey.sealed_private_key)
-            .where(IssuerKey.id == key.id)
-            .options(undefer(IssuerKey.sealed_private_key))
-        )
+        # The column itself, not the entity: its deferral (the sealed key is never loaded
+        # with the row) does not apply to a column select, and no loader option is needed.
+        sealed = session.scalar(select(IssuerKey.sealed_private_key).where(IssuerKey.id == key.id))
         assert sealed is not None
         private_key = open_private_key(
             sealed,

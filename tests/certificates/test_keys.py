@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.certificates.did import did_web, did_web_document_url
+from app.certificates import keys
 from app.certificates.keys import _seal_label
 from app.certificates.models import IssuerKey, KeyStatus
 from app.certificates.multibase import b64url_encode, encode_ed25519_secret_multikey
@@ -246,3 +247,16 @@ def test_private_keys_never_leave_their_sealed_row(app, api, client, session, de
         ):
             assert encoding not in haystack
         assert raw.hex() not in row.sealed_private_key
+
+
+def test_a_fresh_process_opens_the_sealed_key_to_sign(api, demo, monkeypatch) -> None:
+    # A server worker starts with no key opened: the first change that signs reads the sealed
+    # key from its row (the demo's seeding opened it in this process, so start afresh).
+    monkeypatch.setattr(keys, "_OPENED", {})
+    number = demo["certificate"]["number"]
+    response = api("association_admin").post(
+        f"/api/v1/certificates/{number}/suspend", json={"reason": "surveillance audit overdue"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "suspended"
+    assert len(keys._OPENED) == 1
