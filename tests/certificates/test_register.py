@@ -122,6 +122,21 @@ def test_the_register_page_searches(client, demo) -> None:
     assert bad.status_code == 422
 
 
+def test_an_unknown_status_filter_is_explained_in_the_readers_language(client) -> None:
+    english = client.get("/certificates?status=bogus&lang=en")
+    assert english.status_code == 422 and english.mimetype == "text/html"
+    text = english.get_data(as_text=True)
+    assert "bogus is not a certificate status." in text
+    assert (
+        "The status must be active, suspended, withdrawn, cancelled, superseded, or expired."
+        in (text)
+    )
+    chinese = client.get("/certificates?status=bogus&lang=zh-CN").get_data(as_text=True)
+    assert "“bogus”不是有效的证书状态。" in chinese
+    assert "状态须为 active (正常)、suspended (暂停)" in chinese
+    assert "Unknown status" not in chinese and "one of" not in chinese
+
+
 def _rasterise(svg: str) -> Image.Image:
     """Draw the SVG's module squares (``Mx,yH..V..H..z``) as pixels."""
     size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg)[1])

@@ -302,6 +302,8 @@ def test_a_log_that_has_not_started_answers_not_found(deployment) -> None:
     client = deployment.test_client()
     for path in ("/log", "/log/checkpoint", "/log/vkey"):
         _problem(client.get(path, headers=JSON), 404, "log-not-started")
+        # Machine addresses: a browser gets the same problem document, not a page.
+        _problem(client.get(path, headers={"Accept": "text/html"}), 404, "log-not-started")
     _problem(client.get("/log/entries/0"), 404, "log-entry-not-found")
     _problem(client.get("/log/tile/0/000.p/1"), 404, "tile-not-found")
     _problem(client.get("/log/proof/inclusion?index=0"), 404, "log-not-started")
