@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pycountry
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,6 +55,17 @@ _OTHER_REGISTRATION = re.compile(r"^[A-Z0-9-]{4,64}$")
 ROLE_KINDS = {
     CoBuilderRole.SUPERVISOR: frozenset({OrgKind.GOVERNMENT}),
     CoBuilderRole.PROMOTER: frozenset({OrgKind.ALLIANCE, OrgKind.ASSOCIATION}),
+}
+# Whole phrases, articles included, so each language words them its own way.
+ROLE_RULES = {
+    CoBuilderRole.SUPERVISOR: lazy_gettext("A supervisor must be a government body"),
+    CoBuilderRole.PROMOTER: lazy_gettext("A promoter must be an alliance or an association"),
+}
+KIND_NAMES = {
+    OrgKind.ASSOCIATION: lazy_gettext("an association"),
+    OrgKind.ENTERPRISE: lazy_gettext("an enterprise"),
+    OrgKind.GOVERNMENT: lazy_gettext("a government body"),
+    OrgKind.ALLIANCE: lazy_gettext("an alliance"),
 }
 
 
@@ -234,13 +246,16 @@ def add_co_builder(
             "A brand has exactly one owner, the association that created it.",
             errors=[FieldError("/role", "owner_is_fixed", "use supervisor or promoter")],
         )
-    allowed = ROLE_KINDS[role]
-    if organisation.kind not in allowed:
-        kinds = " or ".join(sorted(allowed))
+    if organisation.kind not in ROLE_KINDS[role]:
+        rule = str(ROLE_RULES[role])
         raise CoBuilderRefused(
-            f"A {role} must be a {kinds} organisation; "
-            f"{organisation.slug} is a {organisation.kind}.",
-            errors=[FieldError("/role", "organisation_kind", f"a {role} must be a {kinds}")],
+            gettext(
+                "%(rule)s; %(organisation)s is %(kind)s.",
+                rule=rule,
+                organisation=organisation.slug,
+                kind=KIND_NAMES[organisation.kind],
+            ),
+            errors=[FieldError("/role", "organisation_kind", rule)],
         )
     existing = session.scalar(
         select(CoBuilder).where(

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
+from flask_babel import gettext
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -754,7 +755,9 @@ def get_certificate(session: Session, number: str) -> Certificate:
     """A certificate of the public register by number."""
     certificate = session.scalar(select(Certificate).where(Certificate.number == number))
     if certificate is None:
-        raise CertificateNotFound(f"No certificate {number} in the register.")
+        raise CertificateNotFound(
+            gettext("No certificate %(number)s in the public register.", number=number)
+        )
     return certificate
 
 

@@ -1,5 +1,7 @@
 """Errors of the certificates domain (stable slugs: ``<base>/problems/<slug>``)."""
 
+from flask_babel import lazy_gettext
+
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -23,6 +25,26 @@ class InvalidRevocationDate(InvalidInput):
 
 class CertificateNotFound(NotFound):
     slug = "certificate-not-found"
+    title = lazy_gettext("Unknown certificate")
+
+
+class IssuerNotFound(NotFound):
+    """No association by that name: it has no DID document and publishes no status lists."""
+
+    slug = "issuer-not-found"
+    title = lazy_gettext("Unknown issuer")
+
+
+class DidDocumentNotFound(NotFound):
+    """The association exists but has no signing key yet, so nothing to list in its DID."""
+
+    slug = "did-document-not-found"
+    title = lazy_gettext("No DID document yet")
+
+
+class StatusListNotFound(NotFound):
+    slug = "status-list-not-found"
+    title = lazy_gettext("Unknown status list")
 
 
 class NoGrantedDecision(Conflict):

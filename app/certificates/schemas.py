@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from app.certificates.models import CertificateEventKind, CertificateStatus, KeyStatus
 from app.http.schemas import PageQuery, RequestSchema, ResponseSchema
@@ -195,11 +195,19 @@ class RegisterItemOut(ResponseSchema):
 class RegisterQuery(PageQuery):
     q: str | None = Field(
         None,
-        min_length=1,
         max_length=100,
-        description="Certificate number, firm name (zh or en) or registration number.",
+        description="Certificate number, firm name (zh or en) or registration number; "
+        "empty or blank means no filter, as on the register page.",
     )
     status: CertificateStatus | None = None
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, value: Any) -> Any:
+        # The register page's search form sends ``q=`` when the box is empty.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
 
 class CertificateListQuery(PageQuery):

@@ -13,18 +13,24 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from babel.lists import format_list
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.models import Organisation, OrgKind
 from app.certificates import credentials, keys, register, status
 from app.certificates.context import brandtrace_context
-from app.certificates.errors import CertificateNotFound
-from app.certificates.models import CertificateStatus
-from app.errors import FieldError, InvalidInput, NotFound
+from app.certificates.errors import (
+    CertificateNotFound,
+    DidDocumentNotFound,
+    IssuerNotFound,
+    StatusListNotFound,
+)
+from app.certificates.models import CertificateStatus, StatusPurpose
+from app.errors import FieldError, InvalidInput
 from app.extensions import db
 
 bp = Blueprint(
@@ -78,6 +84,15 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def _status_choices() -> str:
+    """The values the status filter takes, each with its label where that says more (zh)."""
+    choices = []
+    for value in CertificateStatus:
+        label = str(STATUS_LABELS[value.value])
+        choices.append(value.value if label.lower() == value.value else f"{value.value} ({label})")
+    return format_list(choices, style="or", locale=get_locale())
+
+
 def _document_response(text: str, etag: str, cache_control: str) -> BaseResponse:
     response = Response(text, mimetype=JSON_TYPE)
     response.set_etag(etag)
@@ -93,7 +108,9 @@ def _association(slug: str) -> Organisation:
         )
     )
     if organisation is None:
-        raise NotFound(f"No issuer {slug!r}.")
+        raise IssuerNotFound(
+            gettext("%(slug)s is not a certificate issuer on this site.", slug=slug)
+        )
     return organisation
 
 
@@ -102,7 +119,9 @@ def did_document(slug: str) -> BaseResponse:
     """The association's DID document (did:web), listing every key it ever used."""
     document = keys.did_document(db.session, _association(slug))
     if document is None:
-        raise NotFound(f"{slug} has no signing key yet.")
+        raise DidDocumentNotFound(
+            gettext("%(slug)s has no signing key yet, so no DID document.", slug=slug)
+        )
     text = json.dumps(document, ensure_ascii=False, indent=2)
     etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     return _document_response(text, etag, DID_CACHE)
@@ -111,9 +130,26 @@ def did_document(slug: str) -> BaseResponse:
 @bp.get("/orgs/<slug>/status/<purpose>/<int:sequence>")
 def status_list(slug: str, purpose: str, sequence: int) -> BaseResponse:
     """A signed BitstringStatusListCredential, byte for byte as signed."""
-    found = status.find_list(db.session, _association(slug), purpose, sequence)
+    association = _association(slug)
+    purposes = [p.value for p in StatusPurpose]
+    if purpose not in purposes:
+        raise StatusListNotFound(
+            gettext(
+                "No status purpose %(purpose)s: status lists are for %(purposes)s.",
+                purpose=purpose,
+                purposes=", ".join(purposes),
+            )
+        )
+    found = status.find_list(db.session, association, purpose, sequence)
     if found is None:
-        raise NotFound(f"No {purpose} status list {sequence} for {slug}.")
+        raise StatusListNotFound(
+            gettext(
+                "%(slug)s has published no %(purpose)s status list %(sequence)s.",
+                slug=slug,
+                purpose=purpose,
+                sequence=sequence,
+            )
+        )
     return _document_response(found.credential_json, found.etag, STATUS_LIST_CACHE)
 
 
@@ -165,8 +201,14 @@ def register_page() -> ResponseReturnValue:
     cursor = request.args.get("cursor") or None
     if raw_status is not None and raw_status not in {s.value for s in CertificateStatus}:
         raise InvalidInput(
-            "Unknown status.",
-            errors=[FieldError("status", "enum", "one of " + ", ".join(CertificateStatus))],
+            gettext("%(status)s is not a certificate status.", status=raw_status),
+            errors=[
+                FieldError(
+                    "status",
+                    "enum",
+                    gettext("The status must be %(statuses)s.", statuses=_status_choices()),
+                )
+            ],
         )
     page = register.search_register(
         db.session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +19,18 @@ bp = Blueprint("system", __name__)
 def livez() -> Response:
     """Alive: answers without touching the database (the floor of the stack in benchmarks)."""
     return jsonify(status="ok")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon at the address browsers ask for on their own (pages also link the SVG)."""
+    assert current_app.static_folder is not None
+    return send_from_directory(
+        current_app.static_folder,
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=86400,
+    )
 
 
 @bp.get("/healthz")

@@ -913,7 +913,9 @@ def read_tile(session: Session, path: str) -> TileBody:
     try:
         parsed = tiles.parse_tile_path(path)
     except tiles.TilePathError as exc:
-        raise TileNotFound(f"Not a tile path: {exc}") from None
+        # The parser's message already says what is wrong with which path: say it once.
+        reason = str(exc)
+        raise TileNotFound(f"{reason[:1].upper()}{reason[1:]}.") from None
     checkpoint = latest_checkpoint(session)
     size = checkpoint.tree_size if checkpoint else 0
     level = parsed.level if isinstance(parsed, tiles.Tile) else 0

@@ -110,11 +110,14 @@ def parse_tile_path(path: str) -> Tile | EntryBundle:
     """
     match = _PATH_RE.fullmatch(path)
     if match is None:
-        raise TilePathError(f"not a tile path: {path!r}")
+        raise TilePathError(
+            f"{path!r} is not a tile path: "
+            "expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]"
+        )
     index = int(match["index"].replace("x", "").replace("/", ""))
     width = TILE_WIDTH if match["width"] is None else int(match["width"])
     if match["width"] is not None and width >= TILE_WIDTH:
-        raise TilePathError(f"partial tile width {width} must be below {TILE_WIDTH}")
+        raise TilePathError(f"{path!r}: partial tile width {width} must be below {TILE_WIDTH}")
     parsed: Tile | EntryBundle
     try:
         if match["level"] == "entries":
@@ -123,7 +126,7 @@ def parse_tile_path(path: str) -> Tile | EntryBundle:
             parsed = Tile(int(match["level"]), index, width)
         canonical = parsed.path
     except TilePathError as exc:
-        raise TilePathError(f"not a tile path: {path!r}: {exc}") from exc
+        raise TilePathError(f"{path!r}: {exc}") from exc
     if canonical != path:
         raise TilePathError(f"non-canonical tile path {path!r} (expected {canonical!r})")
     return parsed

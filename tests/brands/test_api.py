@@ -157,6 +157,16 @@ def test_co_builders_have_roles_that_fit_their_kind(api, brand) -> None:
         "co-builder-refused",
     )
     assert rules(wrong) == {("/role", "organisation_kind")}
+    assert wrong["detail"] == (
+        "A supervisor must be a government body; hongxiang-tea is an enterprise."
+    )
+    promoter = admin.post(
+        path,
+        json={"organisation": "hongxiang-tea", "role": "promoter"},
+        headers={"Accept-Language": "zh-CN"},
+    ).get_json()
+    assert promoter["detail"] == "共建推广方必须是联盟或协会；hongxiang-tea 是企业。"
+    assert promoter["errors"][0]["message"] == "共建推广方必须是联盟或协会"
     problem(
         admin.post(path, json={"organisation": "anhui-tea-alliance", "role": "promoter"}),
         409,

@@ -69,7 +69,7 @@ def test_register_pages_with_the_shared_page_shape(api, issue) -> None:
         ({"status": "lost"}, "query.status"),
         ({"limit": "0"}, "query.limit"),
         ({"cursor": "!!"}, "cursor"),
-        ({"q": ""}, "query.q"),
+        ({"q": "x" * 101}, "query.q"),
         ({"colour": "red"}, "query.colour"),
     ],
 )
@@ -77,6 +77,24 @@ def test_bad_register_queries_are_precise(api, query, field) -> None:
     response = api(None).get("/api/v1/register/certificates", query_string=query)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == field
+
+
+def test_an_empty_search_is_no_filter_as_on_the_page(api, client) -> None:
+    """The page's search form sends ``q=`` when the box is empty: the API reads it the same way."""
+    api_client = api(None)
+    everything = api_client.get("/api/v1/register/certificates").get_json()["items"]
+    assert everything
+    for blank in ("", "   "):
+        response = api_client.get("/api/v1/register/certificates", query_string={"q": blank})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["items"] == everything
+        page = client.get("/certificates", query_string={"q": blank, "lang": "en"})
+        assert page.status_code == 200
+        assert all(item["number"] in page.get_data(as_text=True) for item in everything[:25])
+    spec = api_client.get("/api/v1/openapi.json").get_json()
+    parameters = spec["paths"]["/api/v1/register/certificates"]["get"]["parameters"]
+    q = next(p for p in parameters if p["name"] == "q")
+    assert "minLength" not in str(q)
 
 
 def test_public_entry_and_unknown_numbers(api, demo) -> None:
@@ -120,6 +138,21 @@ def test_the_register_page_searches(client, demo) -> None:
     assert demo["certificate"]["number"] not in page
     bad = client.get("/certificates?status=lost", headers={"Accept": "application/json"})
     assert bad.status_code == 422
+
+
+def test_an_unknown_status_filter_is_explained_in_the_readers_language(client) -> None:
+    english = client.get("/certificates?status=bogus&lang=en")
+    assert english.status_code == 422 and english.mimetype == "text/html"
+    text = english.get_data(as_text=True)
+    assert "bogus is not a certificate status." in text
+    assert (
+        "The status must be active, suspended, withdrawn, cancelled, superseded, or expired."
+        in (text)
+    )
+    chinese = client.get("/certificates?status=bogus&lang=zh-CN").get_data(as_text=True)
+    assert "“bogus”不是有效的证书状态。" in chinese
+    assert "状态须为 active (正常)、suspended (暂停)" in chinese
+    assert "Unknown status" not in chinese and "one of" not in chinese
 
 
 def _rasterise(svg: str) -> Image.Image:

@@ -302,6 +302,21 @@ def test_a_log_that_has_not_started_answers_not_found(deployment) -> None:
     client = deployment.test_client()
     for path in ("/log", "/log/checkpoint", "/log/vkey"):
         _problem(client.get(path, headers=JSON), 404, "log-not-started")
+        # Machine addresses: a browser gets the same problem document, not a page.
+        _problem(client.get(path, headers={"Accept": "text/html"}), 404, "log-not-started")
     _problem(client.get("/log/entries/0"), 404, "log-entry-not-found")
     _problem(client.get("/log/tile/0/000.p/1"), 404, "tile-not-found")
     _problem(client.get("/log/proof/inclusion?index=0"), 404, "log-not-started")
+
+
+def test_a_malformed_tile_path_is_explained_once(client) -> None:
+    body = _problem(client.get("/log/tile/not/a/tile"), 404, "tile-not-found")
+    assert body["detail"] == (
+        "'tile/not/a/tile' is not a tile path: "
+        "expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]."
+    )
+    assert body["detail"].lower().count("tile path") == 1
+    wide = _problem(client.get("/log/tile/0/000.p/256"), 404, "tile-not-found")
+    assert wide["detail"] == "'tile/0/000.p/256': partial tile width 256 must be below 256."
+    odd = _problem(client.get("/log/tile/00/000"), 404, "tile-not-found")
+    assert odd["detail"] == "Non-canonical tile path 'tile/00/000' (expected 'tile/0/000')."
