@@ -97,8 +97,22 @@ def _document_response(text: str, etag: str, cache_control: str) -> BaseResponse
     response = Response(text, mimetype=JSON_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)
+
+
+# The documents verifiers fetch, from pages of other sites too (a wallet, a checker): any
+# answer, a problem included, is readable across origins, so that "unknown" can be told apart
+# from a blocked request.
+_DOCUMENT_ENDPOINTS = frozenset(
+    f"{bp.name}.{name}" for name in ("did_document", "status_list", "context", "credential")
+)
+
+
+@bp.after_request
+def _readable_from_anywhere(response: BaseResponse) -> BaseResponse:
+    if request.endpoint in _DOCUMENT_ENDPOINTS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _association(slug: str) -> Organisation:

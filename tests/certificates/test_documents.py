@@ -136,3 +136,20 @@ def test_pages_next_to_documents_stay_pages_for_browsers(client) -> None:
     assert nowhere.status_code == 404 and nowhere.mimetype == "text/html"
     lot = client.get("/01/09506000134352/10/A.json", headers=browser)
     assert lot.mimetype == "text/html"
+
+
+def test_document_answers_are_readable_from_other_sites_problems_included(client, demo) -> None:
+    number = demo["certificate"]["number"]
+    for path, status in (
+        (f"/certificates/{number}/credential.json", 200),
+        (f"/orgs/{ISSUER}/did.json", 200),
+        (f"/orgs/{ISSUER}/status/revocation/1", 200),
+        ("/certificates/QTA-2026-999999/credential.json", 404),
+        (f"/orgs/{ISSUER}/status/revocation/99", 404),
+        ("/orgs/nope/did.json", 404),
+    ):
+        response = client.get(path, headers={"Origin": "https://wallet.example"})
+        assert response.status_code == status, path
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+    page = client.get(f"/certificates/{number}", headers={"Origin": "https://wallet.example"})
+    assert "Access-Control-Allow-Origin" not in page.headers
