@@ -86,7 +86,8 @@ REASON_TEXTS: Mapping[str, Any] = {
     "unknown_batch": _l("The product exists, but it has no batch %(lot)s."),
     "unknown_serial": _l("The product exists, but no label has serial %(serial)s."),
     "lot_mismatch": _l(
-        "The serial exists, but under batch %(recorded)s, not %(printed)s as on this label."
+        "No label with this serial number was issued for batch %(printed)s: the label may be "
+        "copied."
     ),
     "signature_mismatch": _l(
         "The label's printed signature is not the one issued with this serial number."

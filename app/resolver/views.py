@@ -73,7 +73,7 @@ from app.resolver.schemas import (
     VerdictOut,
 )
 from app.resolver.storage import SCAN_WRITERS
-from app.resolver.verdicts import CodeFacts, Reason, Verdict
+from app.resolver.verdicts import CodeFacts, Reason, Verdict, shopper_facts
 
 bp = Blueprint(
     "resolver",
@@ -281,7 +281,9 @@ def _journey_and_proof(
     Kept per batch and per record for a while: usually no database work at all."""
     if choice.answer not in (Answer.PAGE, Answer.VERDICT) or facts.product is None:
         return [], None
-    return sources.journey(session, facts), sources.log_proof(session, facts, base_url)
+    # A label copying a real serial must not show that pack's journey or log entries.
+    shown = shopper_facts(facts)
+    return sources.journey(session, shown), sources.log_proof(session, shown, base_url)
 
 
 def _resolve(

@@ -318,16 +318,33 @@ def test_dates_printed_in_the_link_are_checked_against_the_batch(shopper, demo) 
     assert other["reasons"][0]["code"] == "label_data_mismatch"
 
 
-def test_a_serial_under_another_lot_is_not_ours(shopper, demo) -> None:
-    path = path_of(demo, "unit").replace(demo["batch"]["lot"], "OTHERLOT")
-    body = shopper.get(path).get_json()
+def test_a_serial_under_another_lot_is_not_ours_and_tells_nothing_of_the_genuine_pack(
+    shopper, new_shopper, demo
+) -> None:
+    genuine = path_of(demo, "unit")
+    real_lot = demo["batch"]["lot"]
+    counted = new_shopper().get(genuine).get_json()["scans"]["count"]
+    path = genuine.replace(real_lot, "OTHERLOT")
+    response = shopper.get(path)
+    assert response.status_code == 404
+    body = response.get_json()
     assert body["verdict"] == "NOT_FOUND"
-    assert body["reasons"][0] == {
-        "code": "lot_mismatch",
-        "message": body["reasons"][0]["message"],
-        "printed": "OTHERLOT",
-        "recorded": demo["batch"]["lot"],
-    }
+    assert body["reasons"] == [
+        {"code": "lot_mismatch", "message": body["reasons"][0]["message"], "printed": "OTHERLOT"}
+    ]
+    # Neither the lot a counterfeiter should print nor the genuine pack's history or count.
+    assert real_lot not in response.get_data(as_text=True)
+    assert body["batch"] is None and body["scans"] is None and body["journey"] is None
+    assert body["log"] is None or all(e["about"] != "label_order" for e in body["log"]["entries"])
+    linkset = shopper.get(path, accept="application/linkset+json")
+    assert linkset.status_code == 404 and real_lot not in linkset.get_data(as_text=True)
+    assert real_lot not in linkset.headers["Link"]
+    page = shopper.get(path, accept=BROWSER)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and 'data-verdict="NOT_FOUND"' in html
+    assert real_lot not in html and 'id="scan-count"' not in html and 'id="journey"' not in html
+    # The copies were not counted against the genuine pack.
+    assert new_shopper().get(genuine).get_json()["scans"]["count"] == counted + 1
 
 
 def test_product_and_batch_links_warn_that_they_prove_no_single_pack(shopper, demo) -> None:
