@@ -185,9 +185,7 @@ class CodeFacts:
 def names_copied_serial(facts: CodeFacts) -> bool:
     """Whether the link names a real serial but with another lot or signature than the one
     issued with it: a copied serial on a label printed by someone else."""
-    return facts.unit is not None and (
-        facts.lot_mismatch is not None or facts.signature_mismatch
-    )
+    return facts.unit is not None and (facts.lot_mismatch is not None or facts.signature_mismatch)
 
 
 def shopper_facts(facts: CodeFacts) -> CodeFacts:
