@@ -186,7 +186,9 @@ def validate_ai_value(
         try:
             return validate_cs82(value, name, definition.max_len)
         except GS1SyntaxError as error:
-            raise GS1SyntaxError(name, error.rule, f"{_describe(ai)}: {error.message}") from None
+            raise GS1SyntaxError(
+                name, error.rule, f"{_describe(ai)}: {error.message}", error.params
+            ) from None
     digits = value[:14] if definition.charset == "N14+X" else value
     if not (digits.isascii() and digits.isdigit()):
         raise GS1SyntaxError(name, "numeric", f"{label} must be digits 0-9: {value!r}")
@@ -202,7 +204,10 @@ def validate_ai_value(
             else f"1 to {definition.max_len}"
         )
         raise GS1SyntaxError(
-            name, "length", f"{label} must have {expected} digits, not {len(value)}: {value!r}"
+            name,
+            "length",
+            f"{label} must have {expected} digits, not {len(value)}: {value!r}",
+            {"min": definition.min_len, "max": definition.max_len, "found": len(value)},
         )
     if definition.check_digit and not has_valid_check_digit(digits):
         raise GS1SyntaxError(
@@ -210,6 +215,7 @@ def validate_ai_value(
             "check_digit",
             f"{label} {digits} has check digit {digits[-1]}, "
             f"expected {compute_check_digit(digits[:-1])}",
+            {"found": digits[-1], "expected": compute_check_digit(digits[:-1])},
         )
     if definition.is_date:
         parse_gs1_date(value, name, today=today)
@@ -250,6 +256,7 @@ def _decode(raw: str, field: str, allowed: frozenset[str]) -> str:
                 "uri_syntax",
                 f"{field}: character {char!r} is not allowed in a URI; percent-encode it as "
                 f"{encoded}",
+                {"char": char},
             )
         out.append(ord(char))
         index += 1

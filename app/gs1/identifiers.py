@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import calendar
 import string
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 __all__ = [
     "CS82",
@@ -33,14 +35,20 @@ class GS1SyntaxError(ValueError):
 
     ``field`` names what is wrong (``"gtin"``, ``"lot"``, ``"path"``, ``"query.15"``...),
     ``rule`` is a stable machine code (``"check_digit"``, ``"length"``, ``"charset82"``...) and
-    ``message`` a sentence for humans saying exactly what is wrong.
+    ``message`` a sentence for humans saying exactly what is wrong (in English, for developers
+    and the API); ``params`` the values in it (``found``, ``expected``, ``min``, ``max``,
+    ``char``, ``position``...), so that a page for people can say it in their own language
+    from ``rule`` and ``params``.
     """
 
-    def __init__(self, field: str, rule: str, message: str) -> None:
+    def __init__(
+        self, field: str, rule: str, message: str, params: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.rule = rule
         self.message = message
+        self.params: Mapping[str, Any] = dict(params or {})
 
     def __repr__(self) -> str:
         return f"GS1SyntaxError(field={self.field!r}, rule={self.rule!r}, message={self.message!r})"
@@ -93,7 +101,10 @@ def _check_key(value: str, field: str, label: str, lengths: tuple[int, ...]) -> 
     if len(value) not in lengths:
         allowed = ", ".join(str(n) for n in lengths)
         raise GS1SyntaxError(
-            field, "length", f"{label} must have {allowed} digits, not {len(value)}: {value!r}"
+            field,
+            "length",
+            f"{label} must have {allowed} digits, not {len(value)}: {value!r}",
+            {"allowed": allowed, "found": len(value)},
         )
     if not has_valid_check_digit(value):
         expected = compute_check_digit(value[:-1])
@@ -101,6 +112,7 @@ def _check_key(value: str, field: str, label: str, lengths: tuple[int, ...]) -> 
             field,
             "check_digit",
             f"{label} {value} has check digit {value[-1]}, expected {expected}",
+            {"found": value[-1], "expected": expected},
         )
 
 
@@ -137,12 +149,14 @@ def validate_cs82(value: str, field: str, max_len: int = 20, *, min_len: int = 1
                 "charset82",
                 f"{field} contains {shown} at position {index + 1}, which is not in GS1 "
                 "character set 82 (printable ASCII without space and #$@[\\]^`{|}~)",
+                {"char": char, "position": index + 1},
             )
     if not min_len <= len(value) <= max_len:
         raise GS1SyntaxError(
             field,
             "length",
             f"{field} must be {min_len} to {max_len} characters long, not {len(value)}",
+            {"min": min_len, "max": max_len, "found": len(value)},
         )
     return value
 

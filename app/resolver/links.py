@@ -157,6 +157,8 @@ def parse_manual_entry(
         raise GS1SyntaxError(
             "code", "too_long", f"the code has more than {MAX_ENTRY_LENGTH} characters"
         )
+    if not text and not any((part or "").strip() for part in (gtin, lot, serial)):
+        raise GS1SyntaxError("code", "required", "enter the code printed under the QR code")
     if not text:
         return ManualEntry(_from_fields(gtin or "", (lot or "").strip(), (serial or "").strip()))
     if re.match(r"(?i)https?://", text):

@@ -210,6 +210,26 @@ def _alert_facts(alert: ScanAlert) -> list[str]:
                 when=str(details["consumed_at"])[:16].replace("T", " "),
             )
         )
+    elif alert.kind is AlertKind.UNKNOWN_CODE and details.get("recorded_lot"):
+        facts.append(
+            gettext(
+                "The label names serial %(serial)s with batch %(printed)s, but that serial was "
+                "issued under batch %(recorded)s: the label is probably copied.",
+                serial=details.get("serial") or alert.serial or "—",
+                printed=details.get("lot") or alert.lot or "—",
+                recorded=details["recorded_lot"],
+            )
+        )
+    elif alert.kind is AlertKind.UNKNOWN_CODE and "signature_mismatch" in (
+        details.get("reasons") or ()
+    ):
+        facts.append(
+            gettext(
+                "The label names serial %(serial)s, but its printed signature is not the one "
+                "issued with it: the label is probably copied.",
+                serial=details.get("serial") or alert.serial or "—",
+            )
+        )
     elif alert.kind is AlertKind.UNKNOWN_CODE:
         facts.append(
             gettext(

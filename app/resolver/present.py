@@ -86,7 +86,8 @@ REASON_TEXTS: Mapping[str, Any] = {
     "unknown_batch": _l("The product exists, but it has no batch %(lot)s."),
     "unknown_serial": _l("The product exists, but no label has serial %(serial)s."),
     "lot_mismatch": _l(
-        "The serial exists, but under batch %(recorded)s, not %(printed)s as on this label."
+        "No label with this serial number was issued for batch %(printed)s: the label may be "
+        "copied."
     ),
     "signature_mismatch": _l(
         "The label's printed signature is not the one issued with this serial number."
@@ -142,6 +143,77 @@ CERTIFICATE_STATUSES = {
     "superseded": _l("superseded by a newer certificate"),
     "expired": _l("expired"),
 }
+
+
+# --- GS1 syntax errors, for people ------------------------------------------------------------
+
+# What is wrong with a typed or scanned code, by ``GS1SyntaxError.rule``; the error's own
+# ``message`` is English for developers and the API. Texts with values are used only when the
+# error carries them (``params``), else the plain text of the rule.
+SYNTAX_FIELDS = {
+    "gtin": _l("GTIN"),
+    "lot": _l("Batch"),
+    "serial": _l("Serial number"),
+}
+SYNTAX_TEXTS: Mapping[str, tuple[str, ...]] = {
+    "required": (_l("Type the code printed under the QR code."),),
+    "required.gtin": (_l("Enter the GTIN: the 8 to 14 digits after (01)."),),
+    "empty_value": (_l("This part of the code is empty."),),
+    "numeric": (_l("Use only the digits 0 to 9."),),
+    "check_digit": (
+        _l(
+            "The last digit (the check digit) is %(found)s but should be %(expected)s: check "
+            "that every digit was typed correctly."
+        ),
+        _l("The last digit (the check digit) does not fit: check that every digit was typed."),
+    ),
+    "length": (
+        _l("It must be %(min)s to %(max)s characters long, not %(found)s."),
+        _l("It must have %(allowed)s digits, not %(found)s."),
+        _l("It does not have the right length."),
+    ),
+    "charset82": (
+        _l("The character “%(char)s” (position %(position)s) cannot appear in a product code."),
+        _l("It contains a character that cannot appear in a product code."),
+    ),
+    "uri_syntax": (
+        _l("The character “%(char)s” cannot appear in a product code."),
+        _l("This is not a valid link to a product code."),
+    ),
+    "percent_encoding": (_l("The link is damaged: it holds a broken escape sequence."),),
+    "hri_syntax": (_l("Type the code as printed, e.g. (01)09520123456788(10)LOT(21)SERIAL."),),
+    "unrecognised": (
+        _l("Type the link printed under the QR code, or the text printed as (01)…(10)…(21)…."),
+    ),
+    "too_long": (_l("The code is too long."),),
+    "query_too_long": (_l("The link is too long."),),
+    "too_many_parameters": (_l("The link is too long."),),
+    "duplicate_ai": (_l("A part of the code appears twice."),),
+    "invalid_date": (_l("A date in the code does not exist."),),
+}
+SYNTAX_FALLBACK = _l("This is not a valid product code: check what you typed.")
+
+
+def syntax_message(error: Any, *, with_field: bool = True) -> str:
+    """A :class:`~app.gs1.identifiers.GS1SyntaxError` in the current language, for people."""
+    params = {key: value for key, value in error.params.items() if value is not None}
+    text = ""
+    templates = SYNTAX_TEXTS.get(f"{error.rule}.{error.field}") or SYNTAX_TEXTS.get(error.rule, ())
+    for template in templates:
+        if "%(" not in template:
+            text = tr(template)
+            break
+        try:
+            text = tr(template) % params
+        except (KeyError, TypeError, ValueError):
+            continue
+        break
+    if not text:
+        text = tr(SYNTAX_FALLBACK)
+    field = SYNTAX_FIELDS.get(error.field)
+    if with_field and field is not None and error.rule != "required":
+        return tr(_l("%(part)s: %(problem)s"), part=tr(field), problem=text)
+    return text
 
 
 def reason_message(reason: Reason) -> str:

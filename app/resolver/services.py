@@ -65,7 +65,7 @@ from app.resolver.models import (
 )
 from app.resolver.prepared import prepared
 from app.resolver.rules import DEFAULT_RULE_SET, NUMERIC_KINDS, Rule, RuleKind, RuleSet
-from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide
+from app.resolver.verdicts import CodeFacts, Decision, Reason, Verdict, decide, shopper_facts
 
 #: a reload by the same client within this window is the same verification, not another one
 REPEAT_WINDOW = timedelta(seconds=60)
@@ -561,12 +561,15 @@ def _anomalies(
         and facts.product is not None
         and rules.enabled(RuleKind.UNKNOWN_CODE)
     ):
-        found.append(
-            (
-                AlertKind.UNKNOWN_CODE,
-                {"lot": facts.lot, "serial": facts.serial, "reasons": first.reason_codes},
-            )
-        )
+        details: dict[str, Any] = {
+            "lot": facts.lot,
+            "serial": facts.serial,
+            "reasons": first.reason_codes,
+        }
+        if facts.lot_mismatch is not None:
+            # For the brand's eyes only: the lot the copied serial was issued under.
+            details["recorded_lot"] = facts.lot_mismatch
+        found.append((AlertKind.UNKNOWN_CODE, details))
     if tally is None or verdict in (Verdict.NOT_FOUND, Verdict.BLOCKED, Verdict.NOT_ACTIVATED):
         return found
     repeat = rules[RuleKind.REPEAT_SCANS]
@@ -641,11 +644,12 @@ def resolve_link(
     if record:
         return record_scan(session.connection(), link, ctx, facts, rules_for(session, facts))
     today = ctx.now.astimezone(UTC).date()
-    tally = read_tally(session, facts.unit_key)
+    shown = shopper_facts(facts)
+    tally = read_tally(session, shown.unit_key)
     bits = tally.open_warnings if tally else 0
     warnings = [*ctx.extra_warnings, *_warning_reasons(bits)]
     decision = decide(facts, today=today, anomalies=warnings, label_dates=dict(link.dates))
-    return Resolution(link, facts, decision, tally, None)
+    return Resolution(link, shown, decision, tally, None)
 
 
 def record_scan(
@@ -653,6 +657,9 @@ def record_scan(
 ) -> Resolution:
     """Store the scan of ``link`` with its tally and any alerts it raises, and decide the
     verdict, in ``connection``'s transaction (the caller commits).
+
+    A label copying a real serial (another lot or signature) is stored as a NOT_FOUND scan
+    and alerts the brand, but counts nothing against the genuine pack (:func:`shopper_facts`).
 
     Only writes: the code's ``facts`` and its brand's ``rules`` are read before, so that on
     SQLite, where one writer goes at a time, a scan holds the writer's turn only for these few
@@ -662,11 +669,12 @@ def record_scan(
     first = decide(facts, today=today, anomalies=ctx.extra_warnings, label_dates=label_dates)
     tally: Tally | None = None
     new_shopper = repeat = False
-    unit_key = facts.unit_key
+    shown = shopper_facts(facts)
+    unit_key = shown.unit_key
     scan_id: int | None = None
     if unit_key is not None and connection.dialect.name == "postgresql":
         tally, new_shopper, repeat, scan_id = _record_scan_pg(
-            connection, unit_key, ctx, facts, first
+            connection, unit_key, ctx, shown, first
         )
     elif unit_key is not None:
         tally, new_shopper, repeat = _record_tally(connection, unit_key, ctx)
@@ -691,7 +699,7 @@ def record_scan(
     )
     if scan_id is None:
         # A Core insert: a scan is a plain appended row, no unit of work needed.
-        values = _scan_values(ctx, facts, decision, unit_key, repeat)
+        values = _scan_values(ctx, shown, decision, unit_key, repeat)
         scan_id = (
             prepared("scan", connection, lambda: _statements(connection).scan, list(values))
             .first(connection, values)
@@ -703,7 +711,7 @@ def record_scan(
             .where(Scan.id == scan_id)
             .values(verdict=decision.verdict, reasons=decision.reason_codes or None)
         )
-    return Resolution(link, facts, decision, tally, scan_id, is_repeat=repeat)
+    return Resolution(link, shown, decision, tally, scan_id, is_repeat=repeat)
 
 
 # --- location -------------------------------------------------------------------------------

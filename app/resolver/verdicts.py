@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
@@ -182,6 +182,24 @@ class CodeFacts:
         return f"01/{self.gtin}/21/{self.unit.serial}"
 
 
+def names_copied_serial(facts: CodeFacts) -> bool:
+    """Whether the link names a real serial but with another lot or signature than the one
+    issued with it: a copied serial on a label printed by someone else."""
+    return facts.unit is not None and (facts.lot_mismatch is not None or facts.signature_mismatch)
+
+
+def shopper_facts(facts: CodeFacts) -> CodeFacts:
+    """What a scan of ``facts`` may show and count against.
+
+    A label that copies a real serial is not that pack: it is answered like an unknown serial,
+    without the genuine pack's batch (whose lot a counterfeiter would print next), history,
+    log entries or scan count, and its scans are not added to the genuine pack's tally.
+    """
+    if not names_copied_serial(facts):
+        return facts
+    return replace(facts, batch=None, unit=None)
+
+
 @dataclass(frozen=True)
 class Decision:
     """A verdict and its reasons, most important first."""
@@ -319,10 +337,8 @@ def decide(
         if facts.unit is None:
             return Decision(Verdict.NOT_FOUND, (Reason.of("unknown_serial", serial=facts.serial),))
         if facts.lot_mismatch is not None:
-            return Decision(
-                Verdict.NOT_FOUND,
-                (Reason.of("lot_mismatch", printed=facts.lot, recorded=facts.lot_mismatch),),
-            )
+            # The recorded lot stays out of the reason: shoppers (and counterfeiters) see it.
+            return Decision(Verdict.NOT_FOUND, (Reason.of("lot_mismatch", printed=facts.lot),))
         if facts.signature_mismatch:
             return Decision(Verdict.NOT_FOUND, (Reason.of("signature_mismatch"),))
     elif facts.level is Level.BATCH and facts.batch is None:

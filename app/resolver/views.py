@@ -73,7 +73,7 @@ from app.resolver.schemas import (
     VerdictOut,
 )
 from app.resolver.storage import SCAN_WRITERS
-from app.resolver.verdicts import CodeFacts, Reason, Verdict
+from app.resolver.verdicts import CodeFacts, Reason, Verdict, shopper_facts
 
 bp = Blueprint(
     "resolver",
@@ -254,7 +254,9 @@ def _bad_link(error: GS1SyntaxError, raw_path: str) -> Response:
         return problem_response(
             problem.status, problem.slug, str(problem.title), problem.detail, errors=problem.errors
         )
-    return _page("resolver/bad_link.html", 400, error=error, path=raw_path)
+    return _page(
+        "resolver/bad_link.html", 400, message=present.syntax_message(error), path=raw_path
+    )
 
 
 def _link_type(link: DigitalLink) -> str | None:
@@ -281,7 +283,9 @@ def _journey_and_proof(
     Kept per batch and per record for a while: usually no database work at all."""
     if choice.answer not in (Answer.PAGE, Answer.VERDICT) or facts.product is None:
         return [], None
-    return sources.journey(session, facts), sources.log_proof(session, facts, base_url)
+    # A label copying a real serial must not show that pack's journey or log entries.
+    shown = shopper_facts(facts)
+    return sources.journey(session, shown), sources.log_proof(session, shown, base_url)
 
 
 def _resolve(
@@ -493,13 +497,27 @@ def verify() -> Response:
             return problem_response(
                 400, problem.slug, str(problem.title), problem.detail, errors=problem.errors
             )
-        return _page("resolver/entry.html", 400, code=code or "", fields=fields, error=error)
+        return _page(
+            "resolver/entry.html",
+            400,
+            code=code or "",
+            fields=fields,
+            error=_entry_error(error, code),
+        )
     extra: tuple[Reason, ...] = ()
     if entry.foreign_host:
         extra = (
             Reason.of("foreign_link_host", host=entry.foreign_host, official=_official_host()),
         )
     return _resolve(entry.link, ScanChannel.MANUAL, extra=extra, manual_entry=entry)
+
+
+def _entry_error(error: GS1SyntaxError, code: str | None) -> FieldError:
+    """The manual check's error, on the field the shopper filled in and in their language:
+    a code typed whole is wrong as a whole, even where the parser names its lot or serial."""
+    separate = error.field in ("gtin", "lot", "serial") and not (code or "").strip()
+    field = error.field if separate else "code"
+    return FieldError(field, error.rule, present.syntax_message(error, with_field=not separate))
 
 
 @bp.get("/.well-known/gs1resolver")
@@ -540,10 +558,27 @@ def _resolver_headers(response: Response) -> Response:
 
 
 def _form_text(name: str, limit: int) -> tuple[str | None, FieldError | None]:
+    """A form field's text and, when it is too long, the error (the text is kept so that the
+    form comes back as it was typed)."""
     value = (request.form.get(name) or "").strip()
     if len(value) > limit:
-        return None, FieldError(name, "max_length", f"at most {limit} characters")
+        return value, FieldError(
+            name, "max_length", gettext("At most %(limit)s characters.", limit=limit)
+        )
     return value or None, None
+
+
+def _photo_error(error: AppError) -> str:
+    """Why the photo was refused, in the shopper's language (the upload helper's field
+    messages are English, for the API)."""
+    rule = error.errors[0].rule if error.errors else ""
+    if rule == "required":
+        return gettext("The photo file is empty.")
+    if rule == "max_size":
+        limit = int(current_app.config.get("RESOLVER_PHOTO_MAX_BYTES", PHOTO_MAX_BYTES))
+        size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        return gettext("The photo is too large: at most %(size)s.", size=size)
+    return gettext("Send the photo as a JPEG, PNG or WebP image.")
 
 
 @bp.route("/report", methods=["GET"])
@@ -576,10 +611,13 @@ def report_fake() -> Any:
     """
     values: dict[str, str | None] = {}
     errors: list[FieldError] = []
+    # The page's words for the errors (the API keeps the GS1 parser's English messages).
+    shown: dict[str, str] = {}
     for name, limit in (("place", 200), ("description", 2000), ("contact", 200)):
         values[name], problem = _form_text(name, limit)
         if problem:
             errors.append(problem)
+            shown[name] = problem.message
     code = (request.form.get("code") or "").strip()[:300]
     submission_key = (request.form.get("submission_key") or "").strip()
     if not (16 <= len(submission_key) <= 64):
@@ -595,14 +633,17 @@ def report_fake() -> Any:
             entry = parse_manual_entry(code, _official_host())
         except GS1SyntaxError as error:
             errors.append(FieldError("code", error.rule, error.message))
+            shown["code"] = present.syntax_message(error)
         else:
             gtin, lot, serial = entry.link.gtin, entry.link.lot, entry.link.serial
             facts = sources.gather_facts(db.session, entry.link)
     given = any((request.form.get(name) or "").strip() for name in ("description", "place"))
     if not (code or scan or given):
-        errors.append(
-            FieldError("description", "required", "say what looks wrong, or give the code")
+        missing = FieldError(
+            "description", "required", gettext("Say what looks wrong, or give the code.")
         )
+        errors.append(missing)
+        shown[missing.field] = missing.message
     if errors:
         if wants_machine_answer(request.accept_mimetypes):
             from app.errors import InvalidInput
@@ -614,7 +655,7 @@ def report_fake() -> Any:
             code=code,
             scan_ref=request.form.get("scan", ""),
             submission_key=submission_key,
-            errors={error.field: error.message for error in errors},
+            errors=shown,
             values=values,
         )
     photo_file_id = None
@@ -630,7 +671,7 @@ def report_fake() -> Any:
                 code=code,
                 scan_ref=request.form.get("scan", ""),
                 submission_key=submission_key,
-                errors={"photo": error.errors[0].message if error.errors else error.detail},
+                errors={"photo": _photo_error(error)},
                 values=values,
             )
     report, created = services.create_report(

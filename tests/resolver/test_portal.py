@@ -388,3 +388,20 @@ def test_scan_rules_are_read_only_for_staff_and_closed_to_others(client, demo, s
     )
     assert other.status_code == 404
     assert session.scalar(select(ScanRule)) is None
+
+
+def test_the_association_reads_which_lot_a_copied_serial_was_issued_under(
+    client, session, demo
+) -> None:
+    from tests.resolver.conftest import Shopper, path_of
+
+    lot = demo["batch"]["lot"]
+    copied = path_of(demo, "unit").replace(lot, "FAKELOT1")
+    assert Shopper(client.application).get(copied).status_code == 404
+    alert = session.scalar(
+        select(ScanAlert).where(ScanAlert.lot == "FAKELOT1").order_by(ScanAlert.id.desc())
+    )
+    _sign_in(client, demo, "association_staff")
+    page = _words(client.get(f"/portal/scan-alerts/{alert.id}"))
+    assert f"with batch FAKELOT1, but that serial was issued under batch {lot}" in page
+    assert "was ever issued" not in page

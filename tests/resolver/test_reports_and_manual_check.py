@@ -74,6 +74,33 @@ def test_bad_reports_are_refused_precisely(new_shopper, data, field, rule) -> No
     assert page.status_code == 422 and 'aria-invalid="true"' in page.get_data(as_text=True)
 
 
+def test_a_refused_report_keeps_what_was_typed_and_marks_every_field(new_shopper) -> None:
+    typed = {"place": "p" * 201, "description": "d" * 2001, "contact": "c" * 201}
+    page = new_shopper().post("/report?lang=zh-CN", data=typed)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    for name in typed:
+        assert f'id="{name}-error"' in html
+    assert html.count('aria-invalid="true"') == 3
+    assert f'value="{typed["place"]}"' in html and f'value="{typed["contact"]}"' in html
+    assert f">{typed['description']}</textarea>" in html
+    assert "最多 200 个字符" in html and "最多 2000 个字符" in html
+    assert "at most" not in html.lower()
+
+
+def test_an_empty_report_asks_for_a_description_in_the_shoppers_language(new_shopper) -> None:
+    html = new_shopper().post("/report?lang=zh-CN", data={}).get_data(as_text=True)
+    assert 'id="description-error"' in html and "请说明哪里可疑，或填写编码。" in html
+    assert "say what looks wrong" not in html.lower()
+
+
+def test_a_mistyped_code_in_a_report_is_explained_in_the_shoppers_language(new_shopper) -> None:
+    page = new_shopper().post("/report?lang=zh-CN", data={"code": "(01)06923456789013"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and 'id="code-error"' in html
+    assert "最后一位（校验位）是 3，应为 2" in html and "check digit" not in html
+
+
 def test_script_in_a_report_is_kept_as_text_and_escaped(session, new_shopper) -> None:
     script = '<script>alert("x")</script>'
     shopper = new_shopper()
@@ -169,6 +196,7 @@ def test_a_mistyped_code_is_explained_next_to_the_field(client) -> None:
     assert page.status_code == 400
     text = page.get_data(as_text=True)
     assert 'id="gtin-error"' in text and 'aria-invalid="true"' in text
+    assert "The last digit (the check digit) is 3 but should be 2" in text
     problem = client.get(
         "/verify", query_string={"code": "hello"}, headers={"Accept": "application/json"}
     )
@@ -178,6 +206,42 @@ def test_a_mistyped_code_is_explained_next_to_the_field(client) -> None:
         "rule": "unrecognised",
         "message": problem.get_json()["errors"][0]["message"],
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ({"gtin": "6923456789013"}, "gtin", "最后一位（校验位）是 3，应为 2"),
+        ({"code": "(01)06923456789012(10)" + "L" * 21}, "code", "长度应为 1 至 20 个字符"),
+        ({"code": "(01)06923456789012(10)L~1"}, "code", "字符“~”（第 2 位）不能出现"),
+        ({"code": "/01/06923456789012/10/A B"}, "code", "字符“ ”不能出现在产品编码中"),
+        ({"lot": "L1"}, "gtin", "请输入 GTIN"),
+    ],
+)
+def test_the_manual_check_explains_mistakes_in_the_shoppers_language(
+    client, query, field, words
+) -> None:
+    page = client.get(
+        "/verify", query_string={**query, "lang": "zh-CN"}, headers={"Accept": BROWSER}
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    error = re.search(r'<span class="rv-error" id="(\w+)-error">([^<]*)</span>', html)
+    assert error is not None and error.group(1) == field
+    message = error.group(2)
+    assert words in message and not re.search(r"[A-Za-z]{4,}", message.replace("GTIN", ""))
+
+
+def test_an_empty_manual_check_says_the_code_is_missing(client) -> None:
+    page = client.get(
+        "/verify",
+        query_string={"code": "", "gtin": "", "lot": "", "serial": ""},
+        headers={"Accept": BROWSER, "Accept-Language": "en"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert 'id="code-error">Type the code printed under the QR code.<' in html
+    assert 'id="gtin-error"' not in html
 
 
 # --- photos -----------------------------------------------------------------------------------
@@ -251,6 +315,14 @@ def test_photos_that_are_not_small_images_are_refused(
         content_type="multipart/form-data",
     )
     assert page.status_code == status and 'id="photo-error"' in page.get_data(as_text=True)
+    zh = shopper.post(
+        "/report?lang=zh-CN",
+        data={"description": "x", "photo": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    photo_error = zh[zh.index('id="photo-error">') :].split("<", 1)[0]
+    assert ("照片过大" if rule == "max_size" else "JPEG、PNG 或 WebP") in photo_error
+    assert "send one of" not in zh and "bytes" not in photo_error
     assert _reports(session) == before
 
 

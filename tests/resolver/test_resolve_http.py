@@ -156,7 +156,16 @@ def test_bad_syntax_is_400_saying_what_is_wrong(shopper, path, field, rule) -> N
     assert problem["errors"][0]["rule"] == rule, problem
     page = shopper.get(path, accept=BROWSER)
     assert page.status_code == 400 and page.mimetype == "text/html"
-    assert problem["errors"][0]["message"].split(":")[0][:20] in page.get_data(as_text=True)
+    # People read what is wrong in their words, not the parser's message for developers.
+    html = page.get_data(as_text=True)
+    assert "What is wrong" in html and problem["errors"][0]["message"] not in html
+
+
+def test_a_bad_link_page_says_what_is_wrong_in_chinese(shopper) -> None:
+    page = shopper.get("/01/09501101530004?lang=zh-CN", accept=BROWSER)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "最后一位（校验位）是 4，应为 3" in html and "check digit" not in html
 
 
 def test_rule_names_of_the_gs1_parser_match_the_tests() -> None:
@@ -173,7 +182,7 @@ def test_script_in_a_bad_link_is_escaped_on_the_page(shopper) -> None:
     response = shopper.get("/01/09501101530003/10/%3Cscript%3E%7B", accept=BROWSER)
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "<script>" not in text and "&#39;{&#39;" in text
+    assert "<script>" not in text and "“{”" in text
 
 
 def test_oversized_and_stuffed_query_strings_are_refused(shopper, demo) -> None:
@@ -318,16 +327,33 @@ def test_dates_printed_in_the_link_are_checked_against_the_batch(shopper, demo) 
     assert other["reasons"][0]["code"] == "label_data_mismatch"
 
 
-def test_a_serial_under_another_lot_is_not_ours(shopper, demo) -> None:
-    path = path_of(demo, "unit").replace(demo["batch"]["lot"], "OTHERLOT")
-    body = shopper.get(path).get_json()
+def test_a_serial_under_another_lot_is_not_ours_and_tells_nothing_of_the_genuine_pack(
+    shopper, new_shopper, demo
+) -> None:
+    genuine = path_of(demo, "unit")
+    real_lot = demo["batch"]["lot"]
+    counted = new_shopper().get(genuine).get_json()["scans"]["count"]
+    path = genuine.replace(real_lot, "OTHERLOT")
+    response = shopper.get(path)
+    assert response.status_code == 404
+    body = response.get_json()
     assert body["verdict"] == "NOT_FOUND"
-    assert body["reasons"][0] == {
-        "code": "lot_mismatch",
-        "message": body["reasons"][0]["message"],
-        "printed": "OTHERLOT",
-        "recorded": demo["batch"]["lot"],
-    }
+    assert body["reasons"] == [
+        {"code": "lot_mismatch", "message": body["reasons"][0]["message"], "printed": "OTHERLOT"}
+    ]
+    # Neither the lot a counterfeiter should print nor the genuine pack's history or count.
+    assert real_lot not in response.get_data(as_text=True)
+    assert body["batch"] is None and body["scans"] is None and body["journey"] is None
+    assert body["log"] is None or all(e["about"] != "label_order" for e in body["log"]["entries"])
+    linkset = shopper.get(path, accept="application/linkset+json")
+    assert linkset.status_code == 404 and real_lot not in linkset.get_data(as_text=True)
+    assert real_lot not in linkset.headers["Link"]
+    page = shopper.get(path, accept=BROWSER)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and 'data-verdict="NOT_FOUND"' in html
+    assert real_lot not in html and 'id="scan-count"' not in html and 'id="journey"' not in html
+    # The copies were not counted against the genuine pack.
+    assert new_shopper().get(genuine).get_json()["scans"]["count"] == counted + 1
 
 
 def test_product_and_batch_links_warn_that_they_prove_no_single_pack(shopper, demo) -> None:

@@ -104,6 +104,30 @@ def test_unknown_serials_of_a_registered_product_raise_a_product_alert(
     assert len(_alerts(session, AlertKind.UNKNOWN_CODE)) == 1
 
 
+def test_a_copied_serial_under_another_lot_is_a_scan_and_an_alert_not_a_count(
+    session, new_shopper, demo
+) -> None:
+    unit_key = _unit_key(demo)
+    path = path_of(demo, "unit").replace(demo["batch"]["lot"], "FAKELOT1")
+    new_shopper().get(path_of(demo, "unit"))
+    tally_before = session.get(ScanTally, unit_key).scan_count
+    genuine_scans = len(_scans(session, unit_key))
+    for _ in range(2):
+        assert new_shopper().get(path, accept=BROWSER).status_code == 404
+    session.expire_all()
+    assert session.get(ScanTally, unit_key).scan_count == tally_before
+    assert len(_scans(session, unit_key)) == genuine_scans
+    copies = list(session.scalars(select(Scan).where(Scan.lot == "FAKELOT1")))
+    assert len(copies) == 2
+    assert all(scan.verdict.value == "NOT_FOUND" for scan in copies)
+    assert all(scan.reasons == ["lot_mismatch"] and scan.brand_id for scan in copies)
+    assert all(scan.firm_id and scan.association_id for scan in copies)
+    (alert,) = _alerts(session, AlertKind.UNKNOWN_CODE)
+    assert alert.occurrences == 2 and alert.lot == "FAKELOT1"
+    assert alert.details["reasons"] == ["lot_mismatch"]
+    assert alert.details["recorded_lot"] == demo["batch"]["lot"]
+
+
 def test_too_many_shoppers_on_one_pack_warn_until_the_alert_is_resolved(
     api, new_shopper, demo
 ) -> None:

@@ -19,6 +19,7 @@ from app.resolver.verdicts import (
     Verdict,
     certificate_problems,
     decide,
+    shopper_facts,
 )
 
 TODAY = date(2026, 6, 1)
@@ -54,6 +55,18 @@ def test_a_registered_active_certified_unit_is_genuine() -> None:
     decision = decide(GENUINE, today=TODAY)
     assert decision.verdict is Verdict.GENUINE
     assert decision.reasons == ()
+
+
+@pytest.mark.parametrize("change", [{"lot_mismatch": "L1"}, {"signature_mismatch": True}])
+def test_a_copied_serial_shows_and_counts_nothing_of_the_genuine_pack(change) -> None:
+    copied = replace(GENUINE, lot="L9", **change)
+    decision = decide(copied, today=TODAY)
+    assert decision.verdict is Verdict.NOT_FOUND
+    assert "L1" not in repr(decision.reasons)
+    shown = shopper_facts(copied)
+    assert shown.batch is None and shown.unit is None and shown.unit_key is None
+    assert shown.product == GENUINE.product and shown.firm == GENUINE.firm
+    assert shopper_facts(GENUINE) is GENUINE
 
 
 @pytest.mark.parametrize(
