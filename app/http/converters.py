@@ -6,8 +6,9 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-#: the largest id a BIGINT (and SQLite's INTEGER) column holds
-MAX_ID = 2**63 - 1
+from app.db import MAX_INTEGER
+
+MAX_ID = MAX_INTEGER
 
 
 class IdConverter(IntegerConverter):

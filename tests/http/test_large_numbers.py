@@ -1,10 +1,12 @@
-"""Ids in URLs: a number too large for any id column is an unknown resource (404), like any
-other id that names no row, never a driver error (500)."""
+"""Numbers larger than any integer column: in a URL an unknown resource (404), like any other
+id that names no row; in a body invalid input (422); never a driver error (500)."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from app.certificates.models import Certificate
 from app.http.converters import MAX_ID
 from tests.test_pages_matrix import _sign_in
 
@@ -68,3 +70,22 @@ def test_pages_show_people_the_not_found_page(client, demo, role, path) -> None:
     assert response.status_code == 404
     assert response.content_type == unknown.content_type == "text/html; charset=utf-8"
     assert "Not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("too_large", [MAX_ID + 1, int(TOO_LARGE)])
+def test_an_id_too_large_in_a_body_is_invalid_input(api, session, too_large) -> None:
+    certificates = session.scalar(select(func.count()).select_from(Certificate))
+    response = api("association_admin").post(
+        "/api/v1/certificates", json={"decision_id": too_large, "label_quota": 1}
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    (error,) = response.get_json()["errors"]
+    assert (error["field"], error["rule"]) == ("/decision_id", "less_than_equal")
+    assert session.scalar(select(func.count()).select_from(Certificate)) == certificates
+
+
+def test_the_largest_id_in_a_body_is_looked_up(api) -> None:
+    response = api("association_admin").post(
+        "/api/v1/certificates", json={"decision_id": MAX_ID, "label_quota": 1}
+    )
+    assert response.status_code == 404  # no such decision
