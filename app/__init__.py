@@ -70,6 +70,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from app.errors import register_error_handlers
     from app.extensions import db, limiter
+    from app.http.converters import IdConverter
     from app.http.hooks import register_request_hooks
     from app.i18n import init_i18n
     from app.logs import configure_logging
@@ -88,6 +89,8 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1
         )
 
+    # Before any blueprint: rules pick their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     # A moving window: a burst straddling a minute boundary cannot double the allowance.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")

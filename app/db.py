@@ -115,6 +115,10 @@ class StrEnumType(TypeDecorator[enum.StrEnum]):
         return None if value is None else self.enum_class(value)
 
 
+#: the largest integer a column holds (PostgreSQL's BIGINT, SQLite's INTEGER): larger ones
+#: from outside (ids in URLs, numbers in bodies) are refused before they reach the driver
+MAX_INTEGER = 2**63 - 1
+
 # Big tables (unit codes, events, log entries) need 64-bit ids on PostgreSQL; SQLite's
 # autoincrementing rowid must be declared INTEGER to work.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")

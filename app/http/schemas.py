@@ -5,17 +5,32 @@ The same classes validate requests and generate the OpenAPI document, so the two
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticKnownError
+
+from app.db import MAX_INTEGER
 
 T = TypeVar("T")
 
 
 class RequestSchema(BaseModel):
-    """A JSON request body: unknown fields and wrong types are refused, not coerced."""
+    """A JSON request body: unknown fields and wrong types are refused, not coerced, and no
+    integer is larger than a database column holds (ids, quantities: the driver would fail
+    on it, SQLite with an ``OverflowError``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_an_integer_column(cls, value: Any) -> Any:
+        if type(value) is int:
+            if value > MAX_INTEGER:
+                raise PydanticKnownError("less_than_equal", {"le": MAX_INTEGER})
+            if value < -MAX_INTEGER - 1:
+                raise PydanticKnownError("greater_than_equal", {"ge": -MAX_INTEGER - 1})
+        return value
 
 
 class QuerySchema(BaseModel):

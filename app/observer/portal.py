@@ -8,14 +8,15 @@ organisation owns or co-builds.
 from __future__ import annotations
 
 import gettext as stdlib_gettext
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
 import pycountry
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
@@ -26,6 +27,7 @@ from app.certificates.register import filter_by_status
 from app.db import utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.http.streaming import streamed_response
 from app.http.web import page
 from app.i18n import current_locale
 from app.observer import services
@@ -284,9 +286,14 @@ def certificates(caller: Caller) -> ResponseReturnValue:
     )
 
 
-def _csv_response(stem: str, lines: Iterator[str]) -> Response:
-    """Stream CSV lines as a download (one batch of rows in memory at a time)."""
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+def _csv_response(
+    stem: str, header: Sequence[str], rows: Callable[[Session], Iterable[Sequence[Any]]]
+) -> Response:
+    """Stream CSV lines as a download (one batch of rows in memory at a time), read on a
+    session of the stream's own: the request's is closed before the body is sent."""
+    response = streamed_response(
+        lambda session: services.csv_lines(header, rows(session)), mimetype="text/csv"
+    )
     filename = f"{stem}-{utcnow():%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -300,8 +307,12 @@ def certificates_csv(caller: Caller) -> ResponseReturnValue:
     query = table_query(
         services.certificates_statement(db.session, caller), args=request.args, **spec
     )
-    rows = services.certificate_rows(db.session, query.statement)
-    return _csv_response("certificates", services.csv_lines(services.CERTIFICATE_COLUMNS, rows))
+    statement = query.statement
+    return _csv_response(
+        "certificates",
+        services.CERTIFICATE_COLUMNS,
+        lambda session: services.certificate_rows(session, statement),
+    )
 
 
 @page(bp, "/register/members.csv", access=OBSERVERS)
@@ -309,8 +320,12 @@ def members_csv(caller: Caller) -> ResponseReturnValue:
     """Member firms as CSV: every membership the filters select, in table order."""
     spec = _member_table_spec(caller)
     query = table_query(services.members_statement(db.session, caller), args=request.args, **spec)
-    rows = services.member_rows(db.session, query.statement)
-    return _csv_response("members", services.csv_lines(services.MEMBER_COLUMNS, rows))
+    statement = query.statement
+    return _csv_response(
+        "members",
+        services.MEMBER_COLUMNS,
+        lambda session: services.member_rows(session, statement),
+    )
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
@@ -22,6 +23,7 @@ from app.gs1.identifiers import GS1SyntaxError
 from app.http.api import route, set_activity_target
 from app.http.pagination import PageResult, paginate
 from app.http.schemas import Page, PageQuery
+from app.http.streaming import streamed_response
 from app.labels import qr
 from app.labels.sheet import A4_LAYOUT, Label, iter_label_sheet_pdf
 from app.products import codes, services
@@ -579,9 +581,8 @@ def export_codes_csv(caller: Caller, order_id: int) -> Response:
     order = _order_with_codes(caller, order_id)
     gtin, lot, order_key = order.batch.product.gtin, order.batch.lot, order.id
     prefix = services.unit_uri_prefix(_base(), gtin, lot)
-    session = db.session
 
-    def rows() -> Iterator[str]:
+    def rows(session: Session) -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(["gtin", "lot", "serial", "digital_link", "label_content"])
@@ -603,8 +604,8 @@ def export_codes_csv(caller: Caller, order_id: int) -> Response:
         writer.writerows(pending)
         yield buffer.getvalue()
 
-    return Response(
-        stream_with_context(rows()),
+    return streamed_response(
+        rows,
         mimetype="text/csv",
         headers=_attachment(f"label-order-{order.id}-codes.csv"),
     )
@@ -623,20 +624,18 @@ def export_label_sheet(caller: Caller, order_id: int, query: SheetQuery) -> Resp
     order = _order_with_codes(caller, order_id)
     gtin, lot, order_key = order.batch.product.gtin, order.batch.lot, order.id
     prefix = services.unit_uri_prefix(_base(), gtin, lot)
-    session = db.session
     layout = replace(A4_LAYOUT, ec=query.ec)
 
-    def labels() -> Iterator[Label]:
+    def labels(session: Session) -> Iterator[Label]:
         for code in codes.iter_codes(session, order_key, chunk=layout.per_page * 20):
             yield Label(
                 content=services.label_content(prefix + code.serial, code.signature),
                 lines=(f"(01) {gtin}", f"(10) {lot}", f"(21) {code.serial}"),
             )
 
-    return Response(
-        stream_with_context(
-            iter_label_sheet_pdf(labels(), layout, title=f"Label order {order.id}")
-        ),
+    title = f"Label order {order.id}"
+    return streamed_response(
+        lambda session: iter_label_sheet_pdf(labels(session), layout, title=title),
         mimetype="application/pdf",
         headers=_attachment(f"label-order-{order.id}-labels.pdf"),
     )

@@ -99,7 +99,9 @@ def tile(tile: str) -> Response:
     return response
 
 
-@route(bp, "/entries/<int:index>", access=PUBLIC, response=LogEntryOut, area=AREA)
+# A position, not a row id (the app's ``int`` stops at the largest id): any index past the
+# log's end gets the log's own answer, which names the entries there are.
+@route(bp, "/entries/<int(max=None):index>", access=PUBLIC, response=LogEntryOut, area=AREA)
 def entry(index: int) -> tuple[dict[str, Any], dict[str, str]]:
     """One log entry: the canonical entry and its leaf hash."""
     found = services.get_entry(db.session, index)

@@ -5,8 +5,11 @@ and CSV exports; nothing of brands they do not co-build; nothing for firms."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 
@@ -16,6 +19,7 @@ from sqlalchemy import select
 from app.auth import services as auth
 from app.auth.models import OrgKind, Role, User
 from app.certificates.models import Certificate
+from app.extensions import db
 from app.observer.services import csv_lines
 from app.resolver import services as resolver
 from app.resolver.rules import RuleKind
@@ -308,6 +312,55 @@ def test_certificates_csv_has_every_selected_row_in_table_order(client, demo, se
     assert suspended["in_force"] == "no" and suspended["not_in_force_because"] == "suspended"
     filtered = _csv(client.get("/portal/register/certificates.csv?status=suspended"))
     assert [row["number"] for row in filtered] == [suspended["number"]]
+
+
+@contextmanager
+def _no_garbage_collection() -> Iterator[None]:
+    # The collector would return a leaked connection to the pool and hide the leak.
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.mark.committing
+def test_exports_give_their_connection_back(app, client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    with app.app_context():
+        pool = db.engine.pool
+    with _no_garbage_collection():
+        before = pool.checkedout()
+        for _ in range(20):
+            certificates = _csv(client.get("/portal/register/certificates.csv?sort=number"))
+            members = _csv(client.get("/portal/register/members.csv?status=approved"))
+            assert pool.checkedout() == before
+    assert {row["number"] for row in certificates} == {
+        demo["certificate"]["number"],
+        demo["certificate_suspended"]["number"],
+    }
+    assert len(members) == 2 and {row["brand"] for row in members} == {"qimen-black-tea"}
+
+
+@pytest.mark.committing
+def test_an_export_the_client_leaves_half_read_gives_its_connection_back(app, client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    with app.app_context():
+        pool = db.engine.pool
+    with _no_garbage_collection():
+        before = pool.checkedout()
+        for path in ("/portal/register/certificates.csv", "/portal/register/members.csv"):
+            response = client.get(path, buffered=False)
+            chunks = iter(response.response)
+            assert next(chunks).startswith("\ufeff".encode())  # the header line
+            next(chunks)  # a row: the export is reading now
+            assert pool.checkedout() == before + 1
+            response.close()  # the client went away mid-stream
+            assert pool.checkedout() == before, path
+            unread = client.get(path, buffered=False)
+            unread.close()  # before a single line was sent
+            assert pool.checkedout() == before, path
 
 
 def test_csv_cells_never_start_a_formula() -> None:

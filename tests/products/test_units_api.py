@@ -273,3 +273,22 @@ def test_pdf_label_sheet_decodes_to_the_units(api, order) -> None:
     assert decoded == {row["digital_link"] for row in csv_rows[:24]}
     text = page.get_textpage().get_text_range()
     assert f"(21) {csv_rows[0]['serial']}" in text and "(10) 2026/03(A)" in text
+
+
+@pytest.mark.parametrize("export", ["codes.csv", "labels.pdf"])
+def test_an_export_leaves_no_transaction_open(app, api, order, export) -> None:
+    # Tests run in one outer transaction; a session left open on it keeps its savepoint
+    # (outside the tests, its pooled connection). However the client reads the export, the
+    # stream's session is closed when the response is.
+    connection = app.extensions["brandtrace.db"].bound_connection
+    path = f"/api/v1/label-orders/{order.id}/{export}"
+    before = connection.get_nested_transaction()  # the test's own session's
+    whole = api("firm_admin").get(path)
+    assert whole.status_code == 200 and whole.data
+    whole.close()
+    assert connection.get_nested_transaction() is before
+    half_read = api("firm_admin").get(path, buffered=False)
+    next(iter(half_read.response))
+    next(iter(half_read.response))
+    half_read.close()  # the client went away mid-stream
+    assert connection.get_nested_transaction() is before

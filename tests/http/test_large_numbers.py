@@ -1,0 +1,91 @@
+"""Numbers larger than any integer column: in a URL an unknown resource (404), like any other
+id that names no row; in a body invalid input (422); never a driver error (500)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.certificates.models import Certificate
+from app.http.converters import MAX_ID
+from tests.test_pages_matrix import _sign_in
+
+TOO_LARGE = "99999999999999999999"
+UNKNOWN = "999999"
+
+API_PATHS = (
+    "/api/v1/products/{id}",
+    "/api/v1/batches/{id}",
+    "/api/v1/label-orders/{id}",
+    "/api/v1/label-orders/{id}/codes.csv",
+    "/api/v1/memberships/{id}",
+    "/api/v1/audits/{id}",
+    "/api/v1/scan-alerts/{id}",
+    "/api/v1/trace/recalls/{id}",
+    "/api/v1/standard-versions/{id}",
+    "/api/v1/standard-versions/{id}/diff/{id}",
+    "/brands/qimen-black-tea/standards/{id}",
+)
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_an_id_too_large_is_not_found_like_an_unknown_one(api, path) -> None:
+    caller = api("association_admin" if "audits" in path or "memberships" in path else "firm_admin")
+    unknown = caller.get(path.format(id=UNKNOWN))
+    assert unknown.status_code == 404
+    for too_large in (TOO_LARGE, str(MAX_ID + 1)):
+        response = caller.get(path.format(id=too_large))
+        assert response.status_code == 404, response.get_data(as_text=True)
+        assert response.content_type == "application/problem+json"
+        # No route takes it: the generic not-found problem (the domain's own names the id).
+        assert response.get_json()["type"] == "https://brand.example.test/problems/not-found"
+        assert unknown.get_json()["type"].endswith("not-found")
+
+
+def test_the_largest_id_is_looked_up(api) -> None:
+    response = api("firm_admin").get(f"/api/v1/products/{MAX_ID}")
+    assert response.status_code == 404
+    # The view answered (naming the product), not the router.
+    assert response.get_json()["detail"] != "No resource at this address."
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("firm_admin", "/portal/products/{id}"),
+        ("firm_admin", "/portal/batches/{id}"),
+        ("firm_admin", "/portal/label-orders/{id}"),
+        ("firm_admin", "/portal/trace/recalls/{id}"),
+        ("association_admin", "/portal/memberships/{id}"),
+        ("association_admin", "/portal/audits/{id}"),
+        ("association_admin", "/portal/standard-versions/{id}"),
+        ("association_admin", "/portal/scan-alerts/{id}"),
+    ],
+)
+def test_pages_show_people_the_not_found_page(client, demo, role, path) -> None:
+    _sign_in(client, demo, role)
+    unknown = client.get(path.format(id=UNKNOWN), headers={"Accept": "text/html"})
+    assert unknown.status_code == 404
+    response = client.get(path.format(id=TOO_LARGE), headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.content_type == unknown.content_type == "text/html; charset=utf-8"
+    assert "Not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("too_large", [MAX_ID + 1, int(TOO_LARGE)])
+def test_an_id_too_large_in_a_body_is_invalid_input(api, session, too_large) -> None:
+    certificates = session.scalar(select(func.count()).select_from(Certificate))
+    response = api("association_admin").post(
+        "/api/v1/certificates", json={"decision_id": too_large, "label_quota": 1}
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    (error,) = response.get_json()["errors"]
+    assert (error["field"], error["rule"]) == ("/decision_id", "less_than_equal")
+    assert session.scalar(select(func.count()).select_from(Certificate)) == certificates
+
+
+def test_the_largest_id_in_a_body_is_looked_up(api) -> None:
+    response = api("association_admin").post(
+        "/api/v1/certificates", json={"decision_id": MAX_ID, "label_quota": 1}
+    )
+    assert response.status_code == 404  # no such decision
