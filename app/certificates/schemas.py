@@ -199,12 +199,14 @@ class RegisterQuery(PageQuery):
         description="Certificate number, firm name (zh or en) or registration number; "
         "empty or blank means no filter, as on the register page.",
     )
-    status: CertificateStatus | None = None
+    status: CertificateStatus | None = Field(
+        None, description="Only certificates with this status; empty means any status."
+    )
 
-    @field_validator("q", mode="before")
+    @field_validator("q", "status", mode="before")
     @classmethod
     def _blank_is_no_filter(cls, value: Any) -> Any:
-        # The register page's search form sends ``q=`` when the box is empty.
+        # The register page's search form sends ``q=`` and ``status=`` when nothing is chosen.
         if isinstance(value, str) and not value.strip():
             return None
         return value

@@ -80,7 +80,8 @@ def test_bad_register_queries_are_precise(api, query, field) -> None:
 
 
 def test_an_empty_search_is_no_filter_as_on_the_page(api, client) -> None:
-    """The page's search form sends ``q=`` when the box is empty: the API reads it the same way."""
+    """The page's search form sends ``q=`` and ``status=`` when nothing is chosen: the API reads
+    them the same way."""
     api_client = api(None)
     everything = api_client.get("/api/v1/register/certificates").get_json()["items"]
     assert everything
@@ -91,6 +92,13 @@ def test_an_empty_search_is_no_filter_as_on_the_page(api, client) -> None:
         page = client.get("/certificates", query_string={"q": blank, "lang": "en"})
         assert page.status_code == 200
         assert all(item["number"] in page.get_data(as_text=True) for item in everything[:25])
+    # The status box's "any" sends ``status=``: any status, as on the page.
+    for query in ({"status": ""}, {"status": " ", "q": ""}):
+        response = api_client.get("/api/v1/register/certificates", query_string=query)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["items"] == everything
+    bogus = api_client.get("/api/v1/register/certificates", query_string={"status": "bogus"})
+    assert bogus.status_code == 422
     spec = api_client.get("/api/v1/openapi.json").get_json()
     parameters = spec["paths"]["/api/v1/register/certificates"]["get"]["parameters"]
     q = next(p for p in parameters if p["name"] == "q")
