@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.auth import services as auth
 from app.auth.models import OrgKind, Role, User
 from app.certificates.models import Certificate
+from app.db import utcnow
 from app.extensions import db
 from app.observer.services import csv_lines
 from app.resolver import services as resolver
@@ -410,7 +411,10 @@ def test_counts_and_charts_use_the_status_as_of_now(client, demo, session) -> No
     the daily sweep records its expiry: the brand's count, the member's, the status chart."""
     _sign_in(client, demo, "government_viewer")
     certificate = session.get(Certificate, demo["certificate"]["id"])
-    certificate.valid_until = certificate.valid_from + timedelta(seconds=1)  # lapsed, unswept
+    # Lapsed, unswept. Both ends relative to now: the demo issued it when the suite started,
+    # which may be well under a second ago when this test runs first.
+    certificate.valid_from = utcnow() - timedelta(days=400)
+    certificate.valid_until = utcnow() - timedelta(days=1)
     session.commit()
     assert certificate.status.value == "active"
 
