@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.certificates.did import did_web, did_web_document_url
 from app.certificates import keys
+from app.certificates.did import did_web, did_web_document_url
 from app.certificates.keys import _seal_label
 from app.certificates.models import IssuerKey, KeyStatus
 from app.certificates.multibase import b64url_encode, encode_ed25519_secret_multikey
