@@ -28,7 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.certificates.verifier import CheckStatus, OfflineResolver, Verdict, Verifier
+from app.certificates.verifier import (
+    CheckStatus,
+    OfflineResolver,
+    Verdict,
+    Verifier,
+    label_key_revoked,
+)
 
 EXIT_CODES = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.INDETERMINATE: 2}
 _MARKS = {
@@ -122,9 +128,8 @@ def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
             ):
                 continue
             revoked = method.get("revoked")
-            if (
-                isinstance(revoked, str)
-                and datetime.fromisoformat(revoked.replace("Z", "+00:00")) <= now
+            if isinstance(revoked, str) and label_key_revoked(
+                datetime.fromisoformat(revoked.replace("Z", "+00:00")), now
             ):
                 return False, f"signed by {method['id']}, a key revoked on {revoked}"
             facts = f"GTIN {link.gtin}, lot {link.lot}, serial {link.serial}"

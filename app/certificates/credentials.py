@@ -49,7 +49,11 @@ from app.certificates.models import (
     StatusPurpose,
 )
 from app.certificates.statuslist import build_status_list_entry
-from app.certificates.verifier import BRAND_CERTIFICATE_TYPE, VC_V2_CONTEXT
+from app.certificates.verifier import (
+    BRAND_CERTIFICATE_TYPE,
+    VC_V2_CONTEXT,
+    signed_after_revocation,
+)
 from app.db import BulkInsert, run_sql, utcnow
 from app.errors import FieldError
 from app.gs1.digital_link import build_path_uri
@@ -792,12 +796,25 @@ class Standing:
 
     In force = status active AND now within validity AND surveillance not overdue (and the
     latest surveillance decision not refused). ``reason`` is None when in force, else one of
-    ``suspended``, ``withdrawn``, ``cancelled``, ``superseded``, ``expired``, ``not_yet_valid``,
-    ``surveillance_overdue``, ``surveillance_refused``."""
+    ``suspended``, ``withdrawn``, ``cancelled``, ``superseded``, ``key_revoked`` (signed by a
+    key revoked from an instant at or before the signature: re-issue it), ``expired``,
+    ``not_yet_valid``, ``surveillance_overdue``, ``surveillance_refused``."""
 
     in_force: bool
     reason: str | None
     next_surveillance_due_on: date | None
+
+
+def proof_created(certificate: Certificate) -> datetime:
+    """The ``created`` time of the certificate's proof: its issuance, to the whole second (as
+    :func:`format_created` writes it)."""
+    return certificate.issued_at.replace(microsecond=0)
+
+
+def signed_by_revoked_key(certificate: Certificate) -> bool:
+    """Whether the certificate's signing key was revoked from an instant at or before its
+    proof, so that every verifier refuses it (``KEY_REVOKED``): the verifier's own rule."""
+    return signed_after_revocation(proof_created(certificate), certificate.issuer_key.revoked_at)
 
 
 def standing(session: Session, certificate: Certificate, now: datetime | None = None) -> Standing:
@@ -812,6 +829,8 @@ def standing(session: Session, certificate: Certificate, now: datetime | None = 
     reason: str | None = None
     if certificate.status != CertificateStatus.ACTIVE:
         reason = certificate.status.value
+    elif signed_by_revoked_key(certificate):
+        reason = "key_revoked"
     elif now >= certificate.valid_until:
         reason = "expired"
     elif now < certificate.valid_from:

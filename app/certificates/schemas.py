@@ -127,8 +127,9 @@ class StandardOut(ResponseSchema):
 
 NOT_IN_FORCE = Field(
     description="Why the certificate is not in force: suspended, withdrawn, cancelled, "
-    "superseded, expired, not_yet_valid, surveillance_overdue or surveillance_refused "
-    "(null: in force)."
+    "superseded, key_revoked (signed by an issuer key revoked from an instant at or before "
+    "its proof: to be re-issued), expired, not_yet_valid, surveillance_overdue or "
+    "surveillance_refused (null: in force)."
 )
 
 

@@ -57,6 +57,8 @@ __all__ = [
     "Resolver",
     "Verdict",
     "Verifier",
+    "label_key_revoked",
+    "signed_after_revocation",
 ]
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -64,6 +66,24 @@ BRAND_CERTIFICATE_TYPE = "BrandCertificateCredential"
 STATUS_LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 # Clocks disagree a little; a proof "created" further in the future than this is refused.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+def signed_after_revocation(created: datetime, revoked_at: datetime | None) -> bool:
+    """Whether a proof created at ``created`` was made by a key revoked from ``revoked_at``
+    (at or before the proof): a compromised key's signatures from that instant on are not
+    trusted. The one rule of ``key_valid_when_signed``, shared with the register's standing."""
+    return revoked_at is not None and created >= revoked_at
+
+
+def label_key_revoked(revoked_at: datetime | None, now: datetime) -> bool:
+    """Whether a label signature by a key revoked from ``revoked_at`` is refused at ``now``.
+
+    Labels carry no signing time, so no signature of a key revoked by now can be told apart
+    from one forged after the compromise: the offline verifier and the resolver both refuse
+    them all."""
+    return revoked_at is not None and revoked_at <= now
+
+
 CHECK_NAMES = (
     "well_formed",
     "issuer_known",
@@ -550,7 +570,7 @@ class Verifier:
             return refused(
                 "KEY_RETIRED", f"{vm} had been retired at {stamp} (until {info.valid_until})"
             )
-        if info.revoked_at is not None and created >= info.revoked_at:
+        if signed_after_revocation(created, info.revoked_at):
             return refused(
                 "KEY_REVOKED",
                 f"{vm} was revoked from {info.revoked_at}, before the proof ({stamp})",

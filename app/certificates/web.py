@@ -53,6 +53,7 @@ STATUS_LABELS = {
 # Why a certificate is not in force (``credentials.Standing.reason``).
 REASON_LABELS = {
     **STATUS_LABELS,
+    "key_revoked": lazy_gettext("Signed with a revoked key: the association must re-issue it"),
     "not_yet_valid": lazy_gettext("Not yet valid"),
     "surveillance_overdue": lazy_gettext("Surveillance audit overdue"),
     "surveillance_refused": lazy_gettext("Surveillance audit refused"),

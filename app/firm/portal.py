@@ -68,6 +68,7 @@ STANDING_REASONS = {
     "cancelled": lazy_gettext("cancelled by its holder"),
     "superseded": lazy_gettext("superseded by a newer certificate"),
     "expired": lazy_gettext("expired"),
+    "key_revoked": lazy_gettext("signed with a revoked key: the association must re-issue it"),
     "not_yet_valid": lazy_gettext("not yet valid"),
     "surveillance_overdue": lazy_gettext("surveillance audit overdue"),
     "surveillance_refused": lazy_gettext("surveillance audit refused"),

@@ -5,7 +5,8 @@ inclusion proof, a brand's rules).
 Everything a verdict turns on at once is read fresh on every scan: the code's state, its
 order, its certificate's status, active recalls. What is cached here may lag by at most its
 ``ttl`` (seconds), and each key carries what would make it stale (a certificate's key includes
-its status change time), so most changes take effect at once anyway.
+its status change time and its signing key's revocation instant), so most changes take effect
+at once anyway.
 """
 
 from __future__ import annotations

@@ -101,6 +101,14 @@ REASON_TEXTS: Mapping[str, Any] = {
     "certificate_cancelled": _l("Certificate %(number)s was cancelled by its holder: %(reason)s"),
     "certificate_superseded": _l("Certificate %(number)s was replaced by a newer one."),
     "certificate_not_in_force": _l("Certificate %(number)s is not in force."),
+    "certificate_key_revoked": _l(
+        "The signature of certificate %(number)s can no longer be trusted (the association "
+        "revoked the key that made it): the association must re-issue the certificate."
+    ),
+    "label_key_revoked": _l(
+        "The signature printed on this label can no longer be trusted (the association revoked "
+        "the key that made it): the label must be re-issued."
+    ),
     "certificate_not_yet_valid": _l("Certificate %(number)s is not valid before %(valid_from)s."),
     "surveillance_overdue": _l("The surveillance audit of certificate %(number)s is overdue."),
     "surveillance_refused": _l(

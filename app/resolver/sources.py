@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -25,7 +25,8 @@ from app.auth.models import Organisation
 from app.brands.models import Brand
 from app.brands.public import brand_url
 from app.certificates import credentials
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import Certificate, CertificateStatus, IssuerKey
+from app.certificates.verifier import label_key_revoked
 from app.db import utcnow
 from app.errors import AppError
 from app.gs1.digital_link import GS1_RESOLVER, DigitalLink, encode_dl_value
@@ -116,6 +117,7 @@ def _certificate(session: Session, certificate: Certificate, now: datetime) -> C
         next_surveillance_due=standing.next_surveillance_due_on,
         surveillance_overdue=standing.reason == "surveillance_overdue",
         surveillance_refused=standing.reason == "surveillance_refused",
+        key_revoked=standing.reason == "key_revoked",
         extra={
             "vc_url": credentials.credential_url(certificate.number),
             "mark_licence_number": certificate.mark_licence_number,
@@ -262,6 +264,8 @@ def gather_facts(
 
 _FIRM = aliased(Organisation)
 _ISSUER = aliased(Organisation)
+_CERTIFICATE_KEY = aliased(IssuerKey)
+_LABEL_KEY = aliased(IssuerKey)
 _PARTY_COLUMNS = ("id", "slug", "name_zh", "name_en", "registration_number")
 
 
@@ -294,6 +298,10 @@ _UNIT_QUERY = (
         Product.name_en,
         Certificate.status.label("certificate_status"),
         Certificate.status_changed_at,
+        # Revoking a key changes neither the certificate nor the order: both keys' revocation
+        # instants come with the row, so a revocation counts from the next scan.
+        _CERTIFICATE_KEY.revoked_at.label("certificate_key_revoked_at"),
+        _LABEL_KEY.revoked_at.label("label_key_revoked_at"),
         # Asked in the same round trip: is anything recalled at all (the usual answer is no,
         # and then nothing more is asked), and do events name this unit.
         select(func.count(Recall.id))
@@ -317,6 +325,13 @@ _UNIT_QUERY = (
     .join(_FIRM, _FIRM.id == LabelOrder.organisation_id)
     .outerjoin(Certificate, Certificate.id == LabelOrder.certificate_id)
     .outerjoin(_ISSUER, _ISSUER.id == Certificate.issuer_id)
+    .outerjoin(_CERTIFICATE_KEY, _CERTIFICATE_KEY.id == Certificate.issuer_key_id)
+    # The order's ``signing_key_id`` is the key's verification method, ``<DID>#<fragment>``.
+    .outerjoin(
+        _LABEL_KEY,
+        (_LABEL_KEY.organisation_id == LabelOrder.association_id)
+        & LabelOrder.signing_key_id.endswith(literal("#") + _LABEL_KEY.fragment),
+    )
     .where(Product.gtin == bindparam("gtin"), UnitCode.serial == bindparam("serial"))
 )
 
@@ -372,6 +387,13 @@ def _unit_facts(
         signature_mismatch=bool(
             printed_signature and row.signature and printed_signature != row.signature
         ),
+        # The printed signature is the one issued, and checks against the key offline: the
+        # offline verifier's rule (app.verify) decides whether that key is still trusted.
+        label_key_revoked=bool(
+            printed_signature
+            and printed_signature == row.signature
+            and label_key_revoked(row.label_key_revoked_at, now)
+        ),
     )
 
 
@@ -379,12 +401,18 @@ def _certificate_facts(
     session: Session, row: Any, now: datetime
 ) -> tuple[CertificateFacts, PartyFacts | None] | None:
     """The certificate behind a label order, as of now: a certificate changes only through
-    its lifecycle, which moves ``status_changed_at``, so its facts are kept per that moment
-    (a renewal follows the successor)."""
+    its lifecycle, which moves ``status_changed_at``, or by the revocation of its signing key
+    (which does not), so its facts are kept per both (a renewal follows the successor)."""
     if row.certificate_id is None:
         return None
     status = row.certificate_status
-    key = (_scope(session), row.certificate_id, status, row.status_changed_at)
+    key = (
+        _scope(session),
+        row.certificate_id,
+        status,
+        row.status_changed_at,
+        row.certificate_key_revoked_at,
+    )
 
     def load() -> tuple[CertificateFacts, PartyFacts | None]:
         certificate = session.get(Certificate, row.certificate_id)

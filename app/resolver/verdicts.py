@@ -96,6 +96,9 @@ class CertificateFacts:
     surveillance_overdue: bool = False
     #: the latest surveillance audit was refused
     surveillance_refused: bool = False
+    #: signed by an issuer key revoked from an instant at or before the signature: no
+    #: verifier trusts it any more, the association must re-issue it
+    key_revoked: bool = False
     extra: Mapping[str, Any] = field(default_factory=_frozen)
 
 
@@ -173,6 +176,9 @@ class CodeFacts:
     lot_mismatch: str | None = None
     #: the link carries a label signature that is not the one issued with this serial
     signature_mismatch: bool = False
+    #: the link carries the label signature issued with this serial, but it was made by a key
+    #: the association has revoked (the offline verifier refuses it likewise)
+    label_key_revoked: bool = False
 
     @property
     def unit_key(self) -> str | None:
@@ -238,6 +244,8 @@ def certificate_problems(certificate: CertificateFacts | None, today: date) -> l
                 reason=certificate.status_reason,
             )
         )
+    if certificate.key_revoked:
+        problems.append(Reason.of("certificate_key_revoked", number=certificate.number))
     if (
         certificate.valid_until is not None
         and today > certificate.valid_until
@@ -354,6 +362,8 @@ def decide(
             return Decision(Verdict.NOT_ACTIVATED, (Reason.of("code_not_activated"),))
 
     invalid = _restrictions(facts) + certificate_problems(facts.certificate, today)
+    if facts.label_key_revoked:
+        invalid.insert(0, Reason.of("label_key_revoked"))
     if invalid:
         return Decision(Verdict.NOT_VALID, tuple(invalid))
 

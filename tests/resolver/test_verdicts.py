@@ -190,3 +190,15 @@ def test_in_force_means_status_dates_and_surveillance() -> None:
 def test_unit_key_counts_one_pack_per_gtin_and_serial() -> None:
     assert GENUINE.unit_key == f"01/{GTIN}/21/S1"
     assert replace(GENUINE, unit=None).unit_key is None
+
+
+def test_a_certificate_or_label_signed_by_a_revoked_key_is_not_valid() -> None:
+    certificate = replace(GENUINE, certificate=replace(CERT, key_revoked=True))
+    decision = decide(certificate, today=TODAY)
+    assert decision.verdict is Verdict.NOT_VALID
+    assert decision.reason_codes == ["certificate_key_revoked"]
+    label = decide(replace(GENUINE, label_key_revoked=True), today=TODAY)
+    assert label.verdict is Verdict.NOT_VALID and label.reason_codes == ["label_key_revoked"]
+    # A blocked label stays BLOCKED: what the producer did is the more useful answer.
+    blocked = replace(GENUINE, label_key_revoked=True, unit=UnitFacts(1, "S1", "blacklisted"))
+    assert verdict_of(blocked) is Verdict.BLOCKED

@@ -1,0 +1,154 @@
+"""Scans after the association revokes a signing key: a certificate signed by the key from its
+revocation instant on makes its units NOT_VALID (from the very next scan, caches or not) until
+it is re-issued; a label signature by a revoked key is refused online exactly as the offline
+verifier refuses it; a certificate signed before the revocation instant keeps its units
+genuine."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.certificates import credentials, keys
+from app.certificates.models import Certificate
+from app.db import utcnow
+from app.products import services
+from app.products.models import LabelOrder, UnitCode
+from app.verify import main as verify_main
+from tests.products.factories import caller, make_batch, organisation
+
+ASSOCIATION = "qimen-tea-association"
+
+
+class Clock:
+    """Moves the certificates services' clock (issuance, keys, status lists) by an offset."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = timedelta(0)
+        for module in ("keys", "status", "credentials", "issuance"):
+            monkeypatch.setattr(f"app.certificates.{module}.utcnow", self.now)
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def active_order(session, clock: Clock, *, signed: bool, certified_ago: timedelta) -> LabelOrder:
+    """Active labels (signed now when ``signed``) under a certificate signed ``certified_ago``."""
+    firm = caller(session)
+    clock.offset = -certified_ago
+    batch = make_batch(session, firm)
+    clock.offset = timedelta(0)
+    order = services.order_labels(session, firm, batch.id, quantity=2, signed=signed)
+    services.approve_order(session, caller(session, "staff@qimen-tea.example"), order.id)
+    services.mark_printed(session, firm, order.id)
+    services.activate_order(session, firm, order.id)
+    session.commit()
+    return order
+
+
+def unit_path(session, order: LabelOrder, *, with_signature: bool = True) -> str:
+    unit = session.scalar(select(UnitCode).where(UnitCode.order_id == order.id).limit(1))
+    path = f"/01/{order.batch.product.gtin}/10/{order.batch.lot}/21/{unit.serial}"
+    return path + (f"?sig={unit.signature}" if with_signature and unit.signature else "")
+
+
+def certificate_of(session, order: LabelOrder) -> Certificate:
+    return session.get(Certificate, order.certificate_id)
+
+
+def revoke(session, fragment: str, revoked_from: datetime) -> None:
+    keys.revoke_key(
+        session,
+        organisation(session, ASSOCIATION),
+        fragment,
+        revoked_from=revoked_from,
+        reason="private key leaked",
+    )
+    session.commit()
+
+
+def scan(shopper, path: str) -> dict[str, Any]:
+    response = shopper.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def test_a_certificate_signed_by_a_revoked_key_is_not_valid_from_the_next_scan_until_re_issued(
+    session, new_shopper, clock
+) -> None:
+    order = active_order(session, clock, signed=False, certified_ago=timedelta(hours=1))
+    path = unit_path(session, order)
+    certificate = certificate_of(session, order)
+    assert scan(new_shopper(), path)["verdict"] == "GENUINE"  # and its standing is cached
+
+    revoke(session, certificate.issuer_key.fragment, credentials.proof_created(certificate))
+    body = scan(new_shopper(), path)
+    assert body["verdict"] == "NOT_VALID"
+    assert body["certificate"]["in_force"] is False
+    [reason] = body["reasons"]
+    assert reason["code"] == "certificate_key_revoked" and reason["number"] == certificate.number
+    assert "can no longer be trusted" in reason["message"]
+    assert "must re-issue" in reason["message"]
+    chinese = new_shopper().get(path, **{"Accept-Language": "zh-CN"}).get_json()
+    assert "签名已不再可信" in chinese["reasons"][0]["message"]
+
+    association_admin = caller(session, "admin@qimen-tea.example")
+    renewed = credentials.reissue_certificate(
+        session,
+        association_admin,
+        certificate.number,
+        gtins=None,
+        sites=None,
+        label_quota=None,
+        reason="re-issued with the new key",
+    )
+    session.commit()
+    assert renewed.issuer_key.revoked_at is None
+    body = scan(new_shopper(), path)
+    assert body["verdict"] == "GENUINE", body["reasons"]
+    assert body["certificate"]["number"] == renewed.number
+
+
+def test_a_key_revoked_from_after_the_certificates_signature_keeps_its_units_genuine(
+    session, new_shopper, clock
+) -> None:
+    order = active_order(session, clock, signed=False, certified_ago=timedelta(hours=2))
+    certificate = certificate_of(session, order)
+    revoke(session, certificate.issuer_key.fragment, utcnow() - timedelta(hours=1))
+    assert scan(new_shopper(), unit_path(session, order))["verdict"] == "GENUINE"
+
+
+def test_a_label_signed_by_a_revoked_key_fails_online_as_it_fails_offline(
+    session, new_shopper, clock, client, tmp_path
+) -> None:
+    # The certificate was signed two hours ago, before the revocation instant: it stays in force.
+    order = active_order(session, clock, signed=True, certified_ago=timedelta(hours=2))
+    certificate = certificate_of(session, order)
+    fragment = certificate.issuer_key.fragment
+    assert order.signing_key_id.endswith("#" + fragment)
+    path = unit_path(session, order)
+    did = tmp_path / "did.json"
+
+    def offline() -> int:
+        did.write_text(json.dumps(client.get(f"/orgs/{ASSOCIATION}/did.json").get_json()))
+        return verify_main(["--label", "https://brand.example.test" + path, "--did", str(did)])
+
+    assert offline() == 0
+    assert scan(new_shopper(), path)["verdict"] == "GENUINE"
+
+    revoke(session, fragment, utcnow() - timedelta(hours=1))
+    assert offline() == 1
+    body = scan(new_shopper(), path)
+    assert body["verdict"] == "NOT_VALID"
+    assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked"]
+    assert "can no longer be trusted" in body["reasons"][0]["message"]
+    assert body["certificate"]["in_force"] is True  # the certificate itself is not in question
