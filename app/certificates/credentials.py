@@ -1216,13 +1216,19 @@ def reissue_certificate(
     number, same holder, standard and end of validity, labels issued carried over) that
     replaces the old one, whose revocation bit is set.
 
-    Refused, with nothing changed: a withdrawn or already replaced certificate, a scope beyond
-    the decision's audit (422), and products another live certificate of the same decision
+    Refused, with nothing changed: a withdrawn or already replaced certificate, one whose
+    decision predates the holder's current membership (409), a scope beyond the decision's
+    audit (422), and products another live certificate of the same decision
     covers (409 ``decision-already-certified``: re-issue that one instead)."""
-    from app.certificates.issuance import check_not_covered, check_within_audit
+    from app.certificates.issuance import (
+        check_not_covered,
+        check_reissue_within_membership,
+        check_within_audit,
+    )
 
     certificate = _for_issuer(session, caller, number)
     check_replaceable(certificate)
+    check_reissue_within_membership(session, certificate)
     if gtins is not None or sites is not None:
         # A re-issue rests on the same decision: its scope stays within that audit.
         scope = check_within_audit(session, certificate.decision_id, gtins, sites)

@@ -59,6 +59,14 @@ class NotAMember(Conflict):
     slug = "not-a-member"
 
 
+class DecisionPredatesMembership(Conflict):
+    """A firm that left a brand and joined again must pass a new audit: a decision granted
+    before its current membership began backs no certificate."""
+
+    slug = "decision-predates-membership"
+    title = lazy_gettext("Decision predates the membership")
+
+
 class InvalidTransition(Conflict):
     """The lifecycle does not allow this change from the certificate's current status."""
 

@@ -1,7 +1,8 @@
 """Issuing and renewing certificates on granted audit decisions (issue 3's audits).
 
 Issuance requires a granted decision of the caller's association for a standard version that
-is still in use, on a firm that is an approved member of the brand, whose surveillance is not
+is still in use, on a firm that is an approved member of the brand, decided during its current
+membership (a firm that left and joined again passes a new audit), whose surveillance is not
 overdue. The certificate's scope is the audit's scope or a part of it; a decision may back
 several certificates (product lines) as long as no product is covered twice.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audits.models import AuditEvidence, DecisionOutcome
+from app.audits.models import AuditDecision, AuditEvidence, DecisionOutcome
 from app.audits.services import GrantedDecision, add_months, get_granted_decision
 from app.auth.principal import Caller
+from app.brands.models import Membership, MembershipStatus
 from app.brands.services import approved_membership
 from app.certificates import credentials, keys
 from app.certificates.credentials import (
@@ -28,6 +31,7 @@ from app.certificates.credentials import (
 )
 from app.certificates.errors import (
     CertificateNotFound,
+    DecisionPredatesMembership,
     InvalidCertificateRequest,
     NoGrantedDecision,
     NotAMember,
@@ -36,6 +40,7 @@ from app.certificates.models import LIVE_STATUSES, Certificate, CertificateEvent
 from app.db import utcnow
 from app.errors import Conflict, FieldError
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
+from app.i18n import current_locale
 from app.standards.models import VersionStatus
 
 
@@ -60,10 +65,116 @@ def _check_decision(session: Session, granted: GrantedDecision) -> None:
             "The surveillance audit of this certification is overdue; decide it first.",
             errors=[FieldError("/decision_id", "surveillance_overdue", "surveillance overdue")],
         )
-    if approved_membership(session, granted.brand_id, granted.firm_id) is None:
+    check_within_membership(
+        session,
+        decision_id=granted.decision_id,
+        decided_at=granted.decided_at,
+        brand_id=granted.brand_id,
+        firm_id=granted.firm_id,
+        firm_name=_local(granted.firm_name_zh, granted.firm_name_en),
+        brand_name=_local(granted.brand_name_zh, granted.brand_name_en),
+    )
+
+
+def _local(name_zh: str, name_en: str) -> str:
+    return name_zh if current_locale() == "zh_CN" else name_en
+
+
+def _predates(decided_at: datetime, membership: Membership) -> bool:
+    # A membership approved before member_since was recorded has no known start: no refusal.
+    return membership.member_since is not None and decided_at < membership.member_since
+
+
+def may_back_certificates(
+    session: Session, *, decided_at: datetime, brand_id: int, firm_id: int
+) -> bool:
+    """Whether a granted decision may back a certificate as far as membership goes: the firm
+    is an approved member and the decision was made during that membership (the rule
+    :func:`check_within_membership` enforces; pages use it to offer only such decisions)."""
+    membership = approved_membership(session, brand_id, firm_id)
+    return membership is not None and not _predates(decided_at, membership)
+
+
+def check_within_membership(
+    session: Session,
+    *,
+    decision_id: int,
+    decided_at: datetime,
+    brand_id: int,
+    firm_id: int,
+    firm_name: str,
+    brand_name: str,
+) -> None:
+    """Refuse a decision of a firm that is not an approved member of the brand
+    (``not-a-member``, 409), or one granted before its current membership began
+    (``decision-predates-membership``, 409): leaving a brand ends its certification, and a
+    firm that joins again needs a new audit."""
+    membership = approved_membership(session, brand_id, firm_id)
+    if membership is None:
         raise NotAMember(
-            f"{granted.firm_name_en} is not an approved member of {granted.brand_name_en}.",
+            gettext(
+                "%(firm)s is not an approved member of %(brand)s.",
+                firm=firm_name,
+                brand=brand_name,
+            ),
             errors=[FieldError("/decision_id", "approved_member", "the firm is not a member")],
+        )
+    if _predates(decided_at, membership):
+        raise _predating(decision_id, decided_at, membership, firm_name, brand_name)
+
+
+def _predating(
+    decision_id: int,
+    decided_at: datetime,
+    membership: Membership,
+    firm_name: str,
+    brand_name: str,
+) -> DecisionPredatesMembership:
+    began = membership.member_since
+    assert began is not None
+    return DecisionPredatesMembership(
+        gettext(
+            "Audit decision %(decision)s was granted on %(decided)s, before the current "
+            "membership of %(firm)s in %(brand)s began on %(since)s. A firm that left the "
+            "brand and joined again needs a new audit and decision.",
+            decision=decision_id,
+            decided=decided_at.strftime("%Y-%m-%d"),
+            firm=firm_name,
+            brand=brand_name,
+            since=began.strftime("%Y-%m-%d"),
+        ),
+        errors=[
+            FieldError(
+                "/decision_id",
+                "during_membership",
+                gettext("Granted before the firm's current membership began."),
+            )
+        ],
+        extra={"member_since": began.isoformat()},
+    )
+
+
+def check_reissue_within_membership(session: Session, certificate: Certificate) -> None:
+    """Refuse to re-issue a certificate whose decision was granted before the holder's
+    current membership of the brand began (``decision-predates-membership``): a re-issue
+    rests on the certificate's decision, which no longer backs certificates. Leaving a brand
+    cancels its certificates, so only records older than that rule meet this."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.brand_id == certificate.brand_id,
+            Membership.firm_id == certificate.firm_id,
+            Membership.status.in_((MembershipStatus.APPROVED, MembershipStatus.SUSPENDED)),
+        )
+    )
+    decision = session.get(AuditDecision, certificate.decision_id)
+    assert decision is not None
+    if membership is not None and _predates(decision.decided_at, membership):
+        raise _predating(
+            decision.id,
+            decision.decided_at,
+            membership,
+            _local(certificate.holder_name_zh, certificate.holder_name_en),
+            _local(membership.brand.name_zh, membership.brand.name_en),
         )
 
 
@@ -137,9 +248,14 @@ def check_not_covered(
     }
     if covered:
         raise Conflict(
-            f"Decision {decision_id} already has a live certificate for "
-            + ", ".join(f"{gtin} ({number})" for gtin, number in sorted(covered.items()))
-            + "; re-issue that certificate to change its scope or quota.",
+            gettext(
+                "Decision %(decision)s already has a live certificate for %(products)s; "
+                "re-issue that certificate to change its scope or quota.",
+                decision=decision_id,
+                products=", ".join(
+                    f"{gtin} ({number})" for gtin, number in sorted(covered.items())
+                ),
+            ),
             slug="decision-already-certified",
             errors=[
                 FieldError("/gtins", "already_certified", f"{gtin} is in {number}")

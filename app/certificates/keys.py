@@ -19,6 +19,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -275,8 +276,8 @@ def rotate_key(
 @dataclass(frozen=True)
 class RevocationResult:
     """A key revocation: the key, its replacement when it was the active key, and the
-    numbers of certificates it signed from the revocation instant on (now invalid: re-issue
-    them)."""
+    numbers of the live certificates it signed from the revocation instant on (now invalid:
+    re-issue them; ended certificates it signed are not re-issued, so not listed)."""
 
     key: IssuerKey
     replacement: IssuerKey | None
@@ -294,12 +295,15 @@ def revoke_key(
 ) -> RevocationResult:
     """Revoke a compromised key from ``revoked_from`` (default: now) on.
 
+    ``revoked_from`` lies within the key's life: not in the future, not before the key's
+    ``valid_from`` (422 ``invalid-revocation-date``, nothing changed).
+
     Signatures whose proof was created at or after that instant no longer verify; earlier
     ones do. Revoking the active key rotates first. Status lists are re-signed with the
     active key, since lists signed after the instant would otherwise stop verifying.
     """
     from app.certificates import status
-    from app.certificates.models import Certificate
+    from app.certificates.models import LIVE_STATUSES, Certificate
 
     if organisation.kind != OrgKind.ASSOCIATION:
         raise NotAnIssuer("Only associations hold issuer keys and issue certificates.")
@@ -307,8 +311,10 @@ def revoke_key(
     effective = _whole_second(revoked_from or now)
     if effective > now:
         raise InvalidRevocationDate(
-            "A key is revoked from now or from a past instant, not from the future.",
-            errors=[FieldError("revoked_from", "not_future", "give a time no later than now")],
+            gettext("A key is revoked from now or from a past instant, not from the future."),
+            errors=[
+                FieldError("revoked_from", "not_future", gettext("Give a time no later than now."))
+            ],
         )
     lock_issuer(session, organisation)
     key = session.scalar(
@@ -322,6 +328,25 @@ def revoke_key(
     if key.status == KeyStatus.REVOKED:
         raise IssuerKeyAlreadyRevoked(
             f"Key {fragment} was already revoked from {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}."
+        )
+    if effective < key.valid_from:
+        # Nothing was signed with the key before its window began: a revocation from before
+        # then says nothing more and is most likely a mistyped date.
+        since = format_instant(key.valid_from)
+        raise InvalidRevocationDate(
+            gettext(
+                "Key %(key)s signs only from %(since)s on; revoke it from that instant or later.",
+                key=fragment,
+                since=since,
+            ),
+            errors=[
+                FieldError(
+                    "revoked_from",
+                    "not_before_key",
+                    gettext("Give a time no earlier than %(since)s.", since=since),
+                )
+            ],
+            extra={"key_valid_from": since},
         )
     replacement = None
     if key.status == KeyStatus.ACTIVE:
@@ -341,10 +366,16 @@ def revoke_key(
         details={"revoked_from": format_instant(effective), "reason": reason},
     )
     status.resign_lists(session, organisation)
+    # Only live certificates can be re-issued: cancelled, withdrawn, superseded or expired
+    # ones stay ended, so they are not on the list to re-issue.
     affected = list(
         session.scalars(
             select(Certificate.number)
-            .where(Certificate.issuer_key_id == key.id, Certificate.issued_at >= effective)
+            .where(
+                Certificate.issuer_key_id == key.id,
+                Certificate.issued_at >= effective,
+                Certificate.status.in_(LIVE_STATUSES),
+            )
             .order_by(Certificate.id)
         )
     )

@@ -98,7 +98,9 @@ def _holder_filter(statement: Any, value: str) -> Any:
 def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]]:
     """Granted initial or renewal decisions of the association with audited products no live
     certificate of the decision covers yet (ready for a certificate; a granted surveillance
-    audit keeps existing certificates in force instead)."""
+    audit keeps existing certificates in force instead), on firms that are members of the
+    brand since before the decision (the issuance rule: a firm that left and joined again
+    needs a new audit)."""
     decisions = db.session.scalars(
         select(AuditDecision)
         .join(Audit, Audit.id == AuditDecision.audit_id)
@@ -113,6 +115,13 @@ def _uncovered_decisions(caller: Caller) -> list[tuple[AuditDecision, list[str]]
     )
     ready = []
     for decision in decisions:
+        if not issuance.may_back_certificates(
+            db.session,
+            decided_at=decision.decided_at,
+            brand_id=decision.audit.brand_id,
+            firm_id=decision.audit.firm_id,
+        ):
+            continue
         covered = _covered(decision.id)
         missing = [p.gtin for p in decision.audit.products if p.gtin not in covered]
         if missing:
@@ -454,8 +463,11 @@ def give_up(caller: Caller, number: str) -> ResponseReturnValue:
 
 
 def _renewal_decisions(certificate: Certificate) -> list[AuditDecision]:
-    """Granted decisions on the same firm and brand, other than the certificate's own."""
-    return list(
+    """Granted decisions on the same firm and brand, other than the certificate's own, that
+    a renewal may rest on: made during the firm's current membership, and with no audited
+    product another live certificate of the decision already covers (renewing on such a
+    decision is refused: that certificate is re-issued instead)."""
+    decisions = list(
         db.session.scalars(
             select(AuditDecision)
             .join(Audit, Audit.id == AuditDecision.audit_id)
@@ -468,6 +480,22 @@ def _renewal_decisions(certificate: Certificate) -> list[AuditDecision]:
             .order_by(AuditDecision.decided_at.desc())
         )
     )
+    return [
+        decision
+        for decision in decisions
+        if issuance.may_back_certificates(
+            db.session,
+            decided_at=decision.decided_at,
+            brand_id=certificate.brand_id,
+            firm_id=certificate.firm_id,
+        )
+        and not (
+            {p.gtin for p in decision.audit.products}
+            & issuance.covered_products(
+                db.session, decision.id, replacing=certificate.number
+            ).keys()
+        )
+    ]
 
 
 @page(bp, "/certificates/<number>/renew", access=DECIDERS, methods=("GET", "POST"))

@@ -43,7 +43,9 @@ class RotationOut(ResponseSchema):
 
 class RevokeKey(RequestSchema):
     revoked_from: AwareDatetime | None = Field(
-        None, description="Compromised since (default: now); signatures from then on fail."
+        None,
+        description="Compromised since (default: now; not before the key's valid_from); "
+        "signatures from then on fail.",
     )
     reason: str = Reason
 
@@ -52,8 +54,8 @@ class RevocationOut(ResponseSchema):
     key: IssuerKeyOut
     replacement: IssuerKeyOut | None
     affected_certificates: list[str] = Field(
-        description="Certificates signed with the key since the revocation instant: re-issue "
-        "them, they no longer verify."
+        description="Live (active or suspended) certificates signed with the key since the "
+        "revocation instant: re-issue them, they no longer verify."
     )
 
 

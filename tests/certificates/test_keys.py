@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -147,25 +148,32 @@ def test_revoking_the_active_key_rotates_and_cannot_be_repeated(api, client) -> 
     assert again.get_json()["type"].endswith("/problems/issuer-key-already-revoked")
 
 
-def test_key_cli_lists_rotates_and_revokes(app) -> None:
+def test_key_cli_lists_rotates_and_revokes(app, session) -> None:
     runner = app.test_cli_runner()
     rotated = runner.invoke(args=["keys", "rotate", "--org", "qimen-tea-association"])
     assert rotated.exit_code == 0, rotated.output
     assert "active #key-2" in rotated.output
-    revoked = runner.invoke(
-        args=[
-            "keys",
-            "revoke",
-            "--org",
-            "qimen-tea-association",
-            "--key",
-            "key-1",
-            "--from",
-            "2020-01-01T00:00:00Z",
-            "--reason",
-            "test",
-        ]
-    )
+
+    def revoke(since: str) -> Any:
+        return runner.invoke(
+            args=[
+                "keys",
+                "revoke",
+                "--org",
+                "qimen-tea-association",
+                "--key",
+                "key-1",
+                "--from",
+                since,
+                "--reason",
+                "test",
+            ]
+        )
+
+    before_the_key = revoke("2020-01-01T00:00:00Z")
+    assert before_the_key.exit_code == 1 and "signs only from" in before_the_key.output
+    first = session.scalar(select(IssuerKey).where(IssuerKey.fragment == "key-1"))
+    revoked = revoke(first.valid_from.strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert revoked.exit_code == 0, revoked.output
     listed = runner.invoke(args=["keys", "list", "--org", "qimen-tea-association"])
     assert "#key-1\trevoked" in listed.output and "#key-2\tactive" in listed.output
@@ -260,3 +268,64 @@ def test_a_fresh_process_opens_the_sealed_key_to_sign(api, demo, monkeypatch) ->
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "suspended"
     assert len(keys._OPENED) == 1
+
+
+def test_revocation_lists_only_live_certificates_to_re_issue(api, issue, admin, session) -> None:
+    """Cancelled, withdrawn and superseded certificates cannot be re-issued: the revocation
+    names only the live ones (active or suspended) the key signed."""
+    from app.certificates import credentials
+
+    rotated = api("association_admin").post("/api/v1/issuer/keys/rotate", json={}).get_json()
+    fragment = rotated["active"]["fragment"]
+    active, suspended, cancelled, withdrawn, replaced = (issue() for _ in range(5))
+    credentials.suspend_certificate(session, admin, suspended.number, reason="inquiry")
+    credentials.cancel_certificate(session, admin, cancelled.number, reason="holder stops")
+    credentials.withdraw_certificate(session, admin, withdrawn.number, reason="sanction")
+    replacement = credentials.reissue_certificate(
+        session, admin, replaced.number, gtins=None, sites=None, label_quota=9000, reason="more"
+    )
+    session.commit()
+    response = api("association_admin").post(
+        f"/api/v1/issuer/keys/{fragment}/revoke",
+        json={"revoked_from": rotated["active"]["valid_from"], "reason": "key leaked"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["affected_certificates"] == [
+        active.number,
+        suspended.number,
+        replacement.number,
+    ]
+
+
+def test_revoking_from_before_the_key_existed_is_refused(api, session) -> None:
+    admin = api("association_admin")
+    rotated = admin.post("/api/v1/issuer/keys/rotate", json={}).get_json()["active"]
+    fragment = rotated["fragment"]
+    key = session.scalar(select(IssuerKey).where(IssuerKey.fragment == fragment))
+    keys_before = len(session.scalars(select(IssuerKey)).all())
+    too_early = (key.valid_from - timedelta(days=1)).isoformat()
+    response = admin.post(
+        f"/api/v1/issuer/keys/{fragment}/revoke", json={"revoked_from": too_early, "reason": "x"}
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["type"].endswith("/problems/invalid-revocation-date")
+    assert body["errors"][0]["field"] == "revoked_from"
+    assert body["errors"][0]["rule"] == "not_before_key"
+    assert body["key_valid_from"] == rotated["valid_from"].replace("+00:00", "Z")
+    assert f"Key {fragment} signs only from" in body["detail"]
+    chinese = admin.post(
+        f"/api/v1/issuer/keys/{fragment}/revoke",
+        json={"revoked_from": too_early, "reason": "x"},
+        headers={"Accept-Language": "zh-CN"},
+    ).get_json()
+    assert "起" in chinese["detail"] and fragment in chinese["detail"]
+    session.expire_all()
+    assert session.get(IssuerKey, key.id).status == KeyStatus.ACTIVE
+    assert len(session.scalars(select(IssuerKey)).all()) == keys_before
+    # From the key's first instant on is accepted.
+    accepted = admin.post(
+        f"/api/v1/issuer/keys/{fragment}/revoke",
+        json={"revoked_from": key.valid_from.isoformat(), "reason": "x"},
+    )
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
