@@ -12,7 +12,8 @@ A signed label (an order placed with offline-verifiable labels) carries ``?sig=`
 URI: a compact Ed25519 signature by the association's key over GTIN, lot, serial and key id
 (app.certificates.compact). ``--label`` checks it against the keys of the saved DID document;
 it proves the association issued that code, not that the label is still active (only the
-online resolver knows about activation, blacklisting and recalls).
+online resolver knows about activation, blacklisting and recalls). Given both ``--credential``
+and ``--label``, both are checked and the verdict is valid only if both are.
 
 Exit status: 0 valid, 1 invalid, 2 indeterminate (a needed document was not given) or a
 usage error.
@@ -137,51 +138,67 @@ def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
     return False, "the signature does not match any key of the given DID documents"
 
 
+def _combined(verdicts: Sequence[Verdict]) -> Verdict:
+    """One verdict for everything checked: any failure makes it invalid; otherwise any check
+    that could not be made leaves it indeterminate."""
+    if Verdict.INVALID in verdicts:
+        return Verdict.INVALID
+    if Verdict.INDETERMINATE in verdicts:
+        return Verdict.INDETERMINATE
+    return Verdict.VALID
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.label is not None:
-        try:
-            documents = [_load_json(path, "DID document") for path in args.did]
-        except UsageError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        if not documents:
-            print("error: give the issuing association's DID document with --did", file=sys.stderr)
-            return 2
-        valid, message = verify_label(args.label, documents)
-        print(f"{'ok  ' if valid else 'FAIL'} label signature        {message}")
-        print(f"verdict: {'valid' if valid else 'invalid'}")
-        return 0 if valid else 1
-    if args.credential is None:
+    if args.credential is None and args.label is None:
         print("error: give --credential or --label", file=sys.stderr)
         return 2
     try:
         did_documents = [_load_json(path, "DID document") for path in args.did]
         status_lists = [_load_json(path, "status list") for path in args.status_list]
-        for path, document in zip(
-            [*args.did, *args.status_list], [*did_documents, *status_lists], strict=True
-        ):
-            if not isinstance(document, dict) or not isinstance(document.get("id"), str):
-                raise UsageError(f"{path} is not a JSON object with an id")
-        try:
-            credential_text = Path(args.credential).read_bytes()
-        except OSError as error:
-            raise UsageError(
-                f"cannot read the credential {args.credential}: {error.strerror}"
-            ) from None
+        credential_text = None
+        if args.credential is not None:
+            for path, document in zip(
+                [*args.did, *args.status_list], [*did_documents, *status_lists], strict=True
+            ):
+                if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+                    raise UsageError(f"{path} is not a JSON object with an id")
+            try:
+                credential_text = Path(args.credential).read_bytes()
+            except OSError as error:
+                raise UsageError(
+                    f"cannot read the credential {args.credential}: {error.strerror}"
+                ) from None
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    verifier = Verifier(OfflineResolver.from_documents(did_documents, status_lists))
-    report = verifier.verify_json(credential_text, now=args.at)
-    if args.json:
-        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
+    if args.label is not None and not did_documents:
+        print("error: give the issuing association's DID document with --did", file=sys.stderr)
+        return 2
+    # Both given: both are checked, and the verdict is valid only if both are.
+    verdicts: list[Verdict] = []
+    result: dict[str, Any] = {}
+    lines: list[str] = []
+    if credential_text is not None:
+        verifier = Verifier(OfflineResolver.from_documents(did_documents, status_lists))
+        report = verifier.verify_json(credential_text, now=args.at)
+        verdicts.append(report.verdict)
+        result = report.as_dict()
         for check in report.checks:
             code = f" [{check.code}]" if check.code else ""
-            print(f"{_MARKS[check.status]} {check.name:24} {check.message}{code}")
-        print(f"verdict: {report.verdict.value}")
-    return EXIT_CODES[report.verdict]
+            lines.append(f"{_MARKS[check.status]} {check.name:24} {check.message}{code}")
+    if args.label is not None:
+        valid, message = verify_label(args.label, did_documents)
+        verdicts.append(Verdict.VALID if valid else Verdict.INVALID)
+        result["label"] = {"valid": valid, "message": message}
+        lines.append(f"{'ok  ' if valid else 'FAIL'} {'label signature':24} {message}")
+    verdict = _combined(verdicts)
+    if args.json:
+        result["verdict"] = verdict.value
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print("\n".join([*lines, f"verdict: {verdict.value}"]))
+    return EXIT_CODES[verdict]
 
 
 if __name__ == "__main__":

@@ -21,3 +21,23 @@ def test_pages_switch_language_explicitly_and_by_accept_language(client) -> None
     # The explicit choice is remembered.
     again = client.get("/", headers={"Accept-Language": "zh-CN"})
     assert '<html lang="en">' in again.get_data(as_text=True)
+
+
+def test_withdrawn_reads_the_same_in_every_catalogue() -> None:
+    # The catalogues are merged into one per language: an id translated two ways shows the
+    # last catalogue's wording on every page (the firm overview, the scan page), so the
+    # status must read alike wherever it is defined.
+    from babel.messages.pofile import read_po
+
+    from app.i18n import load_translations
+    from tools.i18n import APP
+
+    translations = {}
+    for po in sorted(APP.glob("**/translations/zh_CN/LC_MESSAGES/messages.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if str(message.id).lower() == "withdrawn" or "废止" in str(message.string):
+                    translations[f"{po.relative_to(APP).parts[0]}: {message.id}"] = message.string
+    assert translations and set(translations.values()) == {"已撤销"}, translations
+    merged = load_translations("zh_CN")
+    assert merged.gettext("withdrawn") == merged.gettext("Withdrawn") == "已撤销"

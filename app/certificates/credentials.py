@@ -719,7 +719,8 @@ def _supersede(
         if old.status == CertificateStatus.SUSPENDED:
             changes.append((old.suspension_list_id, old.suspension_index, False))
         old.status = CertificateStatus.SUPERSEDED
-        old.status_reason = f"replaced by {new.number}"
+        # In both languages, as the public pages show it to shoppers reading either.
+        old.status_reason = f"由 {new.number} 替代 / replaced by {new.number}"
         old.status_changed_at = now
         old.suspended_until = None
         changes.append((old.revocation_list_id, old.revocation_index, True))

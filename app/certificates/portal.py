@@ -38,6 +38,7 @@ from app.certificates.schemas import (
 from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
 from app.extensions import db
 from app.http.api import set_activity_target
+from app.http.converters import id_param
 from app.http.web import page
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
@@ -202,7 +203,7 @@ def _issue_page(
 def issue(caller: Caller) -> ResponseReturnValue:
     """Issue a certificate on a granted decision: scope within the audit, label quota,
     validity (``?decision=<id>``; without it, the decisions ready for a certificate)."""
-    decision_id = request.values.get("decision", type=int)
+    decision_id = id_param(request.values, "decision")
     if decision_id is None:
         return _issue_page(None, _uncovered_decisions(caller), values={}, errors={})
     granted = get_granted_decision(

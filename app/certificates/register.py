@@ -69,15 +69,15 @@ def search_register(
     limit: int,
     cursor: str | None,
 ) -> PageResult[Certificate]:
-    """Certificates matching a number, a firm name (zh or en, substring, any case) or a
-    registration number, newest first."""
+    """Certificates matching a number or a firm name (zh or en; part of either, any case) or
+    a registration number (whole), newest first."""
     statement = select(Certificate)
     if q:
         text = q.strip()
         pattern = f"%{_escape_like(text)}%"
         statement = statement.where(
             or_(
-                Certificate.number == text.upper(),
+                Certificate.number.ilike(pattern, escape="\\"),
                 Certificate.holder_registration_number == text.upper(),
                 Certificate.holder_name_zh.ilike(pattern, escape="\\"),
                 Certificate.holder_name_en.ilike(pattern, escape="\\"),

@@ -199,8 +199,8 @@ class RegisterQuery(PageQuery):
     q: str | None = Field(
         None,
         max_length=100,
-        description="Certificate number, firm name (zh or en) or registration number; "
-        "empty or blank means no filter, as on the register page.",
+        description="Certificate number or firm name (zh or en), whole or in part, or a "
+        "registration number; empty or blank means no filter, as on the register page.",
     )
     status: CertificateStatus | None = Field(
         None, description="Only certificates with this status; empty means any status."

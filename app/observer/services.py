@@ -169,10 +169,10 @@ def certificates_statement(session: Session, caller: Caller) -> Select[Any]:
 
 
 def search_certificates(statement: Select[Any], text: str) -> Select[Any]:
-    """A number or registration number (exact, any case), or part of a holder's name."""
+    """Part of a number or of a holder's name, or a registration number (whole); any case."""
     return statement.where(
         or_(
-            Certificate.number == text.upper(),
+            _contains(Certificate.number, text),
             Certificate.holder_registration_number == text.upper(),
             _contains(Certificate.holder_name_zh, text),
             _contains(Certificate.holder_name_en, text),

@@ -79,7 +79,7 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
         return gettext("Enter a whole number.")
     if kind == "greater_than":
         return gettext("More than %(value)s.", value=_number(ctx.get("gt")))
-    if kind in ("float_parsing", "float_type"):
+    if kind in ("float_parsing", "float_type", "finite_number"):
         return gettext("Enter a number.")
     if kind == "string_pattern_mismatch":
         return gettext("Not in the expected form.")

@@ -28,6 +28,7 @@ from app.brands import services as brands
 from app.brands.models import Brand
 from app.errors import NotFound
 from app.extensions import db
+from app.http.converters import id_param
 from app.http.web import page
 from app.i18n import current_locale
 from app.portal.nav import nav_item
@@ -386,7 +387,7 @@ def new_version(caller: Caller, standard_id: int) -> ResponseReturnValue:
     """Draft a new version; ``?from=<version id>`` starts from an existing version's content."""
     found = _standard(caller, standard_id)
     if request.method == "GET":
-        source_id = request.args.get("from", type=int)
+        source_id = id_param(request.args, "from")
         values = _content_values(_version(caller, source_id)) if source_id else _blank_values()
         values["effective_from"] = "" if source_id else values.get("effective_from", "")
         return _editor(found, version=None, values=values, errors={})
@@ -541,6 +542,7 @@ def compare(caller: Caller, standard_id: int) -> ResponseReturnValue:
     found = _standard(caller, standard_id)
     versions = found.versions
     ids = [v.id for v in versions]
+    # Not looked up: a number that is no version of this standard picks the default.
     first = request.args.get("from", type=int)
     second = request.args.get("to", type=int)
     if first not in ids:

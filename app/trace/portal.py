@@ -253,16 +253,17 @@ UNITS = Literal["KGM", "GRM", "H87"]
 
 
 class CommonEventForm(RequestSchema):
-    """What the common-event form asks (which fields matter depends on the kind)."""
+    """What the common-event form asks (which fields matter depends on the kind). "NaN" and
+    "inf" parse as floats but are no quantity: refused as not a number."""
 
     event_time: str = Field(min_length=1, max_length=40)
     time_zone: str = Field(DEFAULT_OFFSET, pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
     location_id: int = Field(ge=1)
     batch_id: int | None = Field(None, ge=1)
-    quantity: float | None = Field(None, gt=0, le=1_000_000_000)
+    quantity: float | None = Field(None, gt=0, le=1_000_000_000, allow_inf_nan=False)
     uom: UNITS = "KGM"
     output_batch_id: int | None = Field(None, ge=1)
-    output_quantity: float | None = Field(None, gt=0, le=1_000_000_000)
+    output_quantity: float | None = Field(None, gt=0, le=1_000_000_000, allow_inf_nan=False)
     output_uom: UNITS = "KGM"
     serials: list[str] = Field(default_factory=list, max_length=1000)
     container: str | None = Field(None, max_length=100)

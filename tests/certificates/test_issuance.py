@@ -356,6 +356,10 @@ def test_renewal_references_and_replaces_the_previous_certificate(
     assert credential["credentialSubject"]["replaces"].endswith(f"/certificates/{old.number}")
     previous = admin.get(f"/api/v1/certificates/{old.number}").get_json()
     assert previous["status"] == "superseded" and previous["replaced_by"] == new["number"]
+    # Shown as it is stored, on zh pages as on en ones: in both languages.
+    assert previous["status_reason"] == f"由 {new['number']} 替代 / replaced by {new['number']}"
+    page = admin.get(f"/certificates/{old.number}?lang=zh-CN", headers={"Accept": "text/html"})
+    assert f"由 {new['number']} 替代" in page.get_data(as_text=True)
     assert previous["events"][-1]["kind"] == "superseded"
     old_report = verify_api(json.loads(old.credential_json))
     assert old_report["verdict"] == "invalid"

@@ -33,6 +33,18 @@ def test_search_by_number_name_and_registration_number(api, demo) -> None:
     assert none["items"] == []
     nothing = client.get("/api/v1/register/certificates", query_string={"q": "100%_"}).get_json()
     assert nothing["items"] == []
+    wildcard = client.get("/api/v1/register/certificates", query_string={"q": "%"}).get_json()
+    assert wildcard["items"] == []
+
+
+def test_search_by_part_of_a_number(api, client, demo) -> None:
+    number = demo["certificate"]["number"]  # QTA-<year>-<sequence>
+    prefix, sequence = number.split("-")[0], number.split("-")[-1]
+    for query in (prefix, prefix.lower(), sequence, number[2:-1]):
+        items = api(None).get("/api/v1/register/certificates", query_string={"q": query})
+        assert number in {item["number"] for item in items.get_json()["items"]}, query
+        page = client.get("/certificates", query_string={"q": query, "lang": "en"})
+        assert number in page.get_data(as_text=True), query
 
 
 def test_register_lines_show_current_status(api, demo) -> None:

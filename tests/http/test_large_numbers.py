@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.certificates.models import Certificate
 from app.http.converters import MAX_ID
+from tests.portalkit import HTML, post
 from tests.test_pages_matrix import _sign_in
 
 TOO_LARGE = "99999999999999999999"
@@ -89,3 +90,43 @@ def test_the_largest_id_in_a_body_is_looked_up(api) -> None:
         "/api/v1/certificates", json={"decision_id": MAX_ID, "label_quota": 1}
     )
     assert response.status_code == 404  # no such decision
+
+
+def _standard_id(session) -> int:
+    from app.standards.models import Standard
+
+    return session.scalar(select(Standard.id).order_by(Standard.id))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/portal/certificates/issue?decision={id}",
+        "/portal/standards/{standard}/versions/new?from={id}",
+    ],
+)
+def test_an_id_too_large_in_a_query_string_is_not_found_like_an_unknown_one(
+    client, demo, session, path
+) -> None:
+    _sign_in(client, demo, "association_admin")
+    standard = _standard_id(session)
+    unknown = client.get(path.format(id=UNKNOWN, standard=standard), headers=HTML)
+    assert unknown.status_code == 404
+    for too_large in (TOO_LARGE, str(MAX_ID + 1), f"-{TOO_LARGE}"):
+        response = client.get(path.format(id=too_large, standard=standard), headers=HTML)
+        assert response.status_code == 404, response.get_data(as_text=True)[:500]
+        assert "Not found" in response.get_data(as_text=True)
+
+
+def test_an_id_too_large_in_a_form_is_not_found(client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    response = post(client, "/portal/certificates/issue", {"decision": TOO_LARGE})
+    assert response.status_code == 404, response.get_data(as_text=True)[:500]
+
+
+def test_comparing_with_a_number_too_large_shows_the_default_versions(
+    client, demo, session
+) -> None:
+    _sign_in(client, demo, "association_admin")
+    path = f"/portal/standards/{_standard_id(session)}/compare?from={TOO_LARGE}&to={TOO_LARGE}"
+    assert client.get(path, headers=HTML).status_code == 200

@@ -239,6 +239,15 @@ def test_members_csv_follows_the_filters(client, demo) -> None:
 # --- certificates ------------------------------------------------------------------------------
 
 
+def test_certificates_are_found_by_part_of_their_number(client, demo) -> None:
+    _sign_in(client, demo, "government_viewer")
+    number = demo["certificate"]["number"]
+    for query in (number.split("-")[0].lower(), number.split("-")[-1], number):
+        page = _words(client.get("/portal/register/certificates", query_string={"q": query}))
+        assert number in page and "(0 in all)" not in page, query
+    assert "(0 in all)" in _words(client.get("/portal/register/certificates?q=%25"))
+
+
 def test_certificates_show_status_and_whether_in_force_in_words(client, demo) -> None:
     _sign_in(client, demo, "government_viewer")
     page = _words(client.get("/portal/register/certificates"))

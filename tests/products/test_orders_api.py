@@ -384,3 +384,53 @@ def test_the_offline_verifier_command_checks_signed_labels(api, session, client,
     assert verify_main(["--label", forged, "--did", str(did_path)]) == 1
     assert verify_main(["--label", unit["digital_link"], "--did", str(did_path)]) == 1
     assert verify_main(["--label", unit["label_content"]]) == 2
+
+
+def test_the_offline_verifier_checks_both_a_credential_and_a_label_given_together(
+    api, session, client, tmp_path, capsys
+) -> None:
+    import json
+
+    from app.verify import main as verify_main
+
+    _, batch, certificate = firm_batch(api, session)
+    pending = order(api, batch, 2, signed=True).get_json()
+    api("association_staff").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    unit = (
+        api("firm_admin").get(f"/api/v1/label-orders/{pending['id']}/codes").get_json()["items"][0]
+    )
+    suspended = api("association_admin").post(
+        f"/api/v1/certificates/{certificate.number}/suspend", json={"reason": "re-test"}
+    )
+    assert suspended.status_code == 200, suspended.get_data(as_text=True)
+    did_path = tmp_path / "did.json"
+    did_path.write_text(json.dumps(client.get("/orgs/qimen-tea-association/did.json").get_json()))
+    credential = client.get(f"/certificates/{certificate.number}/credential.json").get_json()
+    credential_path = tmp_path / "credential.json"
+    credential_path.write_text(json.dumps(credential))
+    arguments = ["--credential", str(credential_path), "--did", str(did_path)]
+    for entry in credential["credentialStatus"]:
+        path = tmp_path / f"{entry['statusPurpose']}.json"
+        path.write_bytes(client.get(entry["statusListCredential"].removeprefix(BASE)).data)
+        arguments += ["--status-list", str(path)]
+    capsys.readouterr()
+
+    # A good label does not hide a suspended certificate: both are checked and printed.
+    assert verify_main([*arguments, "--label", unit["label_content"]]) == 1
+    out = capsys.readouterr().out
+    assert "SUSPENDED" in out and "label signature" in out
+    assert out.strip().endswith("verdict: invalid")
+    # Nor the other way round: a forged label fails beside the certificate's checks.
+    api("association_admin").post(
+        f"/api/v1/certificates/{certificate.number}/reinstate", json={"reason": "passed"}
+    )
+    for entry in credential["credentialStatus"]:
+        path = tmp_path / f"{entry['statusPurpose']}.json"
+        path.write_bytes(client.get(entry["statusListCredential"].removeprefix(BASE)).data)
+    assert verify_main([*arguments, "--label", unit["label_content"]]) == 0
+    assert capsys.readouterr().out.strip().endswith("verdict: valid")
+    forged = unit["label_content"].replace(unit["serial"], "ZZZZZZZZZZZZZZ")
+    assert verify_main([*arguments, "--label", forged, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "invalid" and report["label"]["valid"] is False
+    assert {check["name"] for check in report["checks"]} >= {"signature", "suspension"}

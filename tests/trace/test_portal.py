@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.trace.common_events import (
@@ -107,6 +108,19 @@ def test_event_form_errors_stay_next_to_their_fields(app, demo, session) -> None
         as_text=True
     )
     assert error_of(chinese, "event_time") == "这个时间在将来。"
+    assert count(session, Event) == before
+
+
+@pytest.mark.parametrize("quantity", ["NaN", "nan", "inf", "-Infinity"])
+def test_a_quantity_that_is_no_number_is_refused_as_such(app, demo, session, quantity) -> None:
+    client = signed_in(app, demo)
+    before = count(session, Event)
+    data = event_form(client, "harvest", location_id=str(factory_id(session)), quantity=quantity)
+    response = client.post("/portal/trace/events/new?kind=harvest&lang=en", data=data)
+    assert response.status_code == 422
+    assert error_of(response.get_data(as_text=True), "quantity") == "Enter a number."
+    chinese = client.post("/portal/trace/events/new?kind=harvest&lang=zh-CN", data=data)
+    assert "数字" in error_of(chinese.get_data(as_text=True), "quantity")
     assert count(session, Event) == before
 
 
