@@ -42,9 +42,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def active_order(session, clock: Clock, *, signed: bool, certified_ago: timedelta) -> LabelOrder:
-    """Active labels (signed now when ``signed``) under a certificate signed ``certified_ago``."""
+    """Active labels (signed now when ``signed``) under a certificate signed ``certified_ago``
+    by a key that came into use just then (a key is revoked from its first instant at the
+    earliest)."""
     firm = caller(session)
     clock.offset = -certified_ago
+    keys.rotate_key(session, organisation(session, ASSOCIATION))
     batch = make_batch(session, firm)
     clock.offset = timedelta(0)
     order = services.order_labels(session, firm, batch.id, quantity=2, signed=signed)
