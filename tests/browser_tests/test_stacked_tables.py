@@ -1,4 +1,4 @@
-"""On a phone, the certificate registers and the transparency log's entries show each row as a
+"""On a phone, the certificate registers and the portal's lists show each row as a
 card of "label  value" lines: nothing to scroll sideways, every value next to its column's
 name, and the header's sort links offered above the cards. On a desktop they stay ordinary
 tables. Screenshots go to ``test-artifacts/``."""
@@ -14,12 +14,19 @@ from tests.browser import DESKTOP, PHONE, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
-# (path, signed in as): the public register, the association's and the observers' lists, the log.
+# (path, signed in as): the public register, and portal lists of every role (every portal list
+# stacks; these have rows in the demo).
 SCREENS = [
     ("/certificates", None),
     ("/portal/certificates", "association_admin"),
     ("/portal/register/certificates", "government_viewer"),
     ("/portal/transparency", "government_viewer"),
+    ("/portal/register/members", "government_viewer"),
+    ("/portal/memberships", "association_admin"),
+    ("/portal/audits", "association_admin"),
+    ("/portal/activity", "association_admin"),
+    ("/portal/label-orders", "firm_admin"),
+    ("/portal/products", "firm_admin"),
 ]
 
 _LAYOUT = """table => {
