@@ -41,3 +41,45 @@ def test_withdrawn_reads_the_same_in_every_catalogue() -> None:
     assert translations and set(translations.values()) == {"已撤销"}, translations
     merged = load_translations("zh_CN")
     assert merged.gettext("withdrawn") == merged.gettext("Withdrawn") == "已撤销"
+
+
+def test_no_message_is_translated_two_ways() -> None:
+    # The catalogues are merged into one per language, so an id with two translations shows
+    # one of them everywhere: where the meaning differs, the English must differ too.
+    from tools.i18n import conflicts
+
+    clashes = conflicts()
+    assert not clashes, "give these one translation, or distinct English ids:\n" + "\n".join(
+        f"{msgid!r}: {found}" for msgid, found in clashes.items()
+    )
+
+
+def _catalogue(path, entries: dict[str, str]):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale="zh_CN", project="brandtrace")
+    for msgid, text in entries.items():
+        catalog.add(msgid, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog)
+    return path
+
+
+def test_the_check_reports_an_id_translated_differently(tmp_path, monkeypatch, capsys) -> None:
+    import tools.i18n
+    from tools.i18n import conflicts, main
+
+    people = _catalogue(tmp_path / "a" / "messages.po", {"Name": "姓名", "Reason": "理由"})
+    things = _catalogue(tmp_path / "b" / "messages.po", {"Name": "名称", "Reason": "理由"})
+    assert conflicts([people, things]) == {"Name": {str(people): "姓名", str(things): "名称"}}
+    assert conflicts([people]) == {}
+
+    # `python -m tools.i18n check` fails and names the id and both translations.
+    monkeypatch.setattr(tools.i18n, "missing", lambda: [])
+    monkeypatch.setattr(tools.i18n, "owners", lambda: [tmp_path / "a", tmp_path / "b"])
+    monkeypatch.setattr(tools.i18n, "po_path", lambda owner: owner / "messages.po")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "'Name'" in out and "姓名" in out and "名称" in out and "Reason" not in out

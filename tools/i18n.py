@@ -3,13 +3,14 @@
 Each package that has a ``translations/`` folder owns the messages of its own files; the
 top-level ``app/translations`` owns the rest (shared templates, errors, system pages).
 ``update`` adds new message ids (empty translations to fill in) and drops obsolete ones;
-``check`` lists ids without a Chinese translation and exits non-zero.
+``check`` lists ids without a Chinese translation, and ids translated differently in two
+catalogues, and exits non-zero if there are any.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -101,6 +102,28 @@ def missing() -> list[tuple[str, str]]:
     return gaps
 
 
+def conflicts(catalogues: Iterable[Path] | None = None) -> dict[str, dict[str, str]]:
+    """Message ids translated differently in different catalogues: {id: {catalogue: text}}.
+
+    ``app.i18n`` merges every catalogue into one, so only one of the translations would show,
+    on every page. Where the meaning differs, the English source should differ too.
+    """
+    if catalogues is None:
+        catalogues = [po_path(owner) for owner in owners() if po_path(owner).exists()]
+    seen: dict[str, dict[str, str]] = {}
+    for path in catalogues:
+        with Path(path).open("rb") as handle:
+            catalog = read_po(handle, locale=LOCALE)
+        name = str(path.relative_to(APP.parent)) if APP.parent in path.parents else str(path)
+        for message in catalog:
+            if not message.id or not message.string or message.fuzzy:
+                continue
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            text = message.string if isinstance(message.string, str) else " | ".join(message.string)
+            seen.setdefault(msgid, {})[name] = text
+    return {msgid: found for msgid, found in sorted(seen.items()) if len(set(found.values())) > 1}
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["update"]:
         update()
@@ -109,7 +132,12 @@ def main(argv: list[str]) -> int:
         gaps = missing()
         for catalogue, msgid in gaps:
             print(f"{catalogue}: missing {msgid}")
-        return 1 if gaps else 0
+        clashes = conflicts()
+        for msgid, found in clashes.items():
+            print(f"translated differently: {msgid!r}")
+            for catalogue, text in found.items():
+                print(f"    {catalogue}: {text}")
+        return 1 if gaps or clashes else 0
     print(__doc__)
     return 2
 

@@ -50,7 +50,7 @@ def _people_table(caller: Caller) -> Table:
         db.session,
         select(User).where(User.organisation_id == caller.organisation_id),
         columns=[
-            Column("display_name", lazy_gettext("Name"), sort=User.display_name),
+            Column("display_name", lazy_gettext("Full name"), sort=User.display_name),
             Column("email", lazy_gettext("E-mail"), sort=User.email),
             Column("role", lazy_gettext("Role"), sort=User.role),
             Column("is_active", lazy_gettext("Status"), sort=User.is_active),

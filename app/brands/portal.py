@@ -279,7 +279,7 @@ def memberships(caller: Caller) -> ResponseReturnValue:
         columns=[
             Column("applied_at", lazy_gettext("Applied"), sort=Membership.id),
             Column("firm", lazy_gettext("Firm"), sort=firm.name_en),
-            Column("registration_number", lazy_gettext("Registration number")),
+            Column("registration_number", lazy_gettext("Company registration number")),
             Column("brand", lazy_gettext("Brand")),
             Column("status", lazy_gettext("Status"), sort=Membership.status),
             Column(

@@ -171,7 +171,7 @@ def test_an_unknown_status_filter_is_explained_in_the_readers_language(client) -
     )
     chinese = client.get("/certificates?status=bogus&lang=zh-CN").get_data(as_text=True)
     assert "“bogus”不是有效的证书状态。" in chinese
-    assert "状态须为 active (正常)、suspended (暂停)" in chinese
+    assert "状态须为 active (有效)、suspended (暂停)" in chinese
     assert "Unknown status" not in chinese and "one of" not in chinese
 
 
