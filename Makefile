@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_WORKERS ?= 2
+PORT ?= 5000
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,9 +22,11 @@ install: $(STAMP)  ## Create .venv and install brandtrace with its dev tools (id
 migrate: install  ## Migrate the configured database to the latest schema
 	$(FLASK) db upgrade
 
-run: migrate  ## Install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000
+# The public origin follows the port unless BRANDTRACE_BASE_URL is set.
+run: export BRANDTRACE_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: migrate  ## Install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000 (PORT=...)
 	$(FLASK) demo seed --if-empty
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
 
 test: install  ## Run the whole test suite (SQLite unless BRANDTRACE_TEST_DATABASE_URL is PostgreSQL)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
