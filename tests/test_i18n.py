@@ -84,5 +84,8 @@ def test_a_lazy_string_with_values_escapes_them_anyway(app) -> None:
         assert "&lt;img src=x" in rendered and "<img" not in rendered
         plural = lazy_ngettext("%(num)s key %(name)s", "%(num)s keys %(name)s", 2, name=payload)
         assert "<img" not in escape(plural) and "2 keys &lt;img" in escape(plural)
+        # Templates' own _() with values escapes them (newstyle gettext under autoescape).
+        in_template = app.jinja_env.from_string('{{ _("Key %(k)s.", k=value) }}')
+        assert in_template.render(value=payload) == "Key &lt;img src=x onerror=alert(1)&gt;."
         # A constant lazy string is still translator text, as Flask-Babel made it.
         assert escape(lazy_gettext("Not found")) == "Not found"
