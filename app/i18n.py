@@ -4,6 +4,15 @@ The locale comes from an explicit ``?lang=`` (remembered in a cookie), else Acce
 Catalogues are plain ``.po`` files, one per domain package (``app/<domain>/translations``), read
 at start-up: no compiled files to forget, and helpers working on different domains never edit
 the same catalogue.
+
+Escaping rule: a lazy string (``lazy_gettext`` and friends) is a constant text, defined at
+import time; values are never interpolated into one. Text with values is made at request time
+with ``gettext(..., name=value)``, which returns a plain ``str`` that Jinja escapes. Flask-Babel's
+``LazyString`` has ``__html__``, so Jinja and ``markupsafe`` take it as safe markup: a lazy
+string with values would put them on the page unescaped. ``tests/test_i18n.py`` fails on any
+lazy call with values in ``app/``, and, should one slip through anyway, the patch below makes
+such a string escape itself (a constant lazy string stays as Flask-Babel made it: translator
+text, which Flask's JSON encoder also reads through ``__html__``).
 """
 
 from __future__ import annotations
@@ -17,11 +26,25 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 LOCALES = ("en", "zh_CN")
 HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
 LOCALE_COOKIE = "lang"
 APP_ROOT = Path(__file__).resolve().parent
+
+
+_CONSTANT_LAZY_HTML = LazyString.__html__
+
+
+def _lazy_html(self: LazyString) -> str:
+    if self._kwargs:  # values were interpolated (see the module docstring): text, not markup
+        return escape(str(self))
+    return _CONSTANT_LAZY_HTML(self)
+
+
+LazyString.__html__ = _lazy_html
 
 
 def _normalise(value: str | None) -> str | None:

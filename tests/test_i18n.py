@@ -1,6 +1,13 @@
 """zh-CN and en throughout: every translatable text has a Chinese translation."""
 
-from tools.i18n import missing
+import ast
+
+from flask_babel import lazy_gettext, lazy_ngettext
+from markupsafe import escape
+
+from tools.i18n import APP, missing
+
+LAZY_CALLS = {"lazy_gettext", "lazy_ngettext", "lazy_pgettext", "lazy_npgettext"}
 
 
 def test_every_message_has_a_chinese_translation() -> None:
@@ -83,3 +90,44 @@ def test_the_check_reports_an_id_translated_differently(tmp_path, monkeypatch, c
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert "'Name'" in out and "姓名" in out and "名称" in out and "Reason" not in out
+
+
+def _lazy_calls_with_values(source: str) -> list[int]:
+    """Lines of ``lazy_*`` calls given values to fill in (keyword arguments)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.keywords:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in LAZY_CALLS:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_value_is_interpolated_into_a_lazy_string() -> None:
+    # A lazy string is markup to Jinja (``__html__``): values filled into one reach the page
+    # unescaped. Texts with values are made at request time with gettext (see app/i18n.py).
+    assert _lazy_calls_with_values('lazy_gettext("Key %(k)s", k=key)') == [1]  # the scan works
+    offenders = [
+        f"{path}:{line}"
+        for path in sorted(APP.rglob("*.py"))
+        for line in _lazy_calls_with_values(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, "use gettext(...) at request time instead:\n" + "\n".join(offenders)
+
+
+def test_a_lazy_string_with_values_escapes_them_anyway(app) -> None:
+    payload = "<img src=x onerror=alert(1)>"
+    with app.test_request_context("/?lang=en"):
+        filled = lazy_gettext("Not a verifier key (%(problem)s).", problem=payload)
+        assert str(filled) == f"Not a verifier key ({payload})."
+        assert "&lt;img src=x" in escape(filled) and "<img" not in escape(filled)
+        rendered = app.jinja_env.from_string("{{ text }}").render(text=filled)
+        assert "&lt;img src=x" in rendered and "<img" not in rendered
+        plural = lazy_ngettext("%(num)s key %(name)s", "%(num)s keys %(name)s", 2, name=payload)
+        assert "<img" not in escape(plural) and "2 keys &lt;img" in escape(plural)
+        # Templates' own _() with values escapes them (newstyle gettext under autoescape).
+        in_template = app.jinja_env.from_string('{{ _("Key %(k)s.", k=value) }}')
+        assert in_template.render(value=payload) == "Key &lt;img src=x onerror=alert(1)&gt;."
+        # A constant lazy string is still translator text, as Flask-Babel made it.
+        assert escape(lazy_gettext("Not found")) == "Not found"

@@ -77,7 +77,13 @@ class LogHealth:
 
 
 class PinnedKeyError(ValueError):
-    """The key a person asked to check against is not a verifier key."""
+    """The key a person asked to check against is not a verifier key; ``rule`` and ``value``
+    say why (see :class:`~app.transparency.note.NoteError`)."""
+
+    def __init__(self, problem: NoteError) -> None:
+        super().__init__(str(problem))
+        self.rule = problem.rule
+        self.value = problem.value
 
 
 def local_fetcher(session: Session, latest: LogCheckpoint) -> Fetch:
@@ -187,7 +193,7 @@ def check_log(
         try:
             verifier = parse_verifier_key(pinned_vkey.strip())
         except NoteError as exc:
-            raise PinnedKeyError(str(exc)) from None
+            raise PinnedKeyError(exc) from None
         vkey = pinned_vkey.strip()
     else:
         vkey = services.log_vkey(key)

@@ -28,7 +28,17 @@ _HASH_SIZE = 32
 
 
 class NoteError(ValueError):
-    """A signed note, key string or checkpoint is malformed or does not verify."""
+    """A signed note, key string or checkpoint is malformed or does not verify.
+
+    ``rule`` names the rule a key string broke (``parts``, ``name``, ``key_id``, ``base64``,
+    ``algorithm``, ``key_id_mismatch``; empty otherwise) and ``value`` the offending text, so
+    that callers can explain it in the reader's language rather than show this English message.
+    """
+
+    def __init__(self, message: str, *, rule: str = "", value: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.value = value
 
 
 def _b64decode(text: str, what: str) -> bytes:
@@ -36,16 +46,20 @@ def _b64decode(text: str, what: str) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise NoteError(f"{what} is not valid base64") from exc
+        raise NoteError(f"{what} is not valid base64", rule="base64") from exc
     # Non-canonical encodings (non-zero trailing bits) would give one value two spellings.
     if base64.b64encode(raw).decode("ascii") != text:
-        raise NoteError(f"{what} is not canonical base64")
+        raise NoteError(f"{what} is not canonical base64", rule="base64")
     return raw
 
 
 def _check_key_name(name: str) -> None:
     if not name or any(c.isspace() for c in name) or "+" in name:
-        raise NoteError(f"invalid key name {name!r}: must be non-empty, no spaces, no '+'")
+        raise NoteError(
+            f"invalid key name {name!r}: must be non-empty, no spaces, no '+'",
+            rule="name",
+            value=name,
+        )
 
 
 def _check_note_chars(text: str, what: str) -> None:
@@ -109,15 +123,19 @@ def _split_key_string(text: str, what: str) -> tuple[str, bytes, bytes]:
     # Base64 may itself contain '+', so only the first two '+' separate fields (as in Go's note).
     parts = text.split("+", 2)
     if len(parts) != 3:
-        raise NoteError(f"{what} must be <name>+<hex key id>+<base64 key>")
+        raise NoteError(f"{what} must be <name>+<hex key id>+<base64 key>", rule="parts")
     name, hex_id, b64 = parts
     _check_key_name(name)
     # The key ID is exactly 8 lowercase hex digits, as written by the reference implementation.
     if len(hex_id) != 8 or any(c not in "0123456789abcdef" for c in hex_id):
-        raise NoteError(f"{what} key id {hex_id!r} is not 8 lowercase hex digits")
+        raise NoteError(
+            f"{what} key id {hex_id!r} is not 8 lowercase hex digits", rule="key_id", value=hex_id
+        )
     key = _b64decode(b64, f"{what} key")
     if len(key) != 33 or key[0] != ALG_ED25519:
-        raise NoteError(f"{what} is not an Ed25519 key (0x01 followed by 32 bytes)")
+        raise NoteError(
+            f"{what} is not an Ed25519 key (0x01 followed by 32 bytes)", rule="algorithm"
+        )
     return name, bytes.fromhex(hex_id), key[1:]
 
 
@@ -126,7 +144,9 @@ def parse_verifier_key(vkey: str) -> NoteVerifier:
     name, kid, raw = _split_key_string(vkey, "verifier key")
     verifier = NoteVerifier.from_public_key(name, Ed25519PublicKey.from_public_bytes(raw))
     if verifier.key_id != kid:
-        raise NoteError("verifier key id does not match its name and public key")
+        raise NoteError(
+            "verifier key id does not match its name and public key", rule="key_id_mismatch"
+        )
     return verifier
 
 

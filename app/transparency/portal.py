@@ -10,7 +10,7 @@ import base64
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from app.auth.models import Organisation
@@ -59,6 +59,29 @@ def _pinned_key() -> str | None:
     return value[:MAX_VKEY] or None
 
 
+def _vkey_problem(exc: ValueError) -> str:
+    """Why the pinned key is not a verifier key, in the reader's language: the rule it broke
+    picks the sentence. Translated here, at request time, as a plain ``str`` that templates
+    escape (the key is whatever the link said)."""
+    rule, value = getattr(exc, "rule", ""), getattr(exc, "value", "")
+    if rule == "parts":
+        return gettext("Not a verifier key: it must be a name, a key ID and a key joined by “+”.")
+    if rule == "name":
+        return gettext("Not a verifier key: the name must not be empty nor contain spaces or “+”.")
+    if rule == "key_id":
+        return gettext(
+            "Not a verifier key: the key ID “%(key_id)s” is not 8 lowercase hexadecimal digits.",
+            key_id=value,
+        )
+    if rule == "base64":
+        return gettext("Not a verifier key: the key after the key ID is not valid base64.")
+    if rule == "algorithm":
+        return gettext("Not a verifier key: the key after the key ID is not an Ed25519 key.")
+    if rule == "key_id_mismatch":
+        return gettext("Not a verifier key: its key ID does not match its name and key.")
+    return gettext("Not a verifier key.")
+
+
 @page(bp, "/transparency", access=READERS)
 def log_state() -> ResponseReturnValue:
     """The log at a glance and the monitor check, then the newest entries."""
@@ -69,7 +92,7 @@ def log_state() -> ResponseReturnValue:
     try:
         health = monitor.check_log(db.session, pinned_vkey=pinned)
     except monitor.PinnedKeyError as exc:
-        errors["vkey"] = lazy_gettext("Not a verifier key (%(problem)s).", problem=str(exc))
+        errors["vkey"] = _vkey_problem(exc)
         status = 422
         health = monitor.check_log(db.session)
     size = health.tree_size if health else 0
@@ -125,7 +148,7 @@ def log_audit() -> ResponseReturnValue:
     try:
         report = audit_log(db.session, vkey=pinned)
     except ValueError as exc:  # a malformed pinned key
-        errors["vkey"] = lazy_gettext("Not a verifier key (%(problem)s).", problem=str(exc))
+        errors["vkey"] = _vkey_problem(exc)
         report = audit_log(db.session)
     return render_template(
         "transparency/portal/log_audit.html",

@@ -154,3 +154,42 @@ def test_check_reads_only_the_recent_entries_of_a_long_log(session, grown) -> No
 def test_anonymous_people_are_sent_to_sign_in(client) -> None:
     response = client.get("/portal/transparency")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+INJECTION = "n+<img src=x onerror=alert(1)>+abc"
+
+
+@pytest.mark.parametrize("path", ["/portal/transparency", "/portal/transparency/audit"])
+def test_markup_in_a_pinned_key_is_shown_as_text(client, demo, path) -> None:
+    _sign_in(client, demo, "government_viewer")
+    response = client.get(path, query_string={"vkey": INJECTION})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<img src=x" not in page
+    error = re.search(r'<span class="field-error" id="e-vkey">(.*?)</span>', page, re.S)
+    assert error and "&lt;img src=x onerror=alert(1)&gt;" in error.group(1)
+    assert "is not 8 lowercase hexadecimal digits" in error.group(1)
+
+
+@pytest.mark.parametrize(
+    ("vkey", "english", "chinese"),
+    [
+        ("not-a-key", "joined by “+”", "以“+”连接"),
+        ("bad name+01234567+AQ==", "the name must not be empty", "名称不能为空"),
+        ("n+ABCDEF01+AQ==", "the key ID “ABCDEF01” is not 8", "密钥 ID“ABCDEF01”不是 8 位"),
+        ("n+01234567+not base64", "is not valid base64", "不是有效的 base64"),
+        ("n+01234567+AQ==", "is not an Ed25519 key", "不是 Ed25519 公钥"),
+        ("n+01234567+AQ" + "A" * 42, "does not match its name", "不相符"),
+    ],
+)
+def test_a_malformed_pinned_key_is_explained_in_the_readers_language(
+    client, demo, vkey, english, chinese
+) -> None:
+    _sign_in(client, demo, "government_viewer")
+    page = _words(client.get("/portal/transparency", query_string={"vkey": vkey, "lang": "en"}))
+    assert "Not a verifier key: " in page and english in page
+    page = _words(
+        client.get("/portal/transparency/audit", query_string={"vkey": vkey, "lang": "zh"})
+    )
+    assert "这不是验证公钥：" in page and chinese in page
+    assert "lowercase hex digits" not in page and "base64 key>" not in page  # no English inside
