@@ -527,12 +527,21 @@ def decide(
 
 
 def get_decision(session: Session, caller: Caller, decision_id: int) -> AuditDecision:
-    """A decision the caller may see (same visibility as its audit)."""
-    decision = session.get(AuditDecision, decision_id)
+    """A decision the caller may see (same visibility as its audit). One the caller may not see
+    answers like one that does not exist, about the decision rather than its audit."""
+    decision = session.scalar(
+        select(AuditDecision).where(
+            AuditDecision.id == decision_id,
+            AuditDecision.audit_id.in_(_audit_query(session, caller).with_only_columns(Audit.id)),
+        )
+    )
     if decision is None:
-        raise NotFound(f"No audit decision {decision_id}.", slug="decision-not-found")
-    get_audit(session, caller, decision.audit_id)
+        raise _decision_not_found(decision_id)
     return decision
+
+
+def _decision_not_found(decision_id: int) -> NotFound:
+    return NotFound(f"No audit decision {decision_id}.", slug="audit-decision-not-found")
 
 
 # ---- what certificates read ------------------------------------------------------------
@@ -656,7 +665,7 @@ def get_granted_decision(
     if decision is None or (
         owner_organisation_id is not None and decision.audit.brand.owner_id != owner_organisation_id
     ):
-        raise NotFound(f"No audit decision {decision_id}.", slug="decision-not-found")
+        raise _decision_not_found(decision_id)
     if decision.outcome != DecisionOutcome.GRANTED:
         raise DecisionNotGranted(
             f"Audit decision {decision_id} refused certification.",

@@ -32,12 +32,19 @@ class Column:
 
 @dataclass(frozen=True)
 class Filter:
-    """A filter field: ``apply(statement, value)`` narrows the query for a non-empty value."""
+    """A filter field: ``apply(statement, value)`` narrows the query for a non-empty value.
+
+    A filter with ``choices`` only ever applies one of their values: anything else (a stale
+    bookmark, a hand-edited address) is ignored and reported in :attr:`Table.ignored`, so
+    ``apply`` may compare the value with an enum column without checking it first."""
 
     key: str
     label: Any
     apply: Callable[[Select[Any], str], Select[Any]]
     choices: Sequence[tuple[str, Any]] | None = None
+
+    def accepts(self, value: str) -> bool:
+        return self.choices is None or any(value == str(choice) for choice, _ in self.choices)
 
 
 def matching_text(*columns: Any) -> Callable[[Select[Any], str], Select[Any]]:
@@ -66,6 +73,7 @@ class Table:
     per_page: int
     total: int
     extra_args: dict[str, str] = field(default_factory=dict)
+    ignored: list[Filter] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -120,6 +128,7 @@ class TableQuery:
     values: dict[str, str]
     sort: str
     descending: bool
+    ignored: list[Filter] = field(default_factory=list)
 
 
 def table_query(
@@ -133,10 +142,14 @@ def table_query(
 ) -> TableQuery:
     """Apply the filters and sort from ``args`` (the query string) to ``statement``.
 
-    Unknown sort keys fall back to the default (never an error page for a stale bookmark), and
+    Unknown sort keys and filter values outside a filter's choices are ignored (never an error
+    page for a stale bookmark; the ignored filters are listed so the page can say so), and
     sorting always ends with the primary key of the first entity so pages are stable.
     """
     values = {f.key: (args.get(f.key) or "").strip()[:200] for f in filters}
+    ignored = [f for f in filters if values[f.key] and not f.accepts(values[f.key])]
+    for spec in ignored:
+        values[spec.key] = ""
     for spec in filters:
         if values[spec.key]:
             statement = spec.apply(statement, values[spec.key])
@@ -148,7 +161,7 @@ def table_query(
     order = sortable[sort]
     statement = statement.order_by(order.desc() if descending else order.asc())
     statement = statement.order_by(*_tie_breakers(statement))
-    return TableQuery(statement, values, sort, descending)
+    return TableQuery(statement, values, sort, descending, ignored)
 
 
 def build_table(
@@ -191,4 +204,5 @@ def build_table(
         page=page_number,
         per_page=per_page,
         total=total,
+        ignored=query.ignored,
     )

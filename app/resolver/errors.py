@@ -23,5 +23,11 @@ class ReportNotFound(NotFound):
     slug = "report-not-found"
 
 
+class ReportTransitionRefused(Conflict):
+    """A review moves a report to being reviewed or closed, never back to new."""
+
+    slug = "report-transition-refused"
+
+
 class LocationRefused(Conflict):
     slug = "location-refused"

@@ -49,6 +49,7 @@ from app.resolver.errors import (
     AlertNotFound,
     LocationRefused,
     ReportNotFound,
+    ReportTransitionRefused,
 )
 from app.resolver.models import (
     AlertKind,
@@ -1005,6 +1006,14 @@ def get_report(session: Session, caller: Caller, report_id: int) -> FakeReport:
     return report
 
 
+# Where a review may take a report from each state (the portal's triage form offers these).
+REVIEW_TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
+    ReportStatus.NEW: frozenset({ReportStatus.REVIEWING, ReportStatus.CLOSED}),
+    ReportStatus.REVIEWING: frozenset({ReportStatus.REVIEWING, ReportStatus.CLOSED}),
+    ReportStatus.CLOSED: frozenset({ReportStatus.REVIEWING, ReportStatus.CLOSED}),
+}
+
+
 def review_report(
     session: Session,
     caller: Caller,
@@ -1013,8 +1022,19 @@ def review_report(
     status: ReportStatus,
     note: str | None,
 ) -> FakeReport:
-    """Move a report along (new -> reviewing -> closed) with a note."""
+    """Move a report along with a note: to being reviewed or closed from any state (a closed
+    report may be taken up again, or keep its status with a new note), never back to new (the
+    portal's triage offers the same two)."""
     report = get_report(session, caller, report_id)
+    if status not in REVIEW_TRANSITIONS[report.status]:
+        raise ReportTransitionRefused(
+            f"Report {report_id} cannot move from {report.status.value} to {status.value}; "
+            f"a review moves it to "
+            + " or ".join(s.value for s in sorted(REVIEW_TRANSITIONS[report.status]))
+            + ".",
+            errors=[FieldError("status", "transition", f"{report.status.value} -> {status.value}")],
+            extra={"from": report.status.value, "to": status.value},
+        )
     report.status = status
     report.review_note = note if note is not None else report.review_note
     report.reviewed_at = utcnow()

@@ -1,8 +1,9 @@
 """``flask --app wsgi log verify|monitor|integrate``: audit, watch and maintain the log.
 
 Exit codes: 0 all good; 1 the log failed a check (``verify`` found a problem, ``monitor`` raised
-an alarm: a bad signature, a fork or a rewritten entry); 2 the check could not run (the log is
-unreachable, a malformed response or state file).
+an alarm: a bad signature, a fork or a rewritten entry); 2 the check could not run (bad
+arguments such as a malformed ``--vkey``, the log is unreachable, a malformed response or state
+file).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask.cli import AppGroup
 from app.cli import cli_transaction
 from app.extensions import db
 from app.transparency import audit, client, services
-from app.transparency.note import NoteError
+from app.transparency.note import NoteError, parse_verifier_key
 
 log_cli = AppGroup("log", help="Transparency log: verify, monitor, integrate.")
 
@@ -29,10 +30,22 @@ def _b64(value: bytes | None) -> str:
     return base64.b64encode(value).decode() if value is not None else "-"
 
 
+def _verifier_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A well-formed verifier key, else a usage error (exit 2): a mistyped key is bad input,
+    not a log that failed a check."""
+    if value is not None:
+        try:
+            parse_verifier_key(value)
+        except NoteError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 @log_cli.command("verify")
 @click.option(
     "--vkey",
     default=None,
+    callback=_verifier_key,
     help="Check checkpoints against this pinned verifier key instead of the database's.",
 )
 def verify(vkey: str | None) -> None:
@@ -41,8 +54,6 @@ def verify(vkey: str | None) -> None:
     session = db.new_session()
     try:
         report = audit.audit_log(session, vkey=vkey)
-    except NoteError as exc:
-        raise click.ClickException(f"--vkey: {exc}") from None
     finally:
         session.rollback()
         session.close()

@@ -796,7 +796,12 @@ def inclusion_proof(
     only: O(log n) stored nodes fetched in one query. By leaf hash, the lowest index with that
     hash inside the tree is proven.
     """
-    if (index is None) == (leaf_hash is None):
+    if index is None and leaf_hash is None:
+        raise InvalidProofRequest(
+            "Give index or leaf_hash: one of them is required.",
+            errors=[FieldError("index", "required", "give index or leaf_hash")],
+        )
+    if index is not None and leaf_hash is not None:
         raise InvalidProofRequest(
             "Give exactly one of index and leaf_hash.",
             errors=[FieldError("index", "one_of", "give index or leaf_hash, not both")],

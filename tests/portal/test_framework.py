@@ -186,3 +186,17 @@ def test_brand_picker_offers_a_choice_only_when_there_is_one(app) -> None:
     assert '<option value="qimen-black-tea" >祁门红茶</option>' in picker
     assert '<option value="huangshan-maofeng" selected>黄山毛峰</option>' in picker
     assert alone.strip() == ""
+
+
+def test_a_filter_value_outside_its_choices_is_ignored_with_a_notice(client, demo) -> None:
+    _sign_in(client, demo, "association_admin")
+    everything = client.get("/portal/scan-alerts").get_data(as_text=True)
+    response = client.get("/portal/scan-alerts?status=zzz&kind=repeat_scans&lang=zh-CN")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count("链接中的筛选值不在可选项之内") == 1
+    assert 'value="repeat_scans" selected' in page
+    english = client.get("/portal/scan-alerts?status=zzz&lang=en").get_data(as_text=True)
+    assert "Status: the link asked for a value that is not one of its choices" in english
+    total = re.search(r"\((\d+) in all\)", everything).group(1)
+    assert f"({total} in all)" in english

@@ -145,6 +145,34 @@ def test_the_association_reads_and_reviews_reports_firms_cannot(api, new_shopper
     assert any(item["serial"] == "FAKE0000000001" for item in demo_report)
 
 
+def test_a_review_never_takes_a_report_back_to_new(api, new_shopper, session) -> None:
+    created = (
+        new_shopper()
+        .post("/report", data={"description": "odd seal"}, accept="application/json")
+        .get_json()
+    )
+    staff = api("association_staff")
+    path = f"/api/v1/fake-reports/{created['id']}"
+    refused = staff.patch(path, json={"status": "new", "note": "again"})
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    body = refused.get_json()
+    assert body["type"].endswith("/problems/report-transition-refused")
+    assert "from new to new" in body["detail"]
+    closed = staff.patch(path, json={"status": "closed", "note": "genuine, old packaging"})
+    assert closed.status_code == 200
+    reopened = staff.patch(path, json={"status": "new", "note": "reopen"}).get_json()
+    assert reopened["detail"] == (
+        f"Report {created['id']} cannot move from closed to new; "
+        "a review moves it to closed or reviewing."
+    )
+    assert (reopened["from"], reopened["to"]) == ("closed", "new")
+    report = session.get(FakeReport, created["id"])
+    session.refresh(report)
+    assert (report.status.value, report.review_note) == ("closed", "genuine, old packaging")
+    taken_up = staff.patch(path, json={"status": "reviewing"})
+    assert taken_up.status_code == 200 and taken_up.get_json()["status"] == "reviewing"
+
+
 # --- the manual check -------------------------------------------------------------------------
 
 

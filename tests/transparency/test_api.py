@@ -156,11 +156,18 @@ def test_inclusion_proof_refusals_are_precise(client, grown) -> None:
         400,
         "index-out-of-range",
     )
-    _problem(client.get("/log/proof/inclusion"), 400, "invalid-proof-request")
+    body = _problem(client.get("/log/proof/inclusion"), 400, "invalid-proof-request")
+    assert body["detail"] == "Give index or leaf_hash: one of them is required."
+    assert body["errors"] == [
+        {"field": "index", "rule": "required", "message": "give index or leaf_hash"}
+    ]
     leaf = hashlib.sha256(b"x").hexdigest()
-    _problem(
+    body = _problem(
         client.get(f"/log/proof/inclusion?index=0&leaf_hash={leaf}"), 400, "invalid-proof-request"
     )
+    assert body["errors"] == [
+        {"field": "index", "rule": "one_of", "message": "give index or leaf_hash, not both"}
+    ]
     body = _problem(client.get("/log/proof/inclusion?index=-1"), 422, "validation-failed")
     assert body["errors"][0]["field"] == "query.index"
     body = _problem(

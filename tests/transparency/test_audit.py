@@ -158,9 +158,11 @@ def test_verify_with_a_pinned_key(app, session, logged, demo) -> None:
     assert result.exit_code == 1
     assert "is not the pinned key" in result.output
     assert "not signed by any known key" in result.output
-    result = _verify(app, "--vkey", "not-a-key")
-    assert result.exit_code == 1
-    assert "--vkey:" in result.output
+    # A malformed key is bad input (exit 2, like the CLI's other usage errors), not a failed log.
+    for garbage in ("not-a-key", "garbage", "brand.example.test/log+00000000+AAAA"):
+        result = _verify(app, "--vkey", garbage)
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--vkey'" in result.output and "FAILED" not in result.output
 
 
 def test_integrate_command_covers_entries_written_without_a_commit_hook(
