@@ -541,7 +541,8 @@ def get_decision(session: Session, caller: Caller, decision_id: int) -> AuditDec
 
 
 def _decision_not_found(decision_id: int) -> NotFound:
-    return NotFound(f"No audit decision {decision_id}.", slug="audit-decision-not-found")
+    # "decision-not-found" is the problem type issuance has always answered: kept, not renamed.
+    return NotFound(f"No audit decision {decision_id}.", slug="decision-not-found")
 
 
 # ---- what certificates read ------------------------------------------------------------

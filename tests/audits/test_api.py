@@ -497,9 +497,9 @@ def test_decision_endpoint_is_scoped(api, demo) -> None:
     path = f"/api/v1/audit-decisions/{demo['audit_decision']['id']}"
     assert ok(api("firm_admin").get(path))["outcome"] == "granted"
     assert ok(api("alliance_viewer").get(path))["decided_by"] == "王秀兰 Wang Xiulan"
-    hidden = problem(api("firm2_admin").get(path), 404, "audit-decision-not-found")
+    hidden = problem(api("firm2_admin").get(path), 404, "decision-not-found")
     missing = problem(
-        api("firm_admin").get("/api/v1/audit-decisions/999999"), 404, "audit-decision-not-found"
+        api("firm_admin").get("/api/v1/audit-decisions/999999"), 404, "decision-not-found"
     )
     assert missing["detail"] == "No audit decision 999999."
     assert hidden["detail"] == f"No audit decision {demo['audit_decision']['id']}."

@@ -116,7 +116,7 @@ def test_issuing_needs_a_granted_decision(api, grant) -> None:
     _problem(
         admin.post("/api/v1/certificates", json={"decision_id": 999999, "label_quota": 1}),
         404,
-        "audit-decision-not-found",
+        "decision-not-found",
     )
 
 
