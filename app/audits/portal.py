@@ -42,6 +42,7 @@ from app.brands.models import Brand, Membership, MembershipStatus
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
@@ -314,6 +315,7 @@ def new_audit(caller: Caller) -> ResponseReturnValue:
     outcome = submit(validate(AuditCreate, data), lambda body: _open(caller, body), rows=rows)
     if outcome.result is None:
         return _new_audit_page(caller, values, outcome.errors, outcome.status)
+    set_activity_target("audit", outcome.result.id)
     flash(gettext("Audit %(id)s opened; record its results.", id=outcome.result.id), "success")
     return redirect(url_for("audits_portal.audit", audit_id=outcome.result.id), code=303)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.activity.models import ActivityRecord
 from app.audits.demo import RESULTS
 from app.audits.models import Audit, AuditStatus, DecisionOutcome
 from app.audits.services import today
@@ -298,3 +299,34 @@ def test_audits_of_a_standard_version_link_to_it(app, demo, session) -> None:
         )
     )
     assert f"/portal/standard-versions/{version.id}" in html and "Evidence" in html
+
+
+def _newest_activity(session) -> ActivityRecord:
+    session.expire_all()
+    return session.scalars(select(ActivityRecord).order_by(ActivityRecord.id.desc())).first()
+
+
+def test_portal_audit_steps_record_their_target_like_the_api(app, demo, session) -> None:
+    audit = _open_audit(app, demo, session)
+    opened = session.scalars(
+        select(ActivityRecord).where(ActivityRecord.action == "audits_portal.new_audit")
+    ).all()
+    assert opened[-1].target == f"audit:{audit.id}"
+    auditor = as_role(app, demo, "association_auditor")
+    assert post(auditor, f"/portal/audits/{audit.id}/results", _results_form()).status_code == 303
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.record_results", f"audit:{audit.id}")
+    post(
+        auditor,
+        f"/portal/audits/{audit.id}/sign-off",
+        {"audited_on": audit.audited_on.isoformat(), "summary": "ok"},
+    )
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.sign_off", f"audit:{audit.id}")
+    admin = as_role(app, demo, "association_admin")
+    done = post(
+        admin, f"/portal/audits/{audit.id}/decision", {"outcome": "granted", "reason": "meets all"}
+    )
+    assert done.status_code == 303
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.decide", f"audit:{audit.id}")
