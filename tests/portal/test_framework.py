@@ -186,3 +186,12 @@ def test_brand_picker_offers_a_choice_only_when_there_is_one(app) -> None:
     assert '<option value="qimen-black-tea" >祁门红茶</option>' in picker
     assert '<option value="huangshan-maofeng" selected>黄山毛峰</option>' in picker
     assert alone.strip() == ""
+
+
+def test_the_workspace_names_the_role_in_words(app, demo) -> None:
+    from tests.portalkit import as_role, text
+
+    viewer = text(as_role(app, demo, "government_viewer").get("/portal"))
+    assert "· Viewer</p>" in viewer and "· viewer<" not in viewer
+    admin = text(as_role(app, demo, "association_admin", lang="zh-CN").get("/portal"))
+    assert "· 管理员</p>" in admin and "· admin<" not in admin
