@@ -17,9 +17,13 @@ text, which Flask's JSON encoder also reads through ``__html__``).
 
 from __future__ import annotations
 
+import gettext as stdlib_gettext
 import io
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
+import pycountry
 from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -153,3 +157,30 @@ def init_i18n(app: Flask) -> None:
         return response
 
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
+
+
+@cache
+def _subdivision_names(locale: str) -> stdlib_gettext.NullTranslations:
+    language = "zh_CN" if locale == "zh_CN" else "en"
+    return stdlib_gettext.translation(
+        "iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def region_name(code: str | None, unknown: str) -> str:
+    """An ISO 3166-2 code's name in the page language (安徽省 / Anhui Sheng); the code itself
+    when pycountry does not know it, ``unknown`` when there is no code."""
+    if not code:
+        return unknown
+    subdivision = pycountry.subdivisions.get(code=code)
+    if subdivision is None:
+        return code
+    return _subdivision_names(current_locale()).gettext(subdivision.name)
+
+
+def list_text(items: Iterable[object]) -> str:
+    """Items joined as the page language lists them ("a, b and c" / "a、b和c")."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    return format_list([str(item) for item in items], locale=get_locale() or "en")

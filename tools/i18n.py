@@ -36,8 +36,12 @@ def owners() -> list[Path]:
     return [*found, APP]
 
 
-def messages(owner: Path) -> Iterator[tuple[str, str, int]]:
-    """(message id, file, line) for every translatable string owned by ``owner``."""
+MessageId = str | tuple[str, ...]
+
+
+def messages(owner: Path) -> Iterator[tuple[MessageId, str, int]]:
+    """(message id, file, line) for every translatable string owned by ``owner``; a plural
+    message (``ngettext``) has the tuple (singular, plural) as its id."""
     others = [p for p in owners() if p != owner and p != APP]
     for filename, lineno, message, _comments, _context in extract_from_dir(
         owner,
@@ -48,10 +52,13 @@ def messages(owner: Path) -> Iterator[tuple[str, str, int]]:
         path = owner / filename
         if owner == APP and any(other in path.parents for other in others):
             continue
-        ids = message if isinstance(message, tuple) else (message,)
-        for msgid in ids:
-            if msgid:
-                yield msgid, str(path.relative_to(APP.parent)), lineno
+        msgid = tuple(message[:2]) if isinstance(message, tuple) else message
+        if msgid and all(msgid):
+            yield msgid, str(path.relative_to(APP.parent)), lineno
+
+
+def _singular(msgid: MessageId) -> str:
+    return msgid[0] if isinstance(msgid, tuple) else msgid
 
 
 def po_path(owner: Path) -> Path:
@@ -68,16 +75,19 @@ def load(owner: Path) -> Catalog:
 
 def update() -> None:
     for owner in owners():
-        found = {}
+        found: dict[MessageId, list[tuple[str, int]]] = {}
         for msgid, filename, lineno in messages(owner):
             found.setdefault(msgid, []).append((filename, lineno))
         if not found and not po_path(owner).exists():
             continue
         old = load(owner)
         new = Catalog(locale=LOCALE, project="brandtrace")
-        for msgid, locations in sorted(found.items()):
-            existing = old.get(msgid)
-            new.add(msgid, existing.string if existing else "", locations=locations)
+        for msgid, locations in sorted(found.items(), key=lambda item: _singular(item[0])):
+            existing = old.get(_singular(msgid))
+            string: str | tuple[str, ...] = existing.string if existing else ""
+            if isinstance(msgid, tuple) and not isinstance(string, tuple):
+                string = ("",) * new.num_plurals
+            new.add(msgid, string, locations=locations)
         path = po_path(owner)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
@@ -91,8 +101,11 @@ def missing() -> list[tuple[str, str]]:
     for owner in owners():
         catalog = load(owner)
         for msgid, filename, lineno in messages(owner):
-            entry = catalog.get(msgid)
-            if entry is None or not entry.string or entry.fuzzy:
+            entry = catalog.get(_singular(msgid))
+            translated = entry is not None and (
+                all(entry.string) if isinstance(entry.string, tuple) else bool(entry.string)
+            )
+            if entry is None or not translated or entry.fuzzy:
                 gaps.append(
                     (
                         str(po_path(owner).relative_to(APP.parent)),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, BigIntId, CreatedAt, IntPK
+
+if TYPE_CHECKING:
+    from app.auth.models import ApiToken, Organisation, User
 
 
 class ActivityRecord(Base):
@@ -26,3 +29,14 @@ class ActivityRecord(Base):
     status: Mapped[int]
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    # Who acted, for people reading the trail (load them with the page: selectinload).
+    organisation: Mapped[Organisation | None] = relationship(viewonly=True)
+    user: Mapped[User | None] = relationship(viewonly=True)
+    token: Mapped[ApiToken | None] = relationship(viewonly=True)
+
+    @property
+    def action_label(self) -> str:
+        from app.activity.labels import action_label
+
+        return action_label(self.action)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.activity.models import ActivityRecord
 from app.auth.principal import Caller
@@ -46,8 +46,10 @@ def list_activity(
     session: Session, caller: Caller, *, limit: int, cursor: str | None, action: str | None = None
 ) -> PageResult[ActivityRecord]:
     """The caller's organisation's trail, newest first."""
-    statement = select(ActivityRecord).where(
-        ActivityRecord.organisation_id == caller.organisation_id
+    statement = (
+        select(ActivityRecord)
+        .where(ActivityRecord.organisation_id == caller.organisation_id)
+        .options(selectinload(ActivityRecord.user), selectinload(ActivityRecord.organisation))
     )
     if action:
         statement = statement.where(ActivityRecord.action == action)

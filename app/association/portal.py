@@ -3,7 +3,6 @@ consumers' scans."""
 
 from __future__ import annotations
 
-import pycountry
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
@@ -15,6 +14,7 @@ from app.certificates.models import CertificateStatus
 from app.extensions import db
 from app.http.web import page
 from app.i18n import current_locale
+from app.i18n import region_name as shared_region_name
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
 from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
@@ -37,11 +37,8 @@ CERTIFICATE_STATUSES = {
 
 
 def region_name(code: str | None) -> str:
-    """An ISO 3166-2 code with its name (``CN-AH Anhui``), or a word for unknown regions."""
-    if not code:
-        return gettext("Region not recorded")
-    subdivision = pycountry.subdivisions.get(code=code)
-    return f"{code} {subdivision.name}" if subdivision is not None else code
+    """A member region's name in the page language, or a word for unknown regions."""
+    return shared_region_name(code, gettext("Region not recorded"))
 
 
 @page(bp, "/overview", access=ASSOCIATION)

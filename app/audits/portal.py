@@ -42,7 +42,9 @@ from app.brands.models import Brand, Membership, MembershipStatus
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.web import page
+from app.i18n import current_locale, list_text
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.standards.evaluation import format_number, requirement_text
@@ -314,6 +316,7 @@ def new_audit(caller: Caller) -> ResponseReturnValue:
     outcome = submit(validate(AuditCreate, data), lambda body: _open(caller, body), rows=rows)
     if outcome.result is None:
         return _new_audit_page(caller, values, outcome.errors, outcome.status)
+    set_activity_target("audit", outcome.result.id)
     flash(gettext("Audit %(id)s opened; record its results.", id=outcome.result.id), "success")
     return redirect(url_for("audits_portal.audit", audit_id=outcome.result.id), code=303)
 
@@ -405,12 +408,22 @@ def _audit_context(caller: Caller, audit: Audit) -> dict[str, Any]:
         "took_part": caller.user_id in services.participants(audit),
         "my_part": involvement.get(caller.user_id, []),
         "decided_by": names.get(decision.decided_by_id) if decision else None,
-        "missing": services.missing_mandatory(audit),
+        "missing": _criterion_names(audit, services.missing_mandatory(audit)),
         "is_auditor": owner and caller.role == Role.AUDITOR,
         "is_admin": owner and caller.role == Role.ADMIN,
         "may_issue": owner and caller.role in (Role.ADMIN, Role.STAFF),
         "overdue": services.is_overdue(audit),
     }
+
+
+def _criterion_names(audit: Audit, keys: list[str]) -> str:
+    """Criteria by the standard's names in the page language, as one list text."""
+    zh = current_locale() == "zh_CN"
+    names = {
+        c.key: (c.metric_zh if zh else c.metric_en) or c.metric_zh or c.metric_en or c.key
+        for c in audit.standard_version.criteria
+    }
+    return list_text(names.get(key, key) for key in keys)
 
 
 def _audit_page(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
+from app.activity.labels import action_choices, action_label, known_actions, same_action
 from app.activity.models import ActivityRecord
 from app.auth import services
 from app.auth.errors import TokenAlreadyRevoked
+from app.auth.labels import ROLE_LABELS
 from app.auth.models import ApiToken, Role, User
 from app.auth.principal import Caller, allow
 from app.auth.schemas import TokenCreate, UserCreate
@@ -32,13 +36,6 @@ SECTION = lazy_gettext("Account and organisation")
 nav_item(SECTION, lazy_gettext("People"), "auth_portal.users", ADMINS, order=900)
 nav_item(SECTION, lazy_gettext("API tokens"), "auth_portal.tokens", ANYONE, order=901)
 nav_item(SECTION, lazy_gettext("Activity trail"), "auth_portal.activity", ADMINS, order=902)
-
-ROLE_LABELS = {
-    Role.ADMIN: lazy_gettext("Administrator"),
-    Role.STAFF: lazy_gettext("Staff"),
-    Role.AUDITOR: lazy_gettext("Auditor"),
-    Role.VIEWER: lazy_gettext("Viewer"),
-}
 
 
 ACTIVE_CHOICES = [("active", lazy_gettext("Active")), ("disabled", lazy_gettext("Disabled"))]
@@ -163,6 +160,7 @@ def users(caller: Caller) -> ResponseReturnValue:
             except AppError as error:
                 _apply_errors(error, errors)
             else:
+                set_activity_target("user", user.id)
                 flash(gettext("Added %(email)s.", email=user.email), "success")
                 return redirect(url_for("auth_portal.users"), code=303)
         status = 422
@@ -224,6 +222,7 @@ def tokens(caller: Caller) -> ResponseReturnValue:
             else:
                 # Shown once, in this response only; the page is not cached (see headers below).
                 new_secret = issued.secret
+                set_activity_target("token", issued.token.id)
                 values = {"expires_in_days": "90"}
         else:
             status = 422
@@ -260,14 +259,21 @@ def revoke_token(caller: Caller, token_id: int) -> ResponseReturnValue:
 @page(bp, "/activity", access=ADMINS)
 def activity(caller: Caller) -> ResponseReturnValue:
     """The organisation's activity trail, sortable and filterable."""
-    statement = select(ActivityRecord).where(
-        ActivityRecord.organisation_id == caller.organisation_id
+    statement = (
+        select(ActivityRecord)
+        .where(ActivityRecord.organisation_id == caller.organisation_id)
+        .options(
+            selectinload(ActivityRecord.user),
+            selectinload(ActivityRecord.organisation),
+            selectinload(ActivityRecord.token),
+        )
     )
     table = build_table(
         db.session,
         statement,
         columns=[
             Column("occurred_at", lazy_gettext("When"), sort=ActivityRecord.id),
+            Column("who", lazy_gettext("Who"), sort=ActivityRecord.user_id),
             Column("action", lazy_gettext("Action"), sort=ActivityRecord.action),
             Column("method", lazy_gettext("Method")),
             Column("path", lazy_gettext("Path")),
@@ -275,17 +281,21 @@ def activity(caller: Caller) -> ResponseReturnValue:
             Column("target", lazy_gettext("Record")),
             Column("request_id", lazy_gettext("Request id")),
         ],
-        filters=[
-            Filter(
-                "action",
-                lazy_gettext("Action"),
-                lambda s, v: s.where(ActivityRecord.action.contains(v)),
-            )
-        ],
+        filters=[Filter("action", lazy_gettext("Action"), _with_action, choices=action_choices())],
         args=request.args,
         default_sort="occurred_at",
     )
-    return render_template("auth/portal/activity.html", table=table)
+    return render_template(
+        "auth/portal/activity.html", table=table, action_label=action_label, known=known_actions()
+    )
+
+
+def _with_action(statement: Select[Any], action: str) -> Select[Any]:
+    """Records of the chosen action, through the API or the portal; text typed into the
+    address bar still matches part of an endpoint name."""
+    if action in known_actions():
+        return statement.where(ActivityRecord.action.in_(same_action(action)))
+    return statement.where(ActivityRecord.action.contains(action, autoescape=True))
 
 
 def token_is_active(token: ApiToken) -> bool:

@@ -360,3 +360,19 @@ def session_user(session: Session, web_session: dict[str, object] | object) -> U
     ):
         return None
     return user
+
+
+def session_end_reason(session: Session, web_session: dict[str, object] | object) -> str:
+    """Why a signed browser session is no longer valid: ``password-changed`` when the password
+    was changed since (in another session), else ``ended``."""
+    data = web_session if isinstance(web_session, dict) else dict(web_session)  # type: ignore[call-overload]
+    user_id = data.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if (
+        user is not None
+        and user.is_active
+        and user.organisation.is_active
+        and data.get("generation") != user.session_generation
+    ):
+        return "password-changed"
+    return "ended"

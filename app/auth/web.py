@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.errors import AppError, Unauthenticated
 from app.extensions import db, limiter
 from app.http.api import check_csrf, commit_request, resolve_caller
+from app.http.web import forget_sign_in, remember_sign_in, sign_in_redirect
 
 bp = Blueprint("web_auth", __name__, template_folder="templates")
 
@@ -53,7 +54,7 @@ def login() -> ResponseReturnValue:
         session["generation"] = user.session_generation
         g.caller = services.caller_for(user)
         commit_request(g.caller, 303)
-        return redirect(_safe_next(request.form.get("next")), code=303)
+        return remember_sign_in(redirect(_safe_next(request.form.get("next")), code=303))
     return render_template(
         "auth/login.html", email=email, errors=errors, next=request.args.get("next")
     )
@@ -63,7 +64,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     check_csrf()
     session.clear()
-    return redirect(url_for("system.home"), code=303)
+    return forget_sign_in(redirect(url_for("system.home"), code=303))
 
 
 def _require_user() -> User:
@@ -78,7 +79,7 @@ def _require_user() -> User:
 @bp.get("/account")
 def account() -> ResponseReturnValue:
     if resolve_caller() is None:
-        return redirect(url_for("web_auth.login", next=request.path))
+        return sign_in_redirect(request.path)
     return render_template("auth/account.html", user=_require_user())
 
 
@@ -86,7 +87,7 @@ def account() -> ResponseReturnValue:
 @limiter.limit("10 per minute", methods=["POST"])
 def change_password() -> ResponseReturnValue:
     if resolve_caller() is None:
-        return redirect(url_for("web_auth.login", next=request.path))
+        return sign_in_redirect(request.path)
     user = _require_user()
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -254,6 +254,7 @@ def issue(caller: Caller) -> ResponseReturnValue:
         errors = {key.split("-")[0]: message for key, message in outcome.errors.items()}
         return _issue_page(granted, [], values=values, errors=errors, status=outcome.status)
     number = outcome.result.number
+    set_activity_target("certificate", number)
     flash(gettext("Certificate %(number)s was issued and signed.", number=number), "success")
     return redirect(url_for("certificates_portal.certificate", number=number), code=303)
 
@@ -738,6 +739,7 @@ def rotate_key(caller: Caller) -> ResponseReturnValue:
                 "certificates/portal/rotate.html", current=current, refusal=refusal
             ), 409
         result = keys.rotate_key(db.session, organisation, actor=caller)
+        set_activity_target("issuer_key", result.active.fragment)
         flash(
             gettext(
                 "Key %(new)s now signs; %(old)s is retired and its signatures stay valid.",

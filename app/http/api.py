@@ -161,6 +161,11 @@ def resolve_caller() -> Caller | None:
         caller = auth.caller_for(user, token)
     elif "user_id" in session:
         session_user = auth.session_user(db.session, session)
+        if session_user is None:
+            # Say why on the sign-in page, and stop checking the stale session on every request.
+            g.session_ended = auth.session_end_reason(db.session, session)
+            session.pop("user_id", None)
+            session.pop("generation", None)
         caller = auth.caller_for(session_user) if session_user else None
     g.caller = caller
     return caller

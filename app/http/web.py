@@ -16,13 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, make_response, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 
 from app.auth.principal import Access, Caller
 from app.errors import Forbidden
-from app.http.api import SAFE_METHODS, check_csrf, commit_request, resolve_caller
+from app.http.api import (
+    SAFE_METHODS,
+    check_csrf,
+    commit_request,
+    resolve_caller,
+    set_activity_target,
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +68,20 @@ def page(
             caller = resolve_caller()
             if not access.public:
                 if caller is None:
-                    return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?")))
+                    return sign_in_redirect(request.full_path.rstrip("?"))
                 if not access.allows(caller):
                     raise Forbidden(
                         gettext("Your organisation and role do not give access to this page.")
                     )
             if request.method not in SAFE_METHODS:
                 check_csrf()
+            target = target_from_path(path_args)
             if wants_caller:
                 path_args["caller"] = caller
             response = make_response(view(**path_args))
             if request.method not in SAFE_METHODS and response.status_code < 400:
+                if g.get("activity_target") is None and target is not None:
+                    set_activity_target(*target)
                 commit_request(caller, response.status_code)
             return response
 
@@ -79,6 +89,75 @@ def page(
         return wrapper
 
     return decorator
+
+
+# Set at sign-in, removed at sign-out: a request without a session but with this cookie comes
+# from a browser whose session ended by itself (the 8-hour lifetime), which deserves a word.
+SIGNED_IN_COOKIE = "signed_in"
+SIGNED_IN_COOKIE_DAYS = 30
+
+
+def remember_sign_in(response: Response) -> Response:
+    response.set_cookie(
+        SIGNED_IN_COOKIE,
+        "1",
+        max_age=SIGNED_IN_COOKIE_DAYS * 86400,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def forget_sign_in(response: Response) -> Response:
+    response.delete_cookie(
+        SIGNED_IN_COOKIE, secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True
+    )
+    return response
+
+
+def sign_in_redirect(next_path: str) -> Response:
+    """Send a signed-out visitor to the sign-in page, saying why when their session ended."""
+    reason = g.get("session_ended")
+    if reason is None and request.cookies.get(SIGNED_IN_COOKIE):
+        reason = "ended"
+    if reason == "password-changed":
+        flash(gettext("Your password was changed in another session; sign in again."), "info")
+    elif reason is not None:
+        flash(gettext("Your session has ended; sign in again."), "info")
+    return forget_sign_in(redirect(url_for("web_auth.login", next=next_path)))
+
+
+# Path arguments that name a record, and the kind the API's activity targets call it.
+PATH_TARGETS = {
+    "audit_id": "audit",
+    "membership_id": "membership",
+    "token_id": "token",
+    "user_id": "user",
+    "order_id": "label_order",
+    "product_id": "product",
+    "batch_id": "batch",
+    "standard_id": "standard",
+    "version_id": "standard_version",
+    "alert_id": "scan_alert",
+    "report_id": "fake_report",
+    "recall_id": "recall",
+    "location_id": "location",
+    "authorisation_id": "partner_authorisation",
+    "number": "certificate",
+    "fragment": "issuer_key",
+    "slug": "brand",
+}
+
+
+def target_from_path(path_args: dict[str, Any]) -> tuple[str, Any] | None:
+    """The record a page acts on, named as the API names it: the first path argument that names
+    one (``/audits/3/sign-off`` acts on ``audit:3``). Views that create a record, or act on one
+    their URL does not name, call ``set_activity_target`` themselves (which wins)."""
+    for name, value in path_args.items():
+        if name in PATH_TARGETS:
+            return PATH_TARGETS[name], value
+    return None
 
 
 def caller_or_none() -> Caller | None:

@@ -7,12 +7,9 @@ organisation owns or co-builds.
 
 from __future__ import annotations
 
-import gettext as stdlib_gettext
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
 from typing import Any
 
-import pycountry
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
@@ -29,7 +26,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.http.streaming import streamed_response
 from app.http.web import page
-from app.i18n import current_locale
+from app.i18n import current_locale, list_text
+from app.i18n import region_name as shared_region_name
 from app.observer import services
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
@@ -74,20 +72,9 @@ def _local(zh: str, en: str) -> str:
     return zh if current_locale() == "zh_CN" else en
 
 
-@cache
-def _subdivision_names(locale: str) -> stdlib_gettext.NullTranslations:
-    language = "zh_CN" if locale == "zh_CN" else "en"
-    return stdlib_gettext.translation(
-        "iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-
-
 def region_name(code: str) -> str:
     """An ISO 3166-2 code's name in the page language (the code itself when unknown)."""
-    subdivision = pycountry.subdivisions.get(code=code) if code else None
-    if subdivision is None:
-        return code or gettext("Unknown")
-    return _subdivision_names(current_locale()).gettext(subdivision.name)
+    return shared_region_name(code, gettext("Unknown"))
 
 
 def _with_query(path: str) -> str:
@@ -392,6 +379,7 @@ def statistics(caller: Caller) -> ResponseReturnValue:
         "observer/portal/statistics.html",
         charts=charts,
         brands=found.brands,
+        brand_list=list_text(_local(b.name_zh, b.name_en) for b in found.brands),
         labels_total=found.labels_issued_total,
         scans_total=scans.total,
         scan_days=scans.days,

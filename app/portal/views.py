@@ -3,6 +3,7 @@
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from app.auth.labels import ROLE_LABELS
 from app.auth.models import User
 from app.auth.principal import Caller, allow
 from app.extensions import db
@@ -15,4 +16,9 @@ bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templa
 @page(bp, "", access=allow())
 def dashboard(caller: Caller) -> ResponseReturnValue:
     user = db.session.get(User, caller.user_id)
-    return render_template("portal/dashboard.html", user=user, sections=nav_for(caller))
+    return render_template(
+        "portal/dashboard.html",
+        user=user,
+        role=ROLE_LABELS.get(caller.role, caller.role),
+        sections=nav_for(caller),
+    )

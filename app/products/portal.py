@@ -24,6 +24,7 @@ from app.brands.models import Brand
 from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.errors import AppError
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.i18n import current_locale
 from app.portal.charts import bar_chart
@@ -207,6 +208,7 @@ def new_product(caller: Caller) -> ResponseReturnValue:
 
     def register(model: ProductCreate) -> tuple[str, str]:
         product = services.register_product(db.session, caller, **model.model_dump())
+        set_activity_target("product", product.id)
         return (
             url_for("products_portal.product", product_id=product.id),
             gettext("Product %(gtin)s registered.", gtin=product.gtin),
@@ -333,6 +335,7 @@ def new_batch(caller: Caller, product_id: int) -> ResponseReturnValue:
 
     def record(model: BatchCreate) -> tuple[str, str]:
         batch = services.create_batch(db.session, caller, item.id, **model.model_dump())
+        set_activity_target("batch", batch.id)
         return (
             url_for("products_portal.batch", batch_id=batch.id),
             gettext("Batch %(lot)s recorded.", lot=batch.lot),
@@ -385,6 +388,7 @@ def new_order(caller: Caller, batch_id: int) -> ResponseReturnValue:
         order = services.order_labels(
             db.session, caller, item.id, quantity=model.quantity, signed=model.signed
         )
+        set_activity_target("label_order", order.id)
         if order.status is LabelOrderStatus.PENDING:
             message = gettext(
                 "Order %(id)s placed: it waits for the association's approval.", id=order.id

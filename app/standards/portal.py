@@ -28,6 +28,7 @@ from app.brands import services as brands
 from app.brands.models import Brand
 from app.errors import NotFound
 from app.extensions import db
+from app.http.api import set_activity_target
 from app.http.converters import id_param
 from app.http.web import page
 from app.i18n import current_locale
@@ -228,6 +229,7 @@ def create_standard(caller: Caller) -> ResponseReturnValue:
     )
     if outcome.result is None:
         return _list_page(caller, outcome.values, outcome.errors, outcome.status)
+    set_activity_target("standard", outcome.result.id)
     flash(gettext("Standard %(code)s created; draft its first version.", code=outcome.result.code))
     return redirect(
         url_for("standards_portal.new_version", standard_id=outcome.result.id), code=303
@@ -409,6 +411,7 @@ def new_version(caller: Caller, standard_id: int) -> ResponseReturnValue:
         return _editor(
             found, version=None, values=values, errors=outcome.errors, status=outcome.status
         )
+    set_activity_target("standard_version", outcome.result.id)
     flash(gettext("Draft %(version)s saved.", version=outcome.result.version), "success")
     return redirect(
         url_for("standards_portal.edit_version", version_id=outcome.result.id), code=303

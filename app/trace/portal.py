@@ -26,6 +26,7 @@ from app.errors import AppError, FieldError, NotFound
 from app.extensions import db
 from app.gs1.epc import sscc_to_digital_link
 from app.gs1.identifiers import GS1SyntaxError, validate_sscc
+from app.http.api import set_activity_target
 from app.http.schemas import RequestSchema
 from app.http.web import page
 from app.portal.nav import nav_item
@@ -489,6 +490,7 @@ def new_event(caller: Caller) -> ResponseReturnValue:
                     apply_error(error, errors, values, EVENT_FIELDS)
             else:
                 if common is not None:
+                    set_activity_target("epcis_capture", job.capture_id)
                     target = url_for("trace_portal.capture_job", capture_id=job.capture_id)
                     remember_result(target)
                     if job.captured_count:
@@ -570,6 +572,7 @@ def upload(caller: Caller) -> ResponseReturnValue:
                     error_behaviour=CaptureErrorBehaviour(behaviour_name),
                     limits=capture_limits(),
                 )
+                set_activity_target("epcis_capture", job.capture_id)
                 target = url_for("trace_portal.capture_job", capture_id=job.capture_id)
                 remember_result(target)
                 flash(gettext("Document captured."), "success")
@@ -711,6 +714,7 @@ def new_location(caller: Caller) -> ResponseReturnValue:
 
     def register(model: LocationCreate) -> tuple[str, str]:
         location = services.register_location(db.session, caller, **model.model_dump())
+        set_activity_target("location", location.id)
         name = bilingual(location.name_zh, location.name_en)
         return url_for("trace_portal.locations"), gettext(
             "Location %(name)s registered.", name=name
@@ -779,6 +783,7 @@ def new_recall(caller: Caller, batch_id: int) -> ResponseReturnValue:
                 db.session, caller, batch_id=batch.id, kind=model.kind, reason=model.reason
             )
             kind = RECALL_KIND_LABELS[recall.kind]
+            set_activity_target("recall", recall.id)
             return url_for("trace_portal.recall", recall_id=recall.id), gettext(
                 "Batch %(lot)s: %(kind)s placed.", lot=batch.lot, kind=kind
             )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.activity.models import ActivityRecord
+from app.auth.models import User
+from tests.portalkit import as_role, post
+from tests.portalkit import text as page_text
 
 
 def test_a_write_records_user_organisation_token_and_request_id(api, demo) -> None:
@@ -75,3 +80,69 @@ def test_timestamps_are_timezone_aware_utc(api, session) -> None:
     api("firm_admin").post("/api/v1/tokens", json={"name": "utc"})
     record = session.query(ActivityRecord).order_by(ActivityRecord.id.desc()).first()
     assert record.occurred_at.utcoffset().total_seconds() == 0
+
+
+def test_the_api_names_who_acted_and_the_action_in_words(api, demo) -> None:
+    api("firm_admin").post("/api/v1/tokens", json={"name": "words"})
+    newest = api("firm_admin").get("/api/v1/activity").get_json()["items"][0]
+    assert newest["action_label"] == "Created an API token"
+    assert newest["user"]["email"] == demo["users"]["firm_admin"]["username"]
+    assert newest["user"]["display_name"]
+    assert newest["organisation"]["slug"] and newest["organisation"]["name_zh"]
+
+
+def test_the_portal_trail_shows_who_when_and_what_readably(app, demo, session) -> None:
+    client = as_role(app, demo, "firm_admin")
+    post(client, "/portal/tokens", {"name": "trail", "scopes": "*:read", "expires_in_days": "5"})
+    page = page_text(client.get("/portal/activity"))
+    user = session.scalar(select(User).where(User.email == demo["users"]["firm_admin"]["username"]))
+    assert user.display_name in page and user.organisation.name_en in page
+    assert "Signed in" in page and "Created an API token" in page
+    assert "<td>web_auth.login" not in page and "auth_portal.tokens" not in page
+    assert not re.search(r">[^<]*\+00:00", page) and re.search(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", page
+    )
+    zh = page_text(as_role(app, demo, "firm_admin", lang="zh-CN").get("/portal/activity"))
+    assert "创建了 API 令牌" in zh and "操作人" in zh and user.organisation.name_zh in zh
+
+
+def test_the_action_filter_offers_labels_and_covers_api_and_portal(app, api, demo) -> None:
+    api("firm_admin").post("/api/v1/tokens", json={"name": "from the api"})
+    client = as_role(app, demo, "firm_admin")
+    created = post(
+        client,
+        "/portal/tokens",
+        {"name": "from the portal", "scopes": "*:read", "expires_in_days": "5"},
+    )
+    assert created.status_code == 200
+    # The portal names the token it created, as the API does.
+    items = api("firm_admin").get("/api/v1/activity").get_json()["items"]
+    targets = {r["action"]: r["target"] for r in reversed(items)}
+    assert targets["auth_portal.tokens"].startswith("token:")
+    assert targets["auth.create_token"].startswith("token:")
+    assert targets["auth_portal.tokens"] != targets["auth.create_token"]
+    page = page_text(client.get("/portal/activity?action=auth.create_token"))
+    assert '<option value="auth.create_token" selected>Created an API token</option>' in page
+    assert "<td>/api/v1/tokens</td>" in page and "<td>/portal/tokens</td>" in page
+    assert "<td>/login</td>" not in page
+
+
+def test_unknown_actions_keep_their_endpoint_name() -> None:
+    from app.activity.labels import action_label
+
+    assert action_label("audits_portal.sign_off") == "Signed an audit off"
+    assert action_label("cli:brandtrace demo seed") == "Command-line task"
+    assert action_label("somewhere.new") == "Other change"
+
+
+def test_every_write_endpoint_has_a_label(app) -> None:
+    from app.activity.labels import known_actions
+
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if set(rule.methods or ()) - {"GET", "HEAD", "OPTIONS"}
+    }
+    # Public posts by consumers record no organisation, so they never show in a trail.
+    public = {"resolver.report_fake", "resolver.share_location", "certificates.verify_credential"}
+    assert writes - public - {"web_auth.logout"} <= known_actions()

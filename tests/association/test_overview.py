@@ -35,9 +35,13 @@ def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
         "Certificates by status",
         "Labels issued",
         "Members by region",
-        "CN-AH Anhui",
+        "<td>Anhui Sheng</td>",
+        # Counts agree with their number: one certified firm, two members.
+        "<strong>1</strong> certified firm (certificate in force)<",
+        "<strong>2</strong> member firms<",
     ):
         assert words in english, words
+    assert "CN-AH" not in english
     assert demo["certificate"]["number"] in english  # the labels table, for screen readers
     chinese = text(client.get("/portal/overview?lang=zh-CN"))
     # The alert kinds and verdicts in the words of the alert screens (one wording source).
@@ -51,6 +55,8 @@ def test_overview_page_has_charts_and_their_numbers(app, demo) -> None:
         "获证企业",
         "各状态证书数",
         "会员企业地区分布",
+        "<td>安徽省</td>",
+        "<strong>1</strong> 家获证企业（证书有效）<",  # the plural message, translated
         "每日扫码量",
         "已拉黑的码被扫描",
     ):

@@ -4,10 +4,12 @@ decision with maker-checker visible, and the surveillance schedule."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.activity.models import ActivityRecord
 from app.audits.demo import RESULTS
 from app.audits.models import Audit, AuditStatus, DecisionOutcome
 from app.audits.services import today
@@ -185,7 +187,8 @@ def test_sign_off_needs_every_mandatory_result(app, demo, session) -> None:
     client = as_role(app, demo, "association_auditor")
     post(client, f"/portal/audits/{audit.id}/results", {"value-moisture": "6"})
     page = text(client.get(f"/portal/audits/{audit.id}/sign-off"))
-    assert "Mandatory criteria without a result" in page and "total_ash" in page
+    assert "Mandatory criteria without a result" in page and "Total ash" in page
+    assert "total_ash," not in page
     refused = post(
         client,
         f"/portal/audits/{audit.id}/sign-off",
@@ -265,7 +268,7 @@ def test_surveillance_schedule_shows_due_and_overdue(app, demo, session) -> None
     html = text(client.get("/portal/audits/surveillance?due=overdue&lang=zh-CN"))
     assert "已逾期 3 天" in html and "1 次监督审核已逾期" in html
     overview = text(client.get("/portal/overview?lang=en"))
-    assert "surveillance audits overdue" in overview
+    assert "<strong>1</strong> surveillance audit overdue<" in overview  # singular for one
 
 
 def test_audit_list_filters_and_another_association_is_refused(app, demo, session) -> None:
@@ -298,3 +301,43 @@ def test_audits_of_a_standard_version_link_to_it(app, demo, session) -> None:
         )
     )
     assert f"/portal/standard-versions/{version.id}" in html and "Evidence" in html
+
+
+def test_missing_criteria_are_named_in_the_page_language(app, demo, session) -> None:
+    audit = _open_audit(app, demo, session)
+    client = as_role(app, demo, "association_auditor", lang="zh-CN")
+    for path in (f"/portal/audits/{audit.id}", f"/portal/audits/{audit.id}/sign-off"):
+        line = re.search(r"尚无结果的强制性指标[^<]*", text(client.get(path)))
+        assert line is not None, path
+        assert "水分、总灰分" in line.group() and "moisture" not in line.group(), line.group()
+
+
+def _newest_activity(session) -> ActivityRecord:
+    session.expire_all()
+    return session.scalars(select(ActivityRecord).order_by(ActivityRecord.id.desc())).first()
+
+
+def test_portal_audit_steps_record_their_target_like_the_api(app, demo, session) -> None:
+    audit = _open_audit(app, demo, session)
+    opened = session.scalars(
+        select(ActivityRecord).where(ActivityRecord.action == "audits_portal.new_audit")
+    ).all()
+    assert opened[-1].target == f"audit:{audit.id}"
+    auditor = as_role(app, demo, "association_auditor")
+    assert post(auditor, f"/portal/audits/{audit.id}/results", _results_form()).status_code == 303
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.record_results", f"audit:{audit.id}")
+    post(
+        auditor,
+        f"/portal/audits/{audit.id}/sign-off",
+        {"audited_on": audit.audited_on.isoformat(), "summary": "ok"},
+    )
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.sign_off", f"audit:{audit.id}")
+    admin = as_role(app, demo, "association_admin")
+    done = post(
+        admin, f"/portal/audits/{audit.id}/decision", {"outcome": "granted", "reason": "meets all"}
+    )
+    assert done.status_code == 303
+    record = _newest_activity(session)
+    assert (record.action, record.target) == ("audits_portal.decide", f"audit:{audit.id}")

@@ -138,3 +138,51 @@ def test_sign_in_is_rate_limited(client, demo) -> None:
 def test_sign_in_page_renders_in_both_languages(client, locale) -> None:
     text = client.get(f"/login?lang={locale}").get_data(as_text=True)
     assert ("登录" in text) == (locale == "zh-CN")
+
+
+def _change_password(client, new: str = "a-brand-new-password") -> None:
+    token = _csrf(client, "/account/password")
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm_password": new,
+        },
+    )
+    assert changed.status_code == 303
+
+
+def _sign_in_page_after(client, path: str = "/portal") -> str:
+    response = client.get(path)
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_session_ended_by_a_password_change_elsewhere_says_so(app, demo) -> None:
+    first, second = app.test_client(), app.test_client()
+    second.set_cookie("lang", "zh-CN")
+    email = demo["users"]["firm_staff"]["username"]
+    _sign_in(first, email)
+    _sign_in(second, email)
+    _change_password(first)
+    page = _sign_in_page_after(second)
+    assert "您的密码已在另一会话中修改，请重新登录。" in page
+    # Said once: reloading the sign-in page does not repeat it.
+    assert "重新登录" not in second.get("/login").get_data(as_text=True)
+
+
+def test_a_session_that_timed_out_says_so(app, client, demo) -> None:
+    _sign_in(client, demo["users"]["firm_staff"]["username"])
+    # The browser drops the session cookie when its 8 hours are up.
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    page = _sign_in_page_after(client, "/account")
+    assert "Your session has ended; sign in again." in page
+
+
+def test_no_session_notice_for_new_visitors_or_after_signing_out(app, client, demo) -> None:
+    assert "session has ended" not in _sign_in_page_after(client)
+    _sign_in(client, demo["users"]["firm_staff"]["username"])
+    assert client.post("/logout", data={"csrf_token": _csrf(client, "/account")}).status_code == 303
+    assert "session has ended" not in _sign_in_page_after(client)

@@ -7,6 +7,7 @@ import io
 
 from sqlalchemy import select
 
+from app.activity.models import ActivityRecord
 from app.auth.models import OrgKind, Role
 from app.auth.services import caller_for, create_user
 from app.brands.models import Brand, CoBuilder, Membership, MembershipStatus
@@ -233,6 +234,9 @@ def test_approve_then_a_double_submit_is_refused(app, demo, session) -> None:
     path = f"/portal/memberships/{membership.id}/approve"
     assert "The firm becomes a member" in text(client.get(path))
     assert post(client, path, {"reason": ""}).status_code == 303
+    record = session.scalars(select(ActivityRecord).order_by(ActivityRecord.id.desc())).first()
+    assert record.action == "brands_portal.change_membership"
+    assert record.target == f"membership:{membership.id}"  # as the API records it
     again = post(client, path, {"reason": ""})
     assert again.status_code == 409 and "Nothing was changed." in text(again)
     session.refresh(membership)

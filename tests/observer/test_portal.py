@@ -413,6 +413,17 @@ def test_statistics_in_chinese(client, demo) -> None:
     _sign_in(client, demo, "association_admin")
     page = _words(client.get("/portal/statistics?lang=zh-CN"))
     assert "统计" in page and "各品牌获证企业数" in page and "安徽省" in page and "祁门红茶" in page
+    assert "品牌：祁门红茶。" in page and "祁门红茶." not in page
+
+
+def test_brand_lists_follow_the_page_language(app) -> None:
+    from app.i18n import list_text
+
+    with app.test_request_context("/?lang=zh-CN"):
+        assert list_text(["祁门红茶", "太平猴魁"]) == "祁门红茶和太平猴魁"
+        assert list_text(["甲", "乙", "丙"]) == "甲、乙和丙"
+    with app.test_request_context("/?lang=en"):
+        assert list_text(["Keemun", "Houkui", "Maofeng"]) == "Keemun, Houkui, and Maofeng"
 
 
 def test_counts_and_charts_use_the_status_as_of_now(client, demo, session) -> None:

@@ -200,3 +200,12 @@ def test_a_filter_value_outside_its_choices_is_ignored_with_a_notice(client, dem
     assert "Status: the link asked for a value that is not one of its choices" in english
     total = re.search(r"\((\d+) in all\)", everything).group(1)
     assert f"({total} in all)" in english
+
+
+def test_the_workspace_names_the_role_in_words(app, demo) -> None:
+    from tests.portalkit import as_role, text
+
+    viewer = text(as_role(app, demo, "government_viewer").get("/portal"))
+    assert "· Viewer</p>" in viewer and "· viewer<" not in viewer
+    admin = text(as_role(app, demo, "association_admin", lang="zh-CN").get("/portal"))
+    assert "· 管理员</p>" in admin and "· admin<" not in admin
