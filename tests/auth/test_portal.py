@@ -191,8 +191,8 @@ def test_an_admin_revokes_a_colleagues_token_and_sees_whose_it_is(app, demo, ses
 
 
 def _owners_in_order(html: str) -> list[str]:
-    body = html.split("<tbody>")[1].split("</tbody>")[0]
-    return re.findall(r'<tr><td[^>]*>[^<]*</td><td[^>]*>([^<]*?) <span class="muted">', body)
+    body = re.split(r"<tbody[^>]*>", html)[1].split("</tbody>")[0]
+    return re.findall(r'<tr[^>]*><td[^>]*>[^<]*</td><td[^>]*>([^<]*?) <span class="muted">', body)
 
 
 def test_an_admins_token_list_shows_owners_sortable_and_filterable(app, demo, session) -> None:
