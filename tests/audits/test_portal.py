@@ -268,7 +268,7 @@ def test_surveillance_schedule_shows_due_and_overdue(app, demo, session) -> None
     html = text(client.get("/portal/audits/surveillance?due=overdue&lang=zh-CN"))
     assert "已逾期 3 天" in html and "1 次监督审核已逾期" in html
     overview = text(client.get("/portal/overview?lang=en"))
-    assert "<strong>1</strong> surveillance audit overdue<" in overview  # singular for one
+    assert "<strong>1</strong> overdue surveillance audit<" in overview  # singular for one
 
 
 def test_audit_list_filters_and_another_association_is_refused(app, demo, session) -> None:
