@@ -98,7 +98,7 @@ def test_the_portal_trail_shows_who_when_and_what_readably(app, demo, session) -
     user = session.scalar(select(User).where(User.email == demo["users"]["firm_admin"]["username"]))
     assert user.display_name in page and user.organisation.name_en in page
     assert "Signed in" in page and "Created an API token" in page
-    assert "<td>web_auth.login" not in page and "auth_portal.tokens" not in page
+    assert not re.search(r"<td[^>]*>web_auth\.login", page) and "auth_portal.tokens" not in page
     assert not re.search(r">[^<]*\+00:00", page) and re.search(
         r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", page
     )
@@ -123,8 +123,9 @@ def test_the_action_filter_offers_labels_and_covers_api_and_portal(app, api, dem
     assert targets["auth_portal.tokens"] != targets["auth.create_token"]
     page = page_text(client.get("/portal/activity?action=auth.create_token"))
     assert '<option value="auth.create_token" selected>Created an API token</option>' in page
-    assert "<td>/api/v1/tokens</td>" in page and "<td>/portal/tokens</td>" in page
-    assert "<td>/login</td>" not in page
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert "/api/v1/tokens" in cells and "/portal/tokens" in cells
+    assert "/login" not in cells
 
 
 def test_unknown_actions_keep_their_endpoint_name() -> None:
