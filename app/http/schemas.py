@@ -20,7 +20,8 @@ class RequestSchema(BaseModel):
     integer is larger than a database column holds (ids, quantities: the driver would fail
     on it, SQLite with an ``OverflowError``)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # JSON has no NaN or Infinity; Python's parser reads them, the API refuses them.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="after")
     @classmethod

@@ -14,6 +14,7 @@ further packages, so times are checked here, with a time-zone offset required.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,8 +167,9 @@ def validate_document(
     rules, with these codes: ``not-an-object``, ``missing-epcis-context``, ``too-many-events``,
     ``missing-event-time``, ``missing-time-zone-offset``, ``invalid-time-zone-offset``,
     ``invalid-time``, ``time-without-offset``, ``missing-action``, ``invalid-action``,
-    ``unknown-cbv-term``. At most one problem is reported per pointer, the CBV rule first
-    (its message is the more specific one). Problems come in document order of their pointers.
+    ``unknown-cbv-term``, ``not-a-number``. At most one problem is reported per pointer, the
+    CBV rule first (its message is the more specific one). Problems come in document order of
+    their pointers.
     """
     if not isinstance(document, Mapping):
         return [Problem("", "not-an-object", "an EPCIS document is a JSON object")]
@@ -182,11 +184,26 @@ def validate_document(
             )
         ]
     problems: dict[str, Problem] = {}
+    for problem in _non_finite_numbers(document, ()):
+        problems.setdefault(problem.pointer, problem)
     for problem in _rule_problems(document, events):
         problems.setdefault(problem.pointer, problem)
     for problem in _schema_problems(document, validator or _default_validator()):
         problems.setdefault(problem.pointer, problem)
     return sorted(problems.values(), key=lambda p: _pointer_sort_key(p.pointer))
+
+
+def _non_finite_numbers(value: object, path: tuple[object, ...]) -> Iterator[Problem]:
+    # JSON (RFC 8259) has no NaN or Infinity, but Python's parser reads them, and the schema's
+    # "number" accepts what it reads: a quantity of NaN would be stored.
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Problem(_pointer(path), "not-a-number", "numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _non_finite_numbers(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite_numbers(item, (*path, index))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -130,3 +130,18 @@ def test_comparing_with_a_number_too_large_shows_the_default_versions(
     _sign_in(client, demo, "association_admin")
     path = f"/portal/standards/{_standard_id(session)}/compare?from={TOO_LARGE}&to={TOO_LARGE}"
     assert client.get(path, headers=HTML).status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity"])
+def test_request_bodies_refuse_numbers_json_has_not(raw: str) -> None:
+    # Python's parser reads them; RFC 8259 JSON has no NaN or Infinity.
+    from pydantic import ValidationError
+
+    from app.http.schemas import RequestSchema
+
+    class Reading(RequestSchema):
+        value: float
+
+    assert Reading.model_validate_json('{"value": 1.5}').value == 1.5
+    with pytest.raises(ValidationError, match="finite_number"):
+        Reading.model_validate_json(f'{{"value": {raw}}}')

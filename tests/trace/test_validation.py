@@ -243,3 +243,15 @@ def test_caller_supplied_validator_is_used() -> None:
     assert isinstance(validator, Draft7Validator)
     problems = validate_document(_single(), validator=validator)
     assert [(p.pointer, p.code) for p in problems] == [("/sender", "schema-required")]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_json_has_not_is_pointed_at(value: float) -> None:
+    # Python's parser reads NaN and Infinity; RFC 8259 JSON has neither, nor has a quantity.
+    doc = _load("epcisDocWithVariousEventTypes")
+    event = next(e for e in doc["epcisBody"]["eventList"] if e.get("quantityList"))
+    event["quantityList"][0]["quantity"] = value
+    index = doc["epcisBody"]["eventList"].index(event)
+    problems = _by_pointer(validate_document(json.loads(json.dumps(doc))))
+    problem = problems[f"/epcisBody/eventList/{index}/quantityList/0/quantity"]
+    assert problem.code == "not-a-number"
