@@ -133,13 +133,13 @@ def audits(caller: Caller) -> ResponseReturnValue:
             Filter(
                 "status",
                 lazy_gettext("Status"),
-                lambda s, v: s.where(Audit.status == v) if v in set(AuditStatus) else s,
+                lambda s, v: s.where(Audit.status == v),
                 choices=[(status.value, label) for status, label in STATUSES.items()],
             ),
             Filter(
                 "kind",
                 lazy_gettext("Kind"),
-                lambda s, v: s.where(Audit.kind == v) if v in set(AuditKind) else s,
+                lambda s, v: s.where(Audit.kind == v),
                 choices=[(kind.value, label) for kind, label in KINDS.items()],
             ),
             Filter("q", lazy_gettext("Firm name"), _firm_filter),

@@ -290,7 +290,7 @@ def memberships(caller: Caller) -> ResponseReturnValue:
             Filter(
                 "status",
                 lazy_gettext("Status"),
-                lambda s, v: s.where(Membership.status == v) if v in set(Status) else s,
+                lambda s, v: s.where(Membership.status == v),
                 choices=[(status.value, STATUS_LABELS[status]) for status in Status],
             ),
             Filter(

@@ -1061,9 +1061,7 @@ def live_certificates_of(
             statement.with_only_columns(Certificate.issuer_id).distinct().order_by(None)
         )
         for issuer_id in sorted(issuer_ids):
-            issuer = session.get(Organisation, issuer_id)
-            assert issuer is not None
-            keys.lock_issuer(session, issuer)
+            keys.lock_issuer_id(session, issuer_id)
         statement = statement.with_for_update(of=Certificate).execution_options(
             populate_existing=True
         )

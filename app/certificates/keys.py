@@ -161,6 +161,13 @@ def lock_issuer(session: Session, organisation: Organisation) -> IssuerKey:
     return key
 
 
+def lock_issuer_id(session: Session, organisation_id: int) -> IssuerKey:
+    """:func:`lock_issuer` for an association known by its id."""
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None
+    return lock_issuer(session, organisation)
+
+
 def _open(key: IssuerKey, session: Session) -> Ed25519PrivateKey:
     private_key = _OPENED.get(key.public_key_multibase)
     if private_key is None:

@@ -75,11 +75,11 @@ def page(
                     )
             if request.method not in SAFE_METHODS:
                 check_csrf()
-            target = target_from_path(path_args)
             if wants_caller:
                 path_args["caller"] = caller
             response = make_response(view(**path_args))
             if request.method not in SAFE_METHODS and response.status_code < 400:
+                target = target_from_path(path_args)
                 if g.get("activity_target") is None and target is not None:
                     set_activity_target(*target)
                 commit_request(caller, response.status_code)

@@ -119,9 +119,7 @@ def lock_standing(session: Session, certificate_id: int, *, signer_id: int | Non
 def lock_signer(session: Session, association_id: int) -> None:
     """Take the association's signing lock (its active key row), as a decision that will sign
     labels does before it locks a certificate (the order of :func:`lock_standing`)."""
-    association = session.get(Organisation, association_id)
-    assert association is not None
-    keys.lock_issuer(session, association)
+    keys.lock_issuer_id(session, association_id)
 
 
 def stands_for(session: Session, certificate_id: int) -> int:
