@@ -131,6 +131,11 @@ def current_locale() -> str:
     return name
 
 
+def local_text(zh: str, en: str) -> str:
+    """Of a text written in both languages, the one of the page's language."""
+    return zh if current_locale() == "zh_CN" else en
+
+
 def html_lang() -> str:
     return HTML_LANG.get(current_locale(), "en")
 

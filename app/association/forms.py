@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import AppError
 from app.extensions import db
-from app.i18n import current_locale
+from app.i18n import current_locale, local_text
 from app.portal.forms import FormResult, parse_form
 
 M = TypeVar("M", bound=BaseModel)
@@ -104,7 +104,7 @@ def failed_status(error: AppError) -> int:
 
 def local_name(record: Any) -> str:
     """A record's ``name_zh`` or ``name_en``, in the page's language."""
-    return str(record.name_zh if current_locale() == "zh_CN" else record.name_en)
+    return str(local_text(record.name_zh, record.name_en))
 
 
 # Domain errors name the rule they apply. Services word their messages in English (the API's

@@ -39,7 +39,7 @@ from app.http.api import route, set_activity_target
 from app.http.negotiation import wants_json
 from app.http.pagination import PageResult
 from app.http.schemas import Page
-from app.i18n import current_locale
+from app.i18n import current_locale, local_text
 
 bp = Blueprint("brands", __name__, template_folder="templates")
 
@@ -387,9 +387,6 @@ ROLE_LABELS = {
 def _bilingual_helpers() -> dict[str, Any]:
     """``local(zh, en)`` picks the page language's text, ``other(zh, en)`` the other one."""
 
-    def local(zh: str, en: str) -> str:
-        return zh if current_locale() == "zh_CN" else en
-
     def other(zh: str, en: str) -> str:
         return en if current_locale() == "zh_CN" else zh
 
@@ -399,4 +396,4 @@ def _bilingual_helpers() -> dict[str, Any]:
     def role_label(role: str) -> str:
         return str(ROLE_LABELS.get(str(role), role))
 
-    return {"local": local, "other": other, "other_lang": other_lang, "role_label": role_label}
+    return {"local": local_text, "other": other, "other_lang": other_lang, "role_label": role_label}

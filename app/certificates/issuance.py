@@ -40,7 +40,7 @@ from app.certificates.models import LIVE_STATUSES, Certificate, CertificateEvent
 from app.db import utcnow
 from app.errors import Conflict, FieldError
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
-from app.i18n import current_locale
+from app.i18n import local_text
 from app.standards.models import VersionStatus
 
 
@@ -71,13 +71,9 @@ def _check_decision(session: Session, granted: GrantedDecision) -> None:
         decided_at=granted.decided_at,
         brand_id=granted.brand_id,
         firm_id=granted.firm_id,
-        firm_name=_local(granted.firm_name_zh, granted.firm_name_en),
-        brand_name=_local(granted.brand_name_zh, granted.brand_name_en),
+        firm_name=local_text(granted.firm_name_zh, granted.firm_name_en),
+        brand_name=local_text(granted.brand_name_zh, granted.brand_name_en),
     )
-
-
-def _local(name_zh: str, name_en: str) -> str:
-    return name_zh if current_locale() == "zh_CN" else name_en
 
 
 def _predates(decided_at: datetime, membership: Membership) -> bool:
@@ -173,8 +169,8 @@ def check_reissue_within_membership(session: Session, certificate: Certificate) 
             decision.id,
             decision.decided_at,
             membership,
-            _local(certificate.holder_name_zh, certificate.holder_name_en),
-            _local(membership.brand.name_zh, membership.brand.name_en),
+            local_text(certificate.holder_name_zh, certificate.holder_name_en),
+            local_text(membership.brand.name_zh, membership.brand.name_en),
         )
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import format_date, get_translations
 
 from app.gs1.digital_link import encode_dl_value
-from app.i18n import current_locale
+from app.i18n import current_locale, local_text
 from app.resolver import cache
 from app.resolver.negotiation import LINKSET, link_type_uri
 from app.resolver.services import Resolution
@@ -307,18 +307,14 @@ def verification_url(base_url: str, anchor: str) -> str:
     return base_url + "/verify" + anchor[len(base_url) :]
 
 
-def _localised(name_zh: str, name_en: str) -> str:
-    return name_zh if current_locale() == "zh_CN" else name_en
-
-
 def _name(party: PartyFacts | None) -> str:
-    return "" if party is None else _localised(party.name_zh, party.name_en)
+    return "" if party is None else local_text(party.name_zh, party.name_en)
 
 
 def product_name(facts: CodeFacts) -> str:
     """The product's name in the current language ("" when unknown)."""
     product = facts.product
-    return "" if product is None else _localised(product.name_zh, product.name_en)
+    return "" if product is None else local_text(product.name_zh, product.name_en)
 
 
 def item_links(resolution: Resolution, base_url: str) -> list[tuple[str, list[Link]]]:
