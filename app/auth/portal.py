@@ -250,7 +250,6 @@ def revoke_token(caller: Caller, token_id: int) -> ResponseReturnValue:
         except TokenAlreadyRevoked:
             # A twin submission revoked it while this one waited.
             return render_template("auth/portal/revoke_token.html", token=token), 409
-        set_activity_target("token", token_id)
         flash(gettext("Token %(name)s is revoked.", name=token.name), "success")
         return redirect(url_for("auth_portal.tokens"), code=303)
     return render_template("auth/portal/revoke_token.html", token=token)

@@ -687,7 +687,6 @@ def revoke_key(caller: Caller, fragment: str) -> ResponseReturnValue:
         )
         outcome.values["revoked_from"] = typed
         if outcome.result is not None:
-            set_activity_target("issuer_key", fragment)
             result = outcome.result
             revoked_at = result.key.revoked_at
             assert revoked_at is not None

@@ -29,7 +29,6 @@ from app.certificates.web import STATUS_LABELS as CERTIFICATE_STATUS_LABELS
 from app.db import utcnow
 from app.extensions import db
 from app.firm import services
-from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
@@ -275,7 +274,6 @@ def leave(caller: Caller, membership_id: int) -> ResponseReturnValue:
     is_application = plan.membership.status == MembershipStatus.APPLIED
     outcome = Outcome.blank()
     if request.method == "POST":
-        set_activity_target("membership", membership_id)
         outcome = submit(
             parse(MembershipDecision, request.form),
             lambda body: services.leave_brand(db.session, caller, membership_id, body.reason),
