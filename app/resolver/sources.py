@@ -427,7 +427,8 @@ def _certificate_facts(
 
 def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
     """The traceability events of the unit or batch, oldest first, as a shopper reads them:
-    when, what happened, where, and any readings (empty when none).
+    when, what happened, where, and any readings (empty when none): what went into it and,
+    for a unit, where it travelled in its case.
 
     A unit that no event names yet comes from its batch, so it shares the batch's journey
     (kept for half a minute); only units named by events get their own walk."""
@@ -449,12 +450,16 @@ def journey(session: Session, facts: CodeFacts) -> list[dict[str, Any]]:
 def _journey_steps(
     session: Session, gtin: str, lot: str, serial: str | None
 ) -> list[dict[str, Any]]:
-    start = (
-        Identifier(unit_uri(gtin, serial), gtin, lot, serial)
-        if serial is not None
-        else batch_identifier(gtin, lot)
-    )
-    found = trace_journey(session, start, Direction.BACKWARD, known_lot=lot)
+    if serial is not None:
+        # A pack's journey is also where it went after packing: the shipping and receiving of
+        # the case it rides in. A batch's downstream is every pack's, so a batch-level code
+        # shows only where it came from.
+        start = Identifier(unit_uri(gtin, serial), gtin, lot, serial)
+        direction = Direction.BOTH
+    else:
+        start = batch_identifier(gtin, lot)
+        direction = Direction.BACKWARD
+    found = trace_journey(session, start, direction, known_lot=lot)
     if not found.steps:
         return []
     document = journey_json(session, found)

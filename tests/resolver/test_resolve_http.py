@@ -83,6 +83,20 @@ def test_the_genuine_verdict_names_product_firm_brand_certificate_and_batch(shop
     assert "label_order" in entries
 
 
+def test_a_packs_journey_shows_where_its_case_travelled_with_the_readings(shopper, demo) -> None:
+    journey = shopper.get(path_of(demo, "unit")).get_json()["journey"]
+    steps = [step["step"] for step in journey]
+    assert steps == ["commissioning", "commissioning", "packing", "shipping", "receiving"]
+    shipped, received = journey[3], journey[4]
+    assert shipped["place"] == "Qimen warehouse" and "5.8" in shipped["detail"]
+    assert received["place"] == "Huicha tea shop, Hefei" and "7.2" in received["detail"]
+    # A batch-level code stands for every pack of the lot: it shows where the lot came from,
+    # not where each of its cases went.
+    gtin, lot = demo["product"]["gtin"], demo["batch"]["lot"]
+    batch = shopper.get(f"/01/{gtin}/10/{lot}").get_json()["journey"]
+    assert [step["step"] for step in batch] == ["commissioning", "commissioning"]
+
+
 def test_the_suspended_certificate_explains_the_not_valid_verdict(shopper, demo) -> None:
     body = shopper.get(path_of(demo, "unit_suspended")).get_json()
     assert body["verdict"] == "NOT_VALID"
