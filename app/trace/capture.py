@@ -216,9 +216,19 @@ def capture_document(
         problems.events[index].extend(errors)
     prepared = [item for item in prepared if item.index not in problems.events]
 
-    new, duplicates = _split_known(session, prepared, problems)
+    declarations = _Problems()
+    new, duplicates = _split_known(session, caller, prepared, problems, declarations)
+    if declarations and not proceed:
+        raise CaptureNotAuthorised(
+            "The document declares erroneous events that another organisation recorded; only "
+            "the organisation that recorded an event may declare it erroneous. Nothing was "
+            "stored.",
+            errors=declarations.all(),
+        )
     if problems and not proceed:
         raise EventIdTaken(_refusal(problems), errors=problems.all())
+    for index, errors in declarations.events.items():
+        problems.events[index].extend(errors)
 
     now = utcnow()
     rejected = len(problems.events)
@@ -567,26 +577,44 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 def _split_known(
-    session: Session, prepared: list[_Prepared], problems: _Problems
+    session: Session,
+    caller: Caller,
+    prepared: list[_Prepared],
+    problems: _Problems,
+    declarations: _Problems,
 ) -> tuple[list[_Prepared], list[_Prepared]]:
     """Split events into new ones and ones already stored (or repeated in the document);
-    refuse eventIDs that already name different content."""
-    known: dict[str, int] = {}
+    refuse eventIDs that already name different content, and error declarations about events
+    another organisation recorded (into ``declarations``): a partner allowed to record events
+    about a firm's products may not erase the firm's own records from every journey."""
+    known: dict[str, tuple[int, int]] = {}
     hashes = [item.hash_id for item in prepared]
     for chunk in _chunks(hashes):
-        for hash_id, event_id in session.execute(
-            select(Event.hash_id, Event.id).where(Event.hash_id.in_(chunk))
+        for hash_id, event_id, recorder_id in session.execute(
+            select(Event.hash_id, Event.id, Event.organisation_id).where(
+                Event.hash_id.in_(chunk)
+            )
         ):
-            known[hash_id] = event_id
+            known[hash_id] = (event_id, recorder_id)
 
     new: list[_Prepared] = []
     duplicates: list[_Prepared] = []
     seen: set[str] = set()
     for item in prepared:
         if item.hash_id in known or item.hash_id in seen:
+            stored = known.get(item.hash_id)
+            if stored is not None and item.error_declaration is not None:
+                event_id, recorder_id = stored
+                if recorder_id != caller.organisation_id:
+                    declarations.add(
+                        f"{item.pointer}/errorDeclaration",
+                        "not-your-event",
+                        f"event {item.hash_id} was recorded by another organisation; only "
+                        "the organisation that recorded it may declare it erroneous",
+                    )
+                    continue
+                _declare_error(session, event_id, item.error_declaration)
             duplicates.append(item)
-            if item.hash_id in known and item.error_declaration is not None:
-                _declare_error(session, known[item.hash_id], item.error_declaration)
         else:
             seen.add(item.hash_id)
             new.append(item)

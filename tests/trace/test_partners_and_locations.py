@@ -152,6 +152,41 @@ def test_a_partner_ships_the_firms_cases(api) -> None:
     assert steps == ["commissioning", "commissioning", "packing", "shipping", "receiving"]
 
 
+def _declared(event: dict) -> dict:
+    return {
+        **event,
+        "errorDeclaration": {"declarationTime": "2026-05-01T08:00:00Z", "reason": "incorrect_data"},
+    }
+
+
+def test_a_partner_may_not_declare_the_firms_own_events_erroneous(api, session) -> None:
+    firm, partner = api("firm_admin"), api("firm2_admin")
+    capture(firm, document(harvest(), processing(), packing()))
+    _authorise(api)
+    refused = capture(partner, document(_declared(harvest())))
+    assert refused.status_code == 403
+    assert _errors(refused) == {("/epcisBody/eventList/0/errorDeclaration", "not-your-event")}
+    proceeding = capture(
+        partner, document(_declared(harvest())), **{"GS1-Capture-Error-Behaviour": "proceed"}
+    )
+    assert proceeding.status_code == 202
+    assert proceeding.get_json()["rejectedCount"] == 1
+    harvested = stored_event(session, harvest())
+    session.refresh(harvested)
+    assert "errorDeclaration" not in harvested.document
+    journey = firm.get(
+        "/api/v1/trace/journey", query_string={"epc": journey_events()[2]["childEPCs"][0]}
+    )
+    steps = [event["bizStep"] for event in journey.get_json()["events"]]
+    assert steps == ["commissioning", "commissioning", "packing"]
+    # The partner still corrects the events it recorded itself.
+    capture(partner, document(shipping()))
+    assert capture(partner, document(_declared(shipping()))).status_code == 202
+    shipped = stored_event(session, shipping())
+    session.refresh(shipped)
+    assert shipped.document["errorDeclaration"]["reason"] == "incorrect_data"
+
+
 def test_authorisation_limited_to_some_products(api) -> None:
     partner = api("firm2_admin")
     response = _authorise(api, gtins=[LEAF_GTIN[1:]])  # GTIN-13 accepted, stored as 14
