@@ -742,16 +742,22 @@ def checkpoint_of_size(
 
 
 def parse_leaf_hash(value: str, *, field_name: str = "leaf_hash") -> bytes:
-    """A leaf hash given as 64 hex digits or as base64 (standard or URL-safe) of 32 bytes."""
-    value = value.strip()
+    """A leaf hash given as 64 hex digits or as base64 (standard or URL-safe) of 32 bytes.
+
+    A ``+`` of standard base64 put unencoded in a query string arrives as a space (form
+    encoding); base64 has no spaces, so each one is read back as the ``+`` it was."""
     raw: bytes | None = None
-    if _HEX_RE.match(value):
-        raw = bytes.fromhex(value)
-    elif len(value) == 44:
-        try:
-            raw = base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True)
-        except (binascii.Error, ValueError):
-            raw = None
+    if _HEX_RE.match(value.strip()):
+        raw = bytes.fromhex(value.strip())
+    else:
+        text = value.strip("\t\r\n").replace(" ", "+")
+        if len(text) != 44:
+            text = value.strip().replace(" ", "+")
+        if len(text) == 44:
+            try:
+                raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+            except (binascii.Error, ValueError):
+                raw = None
     if raw is None or len(raw) != merkle.HASH_SIZE:
         raise MalformedLeafHash(
             "The leaf hash must be a SHA-256 hash: 64 hex digits or 44 base64 characters.",

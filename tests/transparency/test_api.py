@@ -115,6 +115,19 @@ def test_inclusion_proof_by_leaf_hash_in_hex_or_base64(client, grown) -> None:
         assert response.headers["Cache-Control"] == "public, max-age=10"
 
 
+def test_a_base64_leaf_hash_pasted_unencoded_into_the_url_is_read(client, grown) -> None:
+    # A '+' left unencoded in a query string arrives as a space (form encoding).
+    pluses = bytes([0xFB, 0xEF, 0xBE]) * 10 + b"\x00\x01"
+    spelling = base64.b64encode(pluses).decode()
+    assert spelling.startswith("++++")
+    _problem(client.get(f"/log/proof/inclusion?leaf_hash={spelling}"), 404, "leaf-hash-not-found")
+    entry = client.get(f"/log/entries/{grown - 2}").get_json()
+    leaf = _b64(entry["leaf_hash"])
+    unencoded = base64.b64encode(leaf).decode()
+    response = client.get(f"/log/proof/inclusion?leaf_hash={unencoded}")
+    assert response.status_code == 200 and response.get_json()["log_index"] == grown - 2
+
+
 @pytest.mark.parametrize(
     "leaf_hash", ["xyz", "ab" * 31, "ab" * 33, base64.b64encode(bytes(31)).decode(), "=" * 44]
 )
