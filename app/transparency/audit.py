@@ -196,8 +196,10 @@ def _audit_tree(
             if entry.log_index != index:
                 report.problem(f"entry {index} is missing (the next stored is {entry.log_index})")
                 return
-            leaves.append(merkle.leaf_hash(entry.entry))
-            _audit_entry(report, entry, leaves[-1])
+            data = _stored_bytes(report, index, "entry", entry.entry)
+            recorded = _stored_bytes(report, index, "leaf hash", entry.leaf_hash)
+            leaves.append(merkle.leaf_hash(data))
+            _audit_entry(report, entry, data, leaves[-1], recorded)
         if len(leaves) != end - position:
             report.problem(f"entries {position + len(leaves)} to {end - 1} are missing")
             return
@@ -217,15 +219,29 @@ def _audit_tree(
     report.root_hash = edge.root()
 
 
-def _audit_entry(report: AuditReport, entry: LogEntry, leaf: bytes) -> None:
+def _stored_bytes(report: AuditReport, index: int, what: str, value: object) -> bytes:
+    """A binary column as bytes. SQLite keeps whatever type is written, so a row edited by
+    hand may hold text: that is reported, and its UTF-8 form is checked like any bytes."""
+    if isinstance(value, bytes):
+        return value
+    report.problem(
+        f"entry {index}: its {what} is stored as {type(value).__name__}, not as bytes (the "
+        "row was written outside the application)"
+    )
+    return str(value).encode()
+
+
+def _audit_entry(
+    report: AuditReport, entry: LogEntry, data: bytes, leaf: bytes, recorded: bytes
+) -> None:
     index = entry.log_index
-    if leaf != entry.leaf_hash:
+    if leaf != recorded:
         report.problem(
             f"entry {index}: its bytes hash to leaf {_b64(leaf)} but its row records "
-            f"{_b64(entry.leaf_hash)} (the entry was changed after it was logged)"
+            f"{_b64(recorded)} (the entry was changed after it was logged)"
         )
     try:
-        parsed = parse_entry(entry.entry)
+        parsed = parse_entry(data)
     except EntryFormatError as exc:
         report.problem(f"entry {index}: not in the entry format: {exc}")
         return

@@ -79,6 +79,24 @@ def test_verify_catches_an_entry_edited_in_the_database(app, session, logged) ->
     assert f"leaf {index}: the stored tree holds" in result.output
 
 
+def test_verify_reports_an_entry_rewritten_as_text_instead_of_failing(app, session, logged) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("only SQLite lets a binary column hold text")
+    index = logged - 2
+    tamper(
+        session,
+        "log_entries",
+        "UPDATE log_entries SET entry = CAST(entry AS TEXT) WHERE log_index = :i",
+        i=index,
+    )
+    session.expire_all()
+    assert isinstance(session.get(LogEntry, index).entry, str)
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"entry {index}: its entry is stored as str, not as bytes" in result.output
+
+
 def test_verify_catches_an_edit_covered_up_in_the_leaf_hash_and_the_tree(
     app, session, logged
 ) -> None:
