@@ -643,6 +643,15 @@ def decide(caller: Caller, audit_id: int) -> ResponseReturnValue:
 
 
 def _decided(decision: AuditDecision) -> str:
+    if (
+        decision.outcome == DecisionOutcome.GRANTED
+        and decision.audit.kind == AuditKind.SURVEILLANCE
+    ):
+        # The firm already holds its certificate: surveillance keeps it, nothing is issued.
+        return gettext(
+            "Surveillance audit passed; the next surveillance audit is due on %(due)s.",
+            due=decision.next_surveillance_due_on,
+        )
     if decision.outcome == DecisionOutcome.GRANTED:
         return gettext(
             "Certification granted; the first surveillance audit is due on %(due)s. A "

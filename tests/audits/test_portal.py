@@ -256,6 +256,26 @@ def test_a_different_admin_decides_once(app, demo, session) -> None:
     )
 
 
+def test_a_passed_surveillance_audit_is_not_announced_as_a_first_grant(app, demo, session) -> None:
+    scheduled = session.scalar(
+        select(Audit).where(Audit.follows_audit_id == demo["audit_decision"]["audit_id"])
+    )
+    auditor = as_role(app, demo, "association_auditor", lang="zh-CN")
+    path = f"/portal/audits/{scheduled.id}"
+    assert post(auditor, f"{path}/results", _results_form()).status_code == 303
+    audited_on = (today() - timedelta(days=1)).isoformat()
+    signed = post(auditor, f"{path}/sign-off", {"audited_on": audited_on, "summary": "ok"})
+    assert signed.status_code == 303
+    admin = as_role(app, demo, "association_admin", lang="zh-CN")
+    done = post(admin, f"{path}/decision", {"outcome": "granted", "reason": "仍符合标准"})
+    assert done.status_code == 303
+    page = text(admin.get(done.headers["Location"]))
+    session.refresh(scheduled)
+    due = scheduled.decision.next_surveillance_due_on.isoformat()
+    assert f"监督审核通过；下一次监督审核应于 {due} 前完成。" in page
+    assert "首次监督审核" not in page and "现在可以颁发证书" not in page
+
+
 def test_surveillance_schedule_shows_due_and_overdue(app, demo, session) -> None:
     scheduled = session.scalar(
         select(Audit).where(Audit.follows_audit_id == demo["audit_decision"]["audit_id"])
