@@ -591,9 +591,7 @@ def _split_known(
     hashes = [item.hash_id for item in prepared]
     for chunk in _chunks(hashes):
         for hash_id, event_id, recorder_id in session.execute(
-            select(Event.hash_id, Event.id, Event.organisation_id).where(
-                Event.hash_id.in_(chunk)
-            )
+            select(Event.hash_id, Event.id, Event.organisation_id).where(Event.hash_id.in_(chunk))
         ):
             known[hash_id] = (event_id, recorder_id)
 
