@@ -1252,6 +1252,22 @@ def reissue_certificate(
     return replacement
 
 
+# The status reason the expiry sweep records. It is stored in English, as the register's
+# record, and shown in the reader's language by :func:`status_reason_text`.
+EXPIRY_REASON = "validity period ended"
+
+
+def status_reason_text(reason: str | None) -> str | None:
+    """A certificate's status reason for people, in the current language.
+
+    The reason the system writes itself (:data:`EXPIRY_REASON`) is translated when shown;
+    every other reason is someone's own words (a suspension, withdrawal or cancellation), or
+    was written in both languages (a replacement, leaving a brand), and is shown as stored."""
+    if reason == EXPIRY_REASON:
+        return gettext("validity period ended")
+    return reason
+
+
 def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:
     """Mark active and suspended certificates past their validity as expired (no status bit:
     ``validUntil`` in the credential already says so)."""
@@ -1268,7 +1284,7 @@ def expire_certificates(session: Session, *, now: datetime | None = None) -> lis
     )
     for certificate in expired:
         certificate.status = CertificateStatus.EXPIRED
-        certificate.status_reason = "validity period ended"
+        certificate.status_reason = EXPIRY_REASON
         certificate.status_changed_at = now
         _record(session, certificate, CertificateEventKind.EXPIRED, actor=None, now=now)
     session.flush()

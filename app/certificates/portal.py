@@ -74,6 +74,7 @@ def _labels() -> dict[str, Any]:
         "standing_label": lambda value: str(REASON_LABELS.get(value, value)),
         "event_label": lambda value: str(EVENT_LABELS.get(value, value)),
         "key_status_label": lambda value: str(KEY_STATUSES.get(value, value)),
+        "status_reason_text": credentials.status_reason_text,
     }
 
 
