@@ -36,6 +36,7 @@ from app.certificates.schemas import (
     SuspendCertificate,
 )
 from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
+from app.db import utcnow
 from app.extensions import db
 from app.http.api import set_activity_target
 from app.http.converters import id_param
@@ -218,6 +219,10 @@ def issue(caller: Caller) -> ResponseReturnValue:
             "validity_months": "36",
             "label_quota": "",
         }
+        effective = granted.standard_effective_from
+        if effective is not None and effective > utcnow().date():
+            # Issued ahead of a scheduled standard version: valid from the day it takes effect.
+            values["valid_from"] = effective.isoformat()
         return _issue_page(granted, [], values=values, errors={})
     form = request.form
     values = {
