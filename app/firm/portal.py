@@ -119,6 +119,7 @@ def _helpers() -> dict[str, Any]:
         "recall_kind": lambda kind: str(RECALL_KIND_LABELS.get(kind, kind)),
         "membership_status": lambda value: str(MEMBERSHIP_STATUS_LABELS.get(value, value)),
         "certificate_status": lambda value: str(CERTIFICATE_STATUS_LABELS.get(value, value)),
+        "status_reason_text": certificates.status_reason_text,
         "verdict": _verdict,
         "step": _step,
         "unit": _unit,

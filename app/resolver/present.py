@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import format_date, get_translations
 
+from app.certificates.credentials import status_reason_text
 from app.gs1.digital_link import encode_dl_value
 from app.i18n import current_locale, local_text
 from app.resolver import cache
@@ -224,12 +225,21 @@ def syntax_message(error: Any, *, with_field: bool = True) -> str:
     return text
 
 
+def reason_values(reason: Reason) -> dict[str, Any]:
+    """A reason's values as people read them: a certificate's status reason that the system
+    wrote itself (its expiry) in the current language, everything else as given."""
+    params = dict(reason.params)
+    if reason.code.startswith("certificate_") and "reason" in params:
+        params["reason"] = status_reason_text(params["reason"])
+    return params
+
+
 def reason_message(reason: Reason) -> str:
     """A reason in the current language, with its values filled in."""
     template = REASON_TEXTS.get(reason.code)
     if template is None:
         return reason.code
-    params = dict(reason.params)
+    params = reason_values(reason)
     params.setdefault("reason", tr(NO_REASON))
     try:
         return tr(template, **params)
@@ -483,7 +493,7 @@ def verdict_document(
         "title": tr(VERDICT_TITLES[decision.verdict]),
         "summary": tr(VERDICT_ADVICE[decision.verdict]),
         "reasons": [
-            {"code": reason.code, "message": reason_message(reason), **dict(reason.params)}
+            {"code": reason.code, "message": reason_message(reason), **reason_values(reason)}
             for reason in decision.reasons
         ],
         "level": facts.level.value,
@@ -512,7 +522,7 @@ def verdict_document(
             "number": certificate.number,
             "status": certificate.status,
             "status_label": tr(CERTIFICATE_STATUSES.get(certificate.status, certificate.status)),
-            "status_reason": certificate.status_reason,
+            "status_reason": status_reason_text(certificate.status_reason),
             "in_force": not certificate_problems(certificate, checked_at.astimezone(UTC).date()),
             "standard": {
                 "code": certificate.standard_code,

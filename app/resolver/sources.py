@@ -355,6 +355,9 @@ def _unit_facts(
         session, row.gtin, row.lot, row.serial, (row.active_recalls, row.newest_recall)
     )
     printed_signature = _signature_param(link)
+    signature_mismatch = bool(
+        printed_signature and row.signature and printed_signature != row.signature
+    )
     return CodeFacts(
         level=Level.UNIT,
         gtin=row.gtin,
@@ -384,14 +387,14 @@ def _unit_facts(
         brand=_brand(session, certificate[0].standard_code if certificate else None),
         certificate=certificate[0] if certificate else None,
         lot_mismatch=row.lot if link.lot is not None and link.lot != row.lot else None,
-        signature_mismatch=bool(
-            printed_signature and row.signature and printed_signature != row.signature
-        ),
-        # The printed signature is the one issued, and checks against the key offline: the
-        # offline verifier's rule (app.verify) decides whether that key is still trusted.
+        signature_mismatch=signature_mismatch,
+        # The unit's label carries the signature issued with it (whether or not this link
+        # repeats it: a link without ``sig`` names the same printed label), and the offline
+        # verifier's rule (app.verify) decides whether the key that made it is still trusted.
+        # Its revocation instant comes with the row, so a revocation counts from the next scan.
         label_key_revoked=bool(
-            printed_signature
-            and printed_signature == row.signature
+            row.signature
+            and not signature_mismatch
             and label_key_revoked(row.label_key_revoked_at, now)
         ),
     )

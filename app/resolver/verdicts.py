@@ -176,8 +176,8 @@ class CodeFacts:
     lot_mismatch: str | None = None
     #: the link carries a label signature that is not the one issued with this serial
     signature_mismatch: bool = False
-    #: the link carries the label signature issued with this serial, but it was made by a key
-    #: the association has revoked (the offline verifier refuses it likewise)
+    #: the unit's label was signed by a key the association has revoked (the offline
+    #: verifier refuses it likewise), whether or not the link repeats the signature
     label_key_revoked: bool = False
 
     @property

@@ -20,6 +20,7 @@ from app.products import services
 from app.products.models import LabelOrder, UnitCode
 from app.verify import main as verify_main
 from tests.products.factories import caller, make_batch, organisation
+from tests.resolver.conftest import BROWSER
 
 ASSOCIATION = "qimen-tea-association"
 
@@ -155,3 +156,45 @@ def test_a_label_signed_by_a_revoked_key_fails_online_as_it_fails_offline(
     assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked"]
     assert "can no longer be trusted" in body["reasons"][0]["message"]
     assert body["certificate"]["in_force"] is True  # the certificate itself is not in question
+
+
+@pytest.mark.parametrize(
+    "revoked_ago", [timedelta(hours=1), timedelta(0)], ids=["before-signing", "after-signing"]
+)
+def test_a_label_signed_by_a_revoked_key_is_not_valid_whether_or_not_the_link_carries_sig(
+    session, new_shopper, clock, revoked_ago
+) -> None:
+    # Labels signed now, by a key revoked from an hour ago (at or before their signing) or
+    # from just after it: the label printed with the signature, and the same link typed or
+    # shared without it, name one pack and get one verdict.
+    order = active_order(session, clock, signed=True, certified_ago=timedelta(hours=2))
+    signed = unit_path(session, order)
+    bare = unit_path(session, order, with_signature=False)
+    assert "?sig=" in signed and "?" not in bare
+    assert scan(new_shopper(), bare)["verdict"] == "GENUINE"  # facts and standing now cached
+
+    revoke(session, certificate_of(session, order).issuer_key.fragment, utcnow() - revoked_ago)
+    for path in (bare, signed):
+        body = scan(new_shopper(), path)
+        assert body["verdict"] == "NOT_VALID", path
+        assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked"]
+        assert body["certificate"]["in_force"] is True
+    page = new_shopper().get("/verify" + bare, accept=BROWSER, **{"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-reason="label_key_revoked"' in text
+    assert "The signature printed on this label can no longer be trusted" in text
+    chinese = new_shopper().get(bare, **{"Accept-Language": "zh-CN"}).get_json()
+    assert chinese["verdict"] == "NOT_VALID"
+    assert "签名已不再可信" in chinese["reasons"][0]["message"]
+
+
+def test_a_bare_link_to_an_unsigned_label_is_not_judged_by_a_revoked_key(
+    session, new_shopper, clock
+) -> None:
+    # Unsigned labels carry no signature: a revoked key does not touch them (only their
+    # certificate's own signature counts, which predates the revocation here).
+    order = active_order(session, clock, signed=False, certified_ago=timedelta(hours=2))
+    revoke(session, certificate_of(session, order).issuer_key.fragment, utcnow())
+    body = scan(new_shopper(), unit_path(session, order, with_signature=False))
+    assert body["verdict"] == "GENUINE", body["reasons"]
