@@ -110,6 +110,11 @@ REASON_TEXTS: Mapping[str, Any] = {
         "The signature printed on this label can no longer be trusted (the association revoked "
         "the key that made it): the label must be re-issued."
     ),
+    "label_key_revoked_after_issue": _l(
+        "This pack is registered as genuine, but the key that signed its label was revoked "
+        "after the label was issued: apps that check the printed signature offline will "
+        "reject it. Rely on this official check."
+    ),
     "certificate_not_yet_valid": _l("Certificate %(number)s is not valid before %(valid_from)s."),
     "surveillance_overdue": _l("The surveillance audit of certificate %(number)s is overdue."),
     "surveillance_refused": _l(
