@@ -10,7 +10,8 @@ The pipeline, per document:
 5. events already stored (same hash ID) are not stored again: capture is idempotent;
 6. an event already stored sent again with an ``errorDeclaration`` by the organisation that
    recorded it declares the stored event erroneous (EPCIS 2.0 section 7.4.1.4): a change that
-   is recorded in the transparency log and counted apart from duplicates.
+   is recorded in the transparency log and counted apart from duplicates. So does a declared
+   copy of an event captured earlier in the same document (stored, then declared).
 
 By default (``rollback``) any problem refuses the whole document and nothing is stored; the
 problems point at the event and field (JSON pointers). With ``proceed`` the valid events are
@@ -266,10 +267,13 @@ def capture_document(
     session.add(job)
     session.flush()
     stored = _store(session, caller, job, known.new, now)
-    declared = _declare_errors(session, known.declarations)
+    declaring = known.declarations + _declarations_of_stored(
+        session, caller, known.declarations_of_new
+    )
+    declared = _declare_errors(session, declaring)
     # Declarations of events declared before, and events a concurrent capture stored first,
     # changed nothing either: duplicates.
-    repeated_declarations = len(known.declarations) - len(declared)
+    repeated_declarations = len(known.declarations) + len(known.declarations_of_new) - len(declared)
     stored_meanwhile = len(known.new) - len(stored)
     job.captured_count = len(stored)
     job.declared_count = len(declared)
@@ -627,6 +631,8 @@ class _Known:
     duplicates: list[_Prepared]
     # (stored event id, the item declaring it erroneous): error declarations by its recorder
     declarations: list[tuple[int, _Prepared]]
+    # Error declarations of events this same document captures (stored first, then declared)
+    declarations_of_new: list[_Prepared]
 
 
 def _split_known(
@@ -653,7 +659,13 @@ def _split_known(
     duplicates: list[_Prepared] = []
     declared: list[tuple[int, _Prepared]] = []
     seen: set[str] = set()
+    declared_new: list[_Prepared] = []
     for item in prepared:
+        if item.hash_id in seen and item.error_declaration is not None:
+            # The event appears earlier in this document: the caller records it now, and
+            # declares it erroneous once stored.
+            declared_new.append(item)
+            continue
         if item.hash_id in known or item.hash_id in seen:
             stored = known.get(item.hash_id)
             if stored is not None and item.error_declaration is not None:
@@ -692,7 +704,27 @@ def _split_known(
             continue
         used.add(epcis_event_id)
         kept.append(item)
-    return _Known(new=kept, duplicates=duplicates, declarations=declared)
+    return _Known(
+        new=kept, duplicates=duplicates, declarations=declared, declarations_of_new=declared_new
+    )
+
+
+def _declarations_of_stored(
+    session: Session, caller: Caller, items: Sequence[_Prepared]
+) -> list[tuple[int, _Prepared]]:
+    """(event id, item) for declarations of events the same document captured, now stored;
+    an event another organisation's concurrent capture stored first is not the caller's to
+    declare (the item then counts as a duplicate)."""
+    if not items:
+        return []
+    stored: dict[str, int] = {}
+    for chunk in _chunks([item.hash_id for item in items]):
+        for hash_id, event_id, recorder_id in session.execute(
+            select(Event.hash_id, Event.id, Event.organisation_id).where(Event.hash_id.in_(chunk))
+        ):
+            if recorder_id == caller.organisation_id:
+                stored[hash_id] = event_id
+    return [(stored[item.hash_id], item) for item in items if item.hash_id in stored]
 
 
 def _declare_errors(

@@ -391,6 +391,29 @@ def test_an_error_declaration_is_appended_to_the_transparency_log(api, session) 
     assert len(entries_for_record(session, "epcis_event", hash_id)) == 2
 
 
+def test_an_event_and_its_error_declaration_in_one_document(api, session) -> None:
+    from app.transparency.services import entries_for_record
+
+    firm = api("firm_admin")
+    response = capture(firm, document(harvest(), _declared(harvest())))
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    # The event is stored, then declared erroneous: the declaration is not lost as a repeat.
+    assert (body["capturedCount"], body["duplicateCount"], body["errorDeclarationCount"]) == (
+        1,
+        0,
+        1,
+    )
+    stored = stored_event(session, harvest())
+    session.refresh(stored)
+    assert stored.document["errorDeclaration"]["reason"] == "incorrect_data"
+    entries = entries_for_record(session, "epcis_event", event_hash_id(harvest(), CONTEXT))
+    assert [entry.entry_type for entry in entries] == [
+        "epcis_event.captured",
+        "epcis_event.error_declared",
+    ]
+
+
 def test_an_error_declaration_beside_new_events_in_proceed_mode(api, session) -> None:
     firm = api("firm_admin")
     capture(firm, document(harvest()))
