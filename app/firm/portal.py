@@ -38,7 +38,7 @@ from app.products.models import LabelOrder, LabelOrderStatus, Product
 from app.products.portal import ORDER_STATUS_LABELS
 from app.products.portal_forms import bilingual, choice_filter, when
 from app.resolver import services as resolver
-from app.resolver.labels import ALERT_KIND_LABELS
+from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
 from app.resolver.models import AlertStatus, Scan, ScanAlert, ScanChannel
 from app.resolver.present import VERDICT_TITLES, verdict_title
 from app.resolver.verdicts import Verdict
@@ -333,7 +333,12 @@ def scans(caller: Caller) -> ResponseReturnValue:
         ],
         filters=[
             choice_filter(
-                "verdict", lazy_gettext("Verdict"), Scan.verdict, {v: _verdict(v) for v in Verdict}
+                # Filter choices name the verdict only (a "not valid" scan may be a recall, a
+                # suspended certificate or a revoked key): the rows say which.
+                "verdict",
+                lazy_gettext("Verdict"),
+                Scan.verdict,
+                {v: VERDICT_LABELS[v] for v in Verdict},
             ),
             Filter(
                 "gtin",

@@ -89,6 +89,9 @@ def test_scans_and_alerts_are_the_firms_own(app, demo, session) -> None:
     assert "Genuine" in page and "<polyline" in page
     genuine_only = client.get("/portal/firm/scans?lang=en&verdict=NOT_FOUND").get_data(as_text=True)
     assert "OURS0000001" not in genuine_only
+    # The verdict filter names verdicts: a "not valid" scan may be a recall or a revoked key.
+    choices = re.findall(r'<option value="NOT_VALID"[^>]*>([^<]*)</option>', page)
+    assert choices == ["Not valid"], choices
     overview = client.get("/portal/firm?lang=en").get_data(as_text=True)
     assert "Blocked code scanned" in overview and "OURS0000002" in overview
     theirs = signed_in(app, demo, "firm2_admin").get("/portal/firm?lang=en").get_data(as_text=True)
