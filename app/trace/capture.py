@@ -350,6 +350,17 @@ def _prepare(
             f"{now.isoformat(timespec='seconds')}); record an event once it has happened",
         )
         return None
+    declaration = event.get("errorDeclaration")
+    declared_at = declaration.get("declarationTime") if isinstance(declaration, Mapping) else None
+    if isinstance(declared_at, str) and _parse_time(declared_at) > now + tolerance:
+        problems.add(
+            f"{pointer}/errorDeclaration/declarationTime",
+            "declaration-time-in-future",
+            f"declarationTime {declared_at} is in the future: it may be at most "
+            f"{_duration(tolerance)} after the repository's clock (now "
+            f"{now.isoformat(timespec='seconds')}); declare an error once it is known",
+        )
+        return None
     try:
         hash_id = event_hash_id(event, context)  # type: ignore[arg-type]
     except EventHashError as error:

@@ -414,6 +414,25 @@ def test_an_event_and_its_error_declaration_in_one_document(api, session) -> Non
     ]
 
 
+def test_an_error_declaration_dated_in_the_future_is_refused_and_changes_nothing(
+    api, session
+) -> None:
+    firm = api("firm_admin")
+    capture(firm, document(harvest()))
+    declared = _declared(harvest())
+    declared["errorDeclaration"]["declarationTime"] = "2099-04-03T08:00:00+08:00"
+    body = _problem(capture(firm, document(declared)), 422, "epcis-document-invalid")
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/errorDeclaration/declarationTime", "declaration-time-in-future")
+    }
+    stored = stored_event(session, harvest())
+    session.refresh(stored)
+    assert "errorDeclaration" not in stored.document
+    # A malformed time is the schema's to refuse, not a crash.
+    declared["errorDeclaration"]["declarationTime"] = "tomorrow"
+    assert capture(firm, document(declared)).status_code in (400, 422)
+
+
 def test_an_error_declaration_beside_new_events_in_proceed_mode(api, session) -> None:
     firm = api("firm_admin")
     capture(firm, document(harvest()))
