@@ -141,6 +141,19 @@ def html_lang() -> str:
     return HTML_LANG.get(current_locale(), "en")
 
 
+def _has_han(text: str) -> bool:
+    return any("\u3400" <= character <= "\u9fff" for character in text)
+
+
+def text_lang(text: str) -> str | None:
+    """``en`` when ``text`` stayed English on a Chinese page (a service's message that has no
+    translation, such as an API problem's detail), else None: pages mark such text with
+    ``lang="en"`` so that screen readers read it as English."""
+    if current_locale() == "zh_CN" and text and not _has_han(text):
+        return "en"
+    return None
+
+
 def init_i18n(app: Flask) -> None:
     from app.extensions import babel
 
@@ -162,7 +175,9 @@ def init_i18n(app: Flask) -> None:
             )
         return response
 
-    app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
+    app.jinja_env.globals.update(
+        html_lang=html_lang, current_locale=current_locale, text_lang=text_lang
+    )
 
 
 # China's provinces, autonomous regions, municipalities and SARs by their Chinese names: the

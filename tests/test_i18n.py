@@ -149,3 +149,28 @@ def test_every_chinese_region_has_its_chinese_name_on_chinese_pages(app) -> None
     assert not romanised, romanised
     with app.test_request_context("/?lang=en"):
         assert region_name("CN-AH", "?") == "Anhui Sheng"
+
+
+def test_an_error_page_marks_english_details_on_a_chinese_page(app) -> None:
+    from app.errors import FieldError, problem_response
+
+    headers = {"Accept": "text/html", "Accept-Language": "zh-CN"}
+    with app.test_request_context("/somewhere", headers=headers):
+        english = problem_response(
+            422,
+            "validation-failed",
+            "请求无效",
+            "The request is not valid.",
+            errors=[FieldError("/name", "required", "give a name")],
+        ).get_data(as_text=True)
+        chinese = problem_response(422, "validation-failed", "请求无效", "请求无效。").get_data(
+            as_text=True
+        )
+    # Screen readers read the untranslated text as English, and people are told it is.
+    assert '详情（英文）：</span> <span lang="en">The request is not valid.</span>' in english
+    assert '<span lang="en">give a name</span>' in english
+    problem = chinese.split('<section class="problem"', 1)[1].split("</section>", 1)[0]
+    assert "请求无效。" in problem and 'lang="en"' not in problem and "详情" not in problem
+    with app.test_request_context("/somewhere", headers={**headers, "Accept-Language": "en"}):
+        page = problem_response(422, "x", "Invalid", "The request is not valid.")
+    assert "in English" not in page.get_data(as_text=True)
