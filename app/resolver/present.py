@@ -239,6 +239,9 @@ SYNTAX_TEXTS: Mapping[str, tuple[str, ...]] = {
     "unrecognised": (
         _l("Type the link printed under the QR code, or the text printed as (01)…(10)…(21)…."),
     ),
+    "not_a_uri": (
+        _l("Give an EPC URN, a GS1 Digital Link or another absolute address (such as urn:uuid:…)."),
+    ),
     "too_long": (_l("The code is too long."),),
     "query_too_long": (_l("The link is too long."),),
     "too_many_parameters": (_l("The link is too long."),),

@@ -48,6 +48,7 @@ from app.products.portal_forms import (
     submit,
     when,
 )
+from app.resolver.present import syntax_message
 from app.trace import capture as capture_service
 from app.trace import cbv, recalls, services
 from app.trace.common_events import (
@@ -57,6 +58,7 @@ from app.trace.common_events import (
     build_document,
     build_event,
 )
+from app.trace.identifiers import identify
 from app.trace.journeys import Direction, journey_for
 from app.trace.models import (
     CaptureErrorBehaviour,
@@ -703,7 +705,14 @@ def journey(caller: Caller) -> ResponseReturnValue:
     data = None
     if epc:
         try:
+            identify(epc)
             data = journey_json(db.session, journey_for(db.session, caller, epc, direction))
+        except GS1SyntaxError as error:
+            # The parser's own words are English; people get them in the page language.
+            errors["epc"] = gettext(
+                "This is not a GS1 Digital Link or EPC URN we can read: %(problem)s",
+                problem=syntax_message(error, with_field=False),
+            )
         except AppError as error:
             errors["epc"] = gettext(
                 "This is not a GS1 Digital Link or EPC URN we can read: %(problem)s",

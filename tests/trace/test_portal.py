@@ -395,6 +395,13 @@ def test_journey_of_the_demo_batch_and_a_bad_identifier(app, demo) -> None:
     assert "牯牛降茶园" in page and "合肥徽茶坊" in page
     bad = client.get("/portal/trace/journey?lang=en&epc=https://x.example/01/123")
     assert bad.status_code == 422 and "e-epc" in bad.get_data(as_text=True)
+    # The reason is in the page language, not the parser's English.
+    chinese = client.get("/portal/trace/journey?lang=zh-CN&epc=https://x.example/01/123")
+    text = chinese.get_data(as_text=True)
+    assert chinese.status_code == 422 and "无法识别的 GS1 数字链接或 EPC URN" in text
+    assert "digits" not in text and "GTIN must" not in text
+    garbage = client.get("/portal/trace/journey?lang=zh-CN&epc=garbage").get_data(as_text=True)
+    assert "urn:uuid" in garbage and "is neither an EPC URN" not in garbage
 
 
 def test_register_a_location_with_errors_next_to_fields(app, demo, session) -> None:
