@@ -19,8 +19,9 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand, Membership, MembershipStatus
 from app.certificates.credentials import effective_status, standing, status_reason_text
-from app.certificates.models import Certificate, CertificateStatus
+from app.certificates.models import Certificate
 from app.certificates.register import filter_by_status
+from app.certificates.web import REASON_LABELS, STATUS_LABELS
 from app.db import utcnow
 from app.errors import NotFound
 from app.extensions import db
@@ -44,22 +45,9 @@ SECTION = lazy_gettext("Oversight")
 nav_item(SECTION, lazy_gettext("Brand register"), "observer_portal.register", OBSERVERS, order=500)
 nav_item(SECTION, lazy_gettext("Statistics"), "observer_portal.statistics", OBSERVERS, order=510)
 
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.ACTIVE: lazy_gettext("Active"),
-    CertificateStatus.SUSPENDED: lazy_gettext("Suspended"),
-    CertificateStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
-    CertificateStatus.CANCELLED: lazy_gettext("Cancelled"),
-    CertificateStatus.SUPERSEDED: lazy_gettext("Superseded"),
-    CertificateStatus.EXPIRED: lazy_gettext("Expired"),
-}
-# Why a certificate is not in force (``credentials.Standing.reason``).
-NOT_IN_FORCE_LABELS = {
-    **{status.value: label for status, label in CERTIFICATE_STATUS_LABELS.items()},
-    "key_revoked": lazy_gettext("Signed with a revoked key: the association must re-issue it"),
-    "not_yet_valid": lazy_gettext("Not yet valid"),
-    "surveillance_overdue": lazy_gettext("Surveillance audit overdue"),
-    "surveillance_refused": lazy_gettext("Surveillance audit refused"),
-}
+# The certificates domain's own words for a status and for why a certificate is not in force.
+CERTIFICATE_STATUS_LABELS = STATUS_LABELS
+NOT_IN_FORCE_LABELS = REASON_LABELS
 MEMBERSHIP_STATUS_LABELS = {
     MembershipStatus.APPLIED: lazy_gettext("Application pending"),
     MembershipStatus.APPROVED: lazy_gettext("Member"),
