@@ -196,6 +196,24 @@ def test_key_cli_lists_rotates_and_revokes(app, session) -> None:
     assert firm.exit_code == 1 and "Only associations" in firm.output
 
 
+def test_key_cli_refuses_a_revocation_without_a_reason_and_a_firm_has_no_keys(app, session) -> None:
+    # The reason is public (DID document, log, portal): the API refuses an empty one, so the
+    # command does too, before anything changes.
+    runner = app.test_cli_runner()
+    empty = runner.invoke(
+        args=["keys", "revoke", "--org", "qimen-tea-association", "--key", "key-1", "--reason", ""]
+    )
+    assert empty.exit_code == 2, empty.output
+    assert "--reason" in empty.output
+    key = session.scalar(select(IssuerKey).where(IssuerKey.fragment == "key-1"))
+    session.refresh(key)
+    assert key.revoked_at is None and key.status.value == "active"
+    # A firm publishes no DID document: listing "its" keys names a DID that leads nowhere.
+    firm = runner.invoke(args=["keys", "list", "--org", "hongxiang-tea"])
+    assert firm.exit_code == 1 and "Only associations" in firm.output
+    assert "did:web" not in firm.output
+
+
 def test_private_keys_never_leave_their_sealed_row(app, api, client, session, demo, caplog) -> None:
     """Every public document and API answer, and every log line, is free of private key
     material in any encoding; the row holds it only sealed."""
