@@ -17,6 +17,7 @@ def test_defaults_are_development_sqlite_and_local_origin(tmp_path, monkeypatch)
     assert config["BASE_URL"] == "http://127.0.0.1:5000"
     assert config["KEY_DIR"].endswith("certs")
     assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["EPCIS_FUTURE_TOLERANCE_SECONDS"] == 3600
 
 
 def test_trusted_proxies_is_a_count_of_zero_or_more() -> None:
@@ -57,6 +58,10 @@ def test_postgres_url_gets_the_psycopg_driver() -> None:
         ({"BRANDTRACE_MAX_REQUEST_BYTES": "lots"}, "BRANDTRACE_MAX_REQUEST_BYTES"),
         ({"BRANDTRACE_TRUSTED_PROXIES": "one"}, "BRANDTRACE_TRUSTED_PROXIES"),
         ({"BRANDTRACE_TRUSTED_PROXIES": "-1"}, "BRANDTRACE_TRUSTED_PROXIES"),
+        (
+            {"BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS": "an hour"},
+            "BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(environ, variable) -> None:

@@ -40,7 +40,7 @@ from app.products.portal_forms import bilingual, choice_filter, when
 from app.resolver import services as resolver
 from app.resolver.labels import ALERT_KIND_LABELS
 from app.resolver.models import AlertStatus, Scan, ScanAlert, ScanChannel
-from app.resolver.present import VERDICT_TITLES, tr
+from app.resolver.present import VERDICT_TITLES, verdict_title
 from app.resolver.verdicts import Verdict
 from app.trace import cbv
 from app.trace.models import Event, Recall, RecallKind, RecallStatus
@@ -91,9 +91,11 @@ RECALL_KIND_LABELS = {
 }
 
 
-def _verdict(value: Any) -> str:
-    title = VERDICT_TITLES.get(value)
-    return tr(title) if title else str(value)
+def _verdict(value: Any, reasons: Any = ()) -> str:
+    """A scan's verdict as the shopper read it (a recall names the title, see the resolver)."""
+    if value in VERDICT_TITLES:
+        return verdict_title(Verdict(value), reasons)
+    return str(value)
 
 
 def _unit(code: str | None) -> str:
