@@ -83,7 +83,7 @@ def keys_revoke(org_slug: str, fragment: str, revoked_from: str | None, reason: 
     from app.certificates.schemas import RevokeKey
 
     # The reason is recorded and shown publicly: the API's rules apply.
-    check_options(RevokeKey, {"reason": "--reason"}, reason=reason)
+    reason = check_options(RevokeKey, {"reason": "--reason"}, reason=reason).reason
     moment = _instant(revoked_from)
     with cli_transaction() as session:
         organisation = auth.get_organisation(session, org_slug)

@@ -131,6 +131,10 @@ def test_revoking_bad_input_is_precise(api) -> None:
     assert naive.status_code == 422
     no_reason = admin.post("/api/v1/issuer/keys/key-1/revoke", json={})
     assert no_reason.status_code == 422
+    blank = admin.post("/api/v1/issuer/keys/key-1/revoke", json={"reason": "  "})
+    assert blank.status_code == 422
+    assert blank.get_json()["errors"][0]["field"] == "/reason"
+    assert admin.get("/api/v1/issuer/keys").get_json()["keys"][0]["status"] == "active"
 
 
 def test_revoking_the_active_key_rotates_and_cannot_be_repeated(api, client) -> None:
