@@ -93,6 +93,16 @@ def _positive_int(name: str, value: str) -> int:
     return number
 
 
+def _non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be a whole number") from None
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} must be 0 or more")
+    return number
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read and validate ``BRANDTRACE_*`` variables into Flask config keys."""
     env = os.environ if environ is None else environ
@@ -145,7 +155,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BRANDTRACE_MAX_REQUEST_BYTES",
         env.get("BRANDTRACE_MAX_REQUEST_BYTES", str(16 * 1024 * 1024)),
     )
-    proxies = int(env.get("BRANDTRACE_TRUSTED_PROXIES", "0") or 0)
+    # A negative count would make ProxyFix trust a client-written X-Forwarded-For entry.
+    proxies = _non_negative_int(
+        "BRANDTRACE_TRUSTED_PROXIES", env.get("BRANDTRACE_TRUSTED_PROXIES") or "0"
+    )
     epcis_max_bytes = _positive_int(
         "BRANDTRACE_EPCIS_CAPTURE_MAX_BYTES",
         env.get("BRANDTRACE_EPCIS_CAPTURE_MAX_BYTES", str(8 * 1024 * 1024)),

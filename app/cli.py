@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,6 +57,26 @@ def cli_transaction() -> Iterator[Session]:
         session.close()
 
 
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+def check_options(schema: type[Schema], options: dict[str, str], **values: object) -> Schema:
+    """Validate option values with the API's own request schema, so a command accepts exactly
+    what the API accepts; a bad value is a usage error (exit 2) naming the option. ``options``
+    maps schema fields to option names."""
+    try:
+        return schema.model_validate(values)
+    except ValidationError as error:
+        problem = error.errors(include_url=False, include_input=False)[0]
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        message = (
+            "does not have the expected form"
+            if problem["type"] == "string_pattern_mismatch"
+            else problem["msg"]
+        )
+        raise click.BadParameter(message, param_hint=options.get(field, field)) from None
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -65,6 +88,15 @@ def alembic_config() -> Config:
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 
 
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's own refusals (an unknown revision, say) as one line and exit 1."""
+    try:
+        yield
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
@@ -72,14 +104,16 @@ def db_upgrade(revision: str) -> None:
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(), revision)
+    with _alembic_errors():
+        command.upgrade(alembic_config(), revision)
 
 
 @db_cli.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION."""
-    command.downgrade(alembic_config(), revision)
+    with _alembic_errors():
+        command.downgrade(alembic_config(), revision)
 
 
 @db_cli.command("current")
@@ -110,7 +144,11 @@ org_cli = AppGroup("org", help="Organisations.")
 @click.option("--kind", type=click.Choice([k.value for k in OrgKind]), required=True)
 @click.option("--name-zh", required=True)
 @click.option("--name-en", required=True)
-@click.option("--registration-number", default=None)
+@click.option(
+    "--registration-number",
+    default=None,
+    help="18 characters: a Unified Social Credit Code, check character included.",
+)
 @click.option("--region-code", default=None, help="ISO 3166-2 code, e.g. CN-AH.")
 def org_create(
     slug: str,
@@ -121,6 +159,28 @@ def org_create(
     region_code: str | None,
 ) -> None:
     """Register an organisation."""
+    name_zh, name_en = name_zh.strip(), name_en.strip()
+    for name, hint in ((name_zh, "--name-zh"), (name_en, "--name-en")):
+        if not name or len(name) > 200:
+            raise click.BadParameter("give a name of 1 to 200 characters", param_hint=hint)
+    if registration_number is not None and len(registration_number.strip()) == 18:
+        from app.gs1.identifiers import GS1SyntaxError
+        from app.gs1.uscc import validate_uscc
+
+        try:
+            registration_number = validate_uscc(registration_number.strip())
+        except GS1SyntaxError as error:
+            raise click.BadParameter(str(error), param_hint="--registration-number") from None
+    if region_code is not None:
+        from app.brands.services import validate_region
+
+        try:
+            region_code = validate_region(region_code)
+        except AppError:
+            raise click.BadParameter(
+                f"{region_code!r} is not an ISO 3166-2 subdivision code such as CN-AH",
+                param_hint="--region-code",
+            ) from None
     with cli_transaction() as session:
         organisation = auth.create_organisation(
             session,
@@ -164,6 +224,16 @@ user_cli = AppGroup("user", help="People.")
 )
 def user_create(org_slug: str, email: str, display_name: str, role: str, password: str) -> None:
     """Add a person to an organisation."""
+    from app.auth.schemas import UserCreate
+
+    check_options(
+        UserCreate,
+        {"email": "--email", "display_name": "--name", "role": "--role", "password": "--password"},
+        email=email.strip(),
+        display_name=display_name,
+        role=Role(role),
+        password=password,
+    )
     with cli_transaction() as session:
         organisation = auth.get_organisation(session, org_slug)
         user = auth.create_user(
@@ -187,6 +257,15 @@ token_cli = AppGroup("token", help="API tokens.")
 @click.option("--days", type=int, default=90, show_default=True)
 def token_create(email: str, name: str, scopes: tuple[str, ...], days: int) -> None:
     """Create an API token; the secret is printed once, on stdout."""
+    from app.auth.schemas import TokenCreate
+
+    check_options(
+        TokenCreate,
+        {"name": "--name", "scopes": "--scope", "expires_in_days": "--days"},
+        name=name,
+        scopes=list(scopes),
+        expires_in_days=days,
+    )
     with cli_transaction() as session:
         user = session.scalar(select(User).where(User.email == auth.normalise_email(email)))
         if user is None:

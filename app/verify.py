@@ -92,11 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
+def verify_label(
+    uri: str, did_documents: Sequence[Any], *, now: datetime | None = None
+) -> tuple[bool, str]:
     """Check a signed label's compact signature against the DID documents' keys.
 
     Returns (valid, message). Every assertion key of the documents is tried, so labels signed
-    before a key rotation still verify; a key revoked before now does not count.
+    before a key rotation still verify; a key revoked by ``now`` (default: the present) does
+    not count, nor does one whose revocation date cannot be read.
     """
     from app.certificates.compact import verify_compact
     from app.certificates.multibase import MultibaseError, decode_ed25519_multikey
@@ -110,9 +113,10 @@ def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
     signatures = [value for name, value in link.other_params if name == "sig"]
     if len(signatures) != 1:
         return False, "the label carries no signature (sig=...): it can only be checked online"
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     for document in did_documents:
-        for method in document.get("verificationMethod", []):
+        methods = document.get("verificationMethod")
+        for method in methods if isinstance(methods, list) else []:
             if not isinstance(method, dict) or not isinstance(method.get("id"), str):
                 continue
             try:
@@ -129,9 +133,17 @@ def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
             ):
                 continue
             revoked = method.get("revoked")
-            if isinstance(revoked, str) and label_key_revoked(
-                datetime.fromisoformat(revoked.replace("Z", "+00:00")), now
-            ):
+            if revoked is not None:
+                try:
+                    revoked_at = datetime.fromisoformat(str(revoked).replace("Z", "+00:00"))
+                    if revoked_at.tzinfo is None:
+                        raise ValueError("no time zone")
+                except ValueError:
+                    return False, (
+                        f"signed by {method['id']}, a key marked revoked on a date that cannot "
+                        f"be read ({revoked!r}): check it online"
+                    )
+            if revoked is not None and label_key_revoked(revoked_at, now):
                 # A label carries no signing time; the resolver's register knows when it was
                 # issued, and may still vouch for a pack labelled before the revocation.
                 return False, (
@@ -162,12 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         did_documents = [_load_json(path, "DID document") for path in args.did]
         status_lists = [_load_json(path, "status list") for path in args.status_list]
         credential_text = None
+        for path, document in zip(
+            [*args.did, *args.status_list], [*did_documents, *status_lists], strict=True
+        ):
+            if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+                raise UsageError(f"{path} is not a JSON object with an id")
         if args.credential is not None:
-            for path, document in zip(
-                [*args.did, *args.status_list], [*did_documents, *status_lists], strict=True
-            ):
-                if not isinstance(document, dict) or not isinstance(document.get("id"), str):
-                    raise UsageError(f"{path} is not a JSON object with an id")
             try:
                 credential_text = Path(args.credential).read_bytes()
             except OSError as error:
@@ -193,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = f" [{check.code}]" if check.code else ""
             lines.append(f"{_MARKS[check.status]} {check.name:24} {check.message}{code}")
     if args.label is not None:
-        valid, message = verify_label(args.label, did_documents)
+        valid, message = verify_label(args.label, did_documents, now=args.at)
         verdicts.append(Verdict.VALID if valid else Verdict.INVALID)
         result["label"] = {"valid": valid, "message": message}
         lines.append(f"{'ok  ' if valid else 'FAIL'} {'label signature':24} {message}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Organisation, User
@@ -141,3 +142,96 @@ def test_demo_users_can_sign_in_with_the_printed_passwords(app, demo) -> None:
                 == account["username"]
             )
         session.close()
+
+
+def _org_create(runner, slug: str, *extra: str):
+    return runner.invoke(
+        args=[
+            "org",
+            "create",
+            "--slug",
+            slug,
+            "--kind",
+            "enterprise",
+            "--name-zh",
+            "命令行公司",
+            "--name-en",
+            "CLI Co.",
+            *extra,
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "option"),
+    [
+        (["--name-zh", " "], "--name-zh"),
+        (["--name-en", ""], "--name-en"),
+        # 91340000MA2N0C3X06 is a valid USCC; its last character is the check character.
+        (["--registration-number", "91340000MA2N0C3X0A"], "--registration-number"),
+        (["--region-code", "XX"], "--region-code"),
+    ],
+)
+def test_org_create_refuses_what_the_api_would_refuse(app, session, extra, option) -> None:
+    result = _org_create(app.test_cli_runner(), "cli-bad", *extra)
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    assert session.scalar(select(Organisation).where(Organisation.slug == "cli-bad")) is None
+
+
+def test_org_create_keeps_a_valid_uscc_and_region(app, session) -> None:
+    result = _org_create(
+        app.test_cli_runner(),
+        "cli-good",
+        "--registration-number",
+        "91340000ma2n0c3x06",
+        "--region-code",
+        "cn-ah",
+    )
+    assert result.exit_code == 0, result.output
+    organisation = session.scalar(select(Organisation).where(Organisation.slug == "cli-good"))
+    assert organisation.registration_number == "91340000MA2N0C3X06"
+    assert organisation.registration_scheme == "uscc"
+    assert organisation.region_code == "CN-AH"
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "option"),
+    [("not-an-email", "Ops", "--email"), ("ops@cli.example", "", "--name")],
+)
+def test_user_create_refuses_what_the_api_would_refuse(app, session, email, name, option) -> None:
+    result = app.test_cli_runner().invoke(
+        args=[
+            "user",
+            "create",
+            "--org",
+            "hongxiang-tea",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--role",
+            "staff",
+            "--password",
+            "a-long-password-1",
+        ]
+    )
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    assert "a-long-password-1" not in result.output
+    assert session.scalar(select(User).where(User.email == email)) is None
+
+
+def test_token_create_refuses_an_empty_name(app, demo) -> None:
+    email = demo["users"]["firm_admin"]["username"]
+    result = app.test_cli_runner().invoke(args=["token", "create", "--email", email, "--name", ""])
+    assert result.exit_code == 2, result.output
+    assert "--name" in result.output
+    assert not result.stdout.strip()
+
+
+def test_db_upgrade_to_an_unknown_revision_is_one_line(app) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", "no-such-revision"])
+    assert result.exit_code == 1
+    assert "no-such-revision" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)

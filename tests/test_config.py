@@ -20,6 +20,12 @@ def test_defaults_are_development_sqlite_and_local_origin(tmp_path, monkeypatch)
     assert config["EPCIS_FUTURE_TOLERANCE_SECONDS"] == 3600
 
 
+def test_trusted_proxies_is_a_count_of_zero_or_more() -> None:
+    assert load_config({"BRANDTRACE_SECRET_KEY": "k" * 40})["TRUSTED_PROXIES"] == 0
+    config = load_config({"BRANDTRACE_SECRET_KEY": "k" * 40, "BRANDTRACE_TRUSTED_PROXIES": "2"})
+    assert config["TRUSTED_PROXIES"] == 2
+
+
 def test_https_origin_turns_on_secure_cookies() -> None:
     config = load_config(
         {"BRANDTRACE_SECRET_KEY": "k" * 40, "BRANDTRACE_BASE_URL": "https://brand.example.org/"}
@@ -50,6 +56,8 @@ def test_postgres_url_gets_the_psycopg_driver() -> None:
         ({"BRANDTRACE_REDIS_URL": "http://localhost"}, "BRANDTRACE_REDIS_URL"),
         ({"BRANDTRACE_LOG_LEVEL": "LOUD"}, "BRANDTRACE_LOG_LEVEL"),
         ({"BRANDTRACE_MAX_REQUEST_BYTES": "lots"}, "BRANDTRACE_MAX_REQUEST_BYTES"),
+        ({"BRANDTRACE_TRUSTED_PROXIES": "one"}, "BRANDTRACE_TRUSTED_PROXIES"),
+        ({"BRANDTRACE_TRUSTED_PROXIES": "-1"}, "BRANDTRACE_TRUSTED_PROXIES"),
         (
             {"BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS": "an hour"},
             "BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS",

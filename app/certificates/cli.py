@@ -14,10 +14,12 @@ import click
 from flask.cli import AppGroup
 
 from app.auth import services as auth
+from app.auth.models import OrgKind
 from app.certificates import credentials, keys
 from app.certificates.did import did_web_document_url
+from app.certificates.errors import NotAnIssuer
 from app.certificates.models import StatusList
-from app.cli import cli_transaction
+from app.cli import check_options, cli_transaction
 
 keys_cli = AppGroup("keys", help="Issuer signing keys (Ed25519) and DIDs of associations.")
 certificates_cli = AppGroup("certificates", help="Certificates: expiry sweep, offline bundles.")
@@ -29,9 +31,13 @@ def _instant(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date-time", param_hint="--from"
+        ) from None
     if moment.tzinfo is None:
-        raise click.BadParameter(f"{value!r} needs a time zone, e.g. 2026-03-01T00:00:00Z")
+        raise click.BadParameter(
+            f"{value!r} needs a time zone, e.g. 2026-03-01T00:00:00Z", param_hint="--from"
+        )
     return moment.astimezone(UTC)
 
 
@@ -41,6 +47,9 @@ def keys_list(org_slug: str) -> None:
     """List an association's keys with their validity windows."""
     with cli_transaction() as session:
         organisation = auth.get_organisation(session, org_slug)
+        if organisation.kind != OrgKind.ASSOCIATION:
+            # Only associations publish a DID document: a firm's "DID" would lead nowhere.
+            raise NotAnIssuer("Only associations hold issuer keys and issue certificates.")
         did = keys.issuer_did(organisation)
         click.echo(f"{did}  ({did_web_document_url(did)})")
         for key in keys.list_keys(session, organisation.id):
@@ -71,13 +80,18 @@ def keys_rotate(org_slug: str) -> None:
 @click.option("--reason", required=True)
 def keys_revoke(org_slug: str, fragment: str, revoked_from: str | None, reason: str) -> None:
     """Revoke a compromised key from a date on; lists the certificates to re-issue."""
+    from app.certificates.schemas import RevokeKey
+
+    # The reason is recorded and shown publicly: the API's rules apply.
+    reason = check_options(RevokeKey, {"reason": "--reason"}, reason=reason).reason
+    moment = _instant(revoked_from)
     with cli_transaction() as session:
         organisation = auth.get_organisation(session, org_slug)
         result = keys.revoke_key(
             session,
             organisation,
             fragment,
-            revoked_from=_instant(revoked_from),
+            revoked_from=moment,
             reason=reason,
         )
         click.echo(f"revoked #{fragment} from {result.key.revoked_at}")
@@ -130,21 +144,27 @@ def certificates_export(number: str, out_dir: Path) -> None:
     """Write what the offline verifier needs for one certificate, as published."""
     with cli_transaction() as session:
         certificate = credentials.get_certificate(session, number)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "credential.json").write_text(certificate.credential_json, encoding="utf-8")
         document = keys.did_document(session, certificate.issuer)
-        (out_dir / "did.json").write_text(
-            json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        names = []
+        files = {
+            "credential.json": certificate.credential_json,
+            "did.json": json.dumps(document, ensure_ascii=False, indent=2),
+        }
         for list_id, name in (
             (certificate.revocation_list_id, "revocation.json"),
             (certificate.suspension_list_id, "suspension.json"),
         ):
             found = session.get(StatusList, list_id)
             assert found is not None
-            (out_dir / name).write_text(found.credential_json, encoding="utf-8")
-            names.append(str(out_dir / name))
+            files[name] = found.credential_json
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (out_dir / name).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write into {out_dir}: {error.strerror or error}"
+            ) from None
+        names = [str(out_dir / "revocation.json"), str(out_dir / "suspension.json")]
         click.echo(
             "python -m app.verify --credential {0}/credential.json --did {0}/did.json "
             "--status-list {1} --status-list {2}".format(out_dir, *names)

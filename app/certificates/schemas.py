@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from app.certificates.models import CertificateEventKind, CertificateStatus, KeyStatus
 from app.http.schemas import PageQuery, RequestSchema, ResponseSchema
 
-Reason = Field(min_length=1, max_length=500, description="Why (recorded and shown publicly).")
+# Reasons are public and final (DID documents, the log, certificate pages): blank is no reason.
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    Field(description="Why (recorded and shown publicly)."),
+]
 
 
 class IssuerKeyOut(ResponseSchema):
@@ -33,7 +38,7 @@ class IssuerKeysOut(ResponseSchema):
 
 
 class RotateKey(RequestSchema):
-    reason: str | None = Field(None, min_length=1, max_length=500)
+    reason: Reason | None = None
 
 
 class RotationOut(ResponseSchema):
@@ -47,7 +52,7 @@ class RevokeKey(RequestSchema):
         description="Compromised since (default: now; not before the key's valid_from); "
         "signatures from then on fail.",
     )
-    reason: str = Reason
+    reason: Reason
 
 
 class RevocationOut(ResponseSchema):
@@ -85,23 +90,23 @@ class RenewCertificate(RequestSchema):
     decision_id: int = Field(description="The granted decision of the re-certification audit.")
     label_quota: int | None = Field(None, ge=0, le=100_000_000)
     validity_months: int = Field(36, ge=1, le=60)
-    reason: str | None = Field(None, min_length=1, max_length=500)
+    reason: Reason | None = None
 
 
 class ReissueCertificate(RequestSchema):
     gtins: list[str] | None = Field(None, min_length=1, max_length=500)
     sites: list[SiteIn] | None = Field(None, min_length=1, max_length=50)
     label_quota: int | None = Field(None, ge=0, le=100_000_000)
-    reason: str = Reason
+    reason: Reason
 
 
 class SuspendCertificate(RequestSchema):
-    reason: str = Reason
+    reason: Reason
     until: AwareDatetime | None = Field(None, description="Planned end of the suspension.")
 
 
 class StatusChange(RequestSchema):
-    reason: str = Reason
+    reason: Reason
 
 
 class PartyOut(ResponseSchema):

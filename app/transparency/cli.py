@@ -86,7 +86,13 @@ def verify(vkey: str | None) -> None:
     is_flag=True,
     help="Re-derive the whole tree from every entry, not just the new ones.",
 )
-@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for each request.",
+)
 def monitor(
     base_url: str, state_path: Path, vkey: str | None, audit_all: bool, timeout: float
 ) -> None:
@@ -104,6 +110,7 @@ def monitor(
             vkey=vkey,
             audit_all=audit_all,
         )
+        client.save_state(state_path, new_state)
     except client.LogAlarm as alarm:
         click.echo(f"ALARM ({alarm.kind}): {alarm.message}", err=True)
         if alarm.evidence:
@@ -113,7 +120,6 @@ def monitor(
     except client.MonitorError as exc:
         click.echo(f"monitor error: {exc}", err=True)
         raise SystemExit(ERROR_EXIT) from None
-    client.save_state(state_path, new_state)
     if outcome.pinned_now:
         click.echo(
             f"pinned the log key on first use: {new_state.vkey} (compare it with one obtained "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 import tempfile
@@ -183,18 +184,28 @@ def load_state(path: Path) -> MonitorState | None:
         return None
     try:
         return MonitorState.from_json(json.loads(path.read_text()))
+    except OSError as exc:
+        raise MonitorError(f"cannot read the state file {path}: {exc.strerror}") from exc
     except ValueError as exc:
         raise MonitorError(f"{path} is not a monitor state file: {exc}") from exc
 
 
 def save_state(path: Path, state: MonitorState) -> None:
-    """Write the state atomically: a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(state.to_json(), handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
+    """Write the state atomically: a crash never leaves a half-written file. A state that
+    cannot be written is a :class:`MonitorError` (the check could not run), never an alarm."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(state.to_json(), handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise MonitorError(f"cannot write the state file {path}: {exc.strerror}") from exc
 
 
 @dataclass(frozen=True)

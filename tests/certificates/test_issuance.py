@@ -483,6 +483,23 @@ def test_export_cli_writes_an_offline_bundle(app, demo, tmp_path) -> None:
     assert "python -m app.verify" in result.output
 
 
+def test_export_cli_into_a_folder_it_cannot_create_says_so(app, demo, tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = app.test_cli_runner().invoke(
+        args=[
+            "certificates",
+            "export",
+            demo["certificate"]["number"],
+            "--out",
+            str(blocker / "bundle"),
+        ]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"cannot write into {blocker / 'bundle'}" in result.output
+    assert not isinstance(result.exception, OSError)
+
+
 @pytest.mark.committing
 def test_concurrent_label_orders_never_exceed_the_quota(app, demo) -> None:
     """Eight orders race for a quota that fits three: exactly three succeed (row lock)."""

@@ -131,6 +131,10 @@ def test_revoking_bad_input_is_precise(api) -> None:
     assert naive.status_code == 422
     no_reason = admin.post("/api/v1/issuer/keys/key-1/revoke", json={})
     assert no_reason.status_code == 422
+    blank = admin.post("/api/v1/issuer/keys/key-1/revoke", json={"reason": "  "})
+    assert blank.status_code == 422
+    assert blank.get_json()["errors"][0]["field"] == "/reason"
+    assert admin.get("/api/v1/issuer/keys").get_json()["keys"][0]["status"] == "active"
 
 
 def test_revoking_the_active_key_rotates_and_cannot_be_repeated(api, client) -> None:
@@ -194,6 +198,24 @@ def test_key_cli_lists_rotates_and_revokes(app, session) -> None:
     assert bad.exit_code != 0
     firm = runner.invoke(args=["keys", "rotate", "--org", "hongxiang-tea"])
     assert firm.exit_code == 1 and "Only associations" in firm.output
+
+
+def test_key_cli_refuses_a_revocation_without_a_reason_and_a_firm_has_no_keys(app, session) -> None:
+    # The reason is public (DID document, log, portal): the API refuses an empty one, so the
+    # command does too, before anything changes.
+    runner = app.test_cli_runner()
+    empty = runner.invoke(
+        args=["keys", "revoke", "--org", "qimen-tea-association", "--key", "key-1", "--reason", ""]
+    )
+    assert empty.exit_code == 2, empty.output
+    assert "--reason" in empty.output
+    key = session.scalar(select(IssuerKey).where(IssuerKey.fragment == "key-1"))
+    session.refresh(key)
+    assert key.revoked_at is None and key.status.value == "active"
+    # A firm publishes no DID document: listing "its" keys names a DID that leads nowhere.
+    firm = runner.invoke(args=["keys", "list", "--org", "hongxiang-tea"])
+    assert firm.exit_code == 1 and "Only associations" in firm.output
+    assert "did:web" not in firm.output
 
 
 def test_private_keys_never_leave_their_sealed_row(app, api, client, session, demo, caplog) -> None:

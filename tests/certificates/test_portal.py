@@ -97,6 +97,8 @@ def test_suspend_reinstate_then_withdraw_for_good(app, demo, session, issue) -> 
     assert value_of(text(past), "until") == (today() - timedelta(days=1)).isoformat()
     empty = post(client, base + "/suspend", {"reason": ""})
     assert empty.status_code == 422 and field_error(text(empty), "reason") == "必填。"
+    blank = post(client, base + "/suspend", {"reason": " \n "})
+    assert blank.status_code == 422 and field_error(text(blank), "reason") == "必填。"
     long = post(client, base + "/suspend", {"reason": "x" * 501})
     assert long.status_code == 422 and field_error(text(long), "reason") == "最多 500 个字符。"
     assert _issued(session, number).status == CertificateStatus.ACTIVE
@@ -315,6 +317,9 @@ def test_a_compromised_key_is_revoked_from_a_date_after_a_confirmation(app, demo
     assert field_error(text(garbled), "revoked_from") == "Enter a date and time (UTC)."
     no_reason = post(client, path, {"revoked_from": ""})
     assert no_reason.status_code == 422 and field_error(text(no_reason), "reason") == "Required."
+    # The reason is published with the revocation: spaces are no reason.
+    blank = post(client, path, {"revoked_from": "", "reason": "   "})
+    assert blank.status_code == 422 and field_error(text(blank), "reason") == "Required."
     forged = client.post(path, data={"reason": "leaked"}, headers={"Accept": "text/html"})
     assert forged.status_code in (400, 403)
     session.expire_all()

@@ -485,6 +485,45 @@ def test_the_offline_verifier_command_checks_signed_labels(api, session, client,
     assert verify_main(["--label", unit["label_content"]]) == 2
 
 
+def test_the_offline_verifier_judges_a_label_at_the_time_asked_and_never_crashes(
+    api, session, client, tmp_path, capsys
+) -> None:
+    import json
+
+    from app.verify import main as verify_main
+
+    _, batch, _ = firm_batch(api, session)
+    pending = order(api, batch, 1, signed=True).get_json()
+    api("association_staff").post(f"/api/v1/label-orders/{pending['id']}/approve")
+    label = (
+        api("firm_admin").get(f"/api/v1/label-orders/{pending['id']}/codes").get_json()["items"][0]
+    )["label_content"]
+    document = client.get("/orgs/qimen-tea-association/did.json").get_json()
+
+    def check(revoked: object, *extra: str) -> int:
+        for method in document["verificationMethod"]:
+            method["revoked"] = revoked
+        did_path = tmp_path / "did.json"
+        did_path.write_text(json.dumps(document))
+        return verify_main(["--label", label, "--did", str(did_path), *extra])
+
+    # Key revoked from 2030 on: valid today, invalid as of 2031 (--at counts for labels too).
+    assert check("2030-01-01T00:00:00Z") == 0
+    assert check("2030-01-01T00:00:00Z", "--at", "2031-01-01T00:00:00Z") == 1
+    assert check("2020-01-01T00:00:00Z") == 1
+    assert check("2020-01-01T00:00:00Z", "--at", "2019-06-01T00:00:00Z") == 0
+    capsys.readouterr()
+    # A revocation date nobody can read is refused, not a traceback.
+    assert check("soon") == 1
+    assert "cannot be read" in capsys.readouterr().out
+    assert check("2020-01-01T00:00:00") == 1  # no time zone
+    # A DID "document" that is no JSON object is a usage error, as it is with --credential.
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    assert verify_main(["--label", label, "--did", str(listed)]) == 2
+    assert "is not a JSON object with an id" in capsys.readouterr().err
+
+
 def test_the_offline_verifier_checks_both_a_credential_and_a_label_given_together(
     api, session, client, tmp_path, capsys
 ) -> None:

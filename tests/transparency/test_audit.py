@@ -231,6 +231,49 @@ def test_monitor_state_survives_a_round_trip_to_disk(client, logged, tmp_path) -
         monitor.load_state(path)
 
 
+def test_monitor_command_that_cannot_save_its_state_is_an_error_not_an_alarm(
+    app, client, logged, tmp_path, monkeypatch
+) -> None:
+    # Exit 1 means "the log misbehaved"; an unwritable state file is the check failing to run
+    # (exit 2), told in one line, with no traceback and no temporary file left behind.
+    from app.transparency import cli as log_cli
+
+    monkeypatch.setattr(log_cli.client, "http_fetcher", lambda url, timeout: flask_fetcher(client))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = app.test_cli_runner().invoke(
+        args=["log", "monitor", "http://log.example", "--state", str(blocker / "state.json")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "monitor error: cannot write the state file" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
+
+    state = tmp_path / "state.json"
+    ok = app.test_cli_runner().invoke(
+        args=["log", "monitor", "http://log.example", "--state", str(state)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert monitor.load_state(state) is not None
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon"])
+def test_monitor_command_refuses_a_timeout_that_is_not_positive(app, tmp_path, timeout) -> None:
+    result = app.test_cli_runner().invoke(
+        args=[
+            "log",
+            "monitor",
+            "http://127.0.0.1:9",
+            "--state",
+            str(tmp_path / "state.json"),
+            "--timeout",
+            timeout,
+        ]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--timeout" in result.output
+
+
 def test_monitor_catches_a_rewritten_entry(client, session, logged) -> None:
     fetch = flask_fetcher(client)
     state, _ = monitor.monitor_log(fetch, None)
