@@ -4,9 +4,9 @@ them)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, RootModel
+from pydantic import AliasChoices, AwareDatetime, Field, RootModel, StringConstraints
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.trace.journeys import Direction
@@ -221,11 +221,11 @@ class JourneyOut(ResponseSchema):
 class RecallCreate(RequestSchema):
     batch_id: int = Field(ge=1)
     kind: RecallKind
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class RecallLift(RequestSchema):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class RecallQuery(PageQuery):

@@ -237,6 +237,15 @@ def test_evidence_uploads_are_checked(api, audit) -> None:
     assert ok(auditor.get(f"/api/v1/audits/{audit['id']}"))["evidence"] == []
 
 
+def test_a_decision_needs_a_reason_not_spaces(api, world) -> None:
+    signed = signed_off_audit(api, world["version"]["id"])
+    response = api("association_admin").post(
+        f"/api/v1/audits/{signed['id']}/decision", json={"outcome": "granted", "reason": "      "}
+    )
+    assert ("/reason", "string_too_short") in rules(problem(response, 422, "validation-failed"))
+    assert ok(api("association_admin").get(f"/api/v1/audits/{signed['id']}"))["status"] != "decided"
+
+
 def test_deciding_before_sign_off_is_refused(api, audit) -> None:
     response = api("association_admin").post(
         f"/api/v1/audits/{audit['id']}/decision",

@@ -356,6 +356,10 @@ def test_rejection_and_cancellation_give_the_quota_back(api, session) -> None:
     assert labels_issued(session, certificate) == 100
     no_reason = api("association_admin").post(f"/api/v1/label-orders/{first['id']}/reject", json={})
     assert no_reason.status_code == 422
+    blank = api("association_admin").post(
+        f"/api/v1/label-orders/{first['id']}/reject", json={"reason": "   "}
+    )
+    assert blank.status_code == 422  # spaces are not a reason
     rejected = api("association_admin").post(
         f"/api/v1/label-orders/{first['id']}/reject", json={"reason": "quota reserved for exports"}
     )

@@ -266,6 +266,10 @@ def test_publishing_supersedes_and_withdrawal_needs_a_reason(api, standard) -> N
     assert page["standards"][0]["current_version"]["id"] == second["id"]
     no_reason = admin.post(f"/api/v1/standard-versions/{first['id']}/withdraw", json={})
     assert ("/reason", "missing") in rules(problem(no_reason, 422, "validation-failed"))
+    blank = admin.post(
+        f"/api/v1/standard-versions/{first['id']}/withdraw", json={"reason": " \t   \n "}
+    )
+    assert problem(blank, 422, "validation-failed")  # spaces are not a reason
     withdrawn = ok(
         admin.post(
             f"/api/v1/standard-versions/{first['id']}/withdraw", json={"reason": "replaced by 2.0"}

@@ -35,6 +35,12 @@ def _recall(client, batch_id: int, kind: str = "recall", reason: str = "pesticid
     )
 
 
+def test_a_recall_needs_a_reason_not_spaces(api, trace) -> None:
+    response = _recall(api("firm_admin"), trace.batches["leaf"], reason="   ")
+    assert response.status_code == 422
+    assert api("firm_admin").get("/api/v1/trace/recalls").get_json()["items"] == []
+
+
 def test_a_recall_of_an_input_lot_reaches_the_units_made_from_it(api, session, trace) -> None:
     register_units(session, trace.batches["tea"], ["U1", "U2", "U3"])
     response = _recall(api("firm_admin"), trace.batches["leaf"])
