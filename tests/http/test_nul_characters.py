@@ -22,9 +22,7 @@ def _token_count(session) -> int:
         ({"name": "ci", "scopes": ["*:read", "brands:read\x00"]}, "/scopes"),
     ],
 )
-def test_json_text_with_nul_is_invalid_input_and_stores_nothing(
-    api, session, body, field
-) -> None:
+def test_json_text_with_nul_is_invalid_input_and_stores_nothing(api, session, body, field) -> None:
     before = _token_count(session)
     response = api("firm_staff").post("/api/v1/tokens", json=body)
     assert response.status_code == 422, response.get_data(as_text=True)
