@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     flash,
@@ -26,8 +28,21 @@ bp = Blueprint("web_auth", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: an open redirect would help phishing pages.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Where to go after signing in: a path on this site, else the home page.
+
+    An open redirect would help phishing pages. Browsers drop tabs and line breaks from a URL
+    (``/<TAB>/evil.example`` is followed as ``//evil.example``, another site) and read ``\\``
+    as ``/``, and a line break cannot go into the Location header at all (a 500), so a target
+    with any control character, backslash or a host of its own is refused.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(character) < 0x20 or ord(character) == 0x7F for character in target)
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("system.home")
 
