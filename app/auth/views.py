@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 from flask import Blueprint
+from flask_babel import gettext
 
 from app.auth import services
-from app.auth.models import Role, User
+from app.auth.models import ApiToken, Role, User
 from app.auth.principal import Caller, allow
 from app.auth.schemas import (
     MeOut,
@@ -18,7 +19,8 @@ from app.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.errors import Forbidden
+from app.db import utcnow
+from app.errors import FieldError, Forbidden
 from app.extensions import db
 from app.http.api import route, set_activity_target
 
@@ -150,12 +152,29 @@ def create_token(caller: Caller, body: TokenCreate) -> object:
                     f"Cannot grant scope {scope!r} that the calling token lacks.",
                     slug="insufficient-scope",
                 )
+    expires_in = timedelta(days=body.expires_in_days)
+    if caller.token_id is not None:
+        # Nor may it outlive itself: a stolen short-lived token must not buy a year's access.
+        calling = db.session.get(ApiToken, caller.token_id)
+        assert calling is not None
+        if utcnow() + expires_in > calling.expires_at:
+            raise Forbidden(
+                gettext(
+                    "A token cannot create a token that outlives it; the calling token "
+                    "expires at %(expires_at)s.",
+                    expires_at=calling.expires_at.isoformat(timespec="seconds"),
+                ),
+                slug="token-outlives-caller",
+                errors=[
+                    FieldError(
+                        "/expires_in_days",
+                        "caller_expiry",
+                        gettext("must end before the calling token expires"),
+                    )
+                ],
+            )
     issued = services.issue_token(
-        db.session,
-        user,
-        name=body.name,
-        scopes=body.scopes,
-        expires_in=timedelta(days=body.expires_in_days),
+        db.session, user, name=body.name, scopes=body.scopes, expires_in=expires_in
     )
     set_activity_target("token", issued.token.id)
     return {**TokenOut.model_validate(issued.token).model_dump(), "token": issued.secret}

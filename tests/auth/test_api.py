@@ -180,3 +180,33 @@ def test_problem_details_follow_the_callers_language(api) -> None:
     assert response.get_json()["detail"] == "请先登录或发送 API 令牌后再调用此接口。"
     english = api(None).get("/api/v1/me", headers={"Accept-Language": "en"})
     assert english.get_json()["detail"] == "Sign in or send an API token to use this endpoint."
+
+
+def test_a_token_cannot_create_a_token_that_outlives_it(api, session) -> None:
+    from sqlalchemy import func, select
+
+    from app.auth.models import ApiToken
+
+    short = api("firm_staff").post(
+        "/api/v1/tokens",
+        json={"name": "ci", "scopes": ["*:read", "accounts:write"], "expires_in_days": 7},
+    )
+    assert short.status_code == 201
+    minting = api("firm_staff")
+    minting.token = short.get_json()["token"]
+    before = session.scalar(select(func.count()).select_from(ApiToken))
+
+    refused = minting.post(
+        "/api/v1/tokens", json={"name": "forever", "scopes": ["*:read"], "expires_in_days": 366}
+    )
+    assert refused.status_code == 403, refused.get_data(as_text=True)
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/token-outlives-caller")
+    assert problem["errors"][0]["field"] == "/expires_in_days"
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == before
+
+    within = minting.post(
+        "/api/v1/tokens", json={"name": "shorter", "scopes": ["*:read"], "expires_in_days": 6}
+    )
+    assert within.status_code == 201
+    assert within.get_json()["expires_at"] < short.get_json()["expires_at"]
