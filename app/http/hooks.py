@@ -37,7 +37,8 @@ def _refuse_nul_characters() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sources.append(("form", request.form))
     for where, values in sources:
-        for name, value in values.items(multi=True):
+        for key, value in values.items(multi=True):
+            name = key or ""  # a multipart part without a name has the key None
             if NUL in name or NUL in value:
                 label = name.replace(NUL, "\\0")
                 found.append(

@@ -72,3 +72,18 @@ def test_a_nul_in_the_sign_in_form_is_refused_readably(client) -> None:
     )
     assert response.status_code == 400
     assert "NUL" in response.get_data(as_text=True)
+
+
+def test_a_form_part_without_a_name_is_no_error(api) -> None:
+    # Multipart parts may lack a name (the form's key is then None): left to the view.
+    body = (
+        b"--xx\r\nContent-Disposition: form-data\r\n\r\nv\r\n"
+        b'--xx\r\nContent-Disposition: form-data; name=""\r\n\r\nnull\r\n--xx--\r\n'
+    )
+    response = api("firm_admin").post(
+        "/api/v1/products/1/images",
+        data=body,
+        headers={"Content-Type": "multipart/form-data; boundary=xx"},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
