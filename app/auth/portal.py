@@ -179,12 +179,16 @@ def update_user(caller: Caller, user_id: int) -> ResponseReturnValue:
     """Change a colleague's role or enable/disable the account."""
     role = request.form.get("role")
     active = request.form.get("is_active")
+    if (role is not None and role not in {r.value for r in Role}) or active not in (None, "0", "1"):
+        # A forged or stale form: say so rather than "Saved." over a change that never happened.
+        flash(gettext("Choose one of the options."), "error")
+        return redirect(url_for("auth_portal.users"), code=303)
     try:
         services.update_user(
             db.session,
             caller,
             user_id,
-            role=Role(role) if role in {r.value for r in Role} else None,
+            role=Role(role) if role is not None else None,
             is_active=None if active is None else active == "1",
             display_name=None,
         )

@@ -264,3 +264,17 @@ def test_form_errors_on_the_account_pages_are_in_the_pages_language(app, demo) -
         page = text(tokens)
         assert "should" not in page and "invalid scope" not in page
         assert words in page, fields
+
+
+@pytest.mark.parametrize("fields", [{"role": "superuser"}, {"is_active": "yes"}])
+def test_a_forged_change_of_a_colleague_is_refused_not_saved(app, demo, session, fields) -> None:
+    staff = session.scalar(
+        select(User).where(User.email == demo["users"]["firm_staff"]["username"])
+    )
+    client = as_role(app, demo, "firm_admin")
+    response = post(client, f"/portal/users/{staff.id}", fields)
+    assert response.status_code == 303
+    page = text(client.get(response.headers["Location"], headers=HTML))
+    assert "Choose one of the options." in page and "Saved." not in page
+    session.refresh(staff)
+    assert staff.role == "staff" and staff.is_active
