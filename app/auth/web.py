@@ -19,9 +19,11 @@ from flask_babel import gettext
 
 from app.auth import services
 from app.auth.models import User
+from app.auth.views import PASSWORD_TRIES
 from app.errors import AppError, Unauthenticated
 from app.extensions import db, limiter
 from app.http.api import check_csrf, commit_request, resolve_caller
+from app.http.client import account_or_address
 from app.http.web import forget_sign_in, remember_sign_in, sign_in_redirect
 
 bp = Blueprint("web_auth", __name__, template_folder="templates")
@@ -99,7 +101,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(PASSWORD_TRIES, methods=["POST"], key_func=account_or_address)
 def change_password() -> ResponseReturnValue:
     if resolve_caller() is None:
         return sign_in_redirect(request.path)
