@@ -154,6 +154,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BRANDTRACE_EPCIS_CAPTURE_MAX_EVENTS",
         env.get("BRANDTRACE_EPCIS_CAPTURE_MAX_EVENTS", "10000"),
     )
+    # How far ahead of our clock a captured eventTime may be (capturers' clocks drift).
+    epcis_future_tolerance = _positive_int(
+        "BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS",
+        env.get("BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS", "3600"),
+    )
 
     secure_cookies = base_url.startswith("https://")
     return {
@@ -169,6 +174,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRUSTED_PROXIES": proxies,
         "EPCIS_CAPTURE_MAX_BYTES": epcis_max_bytes,
         "EPCIS_CAPTURE_MAX_EVENTS": epcis_max_events,
+        "EPCIS_FUTURE_TOLERANCE_SECONDS": epcis_future_tolerance,
         # Argon2id cost: OWASP's minimum is 19 MiB, t=2; tests lower it to keep the suite fast.
         "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
         "PASSWORD_HASH_TIME_COST": 2,

@@ -22,6 +22,7 @@ import io
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 import pycountry
 from babel.core import Locale
@@ -164,6 +165,49 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
 
 
+# China's provinces, autonomous regions, municipalities and SARs by their Chinese names: the
+# regions this service serves must never fall back to their romanised ISO names ("Anhui Sheng")
+# on a Chinese page, whatever pycountry's catalogue holds (it lacks Ningxia, for one).
+CHINESE_REGION_NAMES = MappingProxyType(
+    {
+        "CN-AH": "安徽省",
+        "CN-BJ": "北京市",
+        "CN-CQ": "重庆市",
+        "CN-FJ": "福建省",
+        "CN-GD": "广东省",
+        "CN-GS": "甘肃省",
+        "CN-GX": "广西壮族自治区",
+        "CN-GZ": "贵州省",
+        "CN-HA": "河南省",
+        "CN-HB": "湖北省",
+        "CN-HE": "河北省",
+        "CN-HI": "海南省",
+        "CN-HK": "香港特别行政区",
+        "CN-HL": "黑龙江省",
+        "CN-HN": "湖南省",
+        "CN-JL": "吉林省",
+        "CN-JS": "江苏省",
+        "CN-JX": "江西省",
+        "CN-LN": "辽宁省",
+        "CN-MO": "澳门特别行政区",
+        "CN-NM": "内蒙古自治区",
+        "CN-NX": "宁夏回族自治区",
+        "CN-QH": "青海省",
+        "CN-SC": "四川省",
+        "CN-SD": "山东省",
+        "CN-SH": "上海市",
+        "CN-SN": "陕西省",
+        "CN-SX": "山西省",
+        "CN-TJ": "天津市",
+        "CN-TW": "台湾省",
+        "CN-XJ": "新疆维吾尔自治区",
+        "CN-XZ": "西藏自治区",
+        "CN-YN": "云南省",
+        "CN-ZJ": "浙江省",
+    }
+)
+
+
 @cache
 def _subdivision_names(locale: str) -> stdlib_gettext.NullTranslations:
     language = "zh_CN" if locale == "zh_CN" else "en"
@@ -180,7 +224,10 @@ def region_name(code: str | None, unknown: str) -> str:
     subdivision = pycountry.subdivisions.get(code=code)
     if subdivision is None:
         return code
-    return _subdivision_names(current_locale()).gettext(subdivision.name)
+    locale = current_locale()
+    if locale == "zh_CN" and subdivision.code in CHINESE_REGION_NAMES:
+        return CHINESE_REGION_NAMES[subdivision.code]
+    return _subdivision_names(locale).gettext(subdivision.name)
 
 
 def list_text(items: Iterable[object]) -> str:

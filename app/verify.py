@@ -132,7 +132,12 @@ def verify_label(uri: str, did_documents: Sequence[Any]) -> tuple[bool, str]:
             if isinstance(revoked, str) and label_key_revoked(
                 datetime.fromisoformat(revoked.replace("Z", "+00:00")), now
             ):
-                return False, f"signed by {method['id']}, a key revoked on {revoked}"
+                # A label carries no signing time; the resolver's register knows when it was
+                # issued, and may still vouch for a pack labelled before the revocation.
+                return False, (
+                    f"signed by {method['id']}, a key revoked on {revoked}; a label printed "
+                    "before that date may still be genuine: check it online"
+                )
             facts = f"GTIN {link.gtin}, lot {link.lot}, serial {link.serial}"
             return True, f"signed by {method['id']} ({facts})"
     return False, "the signature does not match any key of the given DID documents"

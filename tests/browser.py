@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PHONE = {"width": 390, "height": 844}
+# axe-core's rules for WCAG 2.0 and 2.1, levels A and AA, and its best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -138,3 +140,26 @@ def fill_audit_results(page: Any) -> None:
             page.fill(f"#f-value-{key}", str(value))
         if finding:
             page.fill(f"#f-finding-{key}", finding)
+
+
+def _axe_source() -> str:
+    # axe-core as the axe-playwright-python package ships it (a test dependency only).
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """What axe-core finds wrong on the page as it stands (WCAG 2.0/2.1 A and AA, and best
+    practices), one line per rule broken. The script is evaluated through the browser's
+    debugging protocol, which the pages' Content-Security-Policy does not govern."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe_source())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{violation['impact']} {violation['id']} ({violation['help']}) at "
+        f"{', '.join(str(node['target']) for node in violation['nodes'][:3])}"
+        for violation in result["violations"]
+    ]

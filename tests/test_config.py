@@ -17,6 +17,7 @@ def test_defaults_are_development_sqlite_and_local_origin(tmp_path, monkeypatch)
     assert config["BASE_URL"] == "http://127.0.0.1:5000"
     assert config["KEY_DIR"].endswith("certs")
     assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["EPCIS_FUTURE_TOLERANCE_SECONDS"] == 3600
 
 
 def test_https_origin_turns_on_secure_cookies() -> None:
@@ -49,6 +50,10 @@ def test_postgres_url_gets_the_psycopg_driver() -> None:
         ({"BRANDTRACE_REDIS_URL": "http://localhost"}, "BRANDTRACE_REDIS_URL"),
         ({"BRANDTRACE_LOG_LEVEL": "LOUD"}, "BRANDTRACE_LOG_LEVEL"),
         ({"BRANDTRACE_MAX_REQUEST_BYTES": "lots"}, "BRANDTRACE_MAX_REQUEST_BYTES"),
+        (
+            {"BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS": "an hour"},
+            "BRANDTRACE_EPCIS_FUTURE_TOLERANCE_SECONDS",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(environ, variable) -> None:

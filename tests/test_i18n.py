@@ -131,3 +131,21 @@ def test_a_lazy_string_with_values_escapes_them_anyway(app) -> None:
         assert in_template.render(value=payload) == "Key &lt;img src=x onerror=alert(1)&gt;."
         # A constant lazy string is still translator text, as Flask-Babel made it.
         assert escape(lazy_gettext("Not found")) == "Not found"
+
+
+def test_every_chinese_region_has_its_chinese_name_on_chinese_pages(app) -> None:
+    import re
+
+    import pycountry
+
+    from app.i18n import region_name
+
+    codes = sorted(s.code for s in pycountry.subdivisions.get(country_code="CN"))
+    with app.test_request_context("/?lang=zh-CN"):
+        names = {code: region_name(code, "?") for code in codes}
+        assert region_name("cn-ah", "?") == "安徽省"
+    assert names["CN-AH"] == "安徽省" and names["CN-NX"] == "宁夏回族自治区"
+    romanised = {code: name for code, name in names.items() if re.search(r"[A-Za-z]", name)}
+    assert not romanised, romanised
+    with app.test_request_context("/?lang=en"):
+        assert region_name("CN-AH", "?") == "Anhui Sheng"

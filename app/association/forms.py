@@ -152,6 +152,7 @@ _RULE_WORDS = {
     "clause_exists": lazy_gettext("No such clause in this version."),
     "already_certified": lazy_gettext("Already covered by a live certificate."),
     "after_valid_from": lazy_gettext("Must be after the start of validity."),
+    "standard_effective": lazy_gettext("Not before the standard version takes effect."),
     "after_registered_on": lazy_gettext("Must be after the registration date."),
     "greater_than_threshold": lazy_gettext("Must be greater than the threshold."),
     "not_allowed": lazy_gettext("Leave this empty for this kind of criterion."),

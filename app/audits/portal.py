@@ -49,6 +49,7 @@ from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.standards.evaluation import format_number, requirement_text
 from app.standards.models import Criterion, Standard, StandardVersion, ValueType, VersionStatus
+from app.standards.services import version_state
 
 bp = Blueprint("audits_portal", __name__, url_prefix="/portal", template_folder="templates")
 
@@ -217,6 +218,21 @@ def _owned(caller: Caller) -> list[Brand]:
     )
 
 
+def _version_option(version: StandardVersion) -> str:
+    """A version as the audit form offers it: a superseded one, and one scheduled to take
+    effect later (audited ahead of that day), say so."""
+    label = f"{version.standard.code} {version.version}"
+    state = version_state(version)
+    if state.scheduled:
+        assert version.effective_from is not None
+        note = gettext("takes effect on %(date)s", date=version.effective_from.isoformat())
+    elif state.status is VersionStatus.SUPERSEDED:
+        note = gettext("superseded")
+    else:
+        return label
+    return f"{label} ({note})"
+
+
 def _audit_form_options(caller: Caller) -> dict[str, Any]:
     owned = _owned(caller)
     ids = [b.id for b in owned] or [0]
@@ -240,14 +256,7 @@ def _audit_form_options(caller: Caller) -> dict[str, Any]:
     return {
         "brand_options": [(b.slug, local_name(b)) for b in owned],
         "firm_options": sorted(firms.items(), key=lambda item: item[1]),
-        "version_options": [
-            (
-                v.id,
-                f"{v.standard.code} {v.version}"
-                + ("" if v.status == VersionStatus.PUBLISHED else f" ({gettext('superseded')})"),
-            )
-            for v in versions
-        ],
+        "version_options": [(v.id, _version_option(v)) for v in versions],
         "kind_options": list(KINDS.items()),
     }
 

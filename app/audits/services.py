@@ -55,6 +55,7 @@ from app.gs1.identifiers import GS1SyntaxError, normalize_gtin, validate_gln
 from app.http.pagination import PageResult, paginate
 from app.standards.evaluation import passes, value_type_error
 from app.standards.models import StandardVersion, VersionStatus
+from app.standards.services import version_state
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 AUDITORS = (Role.AUDITOR,)
@@ -179,20 +180,22 @@ def _scope(
 
 def _check_auditable(version: StandardVersion, kind: AuditKind) -> None:
     """Audits apply a published standard. A surveillance audit may still apply the superseded
-    version the firm was certified against; new certifications use the version in force."""
+    version the firm was certified against; new certifications use the version in force, or
+    a version scheduled to take effect later (firms are audited ahead of a new standard)."""
     allowed = {VersionStatus.PUBLISHED}
     if kind == AuditKind.SURVEILLANCE:
         allowed.add(VersionStatus.SUPERSEDED)
-    if version.status not in allowed:
+    status = version_state(version).status
+    if status not in allowed:
         rule = (
             "published_only"
-            if version.status in (VersionStatus.DRAFT, VersionStatus.WITHDRAWN)
+            if status in (VersionStatus.DRAFT, VersionStatus.WITHDRAWN)
             else "current_version"
         )
         raise VersionNotAuditable(
-            f"Version {version.version} of {version.standard.code} is {version.status}; "
+            f"Version {version.version} of {version.standard.code} is {status}; "
             f"{kind} audits apply a {' or '.join(sorted(allowed))} version.",
-            errors=[FieldError("/standard_version_id", rule, f"the version is {version.status}")],
+            errors=[FieldError("/standard_version_id", rule, f"the version is {status}")],
         )
 
 
@@ -616,7 +619,8 @@ class GrantedDecision:
 
     ``firm_*``: the certified firm (enterprise) and its registration; ``brand_*`` and
     ``owner_*``: the brand and the association that owns it (the issuer); ``standard_*``: the
-    standard version applied, with its SHA-256 ``standard_content_hash``; ``products`` and
+    standard version applied, with its SHA-256 ``standard_content_hash`` and the day it takes
+    effect (certificates under it are valid from that day at the earliest); ``products`` and
     ``sites``: the certified scope; ``surveillance``: the schedule that keeps it in force.
     """
 
@@ -644,6 +648,7 @@ class GrantedDecision:
     standard_version: str
     standard_content_hash: str
     standard_status: VersionStatus
+    standard_effective_from: date | None
     products: tuple[ScopeProduct, ...]
     sites: tuple[ScopeSite, ...]
     surveillance: SurveillanceStatus
@@ -701,6 +706,7 @@ def get_granted_decision(
         standard_version=version.version,
         standard_content_hash=version.content_hash,
         standard_status=version.status,
+        standard_effective_from=version.effective_from,
         products=tuple(ScopeProduct(p.gtin, p.name_zh, p.name_en) for p in audit.products),
         sites=tuple(ScopeSite(s.name, s.address, s.gln) for s in audit.sites),
         surveillance=surveillance_status(session, decision, as_of),

@@ -30,6 +30,7 @@ from app.http.api import route, set_activity_target
 from app.http.pagination import PageResult
 from app.http.schemas import Page
 from app.standards.evaluation import requirement_text
+from app.standards.services import version_state
 
 bp = Blueprint("audits", __name__, url_prefix="/api/v1")
 
@@ -70,7 +71,7 @@ def _summary(audit: Audit) -> dict[str, Any]:
             "code": version.standard.code,
             "version": version.version,
             "content_hash": version.content_hash,
-            "status": version.status.value,
+            "status": version_state(version).status.value,
         },
         "kind": audit.kind,
         "status": audit.status,

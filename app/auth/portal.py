@@ -109,7 +109,7 @@ def _token_table(caller: Caller) -> Table:
             Column("scopes", lazy_gettext("Scopes")),
             Column("expires_at", lazy_gettext("Expires"), sort=ApiToken.expires_at),
             Column("status", lazy_gettext("Status"), sort=ApiToken.revoked_at),
-            Column("revoke", ""),
+            Column("revoke", lazy_gettext("Actions")),
         ],
         filters=[
             Filter("q", lazy_gettext("Name"), matching_text(ApiToken.name)),

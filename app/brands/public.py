@@ -36,10 +36,12 @@ def _bilingual(zh: str, en: str) -> dict[str, str]:
 
 
 def _version(brand: Brand, version: StandardVersion) -> dict[str, Any]:
+    state = standards.version_state(version)
     return {
         "id": version.id,
         "version": version.version,
-        "status": version.status.value,
+        "status": state.status.value,
+        "scheduled": state.scheduled,
         "content_hash": version.content_hash,
         "effective_from": version.effective_from,
         "published_at": version.published_at,

@@ -172,6 +172,9 @@ class PublicVersion(ResponseSchema):
     id: int
     version: str
     status: str
+    scheduled: bool = Field(
+        description="Published, taking effect on effective_from (a later day): not yet in force."
+    )
     content_hash: str | None
     effective_from: date | None
     published_at: datetime | None

@@ -1216,18 +1216,23 @@ def reissue_certificate(
     replaces the old one, whose revocation bit is set.
 
     Refused, with nothing changed: a withdrawn or already replaced certificate, one whose
-    decision predates the holder's current membership (409), a scope beyond the decision's
-    audit (422), and products another live certificate of the same decision
-    covers (409 ``decision-already-certified``: re-issue that one instead)."""
+    decision predates the holder's current membership (409), one whose standard version has
+    not taken effect yet (409 ``standard-version-not-effective``: the re-issue is valid from
+    now), a scope beyond the decision's audit (422), and products another live certificate
+    of the same decision covers (409 ``decision-already-certified``: re-issue that one
+    instead)."""
     from app.certificates.issuance import (
         check_not_covered,
         check_reissue_within_membership,
+        check_standard_in_effect,
         check_within_audit,
     )
 
     certificate = _for_issuer(session, caller, number)
     check_replaceable(certificate)
     check_reissue_within_membership(session, certificate)
+    now = utcnow()
+    check_standard_in_effect(session, certificate.standard_version_id, now)
     if gtins is not None or sites is not None:
         # A re-issue rests on the same decision: its scope stays within that audit.
         scope = check_within_audit(session, certificate.decision_id, gtins, sites)
@@ -1244,12 +1249,28 @@ def reissue_certificate(
         standard=standard,
         brand=brand,
         assessment=assessment,
-        now=utcnow(),
+        now=now,
     )
     issued = issue_certificates(session, _issuer_of(session, certificate), [facts], actor=caller)
     replacement = session.get(Certificate, issued[0].id)
     assert replacement is not None
     return replacement
+
+
+# The status reason the expiry sweep records. It is stored in English, as the register's
+# record, and shown in the reader's language by :func:`status_reason_text`.
+EXPIRY_REASON = "validity period ended"
+
+
+def status_reason_text(reason: str | None) -> str | None:
+    """A certificate's status reason for people, in the current language.
+
+    The reason the system writes itself (:data:`EXPIRY_REASON`) is translated when shown;
+    every other reason is someone's own words (a suspension, withdrawal or cancellation), or
+    was written in both languages (a replacement, leaving a brand), and is shown as stored."""
+    if reason == EXPIRY_REASON:
+        return gettext("validity period ended")
+    return reason
 
 
 def expire_certificates(session: Session, *, now: datetime | None = None) -> list[Certificate]:
@@ -1268,7 +1289,7 @@ def expire_certificates(session: Session, *, now: datetime | None = None) -> lis
     )
     for certificate in expired:
         certificate.status = CertificateStatus.EXPIRED
-        certificate.status_reason = "validity period ended"
+        certificate.status_reason = EXPIRY_REASON
         certificate.status_changed_at = now
         _record(session, certificate, CertificateEventKind.EXPIRED, actor=None, now=now)
     session.flush()

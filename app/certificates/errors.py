@@ -53,6 +53,14 @@ class NoGrantedDecision(Conflict):
     slug = "no-granted-decision"
 
 
+class StandardVersionNotEffective(Conflict):
+    """A certificate under a standard version may not be valid before the version takes
+    effect (its ``effective_from``); audits may apply the version ahead of that day."""
+
+    slug = "standard-version-not-effective"
+    title = lazy_gettext("Standard version not yet in effect")
+
+
 class NotAMember(Conflict):
     """Certificates are issued only to member firms of the brand."""
 

@@ -10,7 +10,7 @@ several certificates (product lines) as long as no product is covered twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -35,13 +35,14 @@ from app.certificates.errors import (
     InvalidCertificateRequest,
     NoGrantedDecision,
     NotAMember,
+    StandardVersionNotEffective,
 )
 from app.certificates.models import LIVE_STATUSES, Certificate, CertificateEventKind
 from app.db import utcnow
 from app.errors import Conflict, FieldError
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
 from app.i18n import local_text
-from app.standards.models import VersionStatus
+from app.standards.models import StandardVersion, VersionStatus
 
 
 def _absolute(path: str) -> str:
@@ -73,6 +74,35 @@ def _check_decision(session: Session, granted: GrantedDecision) -> None:
         firm_id=granted.firm_id,
         firm_name=local_text(granted.firm_name_zh, granted.firm_name_en),
         brand_name=local_text(granted.brand_name_zh, granted.brand_name_en),
+    )
+
+
+def check_standard_in_effect(
+    session: Session, standard_version_id: int, valid_from: datetime
+) -> None:
+    """Refuse a certificate under a standard version that would be valid before the version
+    takes effect (``standard-version-not-effective``, 409). A version published ahead of its
+    ``effective_from`` may be audited against, but certifies nothing before that day (a day
+    in UTC, as every date of the register)."""
+    version = session.get(StandardVersion, standard_version_id)
+    assert version is not None
+    effective = version.effective_from
+    starts = valid_from.astimezone(UTC).date()
+    if effective is None or starts >= effective:
+        return
+    raise StandardVersionNotEffective(
+        gettext(
+            "%(code)s version %(version)s takes effect on %(effective)s: a certificate under "
+            "it may be valid from that day, not from %(start)s.",
+            code=version.standard.code,
+            version=version.version,
+            effective=effective.isoformat(),
+            start=starts.isoformat(),
+        ),
+        errors=[
+            FieldError("/valid_from", "standard_effective", f"not before {effective.isoformat()}")
+        ],
+        extra={"effective_from": effective.isoformat()},
     )
 
 
@@ -355,14 +385,16 @@ def issue_certificate(
     """Issue a certificate on a granted decision of the caller's association (all or nothing).
 
     Refused: decisions of other associations (404), refused decisions, withdrawn or draft
-    standard versions, firms that are not members, overdue surveillance, a product that a
-    live certificate of the decision already covers (re-issue that one instead), a scope
-    beyond the audit.
+    standard versions, a ``valid_from`` before the standard version takes effect (409
+    ``standard-version-not-effective``), firms that are not members, overdue surveillance, a
+    product that a live certificate of the decision already covers (re-issue that one
+    instead), a scope beyond the audit.
     """
     issuer = keys.require_issuer(session, caller.organisation_id)
     granted = get_granted_decision(session, decision_id, owner_organisation_id=issuer.id)
     _check_decision(session, granted)
     start, end = _validity(valid_from, validity_months)
+    check_standard_in_effect(session, granted.standard_version_id, start)
     facts = facts_from_decision(
         session,
         granted,
@@ -410,6 +442,7 @@ def renew_certificate(
         )
     _check_decision(session, granted)
     start, end = _validity(None, validity_months)
+    check_standard_in_effect(session, granted.standard_version_id, start)
     facts = facts_from_decision(
         session,
         granted,

@@ -36,6 +36,7 @@ from app.certificates.schemas import (
     SuspendCertificate,
 )
 from app.certificates.web import EVENT_LABELS, REASON_LABELS, STATUS_LABELS
+from app.db import utcnow
 from app.extensions import db
 from app.http.api import set_activity_target
 from app.http.converters import id_param
@@ -74,6 +75,7 @@ def _labels() -> dict[str, Any]:
         "standing_label": lambda value: str(REASON_LABELS.get(value, value)),
         "event_label": lambda value: str(EVENT_LABELS.get(value, value)),
         "key_status_label": lambda value: str(KEY_STATUSES.get(value, value)),
+        "status_reason_text": credentials.status_reason_text,
     }
 
 
@@ -217,6 +219,10 @@ def issue(caller: Caller) -> ResponseReturnValue:
             "validity_months": "36",
             "label_quota": "",
         }
+        effective = granted.standard_effective_from
+        if effective is not None and effective > utcnow().date():
+            # Issued ahead of a scheduled standard version: valid from the day it takes effect.
+            values["valid_from"] = effective.isoformat()
         return _issue_page(granted, [], values=values, errors={})
     form = request.form
     values = {

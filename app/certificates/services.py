@@ -37,6 +37,7 @@ from app.certificates.credentials import (
     release_label_quota,
     reserve_label_quota,
     standing,
+    status_reason_text,
     suspend_certificate,
     withdraw_certificate,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "search_register",
     "signing_key",
     "standing",
+    "status_reason_text",
     "suspend_certificate",
     "verify_credential",
     "withdraw_certificate",

@@ -82,6 +82,7 @@ def _labels() -> dict[str, Any]:
         "status_label": lambda value: str(STATUS_LABELS.get(value, value)),
         "event_label": lambda value: str(EVENT_LABELS.get(value, value)),
         "reason_label": lambda value: str(REASON_LABELS.get(value, value)),
+        "status_reason_text": credentials.status_reason_text,
     }
 
 

@@ -38,9 +38,9 @@ from app.products.models import LabelOrder, LabelOrderStatus, Product
 from app.products.portal import ORDER_STATUS_LABELS
 from app.products.portal_forms import bilingual, choice_filter, when
 from app.resolver import services as resolver
-from app.resolver.labels import ALERT_KIND_LABELS
+from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
 from app.resolver.models import AlertStatus, Scan, ScanAlert, ScanChannel
-from app.resolver.present import VERDICT_TITLES, tr
+from app.resolver.present import VERDICT_TITLES, verdict_title
 from app.resolver.verdicts import Verdict
 from app.trace import cbv
 from app.trace.models import Event, Recall, RecallKind, RecallStatus
@@ -91,9 +91,11 @@ RECALL_KIND_LABELS = {
 }
 
 
-def _verdict(value: Any) -> str:
-    title = VERDICT_TITLES.get(value)
-    return tr(title) if title else str(value)
+def _verdict(value: Any, reasons: Any = ()) -> str:
+    """A scan's verdict as the shopper read it (a recall names the title, see the resolver)."""
+    if value in VERDICT_TITLES:
+        return verdict_title(Verdict(value), reasons)
+    return str(value)
 
 
 def _unit(code: str | None) -> str:
@@ -119,6 +121,7 @@ def _helpers() -> dict[str, Any]:
         "recall_kind": lambda kind: str(RECALL_KIND_LABELS.get(kind, kind)),
         "membership_status": lambda value: str(MEMBERSHIP_STATUS_LABELS.get(value, value)),
         "certificate_status": lambda value: str(CERTIFICATE_STATUS_LABELS.get(value, value)),
+        "status_reason_text": certificates.status_reason_text,
         "verdict": _verdict,
         "step": _step,
         "unit": _unit,
@@ -330,7 +333,12 @@ def scans(caller: Caller) -> ResponseReturnValue:
         ],
         filters=[
             choice_filter(
-                "verdict", lazy_gettext("Verdict"), Scan.verdict, {v: _verdict(v) for v in Verdict}
+                # Filter choices name the verdict only (a "not valid" scan may be a recall, a
+                # suspended certificate or a revoked key): the rows say which.
+                "verdict",
+                lazy_gettext("Verdict"),
+                Scan.verdict,
+                {v: VERDICT_LABELS[v] for v in Verdict},
             ),
             Filter(
                 "gtin",

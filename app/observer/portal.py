@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.models import Brand, Membership, MembershipStatus
-from app.certificates.credentials import effective_status, standing
+from app.certificates.credentials import effective_status, standing, status_reason_text
 from app.certificates.models import Certificate, CertificateStatus
 from app.certificates.register import filter_by_status
 from app.db import utcnow
@@ -55,6 +55,7 @@ CERTIFICATE_STATUS_LABELS = {
 # Why a certificate is not in force (``credentials.Standing.reason``).
 NOT_IN_FORCE_LABELS = {
     **{status.value: label for status, label in CERTIFICATE_STATUS_LABELS.items()},
+    "key_revoked": lazy_gettext("Signed with a revoked key: the association must re-issue it"),
     "not_yet_valid": lazy_gettext("Not yet valid"),
     "surveillance_overdue": lazy_gettext("Surveillance audit overdue"),
     "surveillance_refused": lazy_gettext("Surveillance audit refused"),
@@ -269,6 +270,7 @@ def certificates(caller: Caller) -> ResponseReturnValue:
         brands=brands,
         status_labels=CERTIFICATE_STATUS_LABELS,
         reason_labels=NOT_IN_FORCE_LABELS,
+        status_reason_text=status_reason_text,
         export_url=_with_query(url_for("observer_portal.certificates_csv")),
     )
 

@@ -78,20 +78,35 @@ def reserve(session: Session, cover: Coverage, gtin: str, quantity: int) -> None
         raise not_covered(gtin) from None
 
 
-def require_in_force(session: Session, certificate_id: int) -> None:
-    """Before a pending order's codes are made: the certificate it counts against must still
-    be in force (or have been renewed into one that is, which its labels then stand for).
-    Suspended, withdrawn, cancelled or lapsed since the order: its codes would only scan as
-    not valid."""
+def require_in_force(session: Session, certificate_id: int, *, to_activate: bool = False) -> None:
+    """Before a pending order's codes are made, or (``to_activate``) an issued order's codes
+    are put into use: the certificate it counts against must still be in force (or have been
+    renewed into one that is, which its labels then stand for). Suspended, withdrawn,
+    cancelled (the firm left the brand, say) or lapsed since the order: its codes would only
+    scan as not valid."""
+    certificate, standing = current_standing(session, certificate_id)
+    if standing.in_force:
+        return
+    consequence = (
+        "its labels cannot be activated while it is not."
+        if to_activate
+        else "no labels can be issued under it. Reject the order to give its labels back to "
+        "the quota."
+    )
+    raise CertificateNotInForce(
+        f"Certificate {certificate.number}, which this order counts against, is no longer in "
+        f"force ({standing.reason}): {consequence}",
+        extra={"certificate_number": certificate.number, "reason": standing.reason},
+    )
+
+
+def current_standing(
+    session: Session, certificate_id: int
+) -> tuple[Certificate, credentials.Standing]:
+    """The certificate an order's labels stand for now (the one it counts against, or the
+    one renewed or re-issued from it) and that certificate's standing."""
     certificate = _standing_for(session, certificate_id)
-    standing = credentials.standing(session, certificate)
-    if not standing.in_force:
-        raise CertificateNotInForce(
-            f"Certificate {certificate.number}, which this order counts against, is no longer "
-            f"in force ({standing.reason}): no labels can be issued under it. Reject the order "
-            "to give its labels back to the quota.",
-            extra={"certificate_number": certificate.number, "reason": standing.reason},
-        )
+    return certificate, credentials.standing(session, certificate)
 
 
 def lock_standing(session: Session, certificate_id: int, *, signer_id: int | None = None) -> None:

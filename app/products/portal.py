@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Access, Caller, allow
 from app.brands.models import Brand
+from app.certificates.errors import CertificateNotInForce
 from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.errors import AppError
 from app.extensions import db
@@ -30,7 +31,7 @@ from app.i18n import current_locale
 from app.portal.charts import bar_chart
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
-from app.products import codes, services
+from app.products import codes, coverage, services
 from app.products.errors import OrderStateConflict
 from app.products.models import (
     Batch,
@@ -510,6 +511,9 @@ def _step(
             "error",
         )
         return redirect(target, code=303)
+    except CertificateNotInForce as error:
+        flash(not_in_force_message(str(error.extra["certificate_number"])), "error")
+        return redirect(target, code=303)
     flash(message, "success")
     return redirect(target, code=303)
 
@@ -540,12 +544,29 @@ def mark_printed(caller: Caller, order_id: int) -> ResponseReturnValue:
     )
 
 
+def not_in_force_message(number: str) -> str:
+    """Why labels cannot be activated: the certificate they stand for is not in force."""
+    return gettext(
+        "Not possible: certificate %(number)s, which these labels stand for, is not in force "
+        "(see the certificate for why). Labels cannot be activated under it.",
+        number=number,
+    )
+
+
 @page(bp, "/label-orders/<int:order_id>/activate", access=FIRM, methods=("GET", "POST"))
 def activate_order(caller: Caller, order_id: int) -> ResponseReturnValue:
-    """Confirm, then activate a printed order: its codes verify as genuine from then on."""
+    """Confirm, then activate a printed order: its codes verify as genuine from then on (only
+    while the certificate they stand for is in force)."""
     item = services.get_own_order(db.session, caller, order_id)
     if request.method == "GET":
-        return _render("order_activate.html", order=item, product=item.batch.product)
+        certificate, standing = coverage.current_standing(db.session, item.certificate_id)
+        return _render(
+            "order_activate.html",
+            order=item,
+            product=item.batch.product,
+            certificate=certificate,
+            refusal=None if standing.in_force else not_in_force_message(certificate.number),
+        )
     return _step(
         caller,
         item.id,

@@ -780,9 +780,16 @@ def mark_printed(session: Session, caller: Caller, order_id: int) -> LabelOrder:
 
 def activate_order(session: Session, caller: Caller, order_id: int) -> LabelOrder:
     """The firm activates a printed order: its codes now verify as genuine (one row changes,
-    whatever the number of codes)."""
+    whatever the number of codes).
+
+    Like an approval, activation needs the certificate the labels stand for (the one the
+    order counts against, or its renewal) to be in force: a certificate cancelled since the
+    approval (the firm left the brand), withdrawn, suspended or lapsed is refused with
+    ``CertificateNotInForce`` and nothing changes. The certificate is locked before the
+    order, so a concurrent suspension or leaving either waits or is seen."""
     order = get_own_order(session, caller, order_id)
-    _require(session, order, LabelOrderStatus.PRINTED, action="activated")
+    _decide(session, order, LabelOrderStatus.PRINTED, action="activated", signs=False)
+    coverage.require_in_force(session, order.certificate_id, to_activate=True)
     order.status = LabelOrderStatus.ACTIVE
     order.activated_at = utcnow()
     session.flush()

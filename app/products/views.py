@@ -444,7 +444,9 @@ def mark_label_order_printed(caller: Caller, order_id: int) -> object:
     area="labels",
 )
 def activate_label_order(caller: Caller, order_id: int) -> object:
-    """The firm activates its printed order: its codes verify as genuine from now on."""
+    """The firm activates its printed order: its codes verify as genuine from now on. Refused
+    (409 ``certificate-not-in-force``, nothing changed) while the certificate its labels stand
+    for is not in force: cancelled (the firm left the brand), withdrawn, suspended or lapsed."""
     set_activity_target("label_order", order_id)
     return _order_out(services.activate_order(db.session, caller, order_id))
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import format_date, get_translations
 
+from app.certificates.credentials import status_reason_text
 from app.gs1.digital_link import encode_dl_value
 from app.i18n import current_locale, local_text
 from app.resolver import cache
@@ -57,6 +58,13 @@ VERDICT_TITLES = {
     Verdict.GENUINE_WITH_WARNING: _l("Genuine, with a warning"),
     Verdict.GENUINE: _l("Genuine"),
 }
+# NOT_VALID for a product taken off the market says so: the certification may well be in force.
+RESTRICTED_TITLES = {
+    "product_recalled": _l("Not valid: this product is recalled"),
+    "product_on_hold": _l("Not valid: this product is on hold"),
+}
+
+
 VERDICT_ADVICE = {
     Verdict.NOT_FOUND: _l(
         "This code is not in the official register. The product may be counterfeit: do not "
@@ -81,6 +89,39 @@ VERDICT_ADVICE = {
         "This product is registered, its producer is certified, and the label is valid."
     ),
 }
+RESTRICTED_ADVICE = {
+    "product_recalled": _l(
+        "The label is ours, but this product has been recalled: do not eat or use it, and see "
+        "why below."
+    ),
+    "product_on_hold": _l(
+        "The label is ours, but this product is held back from sale while it is checked. See "
+        "why below."
+    ),
+}
+
+
+def _restriction(verdict: Verdict, reason_codes: Any) -> str | None:
+    """A recall or hold behind a NOT_VALID verdict: what a shopper must know first, whatever
+    else is wrong (the certification may well be in force)."""
+    if verdict is not Verdict.NOT_VALID:
+        return None
+    codes = set(reason_codes or ())
+    return next((code for code in RESTRICTED_TITLES if code in codes), None)
+
+
+def verdict_title(verdict: Verdict, reason_codes: Any = ()) -> str:
+    """The verdict's title in the current language, naming a recall or hold when there is one."""
+    restriction = _restriction(verdict, reason_codes)
+    return tr(RESTRICTED_TITLES[restriction] if restriction else VERDICT_TITLES[verdict])
+
+
+def verdict_advice(verdict: Verdict, reason_codes: Any = ()) -> str:
+    """What the shopper should do, in the current language (a recall: do not use it)."""
+    restriction = _restriction(verdict, reason_codes)
+    return tr(RESTRICTED_ADVICE[restriction] if restriction else VERDICT_ADVICE[verdict])
+
+
 REASON_TEXTS: Mapping[str, Any] = {
     "unknown_gtin": _l("No product with GTIN %(gtin)s is registered."),
     "unknown_batch": _l("The product exists, but it has no batch %(lot)s."),
@@ -108,6 +149,11 @@ REASON_TEXTS: Mapping[str, Any] = {
     "label_key_revoked": _l(
         "The signature printed on this label can no longer be trusted (the association revoked "
         "the key that made it): the label must be re-issued."
+    ),
+    "label_key_revoked_after_issue": _l(
+        "This pack is registered as genuine, but the key that signed its label was revoked "
+        "after the label was issued: apps that check the printed signature offline will "
+        "reject it. Rely on this official check."
     ),
     "certificate_not_yet_valid": _l("Certificate %(number)s is not valid before %(valid_from)s."),
     "surveillance_overdue": _l("The surveillance audit of certificate %(number)s is overdue."),
@@ -224,12 +270,21 @@ def syntax_message(error: Any, *, with_field: bool = True) -> str:
     return text
 
 
+def reason_values(reason: Reason) -> dict[str, Any]:
+    """A reason's values as people read them: a certificate's status reason that the system
+    wrote itself (its expiry) in the current language, everything else as given."""
+    params = dict(reason.params)
+    if reason.code.startswith("certificate_") and "reason" in params:
+        params["reason"] = status_reason_text(params["reason"])
+    return params
+
+
 def reason_message(reason: Reason) -> str:
     """A reason in the current language, with its values filled in."""
     template = REASON_TEXTS.get(reason.code)
     if template is None:
         return reason.code
-    params = dict(reason.params)
+    params = reason_values(reason)
     params.setdefault("reason", tr(NO_REASON))
     try:
         return tr(template, **params)
@@ -480,10 +535,10 @@ def verdict_document(
     certificate = facts.certificate
     document: dict[str, Any] = {
         "verdict": decision.verdict.value,
-        "title": tr(VERDICT_TITLES[decision.verdict]),
-        "summary": tr(VERDICT_ADVICE[decision.verdict]),
+        "title": verdict_title(decision.verdict, decision.reason_codes),
+        "summary": verdict_advice(decision.verdict, decision.reason_codes),
         "reasons": [
-            {"code": reason.code, "message": reason_message(reason), **dict(reason.params)}
+            {"code": reason.code, "message": reason_message(reason), **reason_values(reason)}
             for reason in decision.reasons
         ],
         "level": facts.level.value,
@@ -512,7 +567,7 @@ def verdict_document(
             "number": certificate.number,
             "status": certificate.status,
             "status_label": tr(CERTIFICATE_STATUSES.get(certificate.status, certificate.status)),
-            "status_reason": certificate.status_reason,
+            "status_reason": status_reason_text(certificate.status_reason),
             "in_force": not certificate_problems(certificate, checked_at.astimezone(UTC).date()),
             "standard": {
                 "code": certificate.standard_code,

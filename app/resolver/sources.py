@@ -26,7 +26,7 @@ from app.brands.models import Brand
 from app.brands.public import brand_url
 from app.certificates import credentials
 from app.certificates.models import Certificate, CertificateStatus, IssuerKey
-from app.certificates.verifier import label_key_revoked
+from app.certificates.verifier import label_issued_before_revocation, label_key_revoked
 from app.db import utcnow
 from app.errors import AppError
 from app.gs1.digital_link import GS1_RESOLVER, DigitalLink, encode_dl_value
@@ -286,6 +286,7 @@ _UNIT_QUERY = (
         LabelOrder.status.label("order_status"),
         LabelOrder.blacklist_reason.label("order_reason"),
         LabelOrder.certificate_id,
+        LabelOrder.issued_at.label("order_issued_at"),
         Batch.id.label("batch_id"),
         Batch.lot,
         Batch.production_date,
@@ -355,6 +356,23 @@ def _unit_facts(
         session, row.gtin, row.lot, row.serial, (row.active_recalls, row.newest_recall)
     )
     printed_signature = _signature_param(link)
+    signature_mismatch = bool(
+        printed_signature and row.signature and printed_signature != row.signature
+    )
+    # The unit's label carries the signature issued with it (whether or not this link repeats
+    # it: a link without ``sig`` names the same printed label), and the offline verifier's rule
+    # (app.verify) decides whether the key that made it is still trusted. The register also
+    # knows when the label was signed (its order's issue): a label signed before the
+    # revocation instant is genuine, only its printed signature fails offline. Both instants
+    # come with the row, so a revocation counts from the next scan.
+    key_revoked = bool(
+        row.signature
+        and not signature_mismatch
+        and label_key_revoked(row.label_key_revoked_at, now)
+    )
+    signed_before_revocation = key_revoked and label_issued_before_revocation(
+        row.label_key_revoked_at, row.order_issued_at, now
+    )
     return CodeFacts(
         level=Level.UNIT,
         gtin=row.gtin,
@@ -384,16 +402,9 @@ def _unit_facts(
         brand=_brand(session, certificate[0].standard_code if certificate else None),
         certificate=certificate[0] if certificate else None,
         lot_mismatch=row.lot if link.lot is not None and link.lot != row.lot else None,
-        signature_mismatch=bool(
-            printed_signature and row.signature and printed_signature != row.signature
-        ),
-        # The printed signature is the one issued, and checks against the key offline: the
-        # offline verifier's rule (app.verify) decides whether that key is still trusted.
-        label_key_revoked=bool(
-            printed_signature
-            and printed_signature == row.signature
-            and label_key_revoked(row.label_key_revoked_at, now)
-        ),
+        signature_mismatch=signature_mismatch,
+        label_key_revoked=key_revoked and not signed_before_revocation,
+        label_key_revoked_after_issue=signed_before_revocation,
     )
 
 

@@ -176,9 +176,13 @@ class CodeFacts:
     lot_mismatch: str | None = None
     #: the link carries a label signature that is not the one issued with this serial
     signature_mismatch: bool = False
-    #: the link carries the label signature issued with this serial, but it was made by a key
-    #: the association has revoked (the offline verifier refuses it likewise)
+    #: the unit's label was signed by a key the association has revoked, at or after the
+    #: revocation instant by the register's record (the offline verifier refuses every label
+    #: of a revoked key), whether or not the link repeats the signature
     label_key_revoked: bool = False
+    #: the unit's label was signed before the revocation instant of its key (per the register):
+    #: the pack is genuine, but the printed signature no longer checks offline
+    label_key_revoked_after_issue: bool = False
 
     @property
     def unit_key(self) -> str | None:
@@ -368,6 +372,8 @@ def decide(
         return Decision(Verdict.NOT_VALID, tuple(invalid))
 
     warnings = list(anomalies) + label_data_problems(facts, label_dates or {})
+    if facts.label_key_revoked_after_issue:
+        warnings.append(Reason.of("label_key_revoked_after_issue"))
     if facts.level is Level.PRODUCT:
         warnings.append(Reason.of("product_level_code"))
     elif facts.level is Level.BATCH:

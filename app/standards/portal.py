@@ -26,6 +26,7 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands import services as brands
 from app.brands.models import Brand
+from app.db import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.http.api import set_activity_target
@@ -114,11 +115,22 @@ DIFF_FIELDS = {
 }
 
 
+def _status_label(version: StandardVersion) -> str:
+    """A version's status as of now; a scheduled version says the day it takes effect."""
+    state = services.version_state(version)
+    if state.scheduled:
+        assert version.effective_from is not None
+        return gettext(
+            "Published, takes effect on %(date)s", date=version.effective_from.isoformat()
+        )
+    return str(VERSION_STATUSES[state.status])
+
+
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {
         "diff_field_label": lambda path: str(DIFF_FIELDS.get(path, path)),
-        "version_status_label": lambda value: str(VERSION_STATUSES.get(value, value)),
+        "version_status_label": _status_label,
         "value_types": VALUE_TYPES,
         "comparators": COMPARATORS,
         "requirement_text": requirement_text,
@@ -463,10 +475,6 @@ def edit_version(caller: Caller, version_id: int) -> ResponseReturnValue:
 # ---- publication, withdrawal, discarding -----------------------------------------------------
 
 
-def _current(standard: Standard) -> StandardVersion | None:
-    return next((v for v in standard.versions if v.status == VersionStatus.PUBLISHED), None)
-
-
 def _confirmation(
     template: str, version: StandardVersion, outcome: Outcome[Any], **context: Any
 ) -> ResponseReturnValue:
@@ -501,8 +509,14 @@ def publish_version(caller: Caller, version_id: int) -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("standards_portal.version", version_id=version_id), code=303)
+    effective = found.effective_from
     return _confirmation(
-        "standards/portal/publish.html", found, outcome, current=_current(found.standard)
+        "standards/portal/publish.html",
+        found,
+        outcome,
+        current=services.current_version(db.session, found.standard),
+        # A version whose effective_from is a later day is scheduled: it takes effect then.
+        takes_effect_on=effective if effective and effective > utcnow().date() else None,
     )
 
 

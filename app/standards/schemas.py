@@ -98,7 +98,14 @@ class CriterionOut(ResponseSchema):
 class VersionSummary(ResponseSchema):
     id: int
     version: str
-    status: VersionStatus
+    status: VersionStatus = Field(
+        description="The status as of now: a published version reads superseded from the "
+        "moment a later version takes effect."
+    )
+    scheduled: bool = Field(
+        description="Published, but effective_from is a later day: not in force before then "
+        "(audits may apply it ahead of that day; certificates under it are valid from it)."
+    )
     effective_from: date | None
     content_hash: str | None = Field(description="SHA-256 of the canonical JSON; published only.")
     published_at: datetime | None

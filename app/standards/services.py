@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -374,9 +376,13 @@ def version_document(version: StandardVersion) -> dict[str, Any]:
 
 
 def publish_version(session: Session, caller: Caller, version_id: int) -> StandardVersion:
-    """Publish a draft (owner's admins): freeze its canonical JSON and SHA-256 content hash,
-    and supersede the version published before it. A version needs at least one clause and
-    one criterion."""
+    """Publish a draft (owner's admins): freeze its canonical JSON and SHA-256 content hash.
+    A version needs at least one clause and one criterion.
+
+    A version takes effect at once, superseding the version in force, unless its
+    ``effective_from`` is a later day: then it is *scheduled*. It may be audited against
+    ahead of that day, but the version in force stays in force, and no certificate under the
+    new one is valid, until then (see :func:`version_state`)."""
     version = get_version(session, caller, version_id)
     brands.require_owner(caller, version.standard.brand)
     if version.status != VersionStatus.DRAFT:
@@ -392,16 +398,13 @@ def publish_version(session: Session, caller: Caller, version_id: int) -> Standa
     if errors:
         raise InvalidStandardContent("The version is incomplete.", errors=errors)
     now = utcnow()
-    for previous in version.standard.versions:
-        if previous.status == VersionStatus.PUBLISHED and previous.id != version.id:
-            previous.status = VersionStatus.SUPERSEDED
-            previous.superseded_at = now
     document = version_document(version)
     version.canonical_json = canonical.canonical_bytes(document).decode("utf-8")
     version.content_hash = canonical.content_hash(document)
     version.status = VersionStatus.PUBLISHED
     version.published_at = now
     version.published_by_id = caller.user_id
+    _record_supersessions(version.standard, now)
     session.flush()
     _record_publication(session, version, caller)
     return version
@@ -440,8 +443,12 @@ def withdraw_version(
             "versions are withdrawn.",
             errors=[FieldError("status", "published_only", f"the version is {version.status}")],
         )
+    now = utcnow()
+    # What the version superseded by taking effect stays superseded once it is withdrawn, as
+    # it does for a version that took effect at publication.
+    _record_supersessions(version.standard, now)
     version.status = VersionStatus.WITHDRAWN
-    version.withdrawn_at = utcnow()
+    version.withdrawn_at = now
     version.withdrawn_by_id = caller.user_id
     version.withdrawal_reason = reason.strip()
     session.flush()
@@ -468,6 +475,77 @@ def diff_versions(
     }
 
 
-def current_version(session: Session, standard: Standard) -> StandardVersion | None:
-    """The standard's version in force (published), if any."""
-    return next((v for v in standard.versions if v.status == VersionStatus.PUBLISHED), None)
+# ---- taking effect ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """Where a version stands at a given moment.
+
+    ``status`` is its status then: a published version reads superseded from the moment a
+    later version takes effect, before any write records it (as a certificate past its
+    validity reads expired before the daily sweep). ``scheduled``: published, but its
+    ``effective_from`` day has not come, so it is not in force yet (audits may apply it
+    ahead of that day; certificates under it are valid from that day at the earliest).
+    ``superseded_at``: when it was, or reads, superseded."""
+
+    status: VersionStatus
+    scheduled: bool = False
+    superseded_at: datetime | None = None
+
+    @property
+    def in_force(self) -> bool:
+        """Whether it is the standard's version in force."""
+        return self.status is VersionStatus.PUBLISHED and not self.scheduled
+
+
+def takes_effect_at(version: StandardVersion) -> datetime | None:
+    """When a published version takes effect: at its publication, or at the start of its
+    ``effective_from`` day (00:00 UTC) when that comes later; None for a draft."""
+    if version.published_at is None:
+        return None
+    if version.effective_from is None:
+        return version.published_at
+    return max(version.published_at, datetime.combine(version.effective_from, time(), UTC))
+
+
+def version_state(version: StandardVersion, now: datetime | None = None) -> VersionState:
+    """The version's :class:`VersionState` at ``now`` (default: the current time), from its
+    recorded status and the dates its standard's published versions take effect."""
+    if version.status is not VersionStatus.PUBLISHED:
+        return VersionState(version.status, superseded_at=version.superseded_at)
+    now = now or utcnow()
+    start = takes_effect_at(version)
+    assert start is not None
+    if start > now:
+        return VersionState(VersionStatus.PUBLISHED, scheduled=True)
+    # Versions taking effect at one instant are ordered by id: the later one prevails.
+    successors = [
+        key
+        for other in version.standard.versions
+        if other.status is VersionStatus.PUBLISHED
+        and (key := (takes_effect_at(other) or now, other.id)) > (start, version.id)
+        and key[0] <= now
+    ]
+    if successors:
+        return VersionState(VersionStatus.SUPERSEDED, superseded_at=min(successors)[0])
+    return VersionState(VersionStatus.PUBLISHED)
+
+
+def _record_supersessions(standard: Standard, now: datetime) -> None:
+    """Record what taking effect has done by ``now``: a published version superseded by a
+    later one that took effect becomes superseded, as of that moment."""
+    states = [(version, version_state(version, now)) for version in standard.versions]
+    for version, state in states:
+        if version.status is VersionStatus.PUBLISHED and state.status is VersionStatus.SUPERSEDED:
+            version.status = VersionStatus.SUPERSEDED
+            version.superseded_at = state.superseded_at
+
+
+def current_version(
+    session: Session, standard: Standard, now: datetime | None = None
+) -> StandardVersion | None:
+    """The standard's version in force at ``now`` (default: the current time), if any: a
+    scheduled version only from its ``effective_from`` day."""
+    now = now or utcnow()
+    return next((v for v in standard.versions if version_state(v, now).in_force), None)

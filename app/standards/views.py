@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
@@ -51,21 +51,31 @@ def _standard(standard: Standard, caller: Caller | None) -> dict[str, Any]:
         "title_zh": standard.title_zh,
         "title_en": standard.title_en,
         "created_at": standard.created_at,
-        "versions": services.visible_versions(db.session, caller, standard),
+        "versions": [
+            _summary(version) for version in services.visible_versions(db.session, caller, standard)
+        ],
+    }
+
+
+def _summary(version: StandardVersion) -> dict[str, Any]:
+    state = services.version_state(version)
+    return {
+        "id": version.id,
+        "version": version.version,
+        "status": state.status,
+        "scheduled": state.scheduled,
+        "effective_from": version.effective_from,
+        "content_hash": version.content_hash,
+        "published_at": version.published_at,
+        "superseded_at": state.superseded_at,
+        "withdrawn_at": version.withdrawn_at,
     }
 
 
 def _version(version: StandardVersion) -> dict[str, Any]:
     standard = version.standard
     return {
-        "id": version.id,
-        "version": version.version,
-        "status": version.status,
-        "effective_from": version.effective_from,
-        "content_hash": version.content_hash,
-        "published_at": version.published_at,
-        "superseded_at": version.superseded_at,
-        "withdrawn_at": version.withdrawn_at,
+        **_summary(version),
         "withdrawal_reason": version.withdrawal_reason,
         "standard_id": standard.id,
         "code": standard.code,
@@ -245,7 +255,12 @@ def canonical_version(caller: Caller | None, version_id: int) -> Response:
 def diff_versions(caller: Caller | None, version_id: int, other_id: int) -> Any:
     """What changed from this version to another version of the same standard: clauses by
     number and criteria by key, each added, removed or changed (field, from, to)."""
-    return services.diff_versions(db.session, _reader(caller), version_id, other_id)
+    diff = services.diff_versions(db.session, _reader(caller), version_id, other_id)
+    return {
+        **diff,
+        "from_version": _summary(diff["from_version"]),
+        "to_version": _summary(diff["to_version"]),
+    }
 
 
 @route(bp, "/brands/<slug>/standards/<int:version_id>", access=PUBLIC, response=VersionOut)
@@ -276,9 +291,18 @@ STATUS_LABELS = {
 }
 
 
+def version_status_text(version: StandardVersion) -> str:
+    """A version's status as of now, for the public pages: a scheduled version says the day
+    it takes effect."""
+    state = services.version_state(version)
+    if state.scheduled:
+        assert version.effective_from is not None
+        return gettext(
+            "published, takes effect on %(date)s", date=version.effective_from.isoformat()
+        )
+    return str(STATUS_LABELS[state.status.value])
+
+
 @bp.app_context_processor
 def _standard_helpers() -> dict[str, Any]:
-    def status_label(status: str) -> str:
-        return str(STATUS_LABELS.get(str(status), status))
-
-    return {"status_label": status_label}
+    return {"version_status_text": version_status_text}

@@ -7,7 +7,11 @@ The pipeline, per document:
 3. GLN read points and business locations must be registered by the capturer or the product owner;
 4. every GTIN-based identifier must be a product of the capturer, or of a firm that authorised the
    capturer as a partner;
-5. events already stored (same hash ID) are not stored again: capture is idempotent.
+5. events already stored (same hash ID) are not stored again: capture is idempotent;
+6. an event already stored sent again with an ``errorDeclaration`` by the organisation that
+   recorded it declares the stored event erroneous (EPCIS 2.0 section 7.4.1.4): a change that
+   is recorded in the transparency log and counted apart from duplicates. So does a declared
+   copy of an event captured earlier in the same document (stored, then declared).
 
 By default (``rollback``) any problem refuses the whole document and nothing is stored; the
 problems point at the event and field (JSON pointers). With ``proceed`` the valid events are
@@ -21,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Table, insert, select
@@ -61,10 +65,11 @@ from app.trace.validation import (
     EPCIS_CONTEXT_PREFIX,
     validate_capture_document,
 )
-from app.transparency.entry import EntryType
+from app.transparency.entry import MAX_DETAIL_LENGTH, EntryType
 from app.transparency.services import NewEntry, append_entries
 
 __all__ = [
+    "DEFAULT_FUTURE_TOLERANCE",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_EVENTS",
     "CaptureLimits",
@@ -72,6 +77,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES: Final = 8 * 1024 * 1024
+DEFAULT_FUTURE_TOLERANCE: Final = timedelta(hours=1)
 EVENT_LIST: Final = "/epcisBody/eventList"
 # Rows per INSERT statement: large enough to amortise round trips, small enough for SQLite's
 # limit on bound parameters.
@@ -94,10 +100,13 @@ _QUANTITY_LISTS: Final = (
 
 @dataclass(frozen=True)
 class CaptureLimits:
-    """What one capture request may carry (``GS1-EPCIS-Capture-Limit`` and file size limit)."""
+    """What one capture request may carry (``GS1-EPCIS-Capture-Limit`` and file size limit),
+    and how far ahead of our clock an eventTime may be (the capturer's clock may run fast; an
+    event of next year did not happen)."""
 
     max_bytes: int = DEFAULT_MAX_BYTES
     max_events: int = DEFAULT_MAX_EVENTS
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
 
 
 @dataclass
@@ -185,6 +194,7 @@ def capture_document(
     :class:`EventIdTaken` (409) in rollback mode, with one field error per problem.
     """
     proceed = error_behaviour == CaptureErrorBehaviour.PROCEED
+    now = utcnow()
     problems = _Problems()
     for problem in validate_capture_document(document, max_events=limits.max_events):
         problems.add(problem.pointer, problem.code, problem.message)
@@ -197,7 +207,7 @@ def capture_document(
     for index, event in enumerate(events):
         if index in problems.events:
             continue
-        item = _prepare(index, event, context, problems)
+        item = _prepare(index, event, context, problems, now, limits.future_tolerance)
         if item is not None:
             prepared.append(item)
     forbidden = _Problems()
@@ -217,7 +227,7 @@ def capture_document(
     prepared = [item for item in prepared if item.index not in problems.events]
 
     declarations = _Problems()
-    new, duplicates = _split_known(session, caller, prepared, problems, declarations)
+    known = _split_known(session, caller, prepared, problems, declarations)
     if declarations and not proceed:
         raise CaptureNotAuthorised(
             "The document declares erroneous events that another organisation recorded; only "
@@ -230,7 +240,6 @@ def capture_document(
     for index, errors in declarations.events.items():
         problems.events[index].extend(errors)
 
-    now = utcnow()
     rejected = len(problems.events)
     job = CaptureJob(
         capture_id=str(uuid.uuid4()),
@@ -247,6 +256,7 @@ def capture_document(
         event_count=len(events),
         captured_count=0,
         duplicate_count=0,
+        declared_count=0,
         rejected_count=rejected,
         errors=[error.as_dict() for error in problems.all()],
         document_sha256=hashlib.sha256(raw).hexdigest(),
@@ -256,10 +266,19 @@ def capture_document(
     )
     session.add(job)
     session.flush()
-    stored = _store(session, caller, job, new, now)
+    stored = _store(session, caller, job, known.new, now)
+    declaring = known.declarations + _declarations_of_stored(
+        session, caller, known.declarations_of_new
+    )
+    declared = _declare_errors(session, declaring)
+    # Declarations of events declared before, and events a concurrent capture stored first,
+    # changed nothing either: duplicates.
+    repeated_declarations = len(known.declarations) + len(known.declarations_of_new) - len(declared)
+    stored_meanwhile = len(known.new) - len(stored)
     job.captured_count = len(stored)
-    job.duplicate_count = len(duplicates) + len(new) - len(stored)
-    _record_in_transparency_log(session, caller, stored, now)
+    job.declared_count = len(declared)
+    job.duplicate_count = len(known.duplicates) + repeated_declarations + stored_meanwhile
+    _record_in_transparency_log(session, caller, stored, declared, now)
     session.flush()
     return job
 
@@ -295,14 +314,53 @@ def _stored_document(event: Mapping[str, Any], context: object) -> dict[str, Any
     return stored
 
 
+def _duration(duration: timedelta) -> str:
+    """``1 hour``, ``90 minutes``, ``45 seconds``: the largest unit that divides it."""
+    seconds = int(duration.total_seconds())
+    count, unit = next(
+        (seconds // size, name)
+        for size, name in ((3600, "hour"), (60, "minute"), (1, "second"))
+        if seconds % size == 0
+    )
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("z", "Z"))
 
 
 def _prepare(
-    index: int, event: Mapping[str, Any], context: object, problems: _Problems
+    index: int,
+    event: Mapping[str, Any],
+    context: object,
+    problems: _Problems,
+    now: datetime,
+    tolerance: timedelta,
 ) -> _Prepared | None:
+    """Check one event and turn it into rows; None when it has problems (added to
+    ``problems``). An eventTime more than ``tolerance`` after ``now`` did not happen yet."""
     pointer = f"{EVENT_LIST}/{index}"
+    event_time = _parse_time(event["eventTime"])
+    if event_time > now + tolerance:
+        problems.add(
+            f"{pointer}/eventTime",
+            "event-time-in-future",
+            f"eventTime {event['eventTime']} is in the future: it may be at most "
+            f"{_duration(tolerance)} after the repository's clock (now "
+            f"{now.isoformat(timespec='seconds')}); record an event once it has happened",
+        )
+        return None
+    declaration = event.get("errorDeclaration")
+    declared_at = declaration.get("declarationTime") if isinstance(declaration, Mapping) else None
+    if isinstance(declared_at, str) and _parse_time(declared_at) > now + tolerance:
+        problems.add(
+            f"{pointer}/errorDeclaration/declarationTime",
+            "declaration-time-in-future",
+            f"declarationTime {declared_at} is in the future: it may be at most "
+            f"{_duration(tolerance)} after the repository's clock (now "
+            f"{now.isoformat(timespec='seconds')}); declare an error once it is known",
+        )
+        return None
     try:
         hash_id = event_hash_id(event, context)  # type: ignore[arg-type]
     except EventHashError as error:
@@ -350,7 +408,7 @@ def _prepare(
         given_event_id=given if isinstance(given, str) else None,
         event_type=str(event["type"]),
         action=event.get("action"),
-        event_time=_parse_time(event["eventTime"]),
+        event_time=event_time,
         time_zone_offset=event["eventTimeZoneOffset"],
         biz_step=cbv.expand_term("bizStep", biz_step) if biz_step else None,
         disposition=cbv.expand_term("disposition", disposition) if disposition else None,
@@ -576,17 +634,30 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class _Known:
+    """Events of a document sorted by what capture does with them."""
+
+    new: list[_Prepared]
+    duplicates: list[_Prepared]
+    # (stored event id, the item declaring it erroneous): error declarations by its recorder
+    declarations: list[tuple[int, _Prepared]]
+    # Error declarations of events this same document captures (stored first, then declared)
+    declarations_of_new: list[_Prepared]
+
+
 def _split_known(
     session: Session,
     caller: Caller,
     prepared: list[_Prepared],
     problems: _Problems,
     declarations: _Problems,
-) -> tuple[list[_Prepared], list[_Prepared]]:
-    """Split events into new ones and ones already stored (or repeated in the document);
-    refuse eventIDs that already name different content, and error declarations about events
-    another organisation recorded (into ``declarations``): a partner allowed to record events
-    about a firm's products may not erase the firm's own records from every journey."""
+) -> _Known:
+    """Split events into new ones, ones already stored (or repeated in the document) and error
+    declarations about stored ones; refuse eventIDs that already name different content, and
+    error declarations about events another organisation recorded (into ``declarations``): a
+    partner allowed to record events about a firm's products may not erase the firm's own
+    records from every journey."""
     known: dict[str, tuple[int, int]] = {}
     hashes = [item.hash_id for item in prepared]
     for chunk in _chunks(hashes):
@@ -597,8 +668,15 @@ def _split_known(
 
     new: list[_Prepared] = []
     duplicates: list[_Prepared] = []
+    declared: list[tuple[int, _Prepared]] = []
     seen: set[str] = set()
+    declared_new: list[_Prepared] = []
     for item in prepared:
+        if item.hash_id in seen and item.error_declaration is not None:
+            # The event appears earlier in this document: the caller records it now, and
+            # declares it erroneous once stored.
+            declared_new.append(item)
+            continue
         if item.hash_id in known or item.hash_id in seen:
             stored = known.get(item.hash_id)
             if stored is not None and item.error_declaration is not None:
@@ -611,7 +689,8 @@ def _split_known(
                         "the organisation that recorded it may declare it erroneous",
                     )
                     continue
-                _declare_error(session, event_id, item.error_declaration)
+                declared.append((event_id, item))
+                continue
             duplicates.append(item)
         else:
             seen.add(item.hash_id)
@@ -636,17 +715,50 @@ def _split_known(
             continue
         used.add(epcis_event_id)
         kept.append(item)
-    return kept, duplicates
+    return _Known(
+        new=kept, duplicates=duplicates, declarations=declared, declarations_of_new=declared_new
+    )
 
 
-def _declare_error(session: Session, event_id: int, declaration: Any) -> None:
+def _declarations_of_stored(
+    session: Session, caller: Caller, items: Sequence[_Prepared]
+) -> list[tuple[int, _Prepared]]:
+    """(event id, item) for declarations of events the same document captured, now stored;
+    an event another organisation's concurrent capture stored first is not the caller's to
+    declare (the item then counts as a duplicate)."""
+    if not items:
+        return []
+    stored: dict[str, int] = {}
+    for chunk in _chunks([item.hash_id for item in items]):
+        for hash_id, event_id, recorder_id in session.execute(
+            select(Event.hash_id, Event.id, Event.organisation_id).where(Event.hash_id.in_(chunk))
+        ):
+            if recorder_id == caller.organisation_id:
+                stored[hash_id] = event_id
+    return [(stored[item.hash_id], item) for item in items if item.hash_id in stored]
+
+
+def _declare_errors(
+    session: Session, declarations: Sequence[tuple[int, _Prepared]]
+) -> list[_Prepared]:
     """Recapturing a stored event with an errorDeclaration declares the stored one erroneous
     (EPCIS 2.0 section 7.4.1.4); the hash ID ignores the declaration, so it is the same event.
-    The first declaration stands."""
-    event = session.get(Event, event_id)
-    assert event is not None
-    if "errorDeclaration" not in event.document:
-        event.document = {**event.document, "errorDeclaration": declaration}
+    The first declaration stands: the items that declared an event not declared before are
+    returned, later ones change nothing (duplicates). The event's row is locked, so concurrent
+    declarations of one event make one change."""
+    declared: list[_Prepared] = []
+    for event_id, item in declarations:
+        event = session.scalars(
+            select(Event)
+            .where(Event.id == event_id)
+            .with_for_update(of=Event)
+            .execution_options(populate_existing=True)
+        ).one()
+        if "errorDeclaration" in event.document:
+            continue
+        event.document = {**event.document, "errorDeclaration": item.error_declaration}
+        declared.append(item)
+    return declared
 
 
 def _insert_ignoring_conflicts(session: Session, table: Table) -> Any:
@@ -764,27 +876,58 @@ def _check_lost_races(session: Session, skipped: Iterable[_Prepared]) -> None:
 
 
 def _record_in_transparency_log(
-    session: Session, caller: Caller, stored: Sequence[tuple[int, _Prepared]], now: datetime
+    session: Session,
+    caller: Caller,
+    stored: Sequence[tuple[int, _Prepared]],
+    declared: Sequence[_Prepared],
+    now: datetime,
 ) -> None:
-    """Append "traceability event captured" with its hash ID for every new event, in the
-    capture's transaction (one batch): the log then proves the event existed, unchanged.
+    """Append "traceability event captured" with its hash ID for every new event, and
+    "traceability event declared erroneous" for every stored event this capture declared
+    erroneous, in the capture's transaction (one batch): the log then proves the event existed,
+    unchanged, and when and by whom it was withdrawn from the journeys people see.
 
-    The entry's content is the hash ID itself: it already is a SHA-256 over the event's
-    canonical content (CBV 2.0), which anyone can recompute from the event, in any syntax."""
-    if not stored:
-        return
-    append_entries(
-        session,
-        [
-            NewEntry(
-                entry_type=EntryType.EPCIS_EVENT_CAPTURED,
-                record_type="epcis_event",
-                record_id=item.hash_id,
-                content=item.hash_id.encode(),
-                organisation_id=caller.organisation_id,
-                occurred_at=now,
-                details={"event_hash_id": item.hash_id, "event_type": item.event_type},
-            )
-            for _, item in stored
-        ],
+    A captured entry's content is the hash ID itself: it already is a SHA-256 over the event's
+    canonical content (CBV 2.0), which anyone can recompute from the event, in any syntax. A
+    declaration's content is the errorDeclaration object (JCS), as stored with the event."""
+    entries = [
+        NewEntry(
+            entry_type=EntryType.EPCIS_EVENT_CAPTURED,
+            record_type="epcis_event",
+            record_id=item.hash_id,
+            content=item.hash_id.encode(),
+            organisation_id=caller.organisation_id,
+            occurred_at=now,
+            details={"event_hash_id": item.hash_id, "event_type": item.event_type},
+        )
+        for _, item in stored
+    ]
+    entries.extend(
+        NewEntry(
+            entry_type=EntryType.EPCIS_EVENT_ERROR_DECLARED,
+            record_type="epcis_event",
+            record_id=item.hash_id,
+            content=item.error_declaration,
+            organisation_id=caller.organisation_id,
+            occurred_at=now,
+            details=_declaration_details(item),
+        )
+        for item in declared
     )
+    if entries:
+        append_entries(session, entries)
+
+
+def _declaration_details(item: _Prepared) -> dict[str, Any]:
+    """What a reader of the log needs to know of an error declaration without the event."""
+    declaration: Mapping[str, Any] = item.error_declaration
+    reason = declaration.get("reason")
+    corrective = declaration.get("correctiveEventIDs")
+    return {
+        "event_hash_id": item.hash_id,
+        "event_type": item.event_type,
+        "declaration_time": declaration.get("declarationTime"),
+        # A CBV reason is a bare word; a custom one a URI, which may be longer than a detail.
+        "reason": reason if isinstance(reason, str) and len(reason) <= MAX_DETAIL_LENGTH else None,
+        "corrective_events": len(corrective) if isinstance(corrective, list) else 0,
+    }

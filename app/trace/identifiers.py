@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rfc3986_validator import validate_rfc3986
+
 from app.gs1.digital_link import GS1_RESOLVER, parse_digital_link
 from app.gs1.epc import gln_to_digital_link, lgtin_to_digital_link, normalize_epc
 from app.gs1.identifiers import GS1SyntaxError
@@ -51,17 +53,21 @@ def identify(raw: str) -> Identifier:
     """Canonical form of an EPC, class or location identifier as written in an event.
 
     URIs that are neither EPC URNs nor Digital Links (``urn:uuid:...``, a web page) and EPC URN
-    schemes without a Digital Link conversion here stay as written. Raises
-    :class:`GS1SyntaxError` for a malformed EPC URN or Digital Link (wrong check digit, bad lot).
-    Pure, and asked about the same lots, units and places again and again: cached.
+    schemes without a Digital Link conversion here stay as written: EPCIS allows any absolute
+    URI as an identifier, but nothing else, so text that is no URI at all (``garbage``) raises
+    :class:`GS1SyntaxError` (rule ``not_a_uri``), as does a malformed EPC URN or Digital Link
+    (wrong check digit, bad lot). Pure, and asked about the same lots, units and places again
+    and again: cached.
     """
     text = raw.strip()
     try:
         canonical = normalize_epc(text)
     except GS1SyntaxError as error:
         if error.rule == "unsupported_scheme":
-            return Identifier(uri=text)
+            return _opaque(text)
         raise
+    if canonical == text and not canonical.startswith(GS1_RESOLVER):
+        return _opaque(text)
     if not canonical.startswith(GTIN_PREFIX):
         return Identifier(uri=canonical)
     link = parse_digital_link(canonical)
@@ -70,6 +76,18 @@ def identify(raw: str) -> Identifier:
         # The written form may carry the lot that the canonical form leaves out.
         lot = parse_digital_link(text, allow_short_gtin=True).lot
     return Identifier(uri=canonical, gtin=link.gtin, lot=lot, serial=link.serial)
+
+
+def _opaque(text: str) -> Identifier:
+    """An identifier we do not read (``urn:uuid:...``, a web page): any absolute URI."""
+    if not validate_rfc3986(text, rule="URI"):
+        raise GS1SyntaxError(
+            "epc",
+            "not_a_uri",
+            f"{text[:100]!r} is neither an EPC URN, a GS1 Digital Link nor any other absolute "
+            "URI (such as urn:uuid:...)",
+        )
+    return Identifier(uri=text)
 
 
 def batch_identifier(gtin: str, lot: str) -> Identifier:

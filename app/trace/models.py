@@ -93,6 +93,8 @@ class CaptureJob(Base):
     event_count: Mapped[int] = mapped_column(Integer)
     captured_count: Mapped[int] = mapped_column(Integer)
     duplicate_count: Mapped[int] = mapped_column(Integer)
+    # stored events this capture declared erroneous (errorDeclaration by their recorder)
+    declared_count: Mapped[int] = mapped_column(Integer, server_default="0")
     rejected_count: Mapped[int] = mapped_column(Integer)
     # [{"field": JSON pointer, "rule": code, "message": text}] for refused events (proceed mode)
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSON)

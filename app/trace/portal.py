@@ -137,6 +137,12 @@ CAPTURE_RULES = {
     ),
     "lot-mismatch": lazy_gettext("This unit belongs to another lot."),
     "event-id-taken": lazy_gettext("This eventID already names another event."),
+    "event-time-in-future": lazy_gettext(
+        "This event's time is in the future: record an event once it has happened."
+    ),
+    "not-your-event": lazy_gettext(
+        "Only the organisation that recorded this event may declare it erroneous."
+    ),
 }
 DEFAULT_OFFSET = "+08:00"  # China Standard Time: the firms this serves work in it
 
@@ -452,7 +458,22 @@ def new_event(caller: Caller) -> ResponseReturnValue:
     kind = CommonEventKind(raw_kind) if raw_kind in set(CommonEventKind) else None
     context = _event_form_context(caller)
     if kind is None:
-        return _render("event_kinds.html", batch=request.args.get("batch", ""), **context)
+        # No kind: the chooser. A kind we do not know (a mistyped or old link, a forged post):
+        # the chooser too, saying so, as "not found"; nothing is recorded.
+        notice = None
+        if raw_kind:
+            notice = gettext(
+                "There is no kind of event “%(kind)s”: choose one of these.", kind=raw_kind[:40]
+            )
+        elif request.method == "POST":
+            notice = gettext("Choose what happened first.")
+        return _render(
+            "event_kinds.html",
+            404 if notice else 200,
+            batch=request.args.get("batch", ""),
+            notice=notice,
+            **context,
+        )
     values: dict[str, Any] = {
         "event_time": _now_local(),
         "time_zone": DEFAULT_OFFSET,
@@ -551,8 +572,12 @@ def upload(caller: Caller) -> ResponseReturnValue:
     else:
         try:
             document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            errors["document"] = gettext("This is not JSON: %(problem)s", problem=str(error))
+        except UnicodeDecodeError:
+            errors["document"] = gettext("This is not JSON: the text is not in UTF-8.")
+        except json.JSONDecodeError as error:
+            errors["document"] = _json_problem(error)
+        except ValueError:  # a number with more digits than Python reads
+            errors["document"] = gettext("This is not JSON we can read: a number is too long.")
     if behaviour_name not in set(CaptureErrorBehaviour):
         errors["error_behaviour"] = gettext("Choose one of the options.")
     if not errors:
@@ -587,6 +612,35 @@ def upload(caller: Caller) -> ResponseReturnValue:
                 apply_error(error, errors, values, ("document", "error_behaviour"))
     return _render(
         "upload.html", 422, values=values, errors=errors, problems=problems, token=form_token()
+    )
+
+
+# What Python's JSON parser says (``JSONDecodeError.msg``, English), for people.
+JSON_PROBLEMS = {
+    "Expecting value": lazy_gettext("a value is missing or misspelt"),
+    "Expecting property name enclosed in double quotes": lazy_gettext(
+        "a name in double quotes is expected"
+    ),
+    "Expecting ',' delimiter": lazy_gettext("a comma is missing"),
+    "Expecting ':' delimiter": lazy_gettext("a colon is missing"),
+    "Extra data": lazy_gettext("there is more text after the end of the document"),
+    "Invalid control character at": lazy_gettext("a text holds a control character"),
+    "Unterminated string starting at": lazy_gettext("a text in quotes is not closed"),
+    "Invalid \\escape": lazy_gettext("a backslash escape is invalid"),
+    "Invalid \\uXXXX escape": lazy_gettext("a backslash escape is invalid"),
+    "Illegal trailing comma before end of object": lazy_gettext("a comma is one too many"),
+    "Illegal trailing comma before end of array": lazy_gettext("a comma is one too many"),
+}
+
+
+def _json_problem(error: json.JSONDecodeError) -> str:
+    """Why a pasted or uploaded document is not JSON, and where, in the reader's language."""
+    problem = JSON_PROBLEMS.get(error.msg)
+    return gettext(
+        "This is not JSON: %(problem)s (line %(line)s, column %(column)s).",
+        problem=str(problem) if problem else gettext("the syntax is broken"),
+        line=error.lineno,
+        column=error.colno,
     )
 
 

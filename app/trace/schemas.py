@@ -45,7 +45,14 @@ class CaptureJobOut(ResponseSchema):
     status: Literal["succeeded", "partial", "failed"]
     eventCount: int
     capturedCount: int = Field(description="Events stored by this capture")
-    duplicateCount: int = Field(description="Events already stored (capture is idempotent)")
+    duplicateCount: int = Field(
+        description="Events already stored, changing nothing (capture is idempotent)"
+    )
+    errorDeclarationCount: int = Field(
+        description="Stored events this capture declared erroneous (an event sent again with "
+        "an errorDeclaration by the organisation that recorded it); each declaration is "
+        "logged in the transparency log as epcis_event.error_declared"
+    )
     rejectedCount: int
     documentSha256: str
     capturedBy: str = Field(description="Slug of the capturing organisation")

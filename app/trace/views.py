@@ -7,6 +7,7 @@ EPCIS endpoints are machine endpoints: they answer JSON and problem+json only.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -80,6 +81,11 @@ def capture_limits() -> capture_service.CaptureLimits:
     return capture_service.CaptureLimits(
         max_bytes=config.get("EPCIS_CAPTURE_MAX_BYTES", capture_service.DEFAULT_MAX_BYTES),
         max_events=config.get("EPCIS_CAPTURE_MAX_EVENTS", capture_service.DEFAULT_MAX_EVENTS),
+        future_tolerance=(
+            timedelta(seconds=config["EPCIS_FUTURE_TOLERANCE_SECONDS"])
+            if "EPCIS_FUTURE_TOLERANCE_SECONDS" in config
+            else capture_service.DEFAULT_FUTURE_TOLERANCE
+        ),
     )
 
 

@@ -28,6 +28,20 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+@dataclass(frozen=True)
+class AuditProblem:
+    """One thing the audit found wrong: a stable ``code``, the ``facts`` that say where (sizes,
+    indices, hashes), and the English sentence ``log verify`` prints (``str()``). Pages say it
+    in the reader's language from ``code`` and ``facts``."""
+
+    code: str
+    message: str
+    facts: Mapping[str, str | int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass
 class AuditReport:
     """What ``flask --app wsgi log verify`` found: counts, the recomputed root, and problems."""
@@ -38,7 +52,7 @@ class AuditReport:
     nodes: int = 0
     checkpoints: int = 0
     root_hash: bytes | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[AuditProblem] = field(default_factory=list)
     problem_count: int = 0
     max_problems: int = 50
 
@@ -46,10 +60,10 @@ class AuditReport:
     def ok(self) -> bool:
         return self.problem_count == 0
 
-    def problem(self, message: str) -> None:
+    def problem(self, code: str, message: str, **facts: str | int) -> None:
         self.problem_count += 1
         if len(self.problems) < self.max_problems:
-            self.problems.append(message)
+            self.problems.append(AuditProblem(code, message, facts))
 
 
 def append_only_guards(session: Session) -> dict[str, set[str]]:
@@ -97,26 +111,36 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
         verifier = log_verifier(key)
         report.origin = key.origin
         if key.key_id != verifier.key_id.hex():
-            report.problem("the log key's stored key id does not match its public key")
+            report.problem(
+                "key-id-mismatch", "the log key's stored key id does not match its public key"
+            )
     if vkey is not None:
         pinned = parse_verifier_key(vkey)
         if key is not None and (pinned.name, pinned.key_id) != (
             key.origin,
             bytes.fromhex(key.key_id),
         ):
-            report.problem(f"the database's log key {log_vkey(key)} is not the pinned key {vkey}")
+            report.problem(
+                "key-not-pinned",
+                f"the database's log key {log_vkey(key)} is not the pinned key {vkey}",
+                stored=log_vkey(key),
+                pinned=vkey,
+            )
         verifier = pinned
 
     state = session.get(LogState, 1)
     if state is None:
-        report.problem("the log_state row is missing")
+        report.problem("state-missing", "the log_state row is missing")
         return report
     report.entries = session.scalar(select(func.count()).select_from(LogEntry)) or 0
     report.integrated_size = size = state.integrated_size
     if report.entries != state.next_index:
         report.problem(
+            "sequencer-count",
             f"the sequencer says {state.next_index} entries were appended but {report.entries} "
-            "are stored"
+            "are stored",
+            appended=state.next_index,
+            stored=report.entries,
         )
 
     checkpoints = session.execute(
@@ -128,27 +152,42 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
     signed_roots: dict[int, bytes] = {}
     for row in checkpoints:
         if verifier is None:
-            report.problem("checkpoints exist but the log has no key to check them with")
+            report.problem("no-key", "checkpoints exist but the log has no key to check them with")
             break
         try:
             signed, _ = open_checkpoint(row.note, verifier)
         except NoteError as exc:
-            report.problem(f"checkpoint of size {row.tree_size}: {exc}")
+            report.problem(
+                "checkpoint-signature",
+                f"checkpoint of size {row.tree_size}: {exc}",
+                size=row.tree_size,
+            )
             continue
         if signed.size != row.tree_size or signed.root_hash != row.root_hash:
             report.problem(
+                "checkpoint-row",
                 f"checkpoint of size {row.tree_size}: its signed note says size {signed.size}, "
-                f"root {_b64(signed.root_hash)}, but the row says root {_b64(row.root_hash)}"
+                f"root {_b64(signed.root_hash)}, but the row says root {_b64(row.root_hash)}",
+                size=row.tree_size,
+                signed_size=signed.size,
+                signed_root=_b64(signed.root_hash),
+                row_root=_b64(row.root_hash),
             )
         signed_roots[signed.size] = signed.root_hash
         if row.tree_size > size:
             report.problem(
-                f"checkpoint of size {row.tree_size} is beyond the integrated size {size}"
+                "checkpoint-beyond",
+                f"checkpoint of size {row.tree_size} is beyond the integrated size {size}",
+                size=row.tree_size,
+                integrated=size,
             )
     if checkpoints and checkpoints[-1].tree_size != size:
         report.problem(
+            "latest-checkpoint-size",
             f"the latest checkpoint has size {checkpoints[-1].tree_size} but {size} entries "
-            "are integrated"
+            "are integrated",
+            size=checkpoints[-1].tree_size,
+            integrated=size,
         )
 
     _audit_tree(session, report, size, signed_roots)
@@ -164,13 +203,23 @@ def audit_log(session: Session, *, vkey: str | None = None) -> AuditReport:
         expected = size >> level
         if counts.get(level, 0) != expected:
             report.problem(
+                "node-count",
                 f"level {level} holds {counts.get(level, 0)} nodes; a tree of {size} entries "
-                f"has {expected}"
+                f"has {expected}",
+                level=level,
+                held=counts.get(level, 0),
+                size=size,
+                expected=expected,
             )
 
     for table, operations in append_only_guards(session).items():
         for operation in sorted({"UPDATE", "DELETE"} - operations):
-            report.problem(f"{table} is not append-only: no trigger refuses {operation}")
+            report.problem(
+                "not-append-only",
+                f"{table} is not append-only: no trigger refuses {operation}",
+                table=table,
+                operation=operation,
+            )
     return report
 
 
@@ -194,14 +243,24 @@ def _audit_tree(
         for offset, entry in enumerate(rows):
             index = position + offset
             if entry.log_index != index:
-                report.problem(f"entry {index} is missing (the next stored is {entry.log_index})")
+                report.problem(
+                    "entry-missing",
+                    f"entry {index} is missing (the next stored is {entry.log_index})",
+                    index=index,
+                    next=entry.log_index,
+                )
                 return
             data = _stored_bytes(report, index, "entry", entry.entry)
             recorded = _stored_bytes(report, index, "leaf hash", entry.leaf_hash)
             leaves.append(merkle.leaf_hash(data))
             _audit_entry(report, entry, data, leaves[-1], recorded)
         if len(leaves) != end - position:
-            report.problem(f"entries {position + len(leaves)} to {end - 1} are missing")
+            report.problem(
+                "entries-missing",
+                f"entries {position + len(leaves)} to {end - 1} are missing",
+                first=position + len(leaves),
+                last=end - 1,
+            )
             return
         # Checkpoints are usually far more frequent than batches (one per appending transaction):
         # stop the in-memory tree at each of their sizes rather than splitting the reads.
@@ -210,8 +269,12 @@ def _audit_tree(
             created += edge.append(leaves[edge.size - position : stop - position])
             if edge.root() != signed_roots[stop]:
                 report.problem(
+                    "checkpoint-root",
                     f"checkpoint of size {stop}: its signed root {_b64(signed_roots[stop])} is "
-                    f"not the root recomputed from the entries, {_b64(edge.root())}"
+                    f"not the root recomputed from the entries, {_b64(edge.root())}",
+                    size=stop,
+                    signed_root=_b64(signed_roots[stop]),
+                    computed_root=_b64(edge.root()),
                 )
         created += edge.append(leaves[edge.size - position :])
         _compare_nodes(reader, report, created)
@@ -225,8 +288,11 @@ def _stored_bytes(report: AuditReport, index: int, what: str, value: object) -> 
     if isinstance(value, bytes):
         return value
     report.problem(
+        "entry-not-bytes" if what == "entry" else "leaf-hash-not-bytes",
         f"entry {index}: its {what} is stored as {type(value).__name__}, not as bytes (the "
-        "row was written outside the application)"
+        "row was written outside the application)",
+        index=index,
+        stored_type=type(value).__name__,
     )
     return str(value).encode()
 
@@ -237,13 +303,22 @@ def _audit_entry(
     index = entry.log_index
     if leaf != recorded:
         report.problem(
+            "entry-rewritten",
             f"entry {index}: its bytes hash to leaf {_b64(leaf)} but its row records "
-            f"{_b64(recorded)} (the entry was changed after it was logged)"
+            f"{_b64(recorded)} (the entry was changed after it was logged)",
+            index=index,
+            leaf=_b64(leaf),
+            recorded=_b64(recorded),
         )
     try:
         parsed = parse_entry(data)
     except EntryFormatError as exc:
-        report.problem(f"entry {index}: not in the entry format: {exc}")
+        report.problem(
+            "entry-format",
+            f"entry {index}: not in the entry format: {exc}",
+            index=index,
+            field=exc.field,
+        )
         return
     if (
         parsed.entry_type != entry.entry_type
@@ -252,7 +327,11 @@ def _audit_entry(
         or parsed.content_sha256 != entry.content_sha256
         or parsed.occurred_at != entry.occurred_at
     ):
-        report.problem(f"entry {index}: its columns disagree with its logged bytes")
+        report.problem(
+            "entry-columns",
+            f"entry {index}: its columns disagree with its logged bytes",
+            index=index,
+        )
 
 
 def _compare_nodes(reader: NodeReader, report: AuditReport, created: Sequence[merkle.Node]) -> None:
@@ -275,10 +354,20 @@ def _compare_nodes(reader: NodeReader, report: AuditReport, created: Sequence[me
         for node in nodes:
             have = stored.get(node.index)
             if have is None:
-                report.problem(f"node ({level}, {node.index}) is missing")
+                report.problem(
+                    "node-missing",
+                    f"node ({level}, {node.index}) is missing",
+                    level=level,
+                    index=node.index,
+                )
             elif have != node.hash:
                 what = f"leaf {node.index}" if level == 0 else f"node ({level}, {node.index})"
                 report.problem(
+                    "leaf-mismatch" if level == 0 else "node-mismatch",
                     f"{what}: the stored tree holds {_b64(have)} but the entries give "
-                    f"{_b64(node.hash)}"
+                    f"{_b64(node.hash)}",
+                    level=level,
+                    index=node.index,
+                    stored=_b64(have),
+                    computed=_b64(node.hash),
                 )

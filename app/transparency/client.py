@@ -50,13 +50,25 @@ class MonitorError(RuntimeError):
 
 class LogAlarm(Exception):
     """Evidence that the log misbehaved: ``kind`` is ``bad-signature``, ``fork``, ``rewrite``
-    or ``bad-entry``; ``evidence`` holds what an observer should keep (signed notes, proofs)."""
+    or ``bad-entry``; ``evidence`` holds what an observer should keep (signed notes, proofs).
+    ``code`` names the exact finding and ``facts`` its sizes, indices and hashes, so that a
+    page can say ``message`` (English, for the command line) in its reader's language."""
 
-    def __init__(self, kind: str, message: str, evidence: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        code: str = "",
+        facts: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.evidence = dict(evidence or {})
+        self.code = code or kind
+        self.facts = dict(facts or {})
 
 
 def _verifier(vkey: str | NoteVerifier) -> NoteVerifier:
@@ -258,6 +270,8 @@ def monitor_log(
             "bad-signature",
             f"the checkpoint is not validly signed by {verifier.name}: {exc}",
             {"checkpoint": note},
+            code="checkpoint-signature",
+            facts={"name": verifier.name},
         ) from exc
 
     previous = state.size if state else 0
@@ -295,6 +309,8 @@ def _check_extends(fetch: Fetch, state: MonitorState, checkpoint: Checkpoint, no
             f"the log now shows {checkpoint.size} entries but earlier signed a tree of "
             f"{state.size}: it went back in time",
             evidence,
+            code="size-shrank",
+            facts={"size": checkpoint.size, "previous": state.size},
         )
     if checkpoint.size == state.size:
         if checkpoint.root_hash != state.root_hash:
@@ -303,6 +319,8 @@ def _check_extends(fetch: Fetch, state: MonitorState, checkpoint: Checkpoint, no
                 f"two different checkpoints of size {checkpoint.size}, both signed by the log "
                 "key: the log shows different histories to different people",
                 evidence,
+                code="split-view",
+                facts={"size": checkpoint.size},
             )
         return
     path = f"proof/consistency?from={state.size}&to={checkpoint.size}"
@@ -317,6 +335,8 @@ def _check_extends(fetch: Fetch, state: MonitorState, checkpoint: Checkpoint, no
             f"the checkpoint of size {checkpoint.size} does not extend the one of size "
             f"{state.size} seen before ({exc}): the log's history was rewritten or forked",
             {**evidence, "consistency_proof": [base64.b64encode(h).decode() for h in proof]},
+            code="not-consistent",
+            facts={"size": checkpoint.size, "previous": state.size},
         ) from exc
 
 
@@ -345,12 +365,21 @@ def _check_entries(fetch: Fetch, edge: merkle.RightEdge, checkpoint: Checkpoint)
                     f"the log's tree holds {base64.b64encode(tree_leaves[offset]).decode()}: the "
                     "entry was changed after it was logged",
                     {"index": index, "entry": entries[offset].decode("utf-8", "replace")},
+                    code="entry-rewritten",
+                    facts={
+                        "index": index,
+                        "served": base64.b64encode(leaf).decode(),
+                        "held": base64.b64encode(tree_leaves[offset]).decode(),
+                    },
                 )
             try:
                 parse_entry(entries[offset])
             except EntryFormatError as exc:
                 raise LogAlarm(
-                    "bad-entry", f"entry {index} is not in the log's entry format: {exc}"
+                    "bad-entry",
+                    f"entry {index} is not in the log's entry format: {exc}",
+                    code="entry-format",
+                    facts={"index": index, "field": exc.field},
                 ) from exc
             leaves.append(leaf)
         edge.append(leaves)
@@ -360,4 +389,6 @@ def _check_entries(fetch: Fetch, edge: merkle.RightEdge, checkpoint: Checkpoint)
             f"the log's entries do not make the tree its checkpoint of size {size} signs: "
             "entries or tree nodes were rewritten",
             {"computed_root": base64.b64encode(edge.root()).decode()},
+            code="tree-mismatch",
+            facts={"size": size},
         )

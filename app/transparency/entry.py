@@ -64,6 +64,7 @@ class EntryType(enum.StrEnum):
     CERTIFICATE_CANCELLED = "certificate.cancelled"
     LABEL_ORDER_ISSUED = "label_order.issued"
     EPCIS_EVENT_CAPTURED = "epcis_event.captured"
+    EPCIS_EVENT_ERROR_DECLARED = "epcis_event.error_declared"
     KEY_ADDED = "key.added"
     KEY_ROTATED = "key.rotated"
     KEY_REVOKED = "key.revoked"

@@ -51,6 +51,9 @@ class Check:
     facts: dict[str, int] = field(default_factory=dict)
     detail: str | None = None
     evidence: dict[str, object] = field(default_factory=dict)
+    #: what a failed check found (``LogAlarm.code``) and its values, for words in any language
+    problem: str = ""
+    problem_facts: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -126,6 +129,8 @@ def _state_at(
             "bad-signature",
             f"the stored checkpoint of size {checkpoint.tree_size} is not validly signed: {exc}",
             {"checkpoint": checkpoint.note},
+            code="stored-checkpoint-signature",
+            facts={"size": checkpoint.tree_size},
         ) from exc
     nodes = merkle.right_edge(signed.size)
     fetched = services.NodeReader(session).fetch(nodes)
@@ -139,6 +144,12 @@ def _state_at(
             f"{_b64(signed.root_hash)}, but the log's tree of that size has the root "
             f"{_b64(stored_root)}: the log signed a history it does not hold",
             {"checkpoint": checkpoint.note},
+            code="stored-root-mismatch",
+            facts={
+                "size": signed.size,
+                "signed_root": _b64(signed.root_hash),
+                "stored_root": _b64(stored_root),
+            },
         )
     return MonitorState.from_json(
         {
@@ -173,7 +184,15 @@ def _round(
 
 def _failure(kind: str, exc: Exception, facts: dict[str, int]) -> Check:
     if isinstance(exc, LogAlarm):
-        return Check(kind, CheckStatus.FAILED, facts, exc.message, exc.evidence)
+        return Check(
+            kind,
+            CheckStatus.FAILED,
+            facts,
+            exc.message,
+            exc.evidence,
+            problem=exc.code,
+            problem_facts=exc.facts,
+        )
     return Check(kind, CheckStatus.ERROR, facts, str(exc))
 
 
@@ -211,6 +230,8 @@ def check_log(
                 {"size": latest.tree_size},
                 str(exc),
                 {"checkpoint": latest.note},
+                problem="checkpoint-signature",
+                problem_facts={"name": verifier.name},
             )
         )
     else:

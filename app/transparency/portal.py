@@ -7,6 +7,7 @@ public; government bodies and alliances are the ones who watch it).
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
@@ -20,7 +21,7 @@ from app.http.web import page
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
 from app.transparency import monitor, services
-from app.transparency.audit import audit_log
+from app.transparency.audit import AuditProblem, audit_log
 from app.transparency.entry import EntryType
 from app.transparency.models import LogEntry
 
@@ -47,11 +48,141 @@ ENTRY_TYPE_LABELS = {
     EntryType.CERTIFICATE_CANCELLED: lazy_gettext("Certificate cancelled by its holder"),
     EntryType.LABEL_ORDER_ISSUED: lazy_gettext("Label order issued"),
     EntryType.EPCIS_EVENT_CAPTURED: lazy_gettext("Traceability event captured"),
+    EntryType.EPCIS_EVENT_ERROR_DECLARED: lazy_gettext("Traceability event declared erroneous"),
     EntryType.KEY_ADDED: lazy_gettext("Key added"),
     EntryType.KEY_ROTATED: lazy_gettext("Key rotated"),
     EntryType.KEY_REVOKED: lazy_gettext("Key revoked"),
 }
 MAX_VKEY = 400
+
+
+def _l(message: str) -> str:
+    """Mark a text for the catalogue; it is translated, with its values, where it is shown."""
+    return message
+
+
+# What the monitor found, by ``LogAlarm.code``; the alarm's own message is English, for the
+# command line (``log monitor``). Values come from the alarm's facts.
+ALARM_TEXTS = {
+    "checkpoint-signature": _l("the checkpoint is not validly signed by %(name)s."),
+    "size-shrank": _l(
+        "the log now shows %(size)s entries but earlier signed a tree of %(previous)s: it went "
+        "back in time."
+    ),
+    "split-view": _l(
+        "two different checkpoints of size %(size)s, both signed by the log key: the log shows "
+        "different histories to different people."
+    ),
+    "not-consistent": _l(
+        "the checkpoint of size %(size)s does not extend the one of size %(previous)s seen "
+        "before: the log's history was rewritten or forked."
+    ),
+    "entry-rewritten": _l(
+        "entry %(index)s as served hashes to %(served)s but the log's tree holds %(held)s: the "
+        "entry was changed after it was logged."
+    ),
+    "entry-format": _l("entry %(index)s is not in the log's entry format (%(field)s)."),
+    "tree-mismatch": _l(
+        "the log's entries do not make the tree its checkpoint of size %(size)s signs: entries "
+        "or tree nodes were rewritten."
+    ),
+    "stored-checkpoint-signature": _l(
+        "the stored checkpoint of size %(size)s is not validly signed."
+    ),
+    "stored-root-mismatch": _l(
+        "the stored checkpoint of size %(size)s signs the root %(signed_root)s, but the log's "
+        "tree of that size has the root %(stored_root)s: the log signed a history it does not "
+        "hold."
+    ),
+}
+# What ``log verify`` found, by ``AuditProblem.code`` (its message is the command's English).
+AUDIT_TEXTS = {
+    "key-id-mismatch": _l("the log key's stored key id does not match its public key"),
+    "key-not-pinned": _l("the database's log key %(stored)s is not the pinned key %(pinned)s"),
+    "state-missing": _l("the log's sequencer row (log_state) is missing"),
+    "sequencer-count": _l(
+        "the sequencer says %(appended)s entries were appended but %(stored)s are stored"
+    ),
+    "no-key": _l("checkpoints exist but the log has no key to check them with"),
+    "checkpoint-signature": _l("checkpoint of size %(size)s: it is not validly signed"),
+    "checkpoint-row": _l(
+        "checkpoint of size %(size)s: its signed note says size %(signed_size)s, root "
+        "%(signed_root)s, but the row says root %(row_root)s"
+    ),
+    "checkpoint-beyond": _l(
+        "checkpoint of size %(size)s is beyond the integrated size %(integrated)s"
+    ),
+    "latest-checkpoint-size": _l(
+        "the latest checkpoint has size %(size)s but %(integrated)s entries are integrated"
+    ),
+    "node-count": _l(
+        "level %(level)s holds %(held)s nodes; a tree of %(size)s entries has %(expected)s"
+    ),
+    "not-append-only": _l("%(table)s is not append-only: no trigger refuses %(operation)s"),
+    "entry-missing": _l("entry %(index)s is missing (the next stored is %(next)s)"),
+    "entries-missing": _l("entries %(first)s to %(last)s are missing"),
+    "checkpoint-root": _l(
+        "checkpoint of size %(size)s: its signed root %(signed_root)s is not the root "
+        "recomputed from the entries, %(computed_root)s"
+    ),
+    "entry-not-bytes": _l(
+        "entry %(index)s: its entry is stored as %(stored_type)s, not as bytes (the row was "
+        "written outside the application)"
+    ),
+    "leaf-hash-not-bytes": _l(
+        "entry %(index)s: its leaf hash is stored as %(stored_type)s, not as bytes (the row "
+        "was written outside the application)"
+    ),
+    "entry-rewritten": _l(
+        "entry %(index)s: its bytes hash to leaf %(leaf)s but its row records %(recorded)s (the "
+        "entry was changed after it was logged)"
+    ),
+    "entry-format": _l("entry %(index)s: not in the entry format (%(field)s)"),
+    "entry-columns": _l("entry %(index)s: its columns disagree with its logged bytes"),
+    "node-missing": _l("node (%(level)s, %(index)s) is missing"),
+    "leaf-mismatch": _l(
+        "leaf %(index)s: the stored tree holds %(stored)s but the entries give %(computed)s"
+    ),
+    "node-mismatch": _l(
+        "node (%(level)s, %(index)s): the stored tree holds %(stored)s but the entries give "
+        "%(computed)s"
+    ),
+}
+# Names of what the monitor keeps as evidence (``LogAlarm.evidence``).
+EVIDENCE_LABELS = {
+    "checkpoint": lazy_gettext("Signed checkpoint"),
+    "previous_checkpoint": lazy_gettext("Previous signed checkpoint"),
+    "consistency_proof": lazy_gettext("Consistency proof"),
+    "computed_root": lazy_gettext("Root recomputed from the entries"),
+    "index": lazy_gettext("Entry index"),
+    "entry": lazy_gettext("Entry as served"),
+}
+
+
+def _say(texts: dict[str, str], code: str, facts: Any, fallback: str) -> str:
+    """A finding in the reader's language, with its values (``fallback``, the English, for a
+    code without a text)."""
+    text = texts.get(code)
+    if text is None:
+        return fallback
+    try:
+        return gettext(text, **dict(facts))
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
+def check_detail(check: monitor.Check) -> str | None:
+    """What a failed monitor check found, or why it could not run, in the reader's language."""
+    if check.status == monitor.CheckStatus.FAILED:
+        return _say(ALARM_TEXTS, check.problem, check.problem_facts, check.detail or "")
+    if check.status == monitor.CheckStatus.ERROR:
+        return gettext("The check could not be completed; the technical detail is below.")
+    return None
+
+
+def audit_problem(problem: AuditProblem) -> str:
+    """One problem the audit found, in the reader's language."""
+    return _say(AUDIT_TEXTS, problem.code, problem.facts, problem.message)
 
 
 def _pinned_key() -> str | None:
@@ -133,6 +264,8 @@ def log_state() -> ResponseReturnValue:
         table=table,
         organisations=organisations,
         type_labels=ENTRY_TYPE_LABELS,
+        check_detail=check_detail,
+        evidence_labels=EVIDENCE_LABELS,
         values={"vkey": pinned or ""},
         errors=errors,
         root=base64.b64encode(health.root_hash).decode() if health else None,
@@ -153,6 +286,7 @@ def log_audit() -> ResponseReturnValue:
     return render_template(
         "transparency/portal/log_audit.html",
         report=report,
+        audit_problem=audit_problem,
         values={"vkey": pinned or ""},
         errors=errors,
         root=base64.b64encode(report.root_hash).decode() if report.root_hash else None,

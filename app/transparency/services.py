@@ -865,11 +865,18 @@ def consistency_proof(
     ``new_size`` must be a stored checkpoint's size; ``old_size`` between 1 and ``new_size``.
     """
     checkpoint = checkpoint_of_size(session, new_size, field_name="to")
-    if not 1 <= old_size <= checkpoint.tree_size:
+    if old_size < 1:
         raise InvalidProofRequest(
-            f"The old size must be between 1 and {checkpoint.tree_size} (a proof from the empty "
-            "tree proves nothing).",
+            "The old size must be at least 1: every tree extends the empty tree, so a proof "
+            "from size 0 proves nothing.",
             errors=[FieldError("from", "range", f"between 1 and {checkpoint.tree_size}")],
+        )
+    if old_size > checkpoint.tree_size:
+        raise InvalidProofRequest(
+            f"The old size {old_size} is larger than the new size {checkpoint.tree_size}: a "
+            "consistency proof shows that a larger tree extends a smaller one, so 'from' must "
+            "not exceed 'to'.",
+            errors=[FieldError("from", "range", f"at most {checkpoint.tree_size} (the new size)")],
         )
     plan = merkle.consistency_plan(old_size, checkpoint.tree_size)
     hashes = merkle.resolve_plan(

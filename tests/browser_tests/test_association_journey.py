@@ -38,7 +38,7 @@ def test_publish_audit_decide_issue_and_suspend(
     admin.click("text=T/QMTA 001-2024")
     admin.click("text=Draft a new version starting from 1.0")
     admin.fill("#f-version", VERSION)
-    admin.fill("#f-effective_from", "2027-01-01")
+    admin.fill("#f-effective_from", "2026-01-01")
     admin.fill("#f-criteria-0-threshold", "6.5")
     _shot(admin, artifacts_dir, "standard-editor")
     admin.click("button:has-text('Save the draft')")

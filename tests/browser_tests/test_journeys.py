@@ -81,7 +81,7 @@ def _publish_audit_decide_issue(server: LiveServer, browser: Any, artifacts_dir:
     admin.click("text=T/QMTA 001-2024")
     admin.click("text=Draft a new version starting from 1.0")
     admin.fill("#f-version", VERSION)
-    admin.fill("#f-effective_from", "2027-01-01")
+    admin.fill("#f-effective_from", "2026-01-01")
     admin.click("button:has-text('Save the draft')")
     assert f"Draft {VERSION} saved." in admin.inner_text("main")
     admin.click("text=Back to the draft")

@@ -1,6 +1,7 @@
 """Every main screen of the portal, as each kind of person sees it, in Chromium: a desktop in
 English and a phone in Chinese. Each screen answers, has a heading, fits the phone's width
-(wide tables scroll inside their box; the page itself never scrolls sideways) and is saved as
+(wide tables scroll inside their box; the page itself never scrolls sideways), breaks none of
+axe-core's WCAG 2.1 A/AA rules or best practices, and is saved as
 ``test-artifacts/screen-<role>-<device>-<page>.png`` for people to look at."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser import DESKTOP, PHONE, LiveServer, accessibility_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +65,7 @@ def test_main_screens_on_a_desktop_and_a_phone(
                 wide = tab.evaluate("document.documentElement.scrollWidth")
                 if wide > width:
                     problems.append(f"{device} {path}: {wide}px wide")
+                problems.extend(f"{device} {path}: {v}" for v in accessibility_violations(tab))
                 tab.screenshot(
                     path=str(artifacts_dir / f"screen-{role}-{device}-{_name(path)}.png"),
                     full_page=True,

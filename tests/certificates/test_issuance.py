@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -640,3 +640,122 @@ def test_reissue_refuses_products_another_live_certificate_of_the_decision_cover
     )
     assert kept.status_code == 201, kept.get_data(as_text=True)
     assert kept.get_json()["gtins"] == ["06923456789012"]
+
+
+def _granted(api, version_id: int) -> int:
+    from tests.brandkit import ok, signed_off_audit
+
+    audit = signed_off_audit(api, version_id)
+    decision = ok(
+        api("association_admin").post(
+            f"/api/v1/audits/{audit['id']}/decision",
+            json={"outcome": "granted", "reason": "all criteria met"},
+        ),
+        201,
+    )
+    return int(decision["id"])
+
+
+def _scheduled(api) -> tuple[dict, date]:
+    """A new brand whose version 1.0 is in force and whose version 2.0, published now,
+    takes effect in 30 days (the demo firm is a member)."""
+    from tests.brandkit import ok, published_brand, version_body
+
+    world = published_brand(api)
+    admin = api("association_admin")
+    effective = utcnow().date() + timedelta(days=30)
+    draft = ok(
+        admin.post(
+            f"/api/v1/standards/{world['standard']['id']}/versions",
+            json=version_body("2.0", effective_from=effective.isoformat()),
+        ),
+        201,
+    )
+    world["scheduled"] = ok(admin.post(f"/api/v1/standard-versions/{draft['id']}/publish"))
+    return world, effective
+
+
+def _trail(session) -> tuple[int, ...]:
+    session.expire_all()
+    return tuple(
+        session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Certificate, CertificateEvent, LogEntry)
+    )
+
+
+def test_a_certificate_under_a_scheduled_version_is_valid_from_its_day_at_the_earliest(
+    api, app, demo, session
+) -> None:
+    # A firm audited against version 2.0 ahead of the day it takes effect may be certified,
+    # with the certificate valid from that day, not before.
+    from tests.brandkit import ok, problem, rules
+    from tests.portalkit import as_role
+
+    world, effective = _scheduled(api)
+    decision_id = _granted(api, world["scheduled"]["id"])
+    admin = api("association_admin")
+    before = _trail(session)
+    day_before = (effective - timedelta(days=1)).isoformat()
+    for valid_from in (None, f"{day_before}T23:59:59+00:00"):
+        body: dict = {"decision_id": decision_id, "label_quota": 100}
+        if valid_from:
+            body["valid_from"] = valid_from
+        refused = problem(
+            admin.post("/api/v1/certificates", json=body), 409, "standard-version-not-effective"
+        )
+        assert refused["effective_from"] == effective.isoformat()
+        assert rules(refused) == {("/valid_from", "standard_effective")}
+        assert f"takes effect on {effective.isoformat()}" in refused["detail"]
+    assert _trail(session) == before  # nothing changed
+
+    # The portal offers the day it takes effect as the start of validity.
+    screen = as_role(app, demo, "association_admin")
+    form = screen.get(f"/portal/certificates/issue?decision={decision_id}").get_data(as_text=True)
+    assert f'value="{effective.isoformat()}"' in form
+
+    issued = ok(
+        admin.post(
+            "/api/v1/certificates",
+            json={
+                "decision_id": decision_id,
+                "label_quota": 100,
+                "valid_from": f"{effective.isoformat()}T00:00:00+00:00",
+            },
+        ),
+        201,
+    )
+    assert issued["valid_from"].startswith(effective.isoformat())
+    assert (issued["in_force"], issued["not_in_force_because"]) == (False, "not_yet_valid")
+
+    # Re-issuing it now would make it valid before the version takes effect.
+    before = _trail(session)
+    reissue = admin.post(
+        f"/api/v1/certificates/{issued['number']}/reissue",
+        json={"label_quota": 200, "reason": "larger quota"},
+    )
+    problem(reissue, 409, "standard-version-not-effective")
+    assert _trail(session) == before
+
+
+def test_a_renewal_on_a_decision_under_a_scheduled_version_waits_for_its_day(api, session) -> None:
+    from tests.brandkit import ok, problem
+
+    world, effective = _scheduled(api)
+    admin = api("association_admin")
+    current = ok(
+        admin.post(
+            "/api/v1/certificates",
+            json={"decision_id": _granted(api, world["version"]["id"]), "label_quota": 100},
+        ),
+        201,
+    )
+    renewal = _granted(api, world["scheduled"]["id"])
+    before = _trail(session)
+    refused = admin.post(
+        f"/api/v1/certificates/{current['number']}/renew", json={"decision_id": renewal}
+    )
+    assert problem(refused, 409, "standard-version-not-effective")["effective_from"] == (
+        effective.isoformat()
+    )
+    assert _trail(session) == before
+    assert ok(admin.get(f"/api/v1/certificates/{current['number']}"))["status"] == "active"

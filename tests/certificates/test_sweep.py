@@ -108,3 +108,59 @@ def test_a_suspension_past_its_planned_end_stays_suspended_and_asks_for_a_decisi
     reinstated = admin.post(path + "/reinstate", json={"reason": "residue retested clean"})
     assert reinstated.get_json()["suspension_overdue"] is False
     assert credentials.overdue_suspensions(session, issuer_id=certificate.issuer_id) == []
+
+
+def test_the_expiry_reason_is_shown_in_the_readers_language(
+    api, session, app, client, demo
+) -> None:
+    number = demo["certificate"]["number"]
+    certificate = credentials.get_certificate(session, number)
+    _lapse(session, certificate)
+    result = app.test_cli_runner().invoke(args=["certificates", "sweep"])
+    assert f"expired {number}" in result.output
+    session.expire_all()
+    assert credentials.get_certificate(session, number).status_reason == "validity period ended"
+
+    zh = client.get(f"/certificates/{number}?lang=zh-CN").get_data(as_text=True)
+    assert "有效期届满" in zh and "validity period ended" not in zh
+    en = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    assert "validity period ended" in en
+    for role, path in (
+        ("firm_admin", "/portal/firm"),
+        ("association_admin", f"/portal/certificates/{number}"),
+        ("government_viewer", "/portal/register/certificates?status=expired&per_page=100"),
+    ):
+        screen = as_role(app, demo, role, lang="zh-CN").get(path).get_data(as_text=True)
+        assert "有效期届满" in screen and "validity period ended" not in screen, role
+
+    unit = demo["unit"]["digital_link"].removeprefix(demo["base_url"])
+    for language, words in (("zh-CN", "有效期届满"), ("en", "validity period ended")):
+        verdict = (
+            app.test_client()
+            .get(unit, headers={"Accept": "application/json", "Accept-Language": language})
+            .get_json()
+        )
+        assert verdict["verdict"] == "NOT_VALID"
+        reason = verdict["reasons"][0]
+        assert (reason["code"], reason["reason"]) == ("certificate_expired", words), language
+        assert verdict["certificate"]["status_reason"] == words
+
+
+def test_the_observers_register_says_in_chinese_that_a_certificate_was_signed_by_a_revoked_key(
+    app, demo, session
+) -> None:
+    from app.certificates import keys
+
+    certificate = credentials.get_certificate(session, demo["certificate"]["number"])
+    keys.revoke_key(
+        session,
+        certificate.issuer,
+        certificate.issuer_key.fragment,
+        revoked_from=credentials.proof_created(certificate),
+        reason="private key leaked",
+    )
+    session.commit()
+    screen = as_role(app, demo, "government_viewer", lang="zh-CN")
+    page = screen.get("/portal/register/certificates?per_page=100").get_data(as_text=True)
+    assert certificate.number in page
+    assert "签名密钥已被吊销，须由协会重新签发" in page and "key_revoked" not in page

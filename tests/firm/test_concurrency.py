@@ -63,6 +63,7 @@ class Scene:
     membership_id: int
     certificate_id: int
     order_id: int
+    issued_id: int
 
 
 def _scene(application: Flask, *, signed: bool = False) -> Scene:
@@ -88,12 +89,14 @@ def _scene(application: Flask, *, signed: bool = False) -> Scene:
                 session, firm.organisation_id, [product.gtin], quota=100, brand_slug=slug
             )
             batch = products.create_batch(session, firm, product.id, lot="RACE-01")
-            products.approve_order(session, staff, make_order(session, firm, batch, ISSUED).id)
+            issued = products.approve_order(
+                session, staff, make_order(session, firm, batch, ISSUED).id
+            )
             pending = products.order_labels(
                 session, firm, batch.id, quantity=PENDING, signed=signed
             )
             session.commit()
-            return Scene(firm, staff, membership.id, certificate.id, pending.id)
+            return Scene(firm, staff, membership.id, certificate.id, pending.id, issued.id)
         finally:
             session.close()
 
@@ -182,3 +185,42 @@ def test_leaving_twice_at_once_leaves_once(scratch_app: Flask) -> None:
 
     assert outcomes == {"first": "ok", "second": "MembershipTransitionRefused"}
     assert _state(scratch_app, scene) == LEFT_AND_CANCELLED
+
+
+@pytest.mark.committing
+def test_labels_activated_while_the_firm_leaves_wait_and_are_refused(scratch_app: Flask) -> None:
+    scene = _scene(scratch_app)
+    with scratch_app.app_context():
+        session = db.new_session(writer=True)
+        try:
+            products.mark_printed(session, scene.firm, scene.issued_id)
+            session.commit()
+        finally:
+            session.close()
+
+    def leave(session: Session) -> None:
+        services.leave_brand(session, scene.firm, scene.membership_id)
+
+    def activate(session: Session) -> None:
+        products.activate_order(session, scene.firm, scene.issued_id)
+
+    # Leaving holds the certificate when the activation comes: the activation waits for it,
+    # then finds it cancelled (without the certificate's lock it would activate labels of a
+    # certificate that is being cancelled).
+    outcomes = race(
+        scratch_app,
+        in_transaction(scratch_app, leave),
+        in_transaction(scratch_app, activate),
+        pause_first_before=LOCK_ORDERS,
+        second_signals_after=LOCK_ORDERS,
+    )
+
+    assert outcomes == {"first": "ok", "second": "CertificateNotInForce"}
+    assert _state(scratch_app, scene) == LEFT_AND_CANCELLED
+    with scratch_app.app_context():
+        session = db.new_session()
+        try:
+            printed = session.get(LabelOrder, scene.issued_id)
+            assert (printed.status, printed.activated_at) == (LabelOrderStatus.PRINTED, None)
+        finally:
+            session.close()

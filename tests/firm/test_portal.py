@@ -3,6 +3,8 @@ about its own products only, traceability; both languages."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.brands.models import Membership, MembershipStatus
@@ -49,7 +51,7 @@ def test_the_firm_admin_may_cancel_its_live_certificates_from_the_overview(app, 
     assert "已由持证方申请注销" in chinese and "已撤销" not in chinese
 
 
-def _scan(session, firm_id: int, gtin: str, verdict: Verdict, serial: str) -> None:
+def _scan(session, firm_id: int, gtin: str, verdict: Verdict, serial: str, reasons=None) -> None:
     session.add(
         Scan(
             channel=ScanChannel.LINK,
@@ -57,6 +59,7 @@ def _scan(session, firm_id: int, gtin: str, verdict: Verdict, serial: str) -> No
             gtin=gtin,
             serial=serial,
             verdict=verdict,
+            reasons=reasons,
             firm_id=firm_id,
             client_hash="c" * 32,
             place="合肥",
@@ -86,12 +89,41 @@ def test_scans_and_alerts_are_the_firms_own(app, demo, session) -> None:
     assert "Genuine" in page and "<polyline" in page
     genuine_only = client.get("/portal/firm/scans?lang=en&verdict=NOT_FOUND").get_data(as_text=True)
     assert "OURS0000001" not in genuine_only
+    # The verdict filter names verdicts: a "not valid" scan may be a recall or a revoked key.
+    choices = re.findall(r'<option value="NOT_VALID"[^>]*>([^<]*)</option>', page)
+    assert choices == ["Not valid"], choices
     overview = client.get("/portal/firm?lang=en").get_data(as_text=True)
     assert "Blocked code scanned" in overview and "OURS0000002" in overview
     theirs = signed_in(app, demo, "firm2_admin").get("/portal/firm?lang=en").get_data(as_text=True)
     assert "OURS0000002" not in theirs
     chinese = client.get("/portal/firm/scans?lang=zh-CN").get_data(as_text=True)
     assert "贵企业产品的扫码记录" in chinese
+
+
+def test_a_scan_of_a_recalled_pack_reads_as_the_shopper_read_it(app, demo, session) -> None:
+    firm = caller(session)
+    gtin = demo["product"]["gtin"]
+    _scan(
+        session, firm.organisation_id, gtin, Verdict.NOT_VALID, "RECALLED001", ["product_recalled"]
+    )
+    _scan(
+        session,
+        firm.organisation_id,
+        gtin,
+        Verdict.NOT_VALID,
+        "LAPSED00001",
+        ["certificate_expired"],
+    )
+    session.flush()
+    page = signed_in(app, demo).get("/portal/firm/scans?lang=en").get_data(as_text=True)
+    rows = {
+        serial: re.search(rf"{serial}.*?verdict-not_valid\">([^<]*)<", page, re.S).group(1)
+        for serial in ("RECALLED001", "LAPSED00001")
+    }
+    assert rows == {
+        "RECALLED001": "Not valid: this product is recalled",
+        "LAPSED00001": "Not valid: certification not in force",
+    }
 
 
 def _membership_id(session, firm_id: int) -> int:

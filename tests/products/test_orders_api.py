@@ -4,6 +4,7 @@ brand, signed (offline-verifiable) labels, and the transparency log entry."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pypdfium2 as pdfium
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from app.certificates.compact import verify_compact
 from app.certificates.models import Certificate, CertificateEventKind, CertificateStatus
 from app.certificates.multibase import decode_ed25519_multikey
+from app.db import utcnow
 from app.gs1.digital_link import parse_digital_link
 from app.products.errors import OrderStateConflict
 from app.products.models import LabelOrder, UnitCode
@@ -196,6 +198,103 @@ def test_a_pending_order_on_a_renewed_certificate_is_approved_under_its_successo
     approved = api("association_admin").post(f"/api/v1/label-orders/{pending['id']}/approve")
     assert approved.status_code == 200, approved.get_json()
     assert approved.get_json()["status"] == "issued" and _codes(session, pending["id"]) == 10
+
+
+def _printed(api, session, quota: int = 50):
+    """A batch whose order of 10 labels is approved and printed, not yet activated."""
+    product, batch, certificate = firm_batch(api, session, quota=quota)
+    pending = order(api, batch, 10).get_json()
+    for role, step in (("association_staff", "approve"), ("firm_staff", "printed")):
+        done = api(role).post(f"/api/v1/label-orders/{pending['id']}/{step}")
+        assert done.status_code == 200, done.get_json()
+    session.commit()
+    return product, pending, certificate
+
+
+def _order_state(session, order_id: int) -> tuple:
+    session.expire_all()
+    found = session.get(LabelOrder, order_id)
+    return found.status.value, found.activated_at
+
+
+def test_labels_of_a_brand_the_firm_left_cannot_be_activated(api, session) -> None:
+    # Approved and printed while the firm was a member; leaving cancels the certificate.
+    from app.brands.models import Membership
+
+    product, printed, certificate = _printed(api, session)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.firm_id == product_firm(session, product["id"]),
+            Membership.brand_id == certificate.brand_id,
+        )
+    )
+    left = api("firm_admin").post(f"/api/v1/memberships/{membership.id}/leave", json={})
+    assert left.status_code == 200, left.get_json()
+    assert certificate.number in left.get_json()["cancelled_certificates"]
+    units = f"/api/v1/label-orders/{printed['id']}/codes?limit=200"
+    before = api("firm_admin").get(units).get_json()["items"]
+
+    refused = api("firm_staff").post(f"/api/v1/label-orders/{printed['id']}/activate")
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/certificate-not-in-force")
+    assert (problem["certificate_number"], problem["reason"]) == (certificate.number, "cancelled")
+    # Nothing changed: still printed, never activated, its codes still inactive.
+    assert _order_state(session, printed["id"]) == ("printed", None)
+    after = api("firm_admin").get(units).get_json()["items"]
+    assert after == before and {unit["state"] for unit in after} == {"inactive"}
+
+
+@pytest.mark.parametrize("change", ["suspend", "withdraw", "lapse"])
+def test_labels_cannot_be_activated_while_their_certificate_is_not_in_force(
+    api, session, change
+) -> None:
+    _, printed, certificate = _printed(api, session)
+    if change == "lapse":  # past its validity, before the daily sweep records it
+        certificate.valid_until = utcnow() - timedelta(minutes=1)
+        session.commit()
+    else:
+        changed = api("association_admin").post(
+            f"/api/v1/certificates/{certificate.number}/{change}", json={"reason": "audit found"}
+        )
+        assert changed.status_code == 200, changed.get_json()
+    refused = api("firm_admin").post(f"/api/v1/label-orders/{printed['id']}/activate")
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/certificate-not-in-force")
+    assert problem["reason"] == {"suspend": "suspended", "withdraw": "withdrawn"}.get(
+        change, "expired"
+    )
+    assert _order_state(session, printed["id"]) == ("printed", None)
+
+
+def test_labels_are_activated_once_their_certificate_is_reinstated_or_renewed(api, session) -> None:
+    product, printed, certificate = _printed(api, session)
+    association = api("association_admin")
+    path = f"/api/v1/certificates/{certificate.number}"
+    assert association.post(f"{path}/suspend", json={"reason": "sample failed"}).status_code == 200
+    assert api("firm_admin").post(f"/api/v1/label-orders/{printed['id']}/activate").status_code == (
+        409
+    )
+    reinstated = association.post(f"{path}/reinstate", json={"reason": "resampled: passed"})
+    assert reinstated.status_code == 200
+    activated = api("firm_admin").post(f"/api/v1/label-orders/{printed['id']}/activate")
+    assert activated.status_code == 200, activated.get_json()
+    assert activated.get_json()["status"] == "active"
+
+    # Labels of a renewed certificate stand for its successor, which is in force.
+    _, second, old = _printed(api, session)
+    certify(
+        session,
+        product_firm(session, product["id"]),
+        [old.scope_gtins[0]],
+        previous=old,
+        event=CertificateEventKind.RENEWED,
+    )
+    session.commit()
+    renewed = api("firm_admin").post(f"/api/v1/label-orders/{second['id']}/activate")
+    assert renewed.status_code == 200, renewed.get_json()
 
 
 def test_a_decision_on_an_order_acts_on_its_current_state(app, api, session) -> None:

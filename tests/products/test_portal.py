@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.certificates.models import Certificate
 from app.products import services
 from app.products.models import Batch, LabelOrder, LabelOrderStatus, LabelPolicy, Product, UnitCode
-from tests.products.factories import caller, fresh_gtin, make_batch, make_product
+from tests.products.factories import caller, fresh_gtin, issued_order, make_batch, make_product
 from tests.test_pages_matrix import _sign_in
 
 
@@ -348,6 +348,46 @@ def test_order_approve_print_activate_download_the_whole_way(app, demo, session)
     assert "activated already" in page and "codes verify as genuine" in page
     session.expire_all()
     assert session.get(LabelOrder, order_id).status is LabelOrderStatus.ACTIVE
+
+
+def test_labels_of_a_brand_the_firm_left_are_not_activated_and_the_page_says_why(
+    app, demo, session
+) -> None:
+    from app.brands.models import Membership
+    from app.firm.services import leave_brand
+
+    firm = caller(session)
+    order = issued_order(session)
+    services.mark_printed(session, firm, order.id)
+    certificate = session.get(Certificate, order.certificate_id)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.firm_id == firm.organisation_id,
+            Membership.brand_id == certificate.brand_id,
+        )
+    )
+    leave_brand(session, firm, membership.id, "we stop making this tea")
+    session.commit()
+    client = signed_in(app, demo, "firm_staff")
+    path = f"/portal/label-orders/{order.id}/activate"
+    confirm = client.get(path + "?lang=en").get_data(as_text=True)
+    refusal = (
+        f"Not possible: certificate {certificate.number}, which these labels stand for, is not "
+        "in force"
+    )
+    assert refusal in html.unescape(confirm)
+    assert re.search(r'<button type="submit" class="primary"\s+disabled', confirm)
+    chinese = client.get(path + "?lang=zh-CN").get_data(as_text=True)
+    assert f"证书 {certificate.number}" in chinese and "不能激活" in chinese
+
+    posted = client.post(path + "?lang=en", data={"csrf_token": hidden(confirm, "csrf_token")})
+    assert posted.status_code == 303
+    assert posted.headers["Location"].endswith(f"/portal/label-orders/{order.id}")
+    page = client.get(f"/portal/label-orders/{order.id}?lang=en").get_data(as_text=True)
+    assert refusal in html.unescape(page)
+    session.expire_all()
+    unchanged = session.get(LabelOrder, order.id)
+    assert unchanged.status is LabelOrderStatus.PRINTED and unchanged.activated_at is None
 
 
 def test_cancel_a_pending_order_gives_the_quota_back(app, demo, session) -> None:

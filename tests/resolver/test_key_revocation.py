@@ -1,8 +1,9 @@
 """Scans after the association revokes a signing key: a certificate signed by the key from its
 revocation instant on makes its units NOT_VALID (from the very next scan, caches or not) until
-it is re-issued; a label signature by a revoked key is refused online exactly as the offline
-verifier refuses it; a certificate signed before the revocation instant keeps its units
-genuine."""
+it is re-issued; a label signed at or after its key's revocation instant is refused online
+as the offline verifier refuses it, while one the register shows was signed before that instant
+is genuine with a warning (its printed signature fails offline); a certificate signed before
+the revocation instant keeps its units genuine."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.products import services
 from app.products.models import LabelOrder, UnitCode
 from app.verify import main as verify_main
 from tests.products.factories import caller, make_batch, organisation
+from tests.resolver.conftest import BROWSER
 
 ASSOCIATION = "qimen-tea-association"
 
@@ -155,3 +157,78 @@ def test_a_label_signed_by_a_revoked_key_fails_online_as_it_fails_offline(
     assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked"]
     assert "can no longer be trusted" in body["reasons"][0]["message"]
     assert body["certificate"]["in_force"] is True  # the certificate itself is not in question
+
+
+def test_a_label_signed_by_a_revoked_key_is_not_valid_whether_or_not_the_link_carries_sig(
+    session, new_shopper, clock
+) -> None:
+    # Labels signed now, by a key revoked from an hour ago (before their signing): the label
+    # printed with the signature, and the same link typed or shared without it, name one pack
+    # and get one verdict.
+    order = active_order(session, clock, signed=True, certified_ago=timedelta(hours=2))
+    signed = unit_path(session, order)
+    bare = unit_path(session, order, with_signature=False)
+    assert "?sig=" in signed and "?" not in bare
+    assert scan(new_shopper(), bare)["verdict"] == "GENUINE"  # facts and standing now cached
+
+    revoke(
+        session, certificate_of(session, order).issuer_key.fragment, utcnow() - timedelta(hours=1)
+    )
+    for path in (bare, signed):
+        body = scan(new_shopper(), path)
+        assert body["verdict"] == "NOT_VALID", path
+        assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked"]
+        assert body["certificate"]["in_force"] is True
+    page = new_shopper().get("/verify" + bare, accept=BROWSER, **{"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-reason="label_key_revoked"' in text
+    assert "The signature printed on this label can no longer be trusted" in text
+    chinese = new_shopper().get(bare, **{"Accept-Language": "zh-CN"}).get_json()
+    assert chinese["verdict"] == "NOT_VALID"
+    assert "签名已不再可信" in chinese["reasons"][0]["message"]
+
+
+def test_a_label_signed_before_its_key_was_revoked_stays_genuine_with_a_warning(
+    session, new_shopper, clock, client, tmp_path, capsys
+) -> None:
+    # The key is revoked from a moment after the labels were issued (the register and the
+    # transparency log say when): the packs are genuine, but the printed signature, which
+    # carries no time, now fails offline, and the shopper is told why.
+    order = active_order(session, clock, signed=True, certified_ago=timedelta(hours=2))
+    signed = unit_path(session, order)
+    bare = unit_path(session, order, with_signature=False)
+    assert scan(new_shopper(), signed)["verdict"] == "GENUINE"
+    # Issued two seconds ago: revocations count in whole seconds, as proofs' times do.
+    assert order.issued_at is not None
+    order.issued_at -= timedelta(seconds=2)
+    session.commit()
+    revoked_from = utcnow()
+    revoke(session, certificate_of(session, order).issuer_key.fragment, revoked_from)
+    for path in (bare, signed):
+        body = scan(new_shopper(), path)
+        assert body["verdict"] == "GENUINE_WITH_WARNING", (path, body["reasons"])
+        assert [reason["code"] for reason in body["reasons"]] == ["label_key_revoked_after_issue"]
+        assert body["certificate"]["in_force"] is True
+    did = tmp_path / "did.json"
+    did.write_text(json.dumps(client.get(f"/orgs/{ASSOCIATION}/did.json").get_json()))
+    capsys.readouterr()
+    assert verify_main(["--label", "https://brand.example.test" + signed, "--did", str(did)]) == 1
+    assert "may still be genuine: check it online" in capsys.readouterr().out
+    page = new_shopper().get("/verify" + bare, accept=BROWSER, **{"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert 'data-reason="label_key_revoked_after_issue"' in text
+    assert "apps that check the printed signature offline will reject it" in text
+    chinese = new_shopper().get(bare, **{"Accept-Language": "zh-CN"}).get_json()
+    assert "离线" in chinese["reasons"][0]["message"]
+
+
+def test_a_bare_link_to_an_unsigned_label_is_not_judged_by_a_revoked_key(
+    session, new_shopper, clock
+) -> None:
+    # Unsigned labels carry no signature: a revoked key does not touch them (only their
+    # certificate's own signature counts, which predates the revocation here).
+    order = active_order(session, clock, signed=False, certified_ago=timedelta(hours=2))
+    revoke(session, certificate_of(session, order).issuer_key.fragment, utcnow())
+    body = scan(new_shopper(), unit_path(session, order, with_signature=False))
+    assert body["verdict"] == "GENUINE", body["reasons"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -224,6 +225,26 @@ def test_a_recall_makes_the_verdict_not_valid(session, new_shopper, demo, users)
     assert body["verdict"] == "NOT_VALID"
     assert body["reasons"][0]["code"] == "product_recalled"
     assert "mould" in body["reasons"][0]["message"]
+    # The title says what happened: the certification itself is in force.
+    assert body["title"] == "Not valid: this product is recalled"
+    assert "do not eat or use it" in body["summary"]
+    assert "certification" not in body["title"] and body["certificate"]["in_force"] is True
+    page = new_shopper().get(path_of(demo, "unit"), accept=BROWSER, **{"Accept-Language": "zh-CN"})
+    title = re.search(r'<h1 id="verdict-title"[^>]*>([^<]*)</h1>', page.get_data(as_text=True))
+    assert title and title.group(1) == "无效：该产品已被召回"
+
+
+def test_a_hold_names_the_hold_in_the_title(session, new_shopper, demo, users) -> None:
+    from app.trace.models import RecallKind
+    from app.trace.recalls import place_recall
+
+    place_recall(
+        session, users("firm_admin"), batch_id=demo["batch"]["id"], kind=RecallKind.HOLD, reason="x"
+    )
+    session.commit()
+    body = new_shopper().get(path_of(demo, "unit")).get_json()
+    assert body["reasons"][0]["code"] == "product_on_hold"
+    assert body["title"] == "Not valid: this product is on hold"
 
 
 def test_location_is_attached_only_by_the_scanning_shopper(session, new_shopper, demo) -> None:

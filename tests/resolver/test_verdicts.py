@@ -202,3 +202,16 @@ def test_a_certificate_or_label_signed_by_a_revoked_key_is_not_valid() -> None:
     # A blocked label stays BLOCKED: what the producer did is the more useful answer.
     blocked = replace(GENUINE, label_key_revoked=True, unit=UnitFacts(1, "S1", "blacklisted"))
     assert verdict_of(blocked) is Verdict.BLOCKED
+
+
+def test_a_label_signed_before_its_key_was_revoked_is_genuine_with_a_warning() -> None:
+    decision = decide(replace(GENUINE, label_key_revoked_after_issue=True), today=TODAY)
+    assert decision.verdict is Verdict.GENUINE_WITH_WARNING
+    assert decision.reason_codes == ["label_key_revoked_after_issue"]
+    # A certificate out of force still decides first.
+    suspended = replace(
+        GENUINE,
+        label_key_revoked_after_issue=True,
+        certificate=replace(CERT, key_revoked=True),
+    )
+    assert verdict_of(suspended) is Verdict.NOT_VALID

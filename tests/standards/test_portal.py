@@ -67,7 +67,7 @@ def _criterion(key: str, **changes: str) -> dict[str, str]:
 def _draft_form(
     version: str | None, clauses: list[dict[str, str]], criteria: list[dict[str, str]]
 ) -> list[tuple[str, str]]:
-    form = [("effective_from", "2026-12-01")]
+    form = [("effective_from", "2026-01-01")]
     if version is not None:
         form.append(("version", version))
     form += _rows("clauses", clauses, max(3, len(clauses)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -224,6 +225,50 @@ def test_documents_with_too_many_events_are_refused(app, api, monkeypatch) -> No
     assert _errors(body) == {("/epcisBody/eventList", "too-many-events")}
 
 
+def _from_now(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat(timespec="seconds")
+
+
+def test_events_dated_in_the_future_are_refused_and_nothing_is_stored(api, session) -> None:
+    before = _counts(session)
+    future = harvest(time="2099-04-02T07:30:00+08:00", lot="LEAF2099")
+    body = _problem(
+        capture(api("firm_admin"), document(harvest(), future)), 422, "epcis-document-invalid"
+    )
+    assert _errors(body) == {("/epcisBody/eventList/1/eventTime", "event-time-in-future")}
+    message = body["errors"][0]["message"]
+    assert "2099-04-02T07:30:00+08:00 is in the future" in message and "1 hour after" in message
+    assert _counts(session) == before
+
+
+def test_proceed_stores_the_events_that_happened_and_refuses_the_future_one(api, session) -> None:
+    before = _counts(session)
+    response = capture(
+        api("firm_admin"),
+        document(harvest(), harvest(time="2099-04-02T07:30:00+08:00")),
+        **{"GS1-Capture-Error-Behaviour": "proceed"},
+    )
+    body = response.get_json()
+    assert (body["status"], body["capturedCount"], body["rejectedCount"]) == ("partial", 1, 1)
+    assert _errors(body) == {("/epcisBody/eventList/1/eventTime", "event-time-in-future")}
+    assert _counts(session)[0] == before[0] + 1
+
+
+def test_a_clock_running_a_little_fast_is_tolerated_as_configured(
+    app, api, session, monkeypatch
+) -> None:
+    firm = api("firm_admin")
+    fast = harvest(time=_from_now(timedelta(minutes=30)))
+    assert capture(firm, document(fast)).status_code == 202
+    monkeypatch.setitem(app.config, "EPCIS_FUTURE_TOLERANCE_SECONDS", 60)
+    body = _problem(
+        capture(firm, document(harvest(time=_from_now(timedelta(minutes=5))))),
+        422,
+        "epcis-document-invalid",
+    )
+    assert "at most 1 minute after the repository's clock" in body["errors"][0]["message"]
+
+
 def test_a_document_must_be_an_epcis_document(api) -> None:
     doc = document(harvest())
     doc["type"] = "EPCISQueryDocument"
@@ -287,19 +332,125 @@ def test_an_event_id_naming_other_content_conflicts(api, session) -> None:
     assert _errors(body) == {("/epcisBody/eventList/0/eventID", "event-id-taken")}
 
 
-def test_recapture_with_an_error_declaration_marks_the_event(api, session) -> None:
-    firm = api("firm_admin")
-    capture(firm, document(harvest()))
-    declared = harvest()
+def _declared(event: dict) -> dict:
+    declared = copy.deepcopy(event)
     declared["errorDeclaration"] = {
         "declarationTime": "2026-04-03T08:00:00+08:00",
         "reason": "incorrect_data",
+        "correctiveEventIDs": ["urn:uuid:7f0c8c1e-5a0b-4d4e-9c44-2b8f3d2a9e01"],
     }
-    response = capture(firm, document(declared))
-    assert response.get_json()["duplicateCount"] == 1
+    return declared
+
+
+def test_recapture_with_an_error_declaration_marks_the_event(api, session) -> None:
+    firm = api("firm_admin")
+    capture(firm, document(harvest()))
+    response = capture(firm, document(_declared(harvest())))
+    body = response.get_json()
+    # A declaration changes what people see: it is reported as such, not as a duplicate.
+    assert (body["capturedCount"], body["duplicateCount"], body["errorDeclarationCount"]) == (
+        0,
+        0,
+        1,
+    )
+    assert body["success"] is True
     stored = stored_event(session, harvest())
     session.refresh(stored)
     assert stored.document["errorDeclaration"]["reason"] == "incorrect_data"
+    assert firm.get(response.headers["Location"]).get_json()["errorDeclarationCount"] == 1
+
+
+def test_an_error_declaration_is_appended_to_the_transparency_log(api, session) -> None:
+    from app.transparency.entry import content_digest, parse_entry
+    from app.transparency.services import entries_for_record
+
+    firm = api("firm_admin")
+    capture(firm, document(harvest()))
+    hash_id = event_hash_id(harvest(), CONTEXT)
+    declared = _declared(harvest())
+    capture(firm, document(declared))
+    entries = entries_for_record(session, "epcis_event", hash_id)
+    assert [entry.entry_type for entry in entries] == [
+        "epcis_event.captured",
+        "epcis_event.error_declared",
+    ]
+    entry = parse_entry(entries[1].entry)
+    assert entry.organisation == "hongxiang-tea"
+    # The entry commits to the declaration as stored with the event.
+    assert entry.content_sha256 == content_digest(declared["errorDeclaration"])
+    assert dict(entry.details) == {
+        "event_hash_id": hash_id,
+        "event_type": "ObjectEvent",
+        "declaration_time": "2026-04-03T08:00:00+08:00",
+        "reason": "incorrect_data",
+        "corrective_events": 1,
+    }
+    # Declaring it again changes nothing: a duplicate, and no second entry.
+    again = capture(firm, document(declared)).get_json()
+    assert (again["duplicateCount"], again["errorDeclarationCount"]) == (1, 0)
+    assert len(entries_for_record(session, "epcis_event", hash_id)) == 2
+
+
+def test_an_event_and_its_error_declaration_in_one_document(api, session) -> None:
+    from app.transparency.services import entries_for_record
+
+    firm = api("firm_admin")
+    response = capture(firm, document(harvest(), _declared(harvest())))
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    # The event is stored, then declared erroneous: the declaration is not lost as a repeat.
+    assert (body["capturedCount"], body["duplicateCount"], body["errorDeclarationCount"]) == (
+        1,
+        0,
+        1,
+    )
+    stored = stored_event(session, harvest())
+    session.refresh(stored)
+    assert stored.document["errorDeclaration"]["reason"] == "incorrect_data"
+    entries = entries_for_record(session, "epcis_event", event_hash_id(harvest(), CONTEXT))
+    assert [entry.entry_type for entry in entries] == [
+        "epcis_event.captured",
+        "epcis_event.error_declared",
+    ]
+
+
+def test_an_error_declaration_dated_in_the_future_is_refused_and_changes_nothing(
+    api, session
+) -> None:
+    firm = api("firm_admin")
+    capture(firm, document(harvest()))
+    declared = _declared(harvest())
+    declared["errorDeclaration"]["declarationTime"] = "2099-04-03T08:00:00+08:00"
+    body = _problem(capture(firm, document(declared)), 422, "epcis-document-invalid")
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/errorDeclaration/declarationTime", "declaration-time-in-future")
+    }
+    stored = stored_event(session, harvest())
+    session.refresh(stored)
+    assert "errorDeclaration" not in stored.document
+    # A malformed time is the schema's to refuse, not a crash.
+    declared["errorDeclaration"]["declarationTime"] = "tomorrow"
+    assert capture(firm, document(declared)).status_code in (400, 422)
+
+
+def test_an_error_declaration_beside_new_events_in_proceed_mode(api, session) -> None:
+    firm = api("firm_admin")
+    capture(firm, document(harvest()))
+    bad = shipping()
+    bad["bizStep"] = "shiping"
+    response = capture(
+        firm,
+        document(_declared(harvest()), processing(), bad),
+        **{"GS1-Capture-Error-Behaviour": "proceed"},
+    )
+    body = response.get_json()
+    assert body["status"] == "partial"
+    assert (
+        body["capturedCount"],
+        body["duplicateCount"],
+        body["errorDeclarationCount"],
+        body["rejectedCount"],
+    ) == (1, 0, 1, 1)
 
 
 def test_extension_namespaces_are_kept_with_the_event(api, session) -> None:

@@ -121,3 +121,10 @@ def test_standard_term() -> None:
         cbv.standard_term("disposition", "https://ref.gs1.org/cbv/Disp-in_transit") == "in_transit"
     )
     assert cbv.standard_term("disposition", "https://example.com/in_transit") is None
+
+
+def test_every_standard_step_and_disposition_has_words_for_people() -> None:
+    from app.trace.present import BIZ_STEP_LABELS, DISPOSITION_LABELS
+
+    assert set(BIZ_STEP_LABELS) == cbv.BIZ_STEPS
+    assert set(DISPOSITION_LABELS) == cbv.DISPOSITIONS

@@ -3,6 +3,8 @@ and transformation, as JSON and as a timeline page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.trace.identifiers import identify
@@ -254,3 +256,42 @@ def test_the_timeline_page(api, client) -> None:
         headers={"Accept": "text/html"},
     )
     assert bad.status_code == 422 and bad.mimetype == "text/html"
+
+
+def test_text_that_is_no_uri_is_refused_any_uri_is_an_identifier(api) -> None:
+    firm = api("firm_admin")
+    response = firm.get("/api/v1/trace/journey", query_string={"epc": "garbage"})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in response.get_json()["errors"]] == [
+        ("query.epc", "gs1-not_a_uri")
+    ]
+    for text in ("garbage here", "/01/123", "urn no colon"):
+        refused = firm.get("/api/v1/trace/journey", query_string={"epc": text})
+        assert refused.status_code == 422, text
+    # EPCIS allows any URI: one we do not read is an identifier without events.
+    for uri in ("urn:uuid:5e1c2a7e-3d55-4b8f-9a51-0d2f4c1b2a10", "https://example.com/things/1"):
+        assert _journey(firm, uri)["events"] == [], uri
+    page = firm.get(
+        "/trace/journey", query_string={"epc": "garbage"}, headers={"Accept": "text/html"}
+    )
+    assert page.status_code == 422 and page.mimetype == "text/html"
+    query = firm.get("/epcis/events", query_string={"MATCH_epc": "garbage"})
+    assert query.status_code == 422
+
+
+def test_the_timeline_says_steps_dispositions_and_actions_in_the_page_language(api) -> None:
+    page = api("firm_admin").get(
+        "/trace/journey",
+        query_string={"epc": unit("U1"), "lang": "zh-CN"},
+        headers={"Accept": "text/html"},
+    )
+    html = page.get_data(as_text=True)
+    # Words for people, the CBV terms still there for whoever needs them.
+    assert '<span class="term" title="in_transit">在途</span>' in html
+    assert '<span class="term" title="sellable_accessible">可销售，已上架</span>' in html
+    assert '<span class="term" title="OBSERVE">观察到</span>' in html
+    assert '<h2 class="timeline-step" title="shipping">已发货' in html
+    text = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r'title="[^"]*"', "", text))
+    for raw in ("in_transit", "sellable_accessible", "OBSERVE", "ADD", "Disposition"):
+        assert raw not in visible, raw

@@ -269,6 +269,96 @@ def test_upload_input_errors_and_forged_posts(app, demo, session) -> None:
     assert forged.status_code == 403
 
 
+def test_text_that_is_not_json_is_explained_in_the_page_language(app, demo) -> None:
+    client = signed_in(app, demo)
+    fields = form_fields(client, "/portal/trace/upload")
+    for lang, expected in (
+        ("en", "This is not JSON: a name in double quotes is expected (line 1, column 2)."),
+        ("zh-CN", "这不是 JSON：此处应为带双引号的名称（第 1 行，第 2 列）。"),
+    ):
+        response = client.post(
+            f"/portal/trace/upload?lang={lang}",
+            data={**fields, "document": "{not json", "error_behaviour": "rollback"},
+        )
+        assert response.status_code == 422
+        assert error_of(response.get_data(as_text=True), "document") == expected
+    trailing = client.post(
+        "/portal/trace/upload?lang=zh-CN",
+        data={**fields, "document": '{"a": 1}\n{"b": 2}', "error_behaviour": "rollback"},
+    )
+    message = error_of(trailing.get_data(as_text=True), "document")
+    assert message.startswith("这不是 JSON：") and "第 2 行" in message
+    assert "Extra data" not in message and "Expecting" not in message
+    huge = client.post(
+        "/portal/trace/upload?lang=en",
+        data={**fields, "document": '{"n": ' + "9" * 5000 + "}", "error_behaviour": "rollback"},
+    )
+    assert huge.status_code == 422
+    assert error_of(huge.get_data(as_text=True), "document") == (
+        "This is not JSON we can read: a number is too long."
+    )
+
+
+def test_an_uploaded_event_dated_in_the_future_is_refused_readably(app, demo, session) -> None:
+    client = signed_in(app, demo)
+    fields = form_fields(client, "/portal/trace/upload")
+    document = json.loads(_document(demo["product"]["gtin"], demo["batch"]["lot"]))
+    document["epcisBody"]["eventList"][0]["eventTime"] = "2099-04-02T09:30:00Z"
+    before = count(session, Event)
+    refused = client.post(
+        "/portal/trace/upload?lang=zh-CN",
+        data={**fields, "document": json.dumps(document), "error_behaviour": "rollback"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<code>/eventTime</code>" in page
+    assert "该事件的时间在将来：请在事件发生后再记录。" in page
+    assert count(session, Event) == before
+
+
+def test_an_unknown_kind_of_event_is_not_found_readably(app, demo, session) -> None:
+    client = signed_in(app, demo)
+    before = count(session, Event)
+    page = client.get("/portal/trace/events/new?kind=bogus&lang=zh-CN")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "没有“bogus”这种事件：请从下列事件中选择。" in text
+    assert "/portal/trace/events/new?kind=harvest" in text  # the kinds there are
+    data = event_form(
+        client,
+        "harvest",
+        event_time=an_hour_ago(),
+        location_id=str(factory_id(session)),
+        batch_id=str(demo["batch"]["id"]),
+        quantity="5",
+    )
+    posted = client.post("/portal/trace/events/new?kind=bogus&lang=en", data=data)
+    assert posted.status_code == 404
+    assert "There is no kind of event “bogus”" in posted.get_data(as_text=True)
+    assert count(session, Event) == before
+    assert client.get("/portal/trace/events/new").status_code == 200  # the chooser itself
+
+
+def test_the_capture_result_counts_error_declarations_apart(app, demo, session) -> None:
+    client = signed_in(app, demo)
+    document = json.loads(_document(demo["product"]["gtin"], demo["batch"]["lot"]))
+    first = client.post(
+        "/portal/trace/upload",
+        data={**form_fields(client, "/portal/trace/upload"), "document": json.dumps(document)},
+    )
+    assert first.status_code == 303
+    document["epcisBody"]["eventList"][0]["errorDeclaration"] = {
+        "declarationTime": "2026-04-03T08:00:00Z",
+        "reason": "did_not_occur",
+    }
+    declared = client.post(
+        "/portal/trace/upload",
+        data={**form_fields(client, "/portal/trace/upload"), "document": json.dumps(document)},
+    )
+    shown = client.get(declared.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Recorded before (not stored twice)</dt><dd>0" in shown
+    assert "Declared erroneous (hidden from journeys)</dt><dd>1" in shown
+
+
 def test_capture_jobs_of_another_firm_answer_404(app, demo, session) -> None:
     job = session.scalar(select(CaptureJob).order_by(CaptureJob.id))
     assert (

@@ -215,11 +215,18 @@ def test_consistency_proofs_verify(client, grown) -> None:
 def test_consistency_proof_refusals_are_precise(client, grown) -> None:
     body = _problem(client.get("/log/proof/consistency?from=0"), 400, "invalid-proof-request")
     assert body["errors"][0]["field"] == "from"
-    _problem(
+    assert "at least 1" in body["detail"] and "empty tree" in body["detail"]
+    body = _problem(
         client.get(f"/log/proof/consistency?from={grown}&to={grown - 4}"),
         400,
         "invalid-proof-request",
     )
+    # Says what is wrong with these sizes, not something about the empty tree.
+    assert f"The old size {grown} is larger than the new size {grown - 4}" in body["detail"]
+    assert "empty tree" not in body["detail"]
+    assert body["errors"] == [
+        {"field": "from", "rule": "range", "message": f"at most {grown - 4} (the new size)"}
+    ]
     _problem(
         client.get(f"/log/proof/consistency?from=1&to={grown + 1}"), 400, "tree-size-beyond-log"
     )

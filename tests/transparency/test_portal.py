@@ -127,7 +127,14 @@ def test_a_malformed_pinned_key_is_explained_next_to_the_field(client, demo) -> 
     page = _text(response)
     assert 'aria-describedby="e-vkey"' in page and "Not a verifier key" in page
     assert 'value="not-a-key"' in page
-    assert "✓ The monitor check passes." in page  # still checked, against the log's key
+    # Still checked against the log's own key, but the summary does not claim success.
+    assert "The monitor check passes" not in page
+    assert re.search(r'id="monitor-verdict"[^>]*>\? Not checked against the key you entered', page)
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "✓ Passed: the latest checkpoint" in words and "signed by the log's key" in words
+    audit = _text(client.get("/portal/transparency/audit?vkey=not-a-key"))
+    assert "The audit found no problem" not in audit
+    assert re.search(r'id="audit-verdict"[^>]*>\? Not audited against the key you entered', audit)
 
 
 def test_full_audit_passes_then_lists_what_was_tampered_with(client, demo, session, grown) -> None:
@@ -141,6 +148,23 @@ def test_full_audit_passes_then_lists_what_was_tampered_with(client, demo, sessi
     assert "✗ The audit found" in tampered and f"entry {grown - 2}" in tampered
     bad = client.get("/portal/transparency/audit?vkey=nonsense")
     assert bad.status_code == 422 and "Not a verifier key" in _text(bad)
+
+
+def test_what_the_audit_and_the_monitor_found_reads_in_chinese(client, demo, session, grown):
+    _forge_entry(session, grown - 2)
+    _sign_in(client, demo, "government_viewer")
+    audit = _text(client.get("/portal/transparency/audit?lang=zh-CN"))
+    problems = re.search(r'<ul id="audit-problems">(.*?)</ul>', audit).group(1)
+    problems = re.sub(r"[A-Za-z0-9+/]{40,}=*", "<hash>", problems)
+    assert f"条目 {grown - 2}" in problems and "记录后被篡改" in problems
+    # Hashes and names stay as they are; no English sentence is left.
+    assert not re.search(r"\b(entry|the stored tree|its row records|but)\b", problems), problems
+    monitor_page = _words(client.get("/portal/transparency?lang=zh-CN"))
+    assert f"条目 {grown - 2} 按提供的内容" in monitor_page
+    assert "as served hashes to" not in monitor_page and "Evidence" not in monitor_page
+    assert "提供的条目" in monitor_page  # the evidence's name, in Chinese (with its raw key)
+    english = _words(client.get("/portal/transparency?lang=en"))
+    assert f"entry {grown - 2} as served hashes to" in english and "Entry as served" in english
 
 
 def test_check_reads_only_the_recent_entries_of_a_long_log(session, grown) -> None:
