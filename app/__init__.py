@@ -70,7 +70,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from app.errors import register_error_handlers
     from app.extensions import db, limiter
-    from app.http.converters import IdConverter
+    from app.http.converters import IdConverter, refuse_ids_out_of_range
     from app.http.hooks import register_request_hooks
     from app.i18n import init_i18n
     from app.logs import configure_logging
@@ -91,6 +91,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # Before any blueprint: rules pick their converters when they are added.
     app.url_map.converters["int"] = IdConverter
+    app.url_value_preprocessor(refuse_ids_out_of_range)
     db.init_app(app)
     # A moving window: a burst straddling a minute boundary cannot double the allowance.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.activity.labels import action_choices, action_label, known_actions, same_action
 from app.activity.models import ActivityRecord
+from app.association.forms import parse
 from app.auth import services
 from app.auth.errors import TokenAlreadyRevoked
 from app.auth.labels import ROLE_LABELS
@@ -23,7 +24,6 @@ from app.errors import AppError
 from app.extensions import db
 from app.http.api import set_activity_target
 from app.http.web import page
-from app.portal.forms import parse_form
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, Table, build_table, matching_text
 
@@ -144,7 +144,7 @@ def users(caller: Caller) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        form = parse_form(UserCreate, request.form)
+        form = parse(UserCreate, request.form)
         values, errors = form.values, form.errors
         if form.model is not None:
             organisation = services.get_organisation(db.session, caller.organisation_slug)
@@ -179,12 +179,16 @@ def update_user(caller: Caller, user_id: int) -> ResponseReturnValue:
     """Change a colleague's role or enable/disable the account."""
     role = request.form.get("role")
     active = request.form.get("is_active")
+    if (role is not None and role not in {r.value for r in Role}) or active not in (None, "0", "1"):
+        # A forged or stale form: say so rather than "Saved." over a change that never happened.
+        flash(gettext("Choose one of the options."), "error")
+        return redirect(url_for("auth_portal.users"), code=303)
     try:
         services.update_user(
             db.session,
             caller,
             user_id,
-            role=Role(role) if role in {r.value for r in Role} else None,
+            role=Role(role) if role is not None else None,
             is_active=None if active is None else active == "1",
             display_name=None,
         )
@@ -203,7 +207,7 @@ def tokens(caller: Caller) -> ResponseReturnValue:
     new_secret = None
     status = 200
     if request.method == "POST":
-        form = parse_form(TokenCreate, request.form)
+        form = parse(TokenCreate, request.form)
         values, errors = form.values, form.errors
         if form.model is not None:
             user = db.session.get(User, caller.user_id)

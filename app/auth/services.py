@@ -203,9 +203,12 @@ def validate_scopes(scopes: Iterable[str]) -> list[str]:
     bad = [scope for scope in cleaned if not SCOPE_RE.match(scope)]
     if bad or not cleaned:
         raise InvalidInput(
-            "Scopes look like 'brands:read', 'certificates:write', '*:read' or '*:write'.",
-            errors=[FieldError("scopes", "pattern", f"invalid scope {scope!r}") for scope in bad]
-            or [FieldError("scopes", "min_items", "give at least one scope")],
+            gettext("Scopes look like 'brands:read', 'certificates:write', '*:read' or '*:write'."),
+            errors=[
+                FieldError("scopes", "pattern", gettext("invalid scope '%(scope)s'", scope=scope))
+                for scope in bad
+            ]
+            or [FieldError("scopes", "min_items", gettext("give at least one scope"))],
         )
     return cleaned
 
@@ -222,8 +225,12 @@ def issue_token(
     """Create an API token for ``user`` acting in its organisation."""
     if not timedelta(minutes=1) <= expires_in <= timedelta(days=MAX_TOKEN_DAYS):
         raise InvalidInput(
-            f"Tokens expire after 1 minute to {MAX_TOKEN_DAYS} days.",
-            errors=[FieldError("expires_in_days", "range", f"1 to {MAX_TOKEN_DAYS} days")],
+            gettext("Tokens expire after 1 minute to %(days)s days.", days=MAX_TOKEN_DAYS),
+            errors=[
+                FieldError(
+                    "expires_in_days", "range", gettext("1 to %(days)s days", days=MAX_TOKEN_DAYS)
+                )
+            ],
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = now or utcnow()

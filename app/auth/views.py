@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 from flask import Blueprint
+from flask_babel import gettext
 
 from app.auth import services
-from app.auth.models import Role, User
+from app.auth.models import ApiToken, Role, User
 from app.auth.principal import Caller, allow
 from app.auth.schemas import (
     MeOut,
@@ -18,14 +19,18 @@ from app.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.errors import Forbidden
-from app.extensions import db
+from app.db import utcnow
+from app.errors import FieldError, Forbidden
+from app.extensions import db, limiter
 from app.http.api import route, set_activity_target
+from app.http.client import account_or_address
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
 ADMINS = allow(roles=[Role.ADMIN], scope="accounts:write")
 ANYONE = allow(scope="accounts:read")
+# Changing a password proves the current one: as many guesses as signing in allows.
+PASSWORD_TRIES = "10 per minute"  # noqa: S105 - a rate limit, not a password
 
 
 @route(bp, "/me", access=ANYONE, response=MeOut, area="accounts")
@@ -49,6 +54,7 @@ def me(caller: Caller) -> dict[str, object]:
     status=204,
     area="accounts",
 )
+@limiter.limit(PASSWORD_TRIES, key_func=account_or_address)
 def change_password(caller: Caller, body: PasswordChange) -> tuple[str, dict[str, str]]:
     """Change one's own password; other browser sessions are signed out."""
     user = db.session.get(User, caller.user_id)
@@ -139,7 +145,11 @@ def list_tokens(caller: Caller) -> object:
     area="accounts",
 )
 def create_token(caller: Caller, body: TokenCreate) -> object:
-    """Create an API token for oneself; the secret is in this response only."""
+    """Create an API token for oneself; the secret is in this response only.
+
+    Created with a token, the new one holds none of the scopes the calling token lacks and
+    ends no later than it: without ``expires_in_days`` it ends with the calling token, and
+    asking for longer is refused (``token-outlives-caller``)."""
     user = db.session.get(User, caller.user_id)
     assert user is not None
     if caller.token_scopes is not None:
@@ -150,12 +160,34 @@ def create_token(caller: Caller, body: TokenCreate) -> object:
                     f"Cannot grant scope {scope!r} that the calling token lacks.",
                     slug="insufficient-scope",
                 )
+    expires_in = timedelta(days=body.expires_in_days)
+    now = utcnow()
+    if caller.token_id is not None:
+        # Nor may it outlive itself: a stolen short-lived token must not buy a year's access.
+        # Without a lifetime asked for, the new token ends with the calling one.
+        calling = db.session.get(ApiToken, caller.token_id)
+        assert calling is not None
+        if now + expires_in > calling.expires_at:
+            if "expires_in_days" not in body.model_fields_set:
+                expires_in = calling.expires_at - now
+            else:
+                raise Forbidden(
+                    gettext(
+                        "A token cannot create a token that outlives it; the calling token "
+                        "expires at %(expires_at)s.",
+                        expires_at=calling.expires_at.isoformat(timespec="seconds"),
+                    ),
+                    slug="token-outlives-caller",
+                    errors=[
+                        FieldError(
+                            "/expires_in_days",
+                            "caller_expiry",
+                            gettext("must end before the calling token expires"),
+                        )
+                    ],
+                )
     issued = services.issue_token(
-        db.session,
-        user,
-        name=body.name,
-        scopes=body.scopes,
-        expires_in=timedelta(days=body.expires_in_days),
+        db.session, user, name=body.name, scopes=body.scopes, expires_in=expires_in, now=now
     )
     set_activity_target("token", issued.token.id)
     return {**TokenOut.model_validate(issued.token).model_dump(), "token": issued.secret}

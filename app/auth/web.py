@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     flash,
@@ -17,17 +19,32 @@ from flask_babel import gettext
 
 from app.auth import services
 from app.auth.models import User
+from app.auth.views import PASSWORD_TRIES
 from app.errors import AppError, Unauthenticated
 from app.extensions import db, limiter
 from app.http.api import check_csrf, commit_request, resolve_caller
+from app.http.client import account_or_address
 from app.http.web import forget_sign_in, remember_sign_in, sign_in_redirect
 
 bp = Blueprint("web_auth", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: an open redirect would help phishing pages.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Where to go after signing in: a path on this site, else the home page.
+
+    An open redirect would help phishing pages. Browsers drop tabs and line breaks from a URL
+    (``/<TAB>/evil.example`` is followed as ``//evil.example``, another site) and read ``\\``
+    as ``/``, and a line break cannot go into the Location header at all (a 500), so a target
+    with any control character, backslash or a host of its own is refused.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(character) < 0x20 or ord(character) == 0x7F for character in target)
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("system.home")
 
@@ -84,7 +101,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(PASSWORD_TRIES, methods=["POST"], key_func=account_or_address)
 def change_password() -> ResponseReturnValue:
     if resolve_caller() is None:
         return sign_in_redirect(request.path)

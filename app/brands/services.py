@@ -419,7 +419,9 @@ def get_membership(
         )
     membership = session.scalar(statement)
     if membership is None:
-        raise NotFound(f"No membership {membership_id}.", slug="membership-not-found")
+        raise NotFound(
+            gettext("No membership %(id)s.", id=membership_id), slug="membership-not-found"
+        )
     return membership
 
 
@@ -455,6 +457,16 @@ _TRANSITIONS: dict[str, tuple[frozenset[MembershipStatus], MembershipStatus, boo
 }
 
 
+# Why a move is refused, in the language of the request (a portal page in Chinese shows it).
+_REFUSALS = {
+    "approve": lazy_gettext("Only an application awaiting a decision can be approved."),
+    "reject": lazy_gettext("Only an application awaiting a decision can be rejected."),
+    "suspend": lazy_gettext("Only a current member can be suspended."),
+    "reinstate": lazy_gettext("Only a suspended member can be reinstated."),
+    "leave": lazy_gettext("This membership or application has already ended."),
+}
+
+
 def change_membership(
     session: Session, caller: Caller, membership_id: int, action: str, reason: str | None = None
 ) -> Membership:
@@ -474,12 +486,15 @@ def change_membership(
     sources, target, needs_reason = _TRANSITIONS[action]
     if action == "leave":
         if membership.firm_id != caller.organisation_id:
-            raise NotFound(f"No membership {membership_id}.", slug="membership-not-found")
+            raise NotFound(
+                gettext("No membership %(id)s.", id=membership_id), slug="membership-not-found"
+            )
     else:
         require_owner(caller, membership.brand)
     if membership.status not in sources:
         raise MembershipTransitionRefused(
-            f"Cannot {action} a membership that is {membership.status}.",
+            str(_REFUSALS[action]),
+            extra={"membership_status": membership.status.value},
             errors=[
                 FieldError(
                     "status",
@@ -490,8 +505,8 @@ def change_membership(
         )
     if needs_reason and not (reason and reason.strip()):
         raise InvalidInput(
-            f"Give a reason to {action}.",
-            errors=[FieldError("/reason", "required", f"a reason is required to {action}")],
+            gettext("Give a reason for this decision."),
+            errors=[FieldError("/reason", "required", gettext("a reason is required"))],
         )
     now = utcnow()
     membership.status = target

@@ -8,8 +8,11 @@ import time
 import uuid
 
 from flask import Flask, Response, current_app, g, request
+from flask_babel import gettext
 
+from app.errors import BadRequest, FieldError
 from app.http.api import csrf_token
+from app.http.schemas import NUL
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -21,6 +24,34 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def _refuse_nul_characters() -> None:
+    """Refuse a NUL character (``%00``) in the path, the query or a form field: it names
+    nothing and no text column stores it (PostgreSQL refuses it with a driver error), so it
+    is bad input, answered before any view runs. JSON bodies are checked by their schemas."""
+    found: list[FieldError] = []
+    if NUL in request.path:
+        found.append(FieldError("path", "nul_character", gettext("contains a NUL character")))
+    sources = [("query", request.args)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(("form", request.form))
+    for where, values in sources:
+        for key, value in values.items(multi=True):
+            name = key or ""  # a multipart part without a name has the key None
+            if NUL in name or NUL in value:
+                label = name.replace(NUL, "\\0")
+                found.append(
+                    FieldError(
+                        f"{where}.{label}", "nul_character", gettext("contains a NUL character")
+                    )
+                )
+    if found:
+        raise BadRequest(
+            gettext("The request contains a NUL character (byte 0), which no field accepts."),
+            slug="nul-character",
+            errors=found,
+        )
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -35,6 +66,7 @@ def register_request_hooks(app: Flask) -> None:
         # Keep a caller's id for correlation only when it is harmless to log.
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started_at = time.perf_counter()
+        _refuse_nul_characters()
 
     @app.after_request
     def _finish(response: Response) -> Response:

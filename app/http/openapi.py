@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from flask import Flask
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from app.http.api import ENDPOINTS, Endpoint
 
@@ -53,19 +54,44 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def _schema(annotation: Any, components: dict[str, Any], mode: str) -> dict[str, Any]:
-    schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE, mode=mode)  # type: ignore[arg-type]
-    components.update(schema.pop("$defs", {}))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        # Named models live in components, so clients get one type per schema.
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", annotation.__name__).strip("_")
-        components[name] = schema
-        return {"$ref": REF_TEMPLATE.format(model=name)}
-    return schema
+class _Schemas:
+    """Every request, query and response schema of the document, generated in one pass.
+
+    One pass lets pydantic name each model once for the whole document: two models that share
+    a class name (the audits' and the products' ``ProductOut``) become two components instead
+    of the last one generated overwriting the other under the shared name, which documented
+    one domain's responses with another domain's schema.
+    """
+
+    def __init__(self, endpoints: list[Endpoint]) -> None:
+        inputs: list[tuple[tuple[str, str], JsonSchemaMode, Any]] = []
+        for endpoint in endpoints:
+            for part, annotation, mode in (
+                ("query", endpoint.query, "validation"),
+                ("body", endpoint.body, "validation"),
+                ("response", endpoint.response, "serialization"),
+            ):
+                if annotation is not None:
+                    core = TypeAdapter(annotation).core_schema
+                    inputs.append(((endpoint.endpoint_id, part), mode, core))  # type: ignore[arg-type]
+        generator = GenerateJsonSchema(ref_template=REF_TEMPLATE)
+        by_key, definitions = generator.generate_definitions(inputs)
+        self._by_key = {key: schema for (key, _mode), schema in by_key.items()}
+        self.components: dict[str, Any] = {str(name): value for name, value in definitions.items()}
+
+    def of(self, endpoint: Endpoint, part: str) -> dict[str, Any]:
+        """The schema of an endpoint's ``query``, ``body`` or ``response`` (a reference to a
+        component for a model)."""
+        return dict(self._by_key[(endpoint.endpoint_id, part)])
+
+    def resolved(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The component a reference points to, or the schema itself."""
+        ref = schema.get("$ref", "")
+        return self.components.get(ref.rsplit("/", 1)[-1], schema) if ref else schema
 
 
 def _operation(
-    endpoint: Endpoint, method: str, path_params: list[dict[str, Any]], components: dict[str, Any]
+    endpoint: Endpoint, method: str, path_params: list[dict[str, Any]], schemas: _Schemas
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{endpoint.blueprint}_{endpoint.name}_{method}",
@@ -84,8 +110,7 @@ def _operation(
         if endpoint.scope:
             operation["x-brandtrace-scope"] = endpoint.scope
     if endpoint.query is not None:
-        schema = _schema(endpoint.query, components, "validation")
-        target = components.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+        target = schemas.resolved(schemas.of(endpoint, "query"))
         required = set(target.get("required", []))
         for name, prop in target.get("properties", {}).items():
             parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -93,7 +118,7 @@ def _operation(
                 parameter["description"] = prop["description"]
             operation["parameters"].append(parameter)
     if endpoint.body is not None and method not in ("get", "head", "delete"):
-        body_schema = _schema(endpoint.body, components, "validation")
+        body_schema = schemas.of(endpoint, "body")
         operation["requestBody"] = {
             "required": True,
             "content": {ct: {"schema": body_schema} for ct in endpoint.body_content_types},
@@ -114,9 +139,7 @@ def _operation(
         }
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.response is not None and endpoint.status != 204:
-        success["content"] = {
-            "application/json": {"schema": _schema(endpoint.response, components, "serialization")}
-        }
+        success["content"] = {"application/json": {"schema": schemas.of(endpoint, "response")}}
     operation["responses"][str(endpoint.status)] = success
     for status, description in endpoint.responses.items():
         operation["responses"].setdefault(str(status), {"description": description})
@@ -151,7 +174,8 @@ def _path_param(match: re.Match[str], found: list[dict[str, Any]]) -> str:
 def build_openapi(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document for every endpoint declared with ``route``."""
     by_id = {endpoint.endpoint_id: endpoint for endpoint in ENDPOINTS}
-    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    schemas = _Schemas(list(by_id.values()))
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, **schemas.components}
     paths: dict[str, Any] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         endpoint = by_id.get(rule.endpoint)
@@ -161,7 +185,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         path = _CONVERTER.sub(functools.partial(_path_param, found=path_params), rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                endpoint, method.lower(), path_params, components
+                endpoint, method.lower(), path_params, schemas
             )
     return {
         "openapi": "3.1.0",

@@ -8,17 +8,34 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticKnownError
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from app.db import MAX_INTEGER
 
 T = TypeVar("T")
 
+NUL = "\x00"
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` (lists, dicts and their keys, models) holds the
+    NUL character, which no text column stores (PostgreSQL refuses it outright)."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, BaseModel):
+        return any(contains_nul(item) for item in value.__dict__.values())
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_nul(item) for item in value)
+    return False
+
 
 class RequestSchema(BaseModel):
-    """A JSON request body: unknown fields and wrong types are refused, not coerced, and no
+    """A JSON request body: unknown fields and wrong types are refused, not coerced, no
     integer is larger than a database column holds (ids, quantities: the driver would fail
-    on it, SQLite with an ``OverflowError``)."""
+    on it, SQLite with an ``OverflowError``) and no text holds a NUL character (PostgreSQL
+    refuses it, SQLite would store it)."""
 
     # JSON has no NaN or Infinity; Python's parser reads them, the API refuses them.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -31,6 +48,8 @@ class RequestSchema(BaseModel):
                 raise PydanticKnownError("less_than_equal", {"le": MAX_INTEGER})
             if value < -MAX_INTEGER - 1:
                 raise PydanticKnownError("greater_than_equal", {"ge": -MAX_INTEGER - 1})
+        elif contains_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain the NUL character")
         return value
 
 

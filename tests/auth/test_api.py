@@ -180,3 +180,67 @@ def test_problem_details_follow_the_callers_language(api) -> None:
     assert response.get_json()["detail"] == "请先登录或发送 API 令牌后再调用此接口。"
     english = api(None).get("/api/v1/me", headers={"Accept-Language": "en"})
     assert english.get_json()["detail"] == "Sign in or send an API token to use this endpoint."
+
+
+def test_a_token_cannot_create_a_token_that_outlives_it(api, session) -> None:
+    from sqlalchemy import func, select
+
+    from app.auth.models import ApiToken
+
+    short = api("firm_staff").post(
+        "/api/v1/tokens",
+        json={"name": "ci", "scopes": ["*:read", "accounts:write"], "expires_in_days": 7},
+    )
+    assert short.status_code == 201
+    minting = api("firm_staff")
+    minting.token = short.get_json()["token"]
+    before = session.scalar(select(func.count()).select_from(ApiToken))
+
+    refused = minting.post(
+        "/api/v1/tokens", json={"name": "forever", "scopes": ["*:read"], "expires_in_days": 366}
+    )
+    assert refused.status_code == 403, refused.get_data(as_text=True)
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/token-outlives-caller")
+    assert problem["errors"][0]["field"] == "/expires_in_days"
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == before
+
+    within = minting.post(
+        "/api/v1/tokens", json={"name": "shorter", "scopes": ["*:read"], "expires_in_days": 6}
+    )
+    assert within.status_code == 201
+    assert within.get_json()["expires_at"] < short.get_json()["expires_at"]
+
+
+def test_guessing_the_current_password_through_the_api_is_rate_limited(api) -> None:
+    """Changing the password proves the current one: a stolen token may not guess it without
+    limit, and the count is the account's, whichever address the guesses come from."""
+    guesser = api("alliance_viewer")
+    statuses = []
+    for attempt in range(11):
+        statuses.append(
+            guesser.post(
+                "/api/v1/me/password",
+                json={"current_password": f"guess-{attempt}", "new_password": "a-long-password-9"},
+                environ_overrides={"REMOTE_ADDR": f"203.0.113.{attempt}"},
+            ).status_code
+        )
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    # Another account is not held up.
+    other = api("government_viewer").post(
+        "/api/v1/me/password",
+        json={"current_password": "guess", "new_password": "a-long-password-9"},
+    )
+    assert other.status_code == 401
+
+
+def test_a_token_made_by_a_token_without_a_lifetime_ends_with_it(api) -> None:
+    short = api("firm_staff").post(
+        "/api/v1/tokens", json={"name": "ci", "scopes": ["*:read", "*:write"], "expires_in_days": 3}
+    )
+    minting = api("firm_staff")
+    minting.token = short.get_json()["token"]
+    made = minting.post("/api/v1/tokens", json={"name": "child"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert made.get_json()["expires_at"] == short.get_json()["expires_at"]

@@ -238,3 +238,43 @@ def test_of_two_revocations_at_once_only_one_revokes(session, demo) -> None:
     assert token.revoked_at == earlier
     # The API's revocation stays idempotent: no error, nothing changed.
     assert services.revoke_token(session, staff, token.id).revoked_at == earlier
+
+
+def test_form_errors_on_the_account_pages_are_in_the_pages_language(app, demo) -> None:
+    """A Chinese page says what is wrong in Chinese, not in the validator's English."""
+    admin = as_role(app, demo, "firm_admin", lang="zh_CN")
+    people = post(
+        admin,
+        "/portal/users",
+        {"email": "bad", "display_name": "", "role": "staff", "password": "short"},
+    )
+    assert people.status_code == 422
+    page = text(people)
+    assert "should" not in page
+    assert "格式不正确。" in page and "必填。" in page and "至少 10 个字符。" in page
+
+    staff = as_role(app, demo, "firm_staff", lang="zh_CN")
+    for fields, words in (
+        ({"name": "ci", "scopes": "*:read", "expires_in_days": "999"}, "不得大于 366。"),
+        ({"name": "ci", "scopes": "*:read", "expires_in_days": "abc"}, "请填写整数。"),
+        ({"name": "ci", "scopes": "bogus", "expires_in_days": "90"}, "无效的权限范围"),
+    ):
+        tokens = post(staff, "/portal/tokens", fields)
+        assert tokens.status_code == 422
+        page = text(tokens)
+        assert "should" not in page and "invalid scope" not in page
+        assert words in page, fields
+
+
+@pytest.mark.parametrize("fields", [{"role": "superuser"}, {"is_active": "yes"}])
+def test_a_forged_change_of_a_colleague_is_refused_not_saved(app, demo, session, fields) -> None:
+    staff = session.scalar(
+        select(User).where(User.email == demo["users"]["firm_staff"]["username"])
+    )
+    client = as_role(app, demo, "firm_admin")
+    response = post(client, f"/portal/users/{staff.id}", fields)
+    assert response.status_code == 303
+    page = text(client.get(response.headers["Location"], headers=HTML))
+    assert "Choose one of the options." in page and "Saved." not in page
+    session.refresh(staff)
+    assert staff.role == "staff" and staff.is_active

@@ -111,7 +111,20 @@ def test_password_change_errors_are_shown_next_to_fields(client, demo) -> None:
     assert 'id="new_password-error"' in response.get_data(as_text=True)
 
 
-def test_open_redirects_are_not_followed(client, demo) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/phish",
+        "/\\evil.example/phish",
+        # Browsers drop tabs and line breaks: these are followed as //evil.example/phish.
+        "/\t/evil.example/phish",
+        "/\n/evil.example/phish",
+        "/\r\n/evil.example/phish",
+        "https://evil.example/phish",
+    ],
+)
+def test_open_redirects_are_not_followed(app, demo, target) -> None:
+    client = app.test_client()
     token = _csrf(client)
     response = client.post(
         "/login",
@@ -119,10 +132,25 @@ def test_open_redirects_are_not_followed(client, demo) -> None:
             "email": demo["users"]["firm_admin"]["username"],
             "password": PASSWORD,
             "csrf_token": token,
-            "next": "//evil.example/phish",
+            "next": target,
         },
     )
+    assert response.status_code == 303
     assert response.headers["Location"] == "/"
+
+
+def test_sign_in_goes_on_to_the_page_asked_for(client, demo) -> None:
+    token = _csrf(client)
+    response = client.post(
+        "/login",
+        data={
+            "email": demo["users"]["firm_admin"]["username"],
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/portal/products?status=active",
+        },
+    )
+    assert response.headers["Location"] == "/portal/products?status=active"
 
 
 def test_sign_in_is_rate_limited(client, demo) -> None:

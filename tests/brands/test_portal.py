@@ -302,3 +302,30 @@ def test_another_associations_admin_gets_not_found(app, demo, session) -> None:
     assert "Taiping" not in text(other.get("/portal/memberships"))
     session.refresh(membership)
     assert membership.status == MembershipStatus.APPLIED
+
+
+def test_a_decision_the_status_no_longer_allows_is_refused_in_the_pages_language(
+    app, demo, session
+) -> None:
+    membership = _application(session)
+    client = as_role(app, demo, "association_admin", lang="zh-CN")
+    path = f"/portal/memberships/{membership.id}/approve"
+    assert post(client, path, {"reason": ""}).status_code == 303
+    # A second tab still shows the application as open.
+    again = post(client, path, {"reason": ""})
+    assert again.status_code == 409
+    page = text(again)
+    assert "只有待决定的申请才能被批准。" in page
+    assert "Cannot approve" not in page and "approved" not in page
+
+
+def test_the_api_says_why_a_decision_is_refused_and_the_current_status(api, session) -> None:
+    membership = _application(session)
+    admin = api("association_admin")
+    assert admin.post(f"/api/v1/memberships/{membership.id}/approve", json={}).status_code == 200
+    refused = admin.post(f"/api/v1/memberships/{membership.id}/approve", json={})
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/membership-transition-refused")
+    assert problem["detail"] == "Only an application awaiting a decision can be approved."
+    assert problem["membership_status"] == "approved"

@@ -43,6 +43,29 @@ def test_an_id_too_large_is_not_found_like_an_unknown_one(api, path) -> None:
         assert unknown.get_json()["type"].endswith("not-found")
 
 
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        # Each address has one rule for GET and another for the write.
+        ("association_auditor", "PATCH", "/api/v1/audits/{id}"),
+        ("firm_admin", "PATCH", "/api/v1/products/{id}"),
+        ("association_admin", "PATCH", "/api/v1/fake-reports/{id}"),
+        ("association_admin", "PUT", "/api/v1/standard-versions/{id}"),
+        ("firm_admin", "DELETE", "/api/v1/tokens/{id}"),
+    ],
+)
+def test_a_write_to_an_id_too_large_is_not_found_not_a_wrong_method(
+    api, role, method, path
+) -> None:
+    caller = api(role)
+    unknown = caller.request(method, path.format(id=UNKNOWN), json={})
+    assert unknown.status_code in (404, 422), unknown.get_data(as_text=True)
+    response = caller.request(method, path.format(id=TOO_LARGE), json={})
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert "Allow" not in response.headers
+    assert response.get_json()["type"] == "https://brand.example.test/problems/not-found"
+
+
 def test_the_largest_id_is_looked_up(api) -> None:
     response = api("firm_admin").get(f"/api/v1/products/{MAX_ID}")
     assert response.status_code == 404

@@ -209,3 +209,15 @@ def test_the_workspace_names_the_role_in_words(app, demo) -> None:
     assert "· Viewer</p>" in viewer and "· viewer<" not in viewer
     admin = text(as_role(app, demo, "association_admin", lang="zh-CN").get("/portal"))
     assert "· 管理员</p>" in admin and "· admin<" not in admin
+
+
+def test_tables_carry_no_inline_style_the_content_policy_would_refuse(client, demo) -> None:
+    # The Content-Security-Policy allows styles from our own stylesheet only ("style-src
+    # 'self'"): a style attribute is refused by the browser (and reported in its console).
+    _sign_in(client, demo, "firm_admin")
+    response = client.get("/portal/tokens", headers={"Accept": "text/html"})
+    assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+    page = response.get_data(as_text=True)
+    assert "<table" in page
+    assert re.search(r"\sstyle=", page) is None
+    assert re.search(r'<table class="table[^"]*" data-columns="\d+"', page)
