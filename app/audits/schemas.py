@@ -1,265 +1,163 @@
-"""Request and response schemas of the traceability API (EPCIS names where the standard has
-them)."""
+"""Request and response bodies of the audits API."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import AliasChoices, AwareDatetime, Field, RootModel, StringConstraints
+from pydantic import Field, StringConstraints
 
+from app.audits.models import AuditKind, AuditResult, AuditStatus, DecisionOutcome
+from app.brands.schemas import FirmRef
+from app.files.schemas import StoredFileOut
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
-from app.trace.journeys import Direction
-from app.trace.models import LocationKind, RecallKind, RecallStatus
 
-ListParameter = str | list[str] | None
-_LIST = " Several values: repeat the parameter or separate values with `|`."
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _list(description: str) -> Any:
-    return Field(None, description=description + _LIST)
+class ProductIn(RequestSchema):
+    gtin: str = Field(min_length=1, max_length=14, description="GTIN-8, -12, -13 or -14.")
+    name_zh: Name
+    name_en: Name
 
 
-class EPCISDocumentIn(RootModel[dict[str, Any]]):
-    """An EPCIS 2.0 JSON-LD EPCISDocument (validated against the official JSON Schema and the
-    CBV rules by the capture service)."""
+class SiteIn(RequestSchema):
+    name: Name
+    address: str = Field(min_length=1, max_length=500)
+    gln: str | None = Field(None, description="The site's Global Location Number, if it has one.")
 
 
-class CaptureErrorOut(ResponseSchema):
-    field: str = Field(description="JSON pointer into the captured document")
-    rule: str
-    message: str
+class AuditCreate(RequestSchema):
+    brand: str = Field(min_length=1, max_length=64, description="Brand slug.")
+    firm: str = Field(min_length=1, max_length=64, description="The member firm's slug.")
+    standard_version_id: int = Field(description="A published version of the brand's standard.")
+    kind: AuditKind = AuditKind.INITIAL
+    due_on: date | None = None
+    audited_on: date | None = None
+    summary: str = Field("", max_length=20000)
+    products: list[ProductIn] = Field(min_length=1, max_length=200)
+    sites: list[SiteIn] = Field(min_length=1, max_length=50)
 
 
-class CaptureJobOut(ResponseSchema):
-    """An EPCIS capture job. Capture runs while the request waits, so a job is finished when
-    its URL is first given out."""
+class AuditUpdate(RequestSchema):
+    audited_on: date | None = None
+    summary: str | None = Field(None, max_length=20000)
+    products: list[ProductIn] | None = Field(None, min_length=1, max_length=200)
+    sites: list[SiteIn] | None = Field(None, min_length=1, max_length=50)
 
-    captureID: str
-    createdAt: datetime
-    finishedAt: datetime
-    running: bool
-    success: bool
-    captureErrorBehaviour: Literal["rollback", "proceed"]
-    errors: list[CaptureErrorOut]
-    status: Literal["succeeded", "partial", "failed"]
-    eventCount: int
-    capturedCount: int = Field(description="Events stored by this capture")
-    duplicateCount: int = Field(
-        description="Events already stored, changing nothing (capture is idempotent)"
+
+class MeasurementIn(RequestSchema):
+    criterion: str = Field(min_length=1, max_length=64, description="The criterion's key.")
+    value: bool | int | float | str = Field(
+        description="A number, one of the allowed values, or true/false, as the criterion says."
     )
-    errorDeclarationCount: int = Field(
-        description="Stored events this capture declared erroneous (an event sent again with "
-        "an errorDeclaration by the organisation that recorded it); each declaration is "
-        "logged in the transparency log as epcis_event.error_declared"
+    finding: str = Field("", max_length=5000)
+
+
+class MeasurementsIn(RequestSchema):
+    results: list[MeasurementIn] = Field(min_length=1, max_length=500)
+
+
+class SignOffIn(RequestSchema):
+    audited_on: date | None = None
+    summary: str | None = Field(None, max_length=20000)
+
+
+class DecisionIn(RequestSchema):
+    outcome: DecisionOutcome
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=5000)]
+    surveillance_interval_months: int = Field(
+        12, ge=1, le=36, description="When the first surveillance audit is due after a grant."
     )
-    rejectedCount: int
-    documentSha256: str
-    capturedBy: str = Field(description="Slug of the capturing organisation")
+
+
+class AuditQuery(PageQuery):
+    brand: str | None = Field(None, max_length=64)
+    firm: str | None = Field(None, max_length=64)
+    status: AuditStatus | None = None
+    kind: AuditKind | None = None
+
+
+class OverdueQuery(QuerySchema):
+    as_of: date | None = Field(None, description="Default: today (UTC).")
+
+
+class StandardRef(ResponseSchema):
+    version_id: int
+    code: str
+    version: str
+    content_hash: str | None
+    status: str
+
+
+class ProductOut(ResponseSchema):
+    gtin: str
+    name_zh: str
+    name_en: str
+
+
+class SiteOut(ResponseSchema):
+    name: str
+    address: str
+    gln: str | None
+
+
+class MeasurementOut(ResponseSchema):
+    criterion: str
+    metric_zh: str
+    metric_en: str
+    unit: str | None
+    requirement: str
+    mandatory: bool
+    value: bool | float | str | None
+    finding: str
+    passed: bool
+    recorded_at: datetime
+
+
+class EvidenceOut(ResponseSchema):
+    id: int
+    description: str
+    criterion_key: str | None
+    file: StoredFileOut
     url: str
 
 
-class EventQuery(QuerySchema):
-    """SimpleEventQuery parameters of the EPCIS 2.0 REST binding."""
-
-    eventType: ListParameter = _list("ObjectEvent, AggregationEvent, TransformationEvent, ...")
-    GE_eventTime: AwareDatetime | None = Field(None, description="eventTime >= this (with offset)")
-    LT_eventTime: AwareDatetime | None = Field(None, description="eventTime < this (with offset)")
-    GE_recordTime: AwareDatetime | None = Field(None, description="recordTime >= this")
-    LT_recordTime: AwareDatetime | None = Field(None, description="recordTime < this")
-    EQ_action: ListParameter = _list("ADD, OBSERVE or DELETE.")
-    EQ_bizStep: ListParameter = _list("CBV term (`shipping`) or URI.")
-    EQ_disposition: ListParameter = _list("CBV term (`in_transit`) or URI.")
-    EQ_readPoint: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_bizLocation: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_eventID: ListParameter = _list("eventID or event hash ID.")
-    MATCH_epc: ListParameter = _list("EPC in epcList or childEPCs (URN, Digital Link, pattern).")
-    MATCH_parentID: ListParameter = _list("parentID.")
-    MATCH_inputEPC: ListParameter = _list("EPC in inputEPCList.")
-    MATCH_outputEPC: ListParameter = _list("EPC in outputEPCList.")
-    MATCH_anyEPC: ListParameter = _list(
-        "EPC anywhere: epcList, childEPCs, inputs, outputs, parent."
-    )
-    MATCH_epcClass: ListParameter = _list("Class in quantityList or childQuantityList.")
-    MATCH_inputEPCClass: ListParameter = _list("Class in inputQuantityList.")
-    MATCH_outputEPCClass: ListParameter = _list("Class in outputQuantityList.")
-    MATCH_anyEPCClass: ListParameter = _list("Class in any quantity list.")
-    perPage: int = Field(30, ge=1, le=1000, description="Events per page.")
-    nextPageToken: str | None = Field(
-        None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
-    )
-    orderDirection: Literal["ASC", "DESC"] = Field("ASC", description="By eventTime.")
-
-
-class LocationCreate(RequestSchema):
-    gln: str = Field(min_length=1, max_length=20, description="13-digit GLN with check digit")
-    extension: str | None = Field(
-        None, min_length=1, max_length=20, description="GLN extension (AI 254), if any"
-    )
-    kind: LocationKind
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
-
-
-class LocationOut(ResponseSchema):
+class DecisionOut(ResponseSchema):
     id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    gln: str
-    extension: str | None
-    uri: str = Field(description="Canonical identifier, as events store readPoint/bizLocation")
-    kind: LocationKind
-    name_zh: str
-    name_en: str
-    address: str | None
-    is_active: bool
-    created_at: datetime
-
-
-class PartnerCreate(RequestSchema):
-    partner: str = Field(min_length=1, max_length=64, description="Slug of the partner firm")
-    gtins: list[str] | None = Field(
-        None, min_length=1, max_length=1000, description="Only these products (default: all)"
-    )
-    note: str | None = Field(None, max_length=500)
-
-
-class PartnerOut(ResponseSchema):
-    id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    partner: str = Field(validation_alias="partner_slug")
-    gtins: list[str] | None
-    note: str | None
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class JourneyQuery(QuerySchema):
-    epc: str = Field(
-        min_length=1,
-        max_length=500,
-        description="A unit, batch or container: Digital Link URI (ours or id.gs1.org) or EPC URN",
-    )
-    direction: Direction = Field(
-        Direction.BOTH, description="backward (what went into it), forward (where it went), both"
-    )
-
-
-class PlaceOut(ResponseSchema):
-    id: str
-    name_zh: str | None = None
-    name_en: str | None = None
-
-
-class SensorReadingOut(ResponseSchema):
-    type: str | None
-    value: float | None = None
-    uom: str | None = None
-    time: str | None = None
-    deviceID: str | None = None
-
-
-class QuantityOut(ResponseSchema):
-    role: str
-    uri: str
-    quantity: float | None = None
-    uom: str | None = None
-
-
-class JourneyEventOut(ResponseSchema):
-    eventID: str
-    hashID: str
-    type: str
-    eventTime: datetime
-    eventTimeZoneOffset: str
-    action: str | None
-    bizStep: str | None = Field(description="CBV term, or the URI of a custom step")
-    disposition: str | None
-    readPoint: PlaceOut | None
-    bizLocation: PlaceOut | None
-    identifiers: list[QuantityOut]
-    sensorReadings: list[SensorReadingOut]
-    certificationInfo: list[str]
-    capturedBy: str
-    relation: Literal["self", "backward", "forward"] = Field(
-        description="Names the start itself, upstream of it, or downstream of it"
-    )
-    via: list[str]
-
-
-class JourneyStartOut(ResponseSchema):
-    uri: str
-    gtin: str | None
-    lot: str | None
-    serial: str | None
-
-
-class RecallNoticeOut(ResponseSchema):
-    recall_id: int
-    kind: RecallKind
-    gtin: str
-    lot: str
+    audit_id: int
+    outcome: DecisionOutcome
     reason: str
-    placed_at: datetime
-    placed_by: str
-    is_own_batch: bool = Field(
-        description="The item's own batch (true) or a batch that went into it upstream (false)"
-    )
+    decided_by: str
+    decided_at: datetime
+    surveillance_interval_months: int | None
+    next_surveillance_due_on: date | None
+    url: str
 
 
-class JourneyOut(ResponseSchema):
-    start: JourneyStartOut
-    direction: Direction
-    events: list[JourneyEventOut]
-    identifiers: list[str] = Field(description="Every identifier the journey passed through")
-    truncated: bool
-    recalls: list[RecallNoticeOut] = Field(
-        description="Active holds and recalls on the start or on anything upstream of it"
-    )
-
-
-class RecallCreate(RequestSchema):
-    batch_id: int = Field(ge=1)
-    kind: RecallKind
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RecallLift(RequestSchema):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RecallQuery(PageQuery):
-    status: RecallStatus | None = None
-
-
-class RecallOut(ResponseSchema):
+class AuditSummary(ResponseSchema):
     id: int
-    batch_id: int
-    gtin: str
-    lot: str
-    kind: RecallKind
-    status: RecallStatus
-    reason: str
-    placed_by: str = Field(validation_alias=AliasChoices("placed_by_slug", "placed_by"))
-    created_at: datetime
-    lifted_at: datetime | None
-    lift_reason: str | None
+    brand: str
+    firm: FirmRef
+    standard: StandardRef
+    kind: AuditKind
+    status: AuditStatus
+    due_on: date | None
+    audited_on: date | None
+    is_overdue: bool
+    follows_audit_id: int | None
+    auditor: str | None
+    overall_result: AuditResult | None
+    signed_off_at: datetime | None
+    decision: DecisionOut | None
+    url: str
 
 
-class AffectedBatchOut(ResponseSchema):
-    gtin: str
-    lot: str
-    uri: str
-    registered_units: int = Field(description="Serialised units of this batch in the register")
-
-
-class AffectedOut(ResponseSchema):
-    batches: list[AffectedBatchOut]
-    units: list[str] = Field(description="Units named by events downstream")
-    containers: list[str] = Field(description="Cases, pallets and other containers downstream")
-    registered_units: int
-    truncated: bool
-
-
-class RecallDetailOut(RecallOut):
-    affected: AffectedOut
+class AuditOut(AuditSummary):
+    summary: str
+    signed_off_by: str | None
+    products: list[ProductOut]
+    sites: list[SiteOut]
+    measurements: list[MeasurementOut]
+    evidence: list[EvidenceOut]
+    missing_mandatory: list[str] = Field(description="Mandatory criteria without a result yet.")

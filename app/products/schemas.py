@@ -1,265 +1,189 @@
-"""Request and response schemas of the traceability API (EPCIS names where the standard has
-them)."""
+"""Request and response bodies of the products API."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, RootModel, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
-from app.trace.journeys import Direction
-from app.trace.models import LocationKind, RecallKind, RecallStatus
+from app.products.models import LabelOrderStatus, ProductStatus
+from app.products.services import UnitState
 
-ListParameter = str | list[str] | None
-_LIST = " Several values: repeat the parameter or separate values with `|`."
-
-
-def _list(description: str) -> Any:
-    return Field(None, description=description + _LIST)
-
-
-class EPCISDocumentIn(RootModel[dict[str, Any]]):
-    """An EPCIS 2.0 JSON-LD EPCISDocument (validated against the official JSON Schema and the
-    CBV rules by the capture service)."""
+# Generous length limits: the GS1 rules (with their precise rule codes) do the real checking.
+GS1_INPUT = Field(min_length=1, max_length=100)
+DATE_INPUT = Field(
+    None,
+    min_length=1,
+    max_length=20,
+    description="YYYY-MM-DD, or GS1 YYMMDD (day 00 means the end of the month).",
+)
 
 
-class CaptureErrorOut(ResponseSchema):
-    field: str = Field(description="JSON pointer into the captured document")
-    rule: str
-    message: str
-
-
-class CaptureJobOut(ResponseSchema):
-    """An EPCIS capture job. Capture runs while the request waits, so a job is finished when
-    its URL is first given out."""
-
-    captureID: str
-    createdAt: datetime
-    finishedAt: datetime
-    running: bool
-    success: bool
-    captureErrorBehaviour: Literal["rollback", "proceed"]
-    errors: list[CaptureErrorOut]
-    status: Literal["succeeded", "partial", "failed"]
-    eventCount: int
-    capturedCount: int = Field(description="Events stored by this capture")
-    duplicateCount: int = Field(
-        description="Events already stored, changing nothing (capture is idempotent)"
+class ProductCreate(RequestSchema):
+    gtin: str = Field(
+        min_length=1,
+        max_length=100,
+        description="GTIN-8, -12, -13 or -14 with its check digit; stored as 14 digits.",
     )
-    errorDeclarationCount: int = Field(
-        description="Stored events this capture declared erroneous (an event sent again with "
-        "an errorDeclaration by the organisation that recorded it); each declaration is "
-        "logged in the transparency log as epcis_event.error_declared"
-    )
-    rejectedCount: int
-    documentSha256: str
-    capturedBy: str = Field(description="Slug of the capturing organisation")
-    url: str
-
-
-class EventQuery(QuerySchema):
-    """SimpleEventQuery parameters of the EPCIS 2.0 REST binding."""
-
-    eventType: ListParameter = _list("ObjectEvent, AggregationEvent, TransformationEvent, ...")
-    GE_eventTime: AwareDatetime | None = Field(None, description="eventTime >= this (with offset)")
-    LT_eventTime: AwareDatetime | None = Field(None, description="eventTime < this (with offset)")
-    GE_recordTime: AwareDatetime | None = Field(None, description="recordTime >= this")
-    LT_recordTime: AwareDatetime | None = Field(None, description="recordTime < this")
-    EQ_action: ListParameter = _list("ADD, OBSERVE or DELETE.")
-    EQ_bizStep: ListParameter = _list("CBV term (`shipping`) or URI.")
-    EQ_disposition: ListParameter = _list("CBV term (`in_transit`) or URI.")
-    EQ_readPoint: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_bizLocation: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_eventID: ListParameter = _list("eventID or event hash ID.")
-    MATCH_epc: ListParameter = _list("EPC in epcList or childEPCs (URN, Digital Link, pattern).")
-    MATCH_parentID: ListParameter = _list("parentID.")
-    MATCH_inputEPC: ListParameter = _list("EPC in inputEPCList.")
-    MATCH_outputEPC: ListParameter = _list("EPC in outputEPCList.")
-    MATCH_anyEPC: ListParameter = _list(
-        "EPC anywhere: epcList, childEPCs, inputs, outputs, parent."
-    )
-    MATCH_epcClass: ListParameter = _list("Class in quantityList or childQuantityList.")
-    MATCH_inputEPCClass: ListParameter = _list("Class in inputQuantityList.")
-    MATCH_outputEPCClass: ListParameter = _list("Class in outputQuantityList.")
-    MATCH_anyEPCClass: ListParameter = _list("Class in any quantity list.")
-    perPage: int = Field(30, ge=1, le=1000, description="Events per page.")
-    nextPageToken: str | None = Field(
-        None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
-    )
-    orderDirection: Literal["ASC", "DESC"] = Field("ASC", description="By eventTime.")
-
-
-class LocationCreate(RequestSchema):
-    gln: str = Field(min_length=1, max_length=20, description="13-digit GLN with check digit")
-    extension: str | None = Field(
-        None, min_length=1, max_length=20, description="GLN extension (AI 254), if any"
-    )
-    kind: LocationKind
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
+    description_zh: str | None = Field(None, max_length=5000)
+    description_en: str | None = Field(None, max_length=5000)
 
 
-class LocationOut(ResponseSchema):
+class ProductUpdate(RequestSchema):
+    name_zh: str | None = Field(None, min_length=1, max_length=200)
+    name_en: str | None = Field(None, min_length=1, max_length=200)
+    description_zh: str | None = Field(None, max_length=5000)
+    description_en: str | None = Field(None, max_length=5000)
+    status: ProductStatus | None = None
+
+
+class MarkOut(ResponseSchema):
+    may_bear_mark: bool = Field(
+        description="True while a certificate in force held by the firm covers this GTIN."
+    )
+    certificate_id: int | None
+    certificate_number: str | None
+    label_quota: int | None
+    labels_used: int | None
+
+
+class ProductOut(ResponseSchema):
     id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    gln: str
-    extension: str | None
-    uri: str = Field(description="Canonical identifier, as events store readPoint/bizLocation")
-    kind: LocationKind
+    gtin: str
     name_zh: str
     name_en: str
-    address: str | None
-    is_active: bool
+    description_zh: str | None
+    description_en: str | None
+    status: ProductStatus
+    digital_link: str
+    mark: MarkOut
+    image_urls: list[str] = Field(default_factory=list, description="Public product pictures.")
     created_at: datetime
+    updated_at: datetime
 
 
-class PartnerCreate(RequestSchema):
-    partner: str = Field(min_length=1, max_length=64, description="Slug of the partner firm")
-    gtins: list[str] | None = Field(
-        None, min_length=1, max_length=1000, description="Only these products (default: all)"
-    )
-    note: str | None = Field(None, max_length=500)
+class ProductQuery(PageQuery):
+    gtin: str | None = Field(None, max_length=100, description="Only the product with this GTIN.")
 
 
-class PartnerOut(ResponseSchema):
-    id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    partner: str = Field(validation_alias="partner_slug")
-    gtins: list[str] | None
-    note: str | None
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class JourneyQuery(QuerySchema):
-    epc: str = Field(
+class BatchCreate(RequestSchema):
+    lot: str = Field(
         min_length=1,
-        max_length=500,
-        description="A unit, batch or container: Digital Link URI (ours or id.gs1.org) or EPC URN",
+        max_length=100,
+        description="1 to 20 characters of GS1 character set 82 (no spaces, ASCII only).",
     )
-    direction: Direction = Field(
-        Direction.BOTH, description="backward (what went into it), forward (where it went), both"
-    )
+    production_date: str | None = DATE_INPUT
+    best_before_date: str | None = DATE_INPUT
+    expiry_date: str | None = DATE_INPUT
+    quantity: int | None = Field(None, ge=1, le=1_000_000_000)
+    production_site: str | None = Field(None, min_length=1, max_length=200)
+    production_site_gln: str | None = Field(None, min_length=1, max_length=100)
 
 
-class PlaceOut(ResponseSchema):
-    id: str
-    name_zh: str | None = None
-    name_en: str | None = None
-
-
-class SensorReadingOut(ResponseSchema):
-    type: str | None
-    value: float | None = None
-    uom: str | None = None
-    time: str | None = None
-    deviceID: str | None = None
-
-
-class QuantityOut(ResponseSchema):
-    role: str
-    uri: str
-    quantity: float | None = None
-    uom: str | None = None
-
-
-class JourneyEventOut(ResponseSchema):
-    eventID: str
-    hashID: str
-    type: str
-    eventTime: datetime
-    eventTimeZoneOffset: str
-    action: str | None
-    bizStep: str | None = Field(description="CBV term, or the URI of a custom step")
-    disposition: str | None
-    readPoint: PlaceOut | None
-    bizLocation: PlaceOut | None
-    identifiers: list[QuantityOut]
-    sensorReadings: list[SensorReadingOut]
-    certificationInfo: list[str]
-    capturedBy: str
-    relation: Literal["self", "backward", "forward"] = Field(
-        description="Names the start itself, upstream of it, or downstream of it"
-    )
-    via: list[str]
-
-
-class JourneyStartOut(ResponseSchema):
-    uri: str
-    gtin: str | None
-    lot: str | None
-    serial: str | None
-
-
-class RecallNoticeOut(ResponseSchema):
-    recall_id: int
-    kind: RecallKind
-    gtin: str
-    lot: str
-    reason: str
-    placed_at: datetime
-    placed_by: str
-    is_own_batch: bool = Field(
-        description="The item's own batch (true) or a batch that went into it upstream (false)"
-    )
-
-
-class JourneyOut(ResponseSchema):
-    start: JourneyStartOut
-    direction: Direction
-    events: list[JourneyEventOut]
-    identifiers: list[str] = Field(description="Every identifier the journey passed through")
-    truncated: bool
-    recalls: list[RecallNoticeOut] = Field(
-        description="Active holds and recalls on the start or on anything upstream of it"
-    )
-
-
-class RecallCreate(RequestSchema):
-    batch_id: int = Field(ge=1)
-    kind: RecallKind
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RecallLift(RequestSchema):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RecallQuery(PageQuery):
-    status: RecallStatus | None = None
-
-
-class RecallOut(ResponseSchema):
+class BatchOut(ResponseSchema):
     id: int
-    batch_id: int
+    product_id: int
     gtin: str
     lot: str
-    kind: RecallKind
-    status: RecallStatus
-    reason: str
-    placed_by: str = Field(validation_alias=AliasChoices("placed_by_slug", "placed_by"))
+    production_date: date | None
+    best_before_date: date | None
+    expiry_date: date | None
+    quantity: int | None
+    production_site: str | None
+    production_site_gln: str | None
+    digital_link: str
     created_at: datetime
-    lifted_at: datetime | None
-    lift_reason: str | None
 
 
-class AffectedBatchOut(ResponseSchema):
+class LabelOrderCreate(RequestSchema):
+    quantity: int = Field(ge=1, le=10_000_000, description="Number of serialised codes.")
+    signed: bool = Field(
+        False,
+        description="Offline-verifiable labels: each URI carries a compact signature "
+        "(?sig=...) by the association's key.",
+    )
+
+
+class ReasonBody(RequestSchema):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class LabelOrderOut(ResponseSchema):
+    id: int
+    organisation_id: int
+    batch_id: int
+    product_id: int
+    certificate_id: int
     gtin: str
     lot: str
-    uri: str
-    registered_units: int = Field(description="Serialised units of this batch in the register")
+    quantity: int
+    status: LabelOrderStatus
+    is_signed: bool
+    is_auto_approved: bool
+    codes_sha256: str | None = Field(
+        description='SHA-256 (hex) of "<serial>\\n" for every code in issue (export) order.'
+    )
+    codes_blacklisted: int | None = Field(
+        description="Codes of the order blacklisted one by one (null before issue)."
+    )
+    decision_reason: str | None
+    blacklist_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    issued_at: datetime | None
+    printed_at: datetime | None
+    activated_at: datetime | None
+    blacklisted_at: datetime | None
+    codes_url: str | None
+    csv_url: str | None
+    sheet_url: str | None
 
 
-class AffectedOut(ResponseSchema):
-    batches: list[AffectedBatchOut]
-    units: list[str] = Field(description="Units named by events downstream")
-    containers: list[str] = Field(description="Cases, pallets and other containers downstream")
-    registered_units: int
-    truncated: bool
+class LabelOrderQuery(PageQuery):
+    status: LabelOrderStatus | None = None
 
 
-class RecallDetailOut(RecallOut):
-    affected: AffectedOut
+class UnitOut(ResponseSchema):
+    gtin: str
+    lot: str
+    serial: str
+    state: UnitState
+    order_id: int
+    digital_link: str = Field(description="The unit's identity: its GS1 Digital Link URI.")
+    label_content: str = Field(description="What the QR code carries (URI, plus ?sig= if signed).")
+    qr_png_url: str
+    qr_svg_url: str
+    blacklisted_at: datetime | None
+    blacklist_reason: str | None
+
+
+class QROptions(QuerySchema):
+    ec: Literal["L", "M", "Q", "H"] = Field("M", description="Error-correction level.")
+    size: int | None = Field(
+        None, ge=21, le=4096, description="Image width in pixels (at most; whole pixels/module)."
+    )
+    border: int = Field(4, ge=0, le=16, description="Quiet zone in modules (4 per ISO 18004).")
+
+
+class SheetQuery(QuerySchema):
+    ec: Literal["L", "M", "Q", "H"] = "M"
+
+
+class LabelPolicyIn(RequestSchema):
+    auto_approve: bool = Field(
+        description="Approve member firms' orders within the certificate's quota at once."
+    )
+    auto_approve_max: int | None = Field(
+        None, ge=1, le=10_000_000, description="Larger orders still wait for approval."
+    )
+
+
+class LabelPolicyOut(ResponseSchema):
+    brand_slug: str
+    auto_approve: bool
+    auto_approve_max: int | None
+    updated_at: datetime | None

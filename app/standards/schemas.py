@@ -1,265 +1,146 @@
-"""Request and response schemas of the traceability API (EPCIS names where the standard has
-them)."""
+"""Request and response bodies of the standards API."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, AwareDatetime, Field, RootModel, StringConstraints
+from pydantic import Field, StringConstraints
 
-from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
-from app.trace.journeys import Direction
-from app.trace.models import LocationKind, RecallKind, RecallStatus
+from app.http.schemas import RequestSchema, ResponseSchema
+from app.standards.models import Comparator, ValueType, VersionStatus
 
-ListParameter = str | list[str] | None
-_LIST = " Several values: repeat the parameter or separate values with `|`."
-
-
-def _list(description: str) -> Any:
-    return Field(None, description=description + _LIST)
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(min_length=1, max_length=20000)]
 
 
-class EPCISDocumentIn(RootModel[dict[str, Any]]):
-    """An EPCIS 2.0 JSON-LD EPCISDocument (validated against the official JSON Schema and the
-    CBV rules by the capture service)."""
+class StandardCreate(RequestSchema):
+    code: str = Field(min_length=3, max_length=64, examples=["T/QMTA 001-2024"])
+    title_zh: Title
+    title_en: Title
 
 
-class CaptureErrorOut(ResponseSchema):
-    field: str = Field(description="JSON pointer into the captured document")
-    rule: str
-    message: str
+class StandardUpdate(RequestSchema):
+    title_zh: Title | None = None
+    title_en: Title | None = None
 
 
-class CaptureJobOut(ResponseSchema):
-    """An EPCIS capture job. Capture runs while the request waits, so a job is finished when
-    its URL is first given out."""
-
-    captureID: str
-    createdAt: datetime
-    finishedAt: datetime
-    running: bool
-    success: bool
-    captureErrorBehaviour: Literal["rollback", "proceed"]
-    errors: list[CaptureErrorOut]
-    status: Literal["succeeded", "partial", "failed"]
-    eventCount: int
-    capturedCount: int = Field(description="Events stored by this capture")
-    duplicateCount: int = Field(
-        description="Events already stored, changing nothing (capture is idempotent)"
-    )
-    errorDeclarationCount: int = Field(
-        description="Stored events this capture declared erroneous (an event sent again with "
-        "an errorDeclaration by the organisation that recorded it); each declaration is "
-        "logged in the transparency log as epcis_event.error_declared"
-    )
-    rejectedCount: int
-    documentSha256: str
-    capturedBy: str = Field(description="Slug of the capturing organisation")
-    url: str
+class ClauseIn(RequestSchema):
+    number: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
+    title_zh: Title
+    title_en: Title
+    requirement_zh: LongText
+    requirement_en: LongText
 
 
-class EventQuery(QuerySchema):
-    """SimpleEventQuery parameters of the EPCIS 2.0 REST binding."""
-
-    eventType: ListParameter = _list("ObjectEvent, AggregationEvent, TransformationEvent, ...")
-    GE_eventTime: AwareDatetime | None = Field(None, description="eventTime >= this (with offset)")
-    LT_eventTime: AwareDatetime | None = Field(None, description="eventTime < this (with offset)")
-    GE_recordTime: AwareDatetime | None = Field(None, description="recordTime >= this")
-    LT_recordTime: AwareDatetime | None = Field(None, description="recordTime < this")
-    EQ_action: ListParameter = _list("ADD, OBSERVE or DELETE.")
-    EQ_bizStep: ListParameter = _list("CBV term (`shipping`) or URI.")
-    EQ_disposition: ListParameter = _list("CBV term (`in_transit`) or URI.")
-    EQ_readPoint: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_bizLocation: ListParameter = _list("Location identifier (SGLN URN or GLN Digital Link).")
-    EQ_eventID: ListParameter = _list("eventID or event hash ID.")
-    MATCH_epc: ListParameter = _list("EPC in epcList or childEPCs (URN, Digital Link, pattern).")
-    MATCH_parentID: ListParameter = _list("parentID.")
-    MATCH_inputEPC: ListParameter = _list("EPC in inputEPCList.")
-    MATCH_outputEPC: ListParameter = _list("EPC in outputEPCList.")
-    MATCH_anyEPC: ListParameter = _list(
-        "EPC anywhere: epcList, childEPCs, inputs, outputs, parent."
-    )
-    MATCH_epcClass: ListParameter = _list("Class in quantityList or childQuantityList.")
-    MATCH_inputEPCClass: ListParameter = _list("Class in inputQuantityList.")
-    MATCH_outputEPCClass: ListParameter = _list("Class in outputQuantityList.")
-    MATCH_anyEPCClass: ListParameter = _list("Class in any quantity list.")
-    perPage: int = Field(30, ge=1, le=1000, description="Events per page.")
-    nextPageToken: str | None = Field(
-        None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
-    )
-    orderDirection: Literal["ASC", "DESC"] = Field("ASC", description="By eventTime.")
-
-
-class LocationCreate(RequestSchema):
-    gln: str = Field(min_length=1, max_length=20, description="13-digit GLN with check digit")
-    extension: str | None = Field(
-        None, min_length=1, max_length=20, description="GLN extension (AI 254), if any"
-    )
-    kind: LocationKind
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
-
-
-class LocationOut(ResponseSchema):
-    id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    gln: str
-    extension: str | None
-    uri: str = Field(description="Canonical identifier, as events store readPoint/bizLocation")
-    kind: LocationKind
-    name_zh: str
-    name_en: str
-    address: str | None
-    is_active: bool
-    created_at: datetime
-
-
-class PartnerCreate(RequestSchema):
-    partner: str = Field(min_length=1, max_length=64, description="Slug of the partner firm")
-    gtins: list[str] | None = Field(
-        None, min_length=1, max_length=1000, description="Only these products (default: all)"
-    )
-    note: str | None = Field(None, max_length=500)
-
-
-class PartnerOut(ResponseSchema):
-    id: int
-    organisation: str = Field(validation_alias="organisation_slug")
-    partner: str = Field(validation_alias="partner_slug")
-    gtins: list[str] | None
-    note: str | None
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class JourneyQuery(QuerySchema):
-    epc: str = Field(
+class CriterionIn(RequestSchema):
+    key: str = Field(
         min_length=1,
-        max_length=500,
-        description="A unit, batch or container: Digital Link URI (ours or id.gs1.org) or EPC URN",
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Stable key of the criterion within the version, e.g. 'moisture'.",
     )
-    direction: Direction = Field(
-        Direction.BOTH, description="backward (what went into it), forward (where it went), both"
+    clause: str | None = Field(None, max_length=32, description="Number of the clause it tests.")
+    metric_zh: Annotated[str, Field(min_length=1, max_length=200)]
+    metric_en: Annotated[str, Field(min_length=1, max_length=200)]
+    unit: str | None = Field(None, min_length=1, max_length=32, examples=["%", "mg/kg"])
+    method: str | None = Field(None, min_length=1, max_length=200, examples=["GB 5009.3"])
+    type: ValueType
+    comparator: Comparator | None = None
+    threshold: float | None = Field(None, allow_inf_nan=False)
+    threshold_max: float | None = Field(None, allow_inf_nan=False)
+    allowed_values: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, min_length=1, max_length=100
     )
+    mandatory: bool = True
 
 
-class PlaceOut(ResponseSchema):
-    id: str
-    name_zh: str | None = None
-    name_en: str | None = None
+class VersionContent(RequestSchema):
+    effective_from: date | None = None
+    clauses: list[ClauseIn] = Field(default_factory=list, max_length=500)
+    criteria: list[CriterionIn] = Field(default_factory=list, max_length=500)
 
 
-class SensorReadingOut(ResponseSchema):
-    type: str | None
-    value: float | None = None
-    uom: str | None = None
-    time: str | None = None
-    deviceID: str | None = None
-
-
-class QuantityOut(ResponseSchema):
-    role: str
-    uri: str
-    quantity: float | None = None
-    uom: str | None = None
-
-
-class JourneyEventOut(ResponseSchema):
-    eventID: str
-    hashID: str
-    type: str
-    eventTime: datetime
-    eventTimeZoneOffset: str
-    action: str | None
-    bizStep: str | None = Field(description="CBV term, or the URI of a custom step")
-    disposition: str | None
-    readPoint: PlaceOut | None
-    bizLocation: PlaceOut | None
-    identifiers: list[QuantityOut]
-    sensorReadings: list[SensorReadingOut]
-    certificationInfo: list[str]
-    capturedBy: str
-    relation: Literal["self", "backward", "forward"] = Field(
-        description="Names the start itself, upstream of it, or downstream of it"
-    )
-    via: list[str]
-
-
-class JourneyStartOut(ResponseSchema):
-    uri: str
-    gtin: str | None
-    lot: str | None
-    serial: str | None
-
-
-class RecallNoticeOut(ResponseSchema):
-    recall_id: int
-    kind: RecallKind
-    gtin: str
-    lot: str
-    reason: str
-    placed_at: datetime
-    placed_by: str
-    is_own_batch: bool = Field(
-        description="The item's own batch (true) or a batch that went into it upstream (false)"
+class VersionCreate(VersionContent):
+    version: str = Field(
+        min_length=1, max_length=32, pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]*$", examples=["1.0"]
     )
 
 
-class JourneyOut(ResponseSchema):
-    start: JourneyStartOut
-    direction: Direction
-    events: list[JourneyEventOut]
-    identifiers: list[str] = Field(description="Every identifier the journey passed through")
-    truncated: bool
-    recalls: list[RecallNoticeOut] = Field(
-        description="Active holds and recalls on the start or on anything upstream of it"
-    )
+class WithdrawIn(RequestSchema):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
-class RecallCreate(RequestSchema):
-    batch_id: int = Field(ge=1)
-    kind: RecallKind
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+class ClauseOut(ResponseSchema):
+    number: str
+    title_zh: str
+    title_en: str
+    requirement_zh: str
+    requirement_en: str
 
 
-class RecallLift(RequestSchema):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RecallQuery(PageQuery):
-    status: RecallStatus | None = None
-
-
-class RecallOut(ResponseSchema):
+class CriterionOut(ResponseSchema):
     id: int
-    batch_id: int
-    gtin: str
-    lot: str
-    kind: RecallKind
-    status: RecallStatus
-    reason: str
-    placed_by: str = Field(validation_alias=AliasChoices("placed_by_slug", "placed_by"))
+    key: str
+    clause_number: str | None
+    metric_zh: str
+    metric_en: str
+    unit: str | None
+    method: str | None
+    value_type: ValueType
+    comparator: Comparator | None
+    threshold: float | None
+    threshold_max: float | None
+    allowed_values: list[str] | None
+    is_mandatory: bool
+
+
+class VersionSummary(ResponseSchema):
+    id: int
+    version: str
+    status: VersionStatus = Field(
+        description="The status as of now: a published version reads superseded from the "
+        "moment a later version takes effect."
+    )
+    scheduled: bool = Field(
+        description="Published, but effective_from is a later day: not in force before then "
+        "(audits may apply it ahead of that day; certificates under it are valid from it)."
+    )
+    effective_from: date | None
+    content_hash: str | None = Field(description="SHA-256 of the canonical JSON; published only.")
+    published_at: datetime | None
+    superseded_at: datetime | None
+    withdrawn_at: datetime | None
+
+
+class StandardOut(ResponseSchema):
+    id: int
+    brand: str = Field(description="Brand slug.")
+    code: str
+    title_zh: str
+    title_en: str
     created_at: datetime
-    lifted_at: datetime | None
-    lift_reason: str | None
+    versions: list[VersionSummary]
 
 
-class AffectedBatchOut(ResponseSchema):
-    gtin: str
-    lot: str
-    uri: str
-    registered_units: int = Field(description="Serialised units of this batch in the register")
+class VersionOut(VersionSummary):
+    standard_id: int
+    code: str
+    title_zh: str
+    title_en: str
+    brand: str
+    withdrawal_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    clauses: list[ClauseOut]
+    criteria: list[CriterionOut]
+    canonical_url: str = Field(description="The canonical JSON whose SHA-256 is content_hash.")
 
 
-class AffectedOut(ResponseSchema):
-    batches: list[AffectedBatchOut]
-    units: list[str] = Field(description="Units named by events downstream")
-    containers: list[str] = Field(description="Cases, pallets and other containers downstream")
-    registered_units: int
-    truncated: bool
-
-
-class RecallDetailOut(RecallOut):
-    affected: AffectedOut
+class DiffOut(ResponseSchema):
+    standard: str
+    from_version: VersionSummary
+    to_version: VersionSummary
+    header: dict[str, Any]
+    clauses: dict[str, Any]
+    criteria: dict[str, Any]
