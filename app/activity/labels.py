@@ -15,6 +15,7 @@ from flask_babel import gettext, lazy_gettext
 _GROUPS: list[tuple[Any, tuple[str, ...]]] = [
     # Accounts
     (lazy_gettext("Signed in"), ("web_auth.login",)),
+    (lazy_gettext("Signed out"), ("web_auth.logout",)),
     (lazy_gettext("Changed own password"), ("web_auth.change_password", "auth.change_password")),
     (lazy_gettext("Created an API token"), ("auth.create_token", "auth_portal.tokens")),
     (lazy_gettext("Revoked an API token"), ("auth.revoke_token", "auth_portal.revoke_token")),

@@ -64,6 +64,20 @@ class User(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 
 
+class EndedSession(Base):
+    """A browser session signed out before its cookie expired.
+
+    Sessions live in signed cookies, which the server cannot take back: a copy of the cookie
+    (a shared computer, a stolen backup) would work until it expires. Each session carries a
+    random id; signing out records it here until the cookie would have expired anyway, and a
+    session whose id is here is refused."""
+
+    __tablename__ = "ended_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class ApiToken(Base):
     """A bearer token. Only the SHA-256 of its secret is stored: a database leak leaks no token."""
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.errors import (
@@ -24,7 +24,7 @@ from app.auth.errors import (
     TokenAlreadyRevoked,
     WeakPassword,
 )
-from app.auth.models import ApiToken, Organisation, OrgKind, Role, User
+from app.auth.models import ApiToken, EndedSession, Organisation, OrgKind, Role, User
 from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from app.auth.principal import DEFAULT_TOKEN_SCOPES, Caller
 from app.db import utcnow
@@ -352,11 +352,33 @@ def update_user(
     return user
 
 
+def new_session_id() -> str:
+    """A browser session's random id (``session["sid"]``), what signing out records."""
+    return secrets.token_urlsafe(32)
+
+
+def end_session(session: Session, session_id: object, lifetime: timedelta) -> None:
+    """Record a signed-out browser session, so that copies of its cookie stop working; kept
+    until the cookie would have expired (``lifetime`` from now). Records whose cookies have
+    expired go at the same time: the table holds only sessions that could still be replayed."""
+    now = utcnow()
+    session.execute(delete(EndedSession).where(EndedSession.expires_at < now))
+    if not isinstance(session_id, str) or not session_id:
+        return
+    if session.get(EndedSession, session_id) is None:
+        session.add(EndedSession(session_id=session_id, expires_at=now + lifetime))
+        session.flush()
+
+
 def session_user(session: Session, web_session: dict[str, object] | object) -> User | None:
-    """The user of a signed browser session, if it is still valid (active, same generation)."""
+    """The user of a signed browser session, if it is still valid: not signed out (its id is
+    not among the ended sessions), the user and organisation active, same generation."""
     data = web_session if isinstance(web_session, dict) else dict(web_session)  # type: ignore[call-overload]
     user_id = data.get("user_id")
-    if not isinstance(user_id, int):
+    session_id = data.get("sid")
+    if not isinstance(user_id, int) or not isinstance(session_id, str):
+        return None
+    if session.get(EndedSession, session_id) is not None:
         return None
     user = session.get(User, user_id)
     if (

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     redirect,
@@ -68,6 +69,7 @@ def login() -> ResponseReturnValue:
         session.clear()
         session.permanent = True
         session["user_id"] = user.id
+        session["sid"] = services.new_session_id()
         session["generation"] = user.session_generation
         g.caller = services.caller_for(user)
         commit_request(g.caller, 303)
@@ -80,6 +82,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     check_csrf()
+    # The cookie may have been copied: its session id is refused from now on.
+    services.end_session(db.session, session.get("sid"), current_app.permanent_session_lifetime)
+    commit_request(resolve_caller(), 303)
     session.clear()
     return forget_sign_in(redirect(url_for("system.home"), code=303))
 

@@ -74,6 +74,37 @@ def test_sign_out_ends_the_session(client, demo) -> None:
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_a_copy_of_the_session_cookie_stops_working_at_sign_out(app, client, demo, session) -> None:
+    from sqlalchemy import func, select
+
+    from app.auth.models import EndedSession
+
+    _sign_in(client, demo["users"]["firm_admin"]["username"])
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None
+    copy = app.test_client()  # a shared computer, a stolen backup: the same signed cookie
+    copy.set_cookie(name, cookie.value)
+    assert copy.get("/api/v1/me").status_code == 200
+    # Another session of the same person is not touched by this sign-out.
+    other = app.test_client()
+    _sign_in(other, demo["users"]["firm_admin"]["username"])
+    assert client.post("/logout", data={"csrf_token": _csrf(client, "/account")}).status_code == 303
+    assert copy.get("/api/v1/me").status_code == 401
+    assert copy.get("/portal").status_code == 302
+    assert other.get("/api/v1/me").status_code == 200
+    assert session.scalar(select(func.count()).select_from(EndedSession)) == 1
+
+
+def test_a_session_cookie_without_its_id_is_refused(app, demo) -> None:
+    # Cookies signed before sessions carried an id (or forged without one) do not sign anyone in.
+    client = app.test_client()
+    with client.session_transaction() as web_session:
+        web_session["user_id"] = 1
+        web_session["generation"] = 0
+    assert client.get("/api/v1/me").status_code == 401
+
+
 def test_password_change_signs_out_other_sessions(app, demo) -> None:
     first, second = app.test_client(), app.test_client()
     email = demo["users"]["firm_staff"]["username"]
