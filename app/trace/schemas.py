@@ -3,16 +3,36 @@ them)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, RootModel, StringConstraints
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    RootModel,
+    StringConstraints,
+)
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.trace.journeys import Direction
 from app.trace.models import LocationKind, RecallKind, RecallStatus
 
 ListParameter = str | list[str] | None
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _iso_timestamp(value: object) -> object:
+    # EPCIS query times are ISO 8601 timestamps; pydantic would also read a bare number as
+    # seconds since 1970 (LT_recordTime=0.5), which no EPCIS client means.
+    if isinstance(value, str | int | float) and _NUMBER.match(str(value)):
+        raise ValueError("must be an ISO 8601 timestamp with an offset, e.g. 2026-04-02T07:30Z")
+    return value
+
+
+QueryTime = Annotated[AwareDatetime, BeforeValidator(_iso_timestamp)]
 _LIST = " Several values: repeat the parameter or separate values with `|`."
 
 
@@ -63,10 +83,10 @@ class EventQuery(QuerySchema):
     """SimpleEventQuery parameters of the EPCIS 2.0 REST binding."""
 
     eventType: ListParameter = _list("ObjectEvent, AggregationEvent, TransformationEvent, ...")
-    GE_eventTime: AwareDatetime | None = Field(None, description="eventTime >= this (with offset)")
-    LT_eventTime: AwareDatetime | None = Field(None, description="eventTime < this (with offset)")
-    GE_recordTime: AwareDatetime | None = Field(None, description="recordTime >= this")
-    LT_recordTime: AwareDatetime | None = Field(None, description="recordTime < this")
+    GE_eventTime: QueryTime | None = Field(None, description="eventTime >= this (with offset)")
+    LT_eventTime: QueryTime | None = Field(None, description="eventTime < this (with offset)")
+    GE_recordTime: QueryTime | None = Field(None, description="recordTime >= this")
+    LT_recordTime: QueryTime | None = Field(None, description="recordTime < this")
     EQ_action: ListParameter = _list("ADD, OBSERVE or DELETE.")
     EQ_bizStep: ListParameter = _list("CBV term (`shipping`) or URI.")
     EQ_disposition: ListParameter = _list("CBV term (`in_transit`) or URI.")

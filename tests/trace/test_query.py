@@ -167,6 +167,9 @@ def test_one_event_by_event_id_or_hash(api) -> None:
     [
         ({"GE_eventTime": "2026-04-06T01:00:00"}, "query.GE_eventTime", "timezone_aware"),
         ({"GE_eventTime": "yesterday"}, "query.GE_eventTime", "datetime_from_date_parsing"),
+        # A bare number is not an EPCIS time (pydantic would read it as seconds since 1970).
+        ({"LT_recordTime": "0.5"}, "query.LT_recordTime", "value_error"),
+        ({"GE_eventTime": "1775000000"}, "query.GE_eventTime", "value_error"),
         ({"EQ_bizStep": "shiping"}, "query.EQ_bizStep", "unknown-cbv-term"),
         ({"EQ_action": "MOVE"}, "query.EQ_action", "enum"),
         ({"MATCH_epc": "urn:epc:id:sgtin:690123456.02.U1"}, "query.MATCH_epc", "gs1-length"),
