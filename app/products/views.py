@@ -576,7 +576,10 @@ def _attachment(filename: str) -> dict[str, str]:
     "/api/v1/label-orders/<int:order_id>/codes.csv",
     access=FIRM_ORDERS_READ,
     area="labels",
-    responses={200: "CSV, one row per code: gtin, lot, serial, digital_link, label_content"},
+    responses={
+        200: "CSV, one row per code: gtin, lot, serial, digital_link, label_content",
+        409: "The order has no printable codes (not issued yet, cancelled or blacklisted)",
+    },
 )
 def export_codes_csv(caller: Caller, order_id: int) -> Response:
     """The order's codes for a label printer, as CSV streamed row by row (any size)."""
@@ -619,7 +622,10 @@ def export_codes_csv(caller: Caller, order_id: int) -> Response:
     access=FIRM_ORDERS_READ,
     query=SheetQuery,
     area="labels",
-    responses={200: "A4 PDF label sheet, 24 labels a page, streamed page by page"},
+    responses={
+        200: "A4 PDF label sheet, 24 labels a page, streamed page by page",
+        409: "The order has no printable codes (not issued yet, cancelled or blacklisted)",
+    },
 )
 def export_label_sheet(caller: Caller, order_id: int, query: SheetQuery) -> Response:
     """A print-ready A4 label sheet: each QR with its GTIN, lot and serial under it."""

@@ -120,6 +120,7 @@ def entry(index: int) -> tuple[dict[str, Any], dict[str, str]]:
     query=InclusionQuery,
     response=InclusionProofOut,
     area=AREA,
+    responses={404: "No entry with that index or leaf hash, or no checkpoint of that size"},
 )
 def inclusion(query: InclusionQuery) -> tuple[dict[str, Any], dict[str, str]]:
     """Inclusion proof of an entry, by ``index`` or ``leaf_hash``, against a signed checkpoint
@@ -138,6 +139,7 @@ def inclusion(query: InclusionQuery) -> tuple[dict[str, Any], dict[str, str]]:
     query=ConsistencyQuery,
     response=ConsistencyProofOut,
     area=AREA,
+    responses={404: "No signed checkpoint of that size (not every size is signed)"},
 )
 def consistency(query: ConsistencyQuery) -> tuple[dict[str, Any], dict[str, str]]:
     """Consistency proof that the signed checkpoint of size ``to`` (default the latest) extends

@@ -101,3 +101,16 @@ def test_every_model_has_a_component_of_its_own(client) -> None:
         if not any((model.__name__, shape) in components for shape in shapes):
             missing.append(f"{model.__module__}.{model.__name__}")
     assert sorted(missing) == []
+
+
+def test_answers_a_client_must_handle_are_documented(client, api, demo) -> None:
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/log/proof/inclusion", "/log/proof/consistency"):
+        assert "404" in paths[path]["get"]["responses"], path
+    unknown_leaf = "A" * 43 + "="  # 32 zero bytes, base64: no entry has that leaf hash
+    assert api(None).get(f"/log/proof/inclusion?leaf_hash={unknown_leaf}").status_code == 404
+    for path in (
+        "/api/v1/label-orders/{order_id}/codes.csv",
+        "/api/v1/label-orders/{order_id}/labels.pdf",
+    ):
+        assert "409" in paths[path]["get"]["responses"], path
