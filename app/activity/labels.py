@@ -47,7 +47,10 @@ _GROUPS: list[tuple[Any, tuple[str, ...]]] = [
         lazy_gettext("Removed a co-builder"),
         ("brands.remove_co_builder", "brands_portal.remove_co_builder"),
     ),
-    (lazy_gettext("Applied for membership"), ("brands.apply_for_membership",)),
+    (
+        lazy_gettext("Applied for membership"),
+        ("brands.apply_for_membership", "firm_portal.apply_to_brand"),
+    ),
     (lazy_gettext("Approved a membership"), ("brands.approve_membership",)),
     (lazy_gettext("Rejected a membership application"), ("brands.reject_membership",)),
     (lazy_gettext("Suspended a membership"), ("brands.suspend_membership",)),

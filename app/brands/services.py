@@ -46,6 +46,7 @@ from app.files.services import IMAGE_TYPES, Upload, store_upload
 from app.gs1.identifiers import GS1SyntaxError
 from app.gs1.uscc import validate_uscc
 from app.http.pagination import PageResult, paginate
+from app.i18n import local_text
 
 LOGO_MAX_BYTES = 1024 * 1024
 USCC = "uscc"
@@ -372,9 +373,13 @@ def apply_for_membership(
         select(Membership).where(Membership.open_key == _open_key(brand.id, firm.id))
     )
     if existing is not None:
+        # Worded in the request's language: the firm's portal shows it as it is.
         raise OpenMembershipExists(
-            f"The firm already has a membership of {slug!r} that is {existing.status}.",
-            extra={"membership_id": existing.id},
+            gettext(
+                "Your firm already has an open application to or membership of %(brand)s.",
+                brand=local_text(brand.name_zh, brand.name_en),
+            ),
+            extra={"membership_id": existing.id, "membership_status": existing.status.value},
         )
     membership = Membership(
         brand_id=brand.id,
@@ -393,9 +398,25 @@ def apply_for_membership(
     except IntegrityError:
         # A concurrent application won the race for the open key.
         raise OpenMembershipExists(
-            f"The firm already has an open application to {slug!r}."
+            gettext(
+                "Your firm already has an open application to or membership of %(brand)s.",
+                brand=local_text(brand.name_zh, brand.name_en),
+            )
         ) from None
     return membership
+
+
+def brands_open_to(session: Session, caller: Caller) -> list[Brand]:
+    """The brands the caller's firm may apply to: those it has no open application to or
+    membership of (a rejected or ended one may be followed by a new application)."""
+    open_brand_ids = select(Membership.brand_id).where(
+        Membership.firm_id == caller.organisation_id, Membership.open_key.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(Brand).where(Brand.id.not_in(open_brand_ids)).order_by(Brand.name_en)
+        )
+    )
 
 
 def _membership_query(session: Session, caller: Caller) -> Any:

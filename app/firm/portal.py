@@ -1,10 +1,11 @@
 """The firm's workspace pages that bring the domains together: the overview (certificates and
 their label quota, brand memberships, label orders, scans and alerts about the firm's products,
-traceability events, holds and recalls in effect), the scans of the firm's products, and
-leaving a brand (a confirmation naming the certificates it cancels).
+traceability events, holds and recalls in effect), the scans of the firm's products, applying
+to join a brand, and leaving one (a confirmation naming the certificates it cancels).
 
-Like the resolver, these pages read from the domains (through their services and models); the
-one change they make, leaving a brand, goes through :mod:`app.firm.services`.
+Like the resolver, these pages read from the domains (through their services and models); an
+application goes through the brands domain's service (as the API's does), leaving a brand
+through :mod:`app.firm.services`.
 """
 
 from __future__ import annotations
@@ -15,28 +16,32 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
+from pydantic import Field
 from sqlalchemy import func, or_, select
 
 from app.association.forms import Outcome, parse, submit
-from app.auth.models import OrgKind, Role
+from app.auth.models import Organisation, OrgKind, Role
 from app.auth.principal import Caller, allow
+from app.brands import services as brands
 from app.brands.models import OPEN_MEMBERSHIP_STATUSES, Brand, Membership, MembershipStatus
 from app.brands.portal import STATUS_LABELS as MEMBERSHIP_STATUS_LABELS
-from app.brands.schemas import MembershipDecision
+from app.brands.schemas import MembershipApply, MembershipDecision
 from app.certificates import services as certificates
 from app.certificates.models import LIVE_STATUSES, Certificate, CertificateStatus
 from app.certificates.web import STATUS_LABELS as CERTIFICATE_STATUS_LABELS
 from app.db import utcnow
 from app.extensions import db
 from app.firm import services
+from app.http.api import set_activity_target
 from app.http.web import page
 from app.portal.charts import bar_chart, line_chart
 from app.portal.nav import nav_item
 from app.portal.tables import Column, Filter, build_table
+from app.products import portal_forms
 from app.products import services as products
 from app.products.models import LabelOrder, LabelOrderStatus, Product
 from app.products.portal import ORDER_STATUS_LABELS
-from app.products.portal_forms import bilingual, choice_filter, when
+from app.products.portal_forms import bilingual, choice_filter, form_token, when
 from app.resolver import services as resolver
 from app.resolver.labels import ALERT_KIND_LABELS, VERDICT_LABELS
 from app.resolver.models import AlertStatus, Scan, ScanAlert, ScanChannel
@@ -53,7 +58,8 @@ from app.trace.services import location_names
 bp = Blueprint("firm_portal", __name__, url_prefix="/portal", template_folder="templates")
 
 FIRM = allow([OrgKind.ENTERPRISE], [Role.ADMIN, Role.STAFF])
-# Leaving a brand (and so cancelling certificates) is for the firm's admins only.
+# Applying to and leaving a brand (and so cancelling certificates) is for the firm's admins
+# only, as in the API.
 FIRM_ADMINS = allow([OrgKind.ENTERPRISE], [Role.ADMIN])
 SECTION = lazy_gettext("Firm")
 SCAN_DAYS = 30
@@ -254,9 +260,76 @@ def overview(caller: Caller) -> ResponseReturnValue:
         trace=_trace(caller),
         memberships=_memberships(caller),
         open_memberships=OPEN_MEMBERSHIP_STATUSES,
-        # The firm's admins may give up a certificate (the certificates domain's page) or
-        # leave a brand.
+        # The firm's admins may give up a certificate (the certificates domain's page), apply
+        # to or leave a brand.
         may_cancel=caller.role == Role.ADMIN,
+        may_apply=FIRM_ADMINS.allows(caller),
+    )
+
+
+# --- applying to join a brand -----------------------------------------------------------------
+
+
+class BrandApplication(MembershipApply):
+    """The API's application, plus the brand chosen on the page (the API names it in the path)."""
+
+    brand: str = Field(min_length=1, max_length=64)
+
+
+APPLICATION_FIELDS = ("brand", "registration_scheme", "registration_number", "message")
+REGISTRATION_SCHEMES = {
+    brands.USCC: lazy_gettext("Unified social credit code (18 characters)"),
+    brands.OTHER: lazy_gettext("Other registration number"),
+}
+
+
+@page(bp, "/firm/brands/apply", access=FIRM_ADMINS, methods=("GET", "POST"))
+def apply_to_brand(caller: Caller) -> ResponseReturnValue:
+    """The brands the firm may apply to, and the application form (the API's fields)."""
+    values: dict[str, Any] = {"brand": request.args.get("brand", "")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+
+        def apply(model: BrandApplication) -> tuple[str, str]:
+            membership = brands.apply_for_membership(
+                db.session,
+                caller,
+                model.brand,
+                registration_scheme=model.registration_scheme,
+                registration_number=model.registration_number,
+                message=model.message,
+            )
+            set_activity_target("membership", membership.id)
+            name = bilingual(membership.brand.name_zh, membership.brand.name_en)
+            return (
+                url_for("firm_portal.overview"),
+                gettext(
+                    "Your firm applied to join %(brand)s; the association will decide.",
+                    brand=name,
+                ),
+            )
+
+        # The firm's one-time form token: a double click applies once.
+        done = portal_forms.submit(BrandApplication, APPLICATION_FIELDS, apply, once=caller)
+        if done.response is not None:
+            return done.response
+        values, errors = done.values, done.errors
+        # A refusal changes nothing (not even the registration number recorded on the way).
+        db.session.rollback()
+    firm = db.session.get(Organisation, caller.organisation_id)
+    open_brands = brands.brands_open_to(db.session, caller)
+    return (
+        render_template(
+            "firm/portal/apply.html",
+            brands=open_brands,
+            brand_options=[(b.slug, bilingual(b.name_zh, b.name_en)) for b in open_brands],
+            firm=firm,
+            schemes=list(REGISTRATION_SCHEMES.items()),
+            values=values,
+            errors=errors,
+            token=form_token(),
+        ),
+        422 if errors else 200,
     )
 
 

@@ -124,10 +124,32 @@ def _check_digit_message(value: str) -> str:
     )
 
 
+def _registration_message(rule: str, value: str) -> str | None:
+    """A firm's registration number refused (see ``app.brands.services.validate_registration``)."""
+    if rule == "required":
+        return gettext("Give your firm's registration number.")
+    if rule == "matches_record":
+        return gettext("This differs from the registration number on record for your firm.")
+    if rule == "pattern":
+        return gettext("Use 4 to 64 letters, digits and dashes.")
+    if rule == "length":
+        return gettext(
+            "A unified social credit code has 18 characters; this one has %(count)s.",
+            count=len(value),
+        )
+    if rule == "check_character":
+        return gettext("The check character (the last one) is wrong.")
+    if rule in ("charset", "registration_authority", "organization_type", "division_code"):
+        return gettext("This is not a valid unified social credit code.")
+    return None
+
+
 def field_message(item: FieldError, field: str, values: Mapping[str, Any], error: AppError) -> str:
     """One domain field error in the page's language (known rules), else its own text."""
     rule = item.rule
     value = str(values.get(field) or "")
+    if field == "registration_number":
+        return _registration_message(rule, value) or item.message
     if rule == "check_digit":
         return _check_digit_message(value)
     if rule == "numeric":
