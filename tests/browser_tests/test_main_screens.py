@@ -20,7 +20,7 @@ ROLES = ("association_admin", "firm_admin", "government_viewer")
 # Screens reached from a menu entry, plus the detail pages people spend their time on.
 DETAILS = {
     "association_admin": ["/portal/scan-alerts/1", "/portal/keys/key-1/revoke"],
-    "firm_admin": ["/portal/label-orders/1", "/portal/scan-alerts/1"],
+    "firm_admin": ["/portal/label-orders/1", "/portal/scan-alerts/1", "/portal/firm/brands/apply"],
     "government_viewer": ["/portal/register/certificates", "/portal/fake-reports/1"],
 }
 
