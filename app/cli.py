@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.auth import services as auth
@@ -53,8 +54,33 @@ def cli_transaction() -> Iterator[Session]:
         session.rollback()
         details = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
         raise click.ClickException(error.detail + (f" ({details})" if details else "")) from None
+    except DBAPIError:
+        session.rollback()
+        # A newcomer's first command before `db upgrade` (or after pulling a new version) fails
+        # on a missing table or column: say what to run instead of a driver traceback.
+        behind = _schema_behind()
+        if behind is None:
+            raise
+        raise click.ClickException(
+            f"The database schema is {behind}: run `flask --app wsgi db upgrade` first."
+        ) from None
     finally:
         session.close()
+
+
+def _schema_behind() -> str | None:
+    """How the database's schema lags this code's migrations, or None when it is at head."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == heads:
+        return None
+    if not current:
+        return "not created yet"
+    return f"at {', '.join(sorted(current))}, this version needs {', '.join(sorted(heads))}"
 
 
 Schema = TypeVar("Schema", bound=BaseModel)

@@ -235,3 +235,27 @@ def test_db_upgrade_to_an_unknown_revision_is_one_line(app) -> None:
     assert result.exit_code == 1
     assert "no-such-revision" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_commands_on_a_database_not_yet_migrated_say_what_to_run(tmp_path) -> None:
+    from alembic import command
+
+    from app import create_app
+    from app.cli import _schema_behind, alembic_config
+    from tests.conftest import make_test_config
+
+    fresh = create_app(make_test_config(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path))
+    runner = fresh.test_cli_runner()
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 1
+    assert "not created yet: run `flask --app wsgi db upgrade` first" in result.output
+    assert "Traceback" not in result.output
+    # One migration behind: it says where the database is and what this version needs.
+    with fresh.app_context():
+        command.upgrade(alembic_config(), "head")
+        assert _schema_behind() is None
+        command.downgrade(alembic_config(), "-1")
+        behind = _schema_behind()
+        assert behind is not None and behind.startswith("at ") and "this version needs" in behind
+        command.upgrade(alembic_config(), "head")
+    assert runner.invoke(args=["demo", "seed", "--json"]).exit_code == 0
