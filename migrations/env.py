@@ -32,14 +32,9 @@ def _database_url() -> str:
 
 def run_migrations_offline() -> None:
     url = _database_url()
-    context.configure(
-        url=url,
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=url.startswith("sqlite"),
-        compare_type=True,
-        render_item=render_item,
-    )
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=url.startswith("sqlite"), compare_type=True,
+                      render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
