@@ -325,6 +325,13 @@ def _duration(duration: timedelta) -> str:
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
+def _ahead_of_clock(name: str, value: str, now: datetime, tolerance: timedelta) -> str:
+    return (
+        f"{name} {value} is in the future: it may be at most {_duration(tolerance)} after the "
+        f"repository's clock (now {now.isoformat(timespec='seconds')}); "
+    )
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("z", "Z"))
 
@@ -341,24 +348,22 @@ def _prepare(
     ``problems``). An eventTime more than ``tolerance`` after ``now`` did not happen yet."""
     pointer = f"{EVENT_LIST}/{index}"
     event_time = _parse_time(event["eventTime"])
+    declaration = event.get("errorDeclaration")
+    declared_at = declaration.get("declarationTime") if isinstance(declaration, Mapping) else None
     if event_time > now + tolerance:
         problems.add(
             f"{pointer}/eventTime",
             "event-time-in-future",
-            f"eventTime {event['eventTime']} is in the future: it may be at most "
-            f"{_duration(tolerance)} after the repository's clock (now "
-            f"{now.isoformat(timespec='seconds')}); record an event once it has happened",
+            _ahead_of_clock("eventTime", event["eventTime"], now, tolerance)
+            + "record an event once it has happened",
         )
         return None
-    declaration = event.get("errorDeclaration")
-    declared_at = declaration.get("declarationTime") if isinstance(declaration, Mapping) else None
     if isinstance(declared_at, str) and _parse_time(declared_at) > now + tolerance:
         problems.add(
             f"{pointer}/errorDeclaration/declarationTime",
             "declaration-time-in-future",
-            f"declarationTime {declared_at} is in the future: it may be at most "
-            f"{_duration(tolerance)} after the repository's clock (now "
-            f"{now.isoformat(timespec='seconds')}); declare an error once it is known",
+            _ahead_of_clock("declarationTime", declared_at, now, tolerance)
+            + "declare an error once it is known",
         )
         return None
     try:
@@ -658,13 +663,7 @@ def _split_known(
     error declarations about events another organisation recorded (into ``declarations``): a
     partner allowed to record events about a firm's products may not erase the firm's own
     records from every journey."""
-    known: dict[str, tuple[int, int]] = {}
-    hashes = [item.hash_id for item in prepared]
-    for chunk in _chunks(hashes):
-        for hash_id, event_id, recorder_id in session.execute(
-            select(Event.hash_id, Event.id, Event.organisation_id).where(Event.hash_id.in_(chunk))
-        ):
-            known[hash_id] = (event_id, recorder_id)
+    known = _stored_events(session, [item.hash_id for item in prepared])
 
     new: list[_Prepared] = []
     duplicates: list[_Prepared] = []
@@ -728,14 +727,23 @@ def _declarations_of_stored(
     declare (the item then counts as a duplicate)."""
     if not items:
         return []
-    stored: dict[str, int] = {}
-    for chunk in _chunks([item.hash_id for item in items]):
+    stored = _stored_events(session, [item.hash_id for item in items])
+    return [
+        (stored[item.hash_id][0], item)
+        for item in items
+        if item.hash_id in stored and stored[item.hash_id][1] == caller.organisation_id
+    ]
+
+
+def _stored_events(session: Session, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Hash ID -> (event id, recording organisation) of the stored events among ``hashes``."""
+    found: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(hashes):
         for hash_id, event_id, recorder_id in session.execute(
             select(Event.hash_id, Event.id, Event.organisation_id).where(Event.hash_id.in_(chunk))
         ):
-            if recorder_id == caller.organisation_id:
-                stored[hash_id] = event_id
-    return [(stored[item.hash_id], item) for item in items if item.hash_id in stored]
+            found[hash_id] = (event_id, recorder_id)
+    return found
 
 
 def _declare_errors(
