@@ -85,19 +85,13 @@ def label_key_revoked(revoked_at: datetime | None, now: datetime) -> bool:
     return revoked_at is not None and revoked_at <= now
 
 
-def label_issued_before_revocation(
-    revoked_at: datetime | None, issued_at: datetime | None, now: datetime
-) -> bool:
-    """Whether a label refused offline by :func:`label_key_revoked` was, by the register's
-    record, signed before the key's revocation instant (its order was issued then, as the
-    transparency log's ``label_order.issued`` entry attests). Only the resolver knows that:
-    the pack is genuine, though the signature printed on it no longer checks offline."""
-    return (
-        label_key_revoked(revoked_at, now)
-        and issued_at is not None
-        and revoked_at is not None
-        and issued_at < revoked_at
-    )
+def label_issued_before_revocation(revoked_at: datetime, issued_at: datetime | None) -> bool:
+    """Whether a label of a key revoked from ``revoked_at`` (refused offline by
+    :func:`label_key_revoked`) was, by the register's record, signed before that instant (its
+    order was issued then, as the transparency log's ``label_order.issued`` entry attests).
+    Only the resolver knows that: the pack is genuine, though the signature printed on it no
+    longer checks offline."""
+    return issued_at is not None and issued_at < revoked_at
 
 
 CHECK_NAMES = (

@@ -371,7 +371,7 @@ def _unit_facts(
         and label_key_revoked(row.label_key_revoked_at, now)
     )
     signed_before_revocation = key_revoked and label_issued_before_revocation(
-        row.label_key_revoked_at, row.order_issued_at, now
+        row.label_key_revoked_at, row.order_issued_at
     )
     return CodeFacts(
         level=Level.UNIT,
