@@ -370,23 +370,28 @@ def end_session(session: Session, session_id: object, lifetime: timedelta) -> No
         session.flush()
 
 
+def _session_data(web_session: dict[str, object] | object) -> dict[str, object]:
+    return web_session if isinstance(web_session, dict) else dict(web_session)  # type: ignore[call-overload]
+
+
+def _active_user(session: Session, data: dict[str, object]) -> User | None:
+    """The session's user, if that person and their organisation are still active."""
+    user_id = data.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or not user.organisation.is_active:
+        return None
+    return user
+
+
 def session_user(session: Session, web_session: dict[str, object] | object) -> User | None:
     """The user of a signed browser session, if it is still valid: not signed out (its id is
     not among the ended sessions), the user and organisation active, same generation."""
-    data = web_session if isinstance(web_session, dict) else dict(web_session)  # type: ignore[call-overload]
-    user_id = data.get("user_id")
+    data = _session_data(web_session)
     session_id = data.get("sid")
-    if not isinstance(user_id, int) or not isinstance(session_id, str):
+    if not isinstance(session_id, str) or session.get(EndedSession, session_id) is not None:
         return None
-    if session.get(EndedSession, session_id) is not None:
-        return None
-    user = session.get(User, user_id)
-    if (
-        user is None
-        or not user.is_active
-        or not user.organisation.is_active
-        or data.get("generation") != user.session_generation
-    ):
+    user = _active_user(session, data)
+    if user is None or data.get("generation") != user.session_generation:
         return None
     return user
 
@@ -394,14 +399,8 @@ def session_user(session: Session, web_session: dict[str, object] | object) -> U
 def session_end_reason(session: Session, web_session: dict[str, object] | object) -> str:
     """Why a signed browser session is no longer valid: ``password-changed`` when the password
     was changed since (in another session), else ``ended``."""
-    data = web_session if isinstance(web_session, dict) else dict(web_session)  # type: ignore[call-overload]
-    user_id = data.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if (
-        user is not None
-        and user.is_active
-        and user.organisation.is_active
-        and data.get("generation") != user.session_generation
-    ):
+    data = _session_data(web_session)
+    user = _active_user(session, data)
+    if user is not None and data.get("generation") != user.session_generation:
         return "password-changed"
     return "ended"
