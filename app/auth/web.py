@@ -82,9 +82,12 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     check_csrf()
+    # Who signs out, for the activity trail: asked before the session ends, after which the
+    # session names nobody.
+    caller = resolve_caller()
     # The cookie may have been copied: its session id is refused from now on.
     services.end_session(db.session, session.get("sid"), current_app.permanent_session_lifetime)
-    commit_request(resolve_caller(), 303)
+    commit_request(caller, 303)
     session.clear()
     return forget_sign_in(redirect(url_for("system.home"), code=303))
 

@@ -77,7 +77,8 @@ def test_sign_out_ends_the_session(client, demo) -> None:
 def test_a_copy_of_the_session_cookie_stops_working_at_sign_out(app, client, demo, session) -> None:
     from sqlalchemy import func, select
 
-    from app.auth.models import EndedSession
+    from app.activity.models import ActivityRecord
+    from app.auth.models import EndedSession, User
 
     _sign_in(client, demo["users"]["firm_admin"]["username"])
     name = app.config["SESSION_COOKIE_NAME"]
@@ -94,6 +95,12 @@ def test_a_copy_of_the_session_cookie_stops_working_at_sign_out(app, client, dem
     assert copy.get("/portal").status_code == 302
     assert other.get("/api/v1/me").status_code == 200
     assert session.scalar(select(func.count()).select_from(EndedSession)) == 1
+    # The activity trail names who signed out.
+    signed_out = session.scalars(
+        select(ActivityRecord).where(ActivityRecord.action == "web_auth.logout")
+    ).one()
+    email = demo["users"]["firm_admin"]["username"]
+    assert signed_out.user_id == session.scalar(select(User.id).where(User.email == email))
 
 
 def test_a_session_cookie_without_its_id_is_refused(app, demo) -> None:
