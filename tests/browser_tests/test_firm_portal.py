@@ -130,6 +130,9 @@ def test_firm_registers_orders_activates_downloads_and_records(
 
     page.goto(batch_url)
     page.click("text=Journey")
+    # The click only starts the navigation; read the journey once it has loaded.
+    page.wait_for_url(re.compile(r"/portal/trace/journey\?"))
+    page.wait_for_load_state()
     assert "Shipped" in page.content()
     page.screenshot(path=str(artifacts_dir / "firm-journey.png"), full_page=True)
 
