@@ -35,7 +35,7 @@ from app.files.services import file_response, require_multipart
 # Leaving cancels the firm's certificates of the brand, which this domain cannot reach
 # (certificates depend on brands): the firm's cross-domain service does both.
 from app.firm import services as firm
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, route, set_activity_target
 from app.http.negotiation import wants_json
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -89,7 +89,7 @@ def _negotiated(html: str) -> Response:
 # ---- public pages ----------------------------------------------------------------------
 
 
-@route(bp, "/brands", access=PUBLIC, response=list[BrandSummary])
+@route(bp, "/brands", access=PUBLIC, response=list[BrandSummary], also_answers=HTML_PAGE)
 def brands_page() -> Any:
     """Regional brands (HTML page, or JSON with ``Accept: application/json``)."""
     found = services.list_brands(db.session)
@@ -98,7 +98,7 @@ def brands_page() -> Any:
     return [_summary(brand) for brand in found]
 
 
-@route(bp, "/brands/<slug>", access=PUBLIC, response=BrandPage)
+@route(bp, "/brands/<slug>", access=PUBLIC, response=BrandPage, also_answers=HTML_PAGE)
 def brand_page(slug: str) -> Any:
     """The public brand page: story, mark, standards and certified members, in Chinese and
     English (HTML, or this JSON document with ``Accept: application/json``)."""

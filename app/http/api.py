@@ -58,6 +58,8 @@ class Endpoint:
     tags: tuple[str, ...]
     body_content_types: tuple[str, ...] = ("application/json",)
     responses: dict[int, str] = field(default_factory=dict)
+    #: other media types a success may come in (content negotiation): OpenAPI media type objects
+    also_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def endpoint_id(self) -> str:
@@ -65,6 +67,9 @@ class Endpoint:
 
 
 ENDPOINTS: list[Endpoint] = []
+
+#: ``also_answers`` of a route that browsers get as a page (``Accept: text/html``)
+HTML_PAGE: dict[str, dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
 
 
 def pydantic_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
@@ -224,6 +229,7 @@ def route(
     body_content_types: tuple[str, ...] = ("application/json",),
     responses: dict[int, str] | None = None,
     tags: tuple[str, ...] = (),
+    also_answers: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint (see the module docstring). The view receives its path arguments and,
     when its signature names them, ``caller``, ``body`` and ``query``."""
@@ -254,6 +260,7 @@ def route(
             tags=tags or (area_name,),
             body_content_types=body_content_types,
             responses=responses or {},
+            also_answers=also_answers or {},
         )
         ENDPOINTS.append(endpoint)
         wanted = set(inspect.signature(view).parameters)

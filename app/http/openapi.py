@@ -140,6 +140,10 @@ def _operation(
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.response is not None and endpoint.status != 204:
         success["content"] = {"application/json": {"schema": schemas.of(endpoint, "response")}}
+    if endpoint.also_answers:
+        success.setdefault("content", {}).update(
+            {media: dict(spec) for media, spec in endpoint.also_answers.items()}
+        )
     operation["responses"][str(endpoint.status)] = success
     for status, description in endpoint.responses.items():
         operation["responses"].setdefault(str(status), {"description": description})

@@ -31,7 +31,7 @@ from app.files.models import StoredFile
 from app.files.services import IMAGE_TYPES, file_response, store_bytes
 from app.gs1.digital_link import DigitalLink
 from app.gs1.identifiers import GS1SyntaxError
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, route, set_activity_target
 from app.http.client import client_address
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -425,6 +425,41 @@ def _resolve_request(prefix: str = "") -> Response:
     return _resolve(link, ScanChannel.LINK)
 
 
+# What a Digital Link answers besides the verdict JSON: the page for people, and an RFC 9264
+# linkset (one context object per item, link relations as keys, each an array of targets;
+# the verification link's target carries the verdict in ``verdict``).
+RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
+    LINKSET: {
+        "schema": {
+            "type": "object",
+            "required": ["linkset"],
+            "properties": {
+                "linkset": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["anchor"],
+                        "properties": {
+                            "anchor": {"type": "string", "format": "uri"},
+                            # GS1 resolvers name the item on its first context object.
+                            "itemDescription": {"type": "string"},
+                        },
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["href"],
+                                "properties": {"href": {"type": "string", "format": "uri"}},
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    }
+}
+
+
 # --- consumer routes --------------------------------------------------------------------------
 
 
@@ -439,6 +474,7 @@ def _resolve_request(prefix: str = "") -> Response:
         406: "None of text/html, application/json, application/linkset+json is acceptable",
     },
     tags=("resolver",),
+    also_answers=RESOLVER_ANSWERS,
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def resolve(rest: str) -> Response:
@@ -454,7 +490,14 @@ def resolve(rest: str) -> Response:
     return _resolve_request()
 
 
-@route(bp, "/verify/01/<path:rest>", access=PUBLIC, response=VerdictOut, tags=("resolver",))
+@route(
+    bp,
+    "/verify/01/<path:rest>",
+    access=PUBLIC,
+    response=VerdictOut,
+    tags=("resolver",),
+    also_answers=RESOLVER_ANSWERS,
+)
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def verify_link(rest: str) -> Response:
     """The verification page of a Digital Link (the default link of every item).
@@ -472,7 +515,9 @@ def missing_key() -> Response:
     )
 
 
-@route(bp, "/verify", access=PUBLIC, response=VerdictOut, tags=("resolver",))
+@route(
+    bp, "/verify", access=PUBLIC, response=VerdictOut, tags=("resolver",), also_answers=HTML_PAGE
+)
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET",))
 def verify() -> Response:
     """Manual check: the code printed under the QR, typed in on the official site.

@@ -15,7 +15,7 @@ from app.brands import public
 from app.brands import services as brands
 from app.errors import NotFound
 from app.extensions import db
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, route, set_activity_target
 from app.http.negotiation import wants_json
 from app.standards import canonical, services
 from app.standards.evaluation import requirement_text
@@ -263,7 +263,13 @@ def diff_versions(caller: Caller | None, version_id: int, other_id: int) -> Any:
     }
 
 
-@route(bp, "/brands/<slug>/standards/<int:version_id>", access=PUBLIC, response=VersionOut)
+@route(
+    bp,
+    "/brands/<slug>/standards/<int:version_id>",
+    access=PUBLIC,
+    response=VersionOut,
+    also_answers=HTML_PAGE,
+)
 def version_page(caller: Caller | None, slug: str, version_id: int) -> Any:
     """A standard version's public page (HTML, or the version as JSON)."""
     version = services.get_version(db.session, _reader(caller), version_id)
