@@ -30,12 +30,12 @@ from app.brands.schemas import (
 )
 from app.errors import NotFound
 from app.extensions import db
-from app.files.services import file_response, require_multipart
+from app.files.services import IMAGE_TYPES, file_response, require_multipart
 
 # Leaving cancels the firm's certificates of the brand, which this domain cannot reach
 # (certificates depend on brands): the firm's cross-domain service does both.
 from app.firm import services as firm
-from app.http.api import HTML_PAGE, route, set_activity_target
+from app.http.api import HTML_PAGE, file_answers, route, set_activity_target
 from app.http.negotiation import wants_json
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -109,7 +109,13 @@ def brand_page(slug: str) -> Any:
     return document, {"Vary": "Accept, Accept-Language, Cookie"}
 
 
-@route(bp, "/brands/<slug>/logo", access=PUBLIC)
+@route(
+    bp,
+    "/brands/<slug>/logo",
+    access=PUBLIC,
+    responses={200: "The logo (PNG, JPEG or WebP)"},
+    also_answers=file_answers(*sorted(IMAGE_TYPES)),
+)
 def brand_logo(slug: str) -> Response:
     """The brand's logo image (PNG, JPEG or WebP)."""
     brand = services.get_brand(db.session, slug)

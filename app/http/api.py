@@ -72,6 +72,12 @@ ENDPOINTS: list[Endpoint] = []
 HTML_PAGE: dict[str, dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
 
 
+def file_answers(*media_types: str) -> dict[str, dict[str, Any]]:
+    """``also_answers`` of a route whose success is a file or text in one of ``media_types``
+    (no schema: OpenAPI 3.1 documents raw content by its media type alone)."""
+    return {media: {} for media in media_types}
+
+
 def pydantic_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
     """Pydantic's errors as field-level details with JSON-pointer locations."""
     details = []

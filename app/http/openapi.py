@@ -41,6 +41,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
     },
 }
+LINK_NEXT: dict[str, Any] = {
+    "description": 'The next page as `<url>; rel="next"` (RFC 8288), sent when `next_cursor` '
+    "is not null.",
+    "schema": {"type": "string"},
+}
 ERROR_DESCRIPTIONS = {
     400: "Malformed request",
     401: "Not authenticated",
@@ -137,9 +142,13 @@ def _operation(
                 }
             },
         }
-    success: dict[str, Any] = {"description": "Success"}
+    # A route that describes its success (what a file holds) keeps its own words.
+    success: dict[str, Any] = {"description": endpoint.responses.get(endpoint.status, "Success")}
     if endpoint.response is not None and endpoint.status != 204:
-        success["content"] = {"application/json": {"schema": schemas.of(endpoint, "response")}}
+        response_schema = schemas.of(endpoint, "response")
+        success["content"] = {"application/json": {"schema": response_schema}}
+        if _is_page(schemas.resolved(response_schema)):
+            success["headers"] = {"Link": LINK_NEXT}
     if endpoint.also_answers:
         success.setdefault("content", {}).update(
             {media: dict(spec) for media, spec in endpoint.also_answers.items()}
@@ -161,6 +170,11 @@ def _operation(
     if not operation["parameters"]:
         del operation["parameters"]
     return operation
+
+
+def _is_page(schema: dict[str, Any]) -> bool:
+    """Whether a response schema is the one pagination shape (``app.http.schemas.Page``)."""
+    return {"items", "limit", "next_cursor"} <= set(schema.get("properties", {}))
 
 
 def _path_param(match: re.Match[str], found: list[dict[str, Any]]) -> str:

@@ -31,7 +31,7 @@ from app.files.models import StoredFile
 from app.files.services import IMAGE_TYPES, file_response, store_bytes
 from app.gs1.digital_link import DigitalLink
 from app.gs1.identifiers import GS1SyntaxError
-from app.http.api import HTML_PAGE, route, set_activity_target
+from app.http.api import HTML_PAGE, file_answers, route, set_activity_target
 from app.http.client import client_address
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -923,6 +923,7 @@ def _report_out(report: FakeReport) -> dict[str, Any]:
     access=REPORT_READERS,
     area="scans",
     responses={200: "The photo (JPEG, PNG or WebP), without metadata"},
+    also_answers=file_answers(*sorted(IMAGE_TYPES)),
 )
 def report_photo(caller: Caller, report_id: int) -> Response:
     """The photo a shopper attached to a report."""
