@@ -60,6 +60,8 @@ class Endpoint:
     responses: dict[int, str] = field(default_factory=dict)
     #: other media types a success may come in (content negotiation): OpenAPI media type objects
     also_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: other statuses whose answer has the success's content (the resolver's NOT_FOUND verdict)
+    same_content_on: tuple[int, ...] = ()
 
     @property
     def endpoint_id(self) -> str:
@@ -236,6 +238,7 @@ def route(
     responses: dict[int, str] | None = None,
     tags: tuple[str, ...] = (),
     also_answers: dict[str, dict[str, Any]] | None = None,
+    same_content_on: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint (see the module docstring). The view receives its path arguments and,
     when its signature names them, ``caller``, ``body`` and ``query``."""
@@ -267,6 +270,7 @@ def route(
             body_content_types=body_content_types,
             responses=responses or {},
             also_answers=also_answers or {},
+            same_content_on=same_content_on,
         )
         ENDPOINTS.append(endpoint)
         wanted = set(inspect.signature(view).parameters)

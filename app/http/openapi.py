@@ -154,6 +154,11 @@ def _operation(
             {media: dict(spec) for media, spec in endpoint.also_answers.items()}
         )
     operation["responses"][str(endpoint.status)] = success
+    for status in endpoint.same_content_on:
+        operation["responses"][str(status)] = {
+            "description": endpoint.responses.get(status, ERROR_DESCRIPTIONS.get(status, "")),
+            "content": success.get("content", {}),
+        }
     for status, description in endpoint.responses.items():
         operation["responses"].setdefault(str(status), {"description": description})
     codes = [400, 422, 429]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.resolver.models import AlertKind, AlertResolution, AlertStatus, ReportStatus, ScanChannel
@@ -14,6 +14,11 @@ from app.resolver.verdicts import Verdict
 
 
 class ReasonOut(ResponseSchema):
+    """Why the verdict was reached, with the values that explain it beside ``code`` and
+    ``message`` (a certificate's ``number``, ``status`` and ``reason``, a recall's ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
     code: str = Field(description="Stable reason code, e.g. certificate_suspended.")
     message: str = Field(description="The reason in the request's language.")
 

@@ -449,7 +449,15 @@ RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
                             "items": {
                                 "type": "object",
                                 "required": ["href"],
-                                "properties": {"href": {"type": "string", "format": "uri"}},
+                                "properties": {
+                                    "href": {"type": "string", "format": "uri"},
+                                    "title": {"type": "string"},
+                                    "type": {"type": "string"},
+                                    "hreflang": {"type": "array", "items": {"type": "string"}},
+                                    # On the verification link: the verdict (RFC 9264 target
+                                    # attributes are arrays of strings).
+                                    "verdict": {"type": "array", "items": {"type": "string"}},
+                                },
                             },
                         },
                     },
@@ -475,6 +483,7 @@ RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
     },
     tags=("resolver",),
     also_answers=RESOLVER_ANSWERS,
+    same_content_on=(404,),
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def resolve(rest: str) -> Response:
@@ -495,8 +504,10 @@ def resolve(rest: str) -> Response:
     "/verify/01/<path:rest>",
     access=PUBLIC,
     response=VerdictOut,
+    responses={404: "Valid Digital Link, unknown code: the NOT_FOUND verdict"},
     tags=("resolver",),
     also_answers=RESOLVER_ANSWERS,
+    same_content_on=(404,),
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def verify_link(rest: str) -> Response:
@@ -516,7 +527,14 @@ def missing_key() -> Response:
 
 
 @route(
-    bp, "/verify", access=PUBLIC, response=VerdictOut, tags=("resolver",), also_answers=HTML_PAGE
+    bp,
+    "/verify",
+    access=PUBLIC,
+    response=VerdictOut,
+    responses={404: "Valid code, unknown to this resolver: the NOT_FOUND verdict"},
+    tags=("resolver",),
+    also_answers=HTML_PAGE,
+    same_content_on=(404,),
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET",))
 def verify() -> Response:
