@@ -46,6 +46,7 @@ from app.trace.present import (
 from app.trace.schemas import (
     CaptureJobOut,
     EPCISDocumentIn,
+    EPCISQueryDocumentOut,
     EventQuery,
     JourneyOut,
     JourneyQuery,
@@ -235,7 +236,14 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
     )
 
 
-@route(bp, "/epcis/events", access=READERS, query=EventQuery, area="epcis")
+@route(
+    bp,
+    "/epcis/events",
+    access=READERS,
+    query=EventQuery,
+    response=EPCISQueryDocumentOut,
+    area="epcis",
+)
 def events(caller: Caller, query: EventQuery) -> Response:
     """Query events (EPCIS SimpleEventQuery); the next page is in the Link header
     The answer is an EPCISQueryDocument. You see the events your organisation captured and the
@@ -263,7 +271,13 @@ def events(caller: Caller, query: EventQuery) -> Response:
     return response
 
 
-@route(bp, "/epcis/events/<path:event_id>", access=READERS, area="epcis")
+@route(
+    bp,
+    "/epcis/events/<path:event_id>",
+    access=READERS,
+    response=EPCISQueryDocumentOut,
+    area="epcis",
+)
 def event(caller: Caller, event_id: str) -> Response:
     """One event by eventID or CBV hash ID (percent-encoded), as an EPCISQueryDocument."""
     found = query_service.get_event(db.session, caller, event_id)
