@@ -21,6 +21,7 @@ from app.standards import canonical, services
 from app.standards.evaluation import requirement_text
 from app.standards.models import Standard, StandardVersion
 from app.standards.schemas import (
+    CanonicalVersionOut,
     DiffOut,
     StandardCreate,
     StandardOut,
@@ -231,7 +232,12 @@ def withdraw_version(caller: Caller, version_id: int, body: WithdrawIn) -> Any:
     return _version(services.withdraw_version(db.session, caller, version_id, body.reason))
 
 
-@route(bp, "/api/v1/standard-versions/<int:version_id>/canonical", access=PUBLIC)
+@route(
+    bp,
+    "/api/v1/standard-versions/<int:version_id>/canonical",
+    access=PUBLIC,
+    response=CanonicalVersionOut,
+)
 def canonical_version(caller: Caller | None, version_id: int) -> Response:
     """The version's canonical JSON (RFC 8785) exactly as hashed: ``content_hash`` is the
     SHA-256 of this response body."""
