@@ -18,8 +18,12 @@ _PARAM_TYPES = {"int": {"type": "integer"}, "path": {"type": "string"}, None: {"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "RFC 9457 problem details.",
+    "description": (
+        "RFC 9457 problem details. A problem may carry extension members that explain it "
+        "(`required` on a 403, `max_bytes` on a 413, the state in conflict on a 409, ...)."
+    ),
     "required": ["type", "title", "status"],
+    "additionalProperties": True,
     "properties": {
         "type": {"type": "string", "format": "uri"},
         "title": {"type": "string"},
@@ -27,6 +31,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "request_id": {"type": ["string", "null"]},
+        "required": {
+            "type": "string",
+            "description": "On a 403: the organisation kinds, roles and token scope allowed",
+        },
         "errors": {
             "type": "array",
             "items": {
