@@ -452,7 +452,10 @@ def test_answers_match_the_document(api, demo, template: str, case: Case) -> Non
     document = _document(api)
     url = case.url(Calls(demo, api))
     answer = api(case.role).get(url, headers={"Accept": case.accept})
-    assert check_answer(document, template, answer) == [], url
+    # Read streamed answers (CSV, PDF) to the end and close them, even when the check fails.
+    with answer:
+        answer.get_data()
+        assert check_answer(document, template, answer) == [], url
 
 
 def _page_templates(document: dict[str, Any]) -> list[str]:
