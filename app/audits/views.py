@@ -260,7 +260,10 @@ def add_evidence(caller: Caller, audit_id: int) -> Any:
     bp,
     "/audits/<int:audit_id>/evidence/<int:evidence_id>",
     access=READERS,
-    responses={200: "The evidence file (PDF, PNG, JPEG or WebP), as an attachment"},
+    responses={
+        200: "The evidence file (PDF, PNG, JPEG or WebP), as an attachment",
+        304: "Not modified (ETag)",
+    },
     also_answers=file_answers(*sorted(DOCUMENT_TYPES)),
 )
 def get_evidence(caller: Caller, audit_id: int, evidence_id: int) -> Any:

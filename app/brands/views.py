@@ -113,7 +113,7 @@ def brand_page(slug: str) -> Any:
     bp,
     "/brands/<slug>/logo",
     access=PUBLIC,
-    responses={200: "The logo (PNG, JPEG or WebP)"},
+    responses={200: "The logo (PNG, JPEG or WebP)", 304: "Not modified (ETag)"},
     also_answers=file_answers(*sorted(IMAGE_TYPES)),
 )
 def brand_logo(slug: str) -> Response:

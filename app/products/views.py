@@ -281,7 +281,7 @@ def remove_product_image(caller: Caller, product_id: int, image_id: int) -> obje
     bp,
     "/products/<gtin>/images/<int:image_id>",
     access=PUBLIC,
-    responses={200: "The picture (PNG, JPEG or WebP)"},
+    responses={200: "The picture (PNG, JPEG or WebP)", 304: "Not modified (ETag)"},
     also_answers=file_answers(*sorted(IMAGE_TYPES)),
 )
 def product_image(gtin: str, image_id: int) -> Response:

@@ -940,7 +940,7 @@ def _report_out(report: FakeReport) -> dict[str, Any]:
     "/api/v1/fake-reports/<int:report_id>/photo",
     access=REPORT_READERS,
     area="scans",
-    responses={200: "The photo (JPEG, PNG or WebP), without metadata"},
+    responses={200: "The photo (JPEG, PNG or WebP), without metadata", 304: "Not modified (ETag)"},
     also_answers=file_answers(*sorted(IMAGE_TYPES)),
 )
 def report_photo(caller: Caller, report_id: int) -> Response:
