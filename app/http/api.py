@@ -62,6 +62,8 @@ class Endpoint:
     also_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: other statuses whose answer has the success's content (the resolver's NOT_FOUND verdict)
     same_content_on: tuple[int, ...] = ()
+    #: headers a success carries: OpenAPI header objects by name
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def endpoint_id(self) -> str:
@@ -239,6 +241,7 @@ def route(
     tags: tuple[str, ...] = (),
     also_answers: dict[str, dict[str, Any]] | None = None,
     same_content_on: tuple[int, ...] = (),
+    headers: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint (see the module docstring). The view receives its path arguments and,
     when its signature names them, ``caller``, ``body`` and ``query``."""
@@ -271,6 +274,7 @@ def route(
             responses=responses or {},
             also_answers=also_answers or {},
             same_content_on=same_content_on,
+            headers=headers or {},
         )
         ENDPOINTS.append(endpoint)
         wanted = set(inspect.signature(view).parameters)

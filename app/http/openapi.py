@@ -157,6 +157,8 @@ def _operation(
         success["content"] = {"application/json": {"schema": response_schema}}
         if _is_page(schemas.resolved(response_schema)):
             success["headers"] = {"Link": LINK_NEXT}
+    if endpoint.headers:
+        success.setdefault("headers", {}).update(endpoint.headers)
     if endpoint.also_answers:
         success.setdefault("content", {}).update(
             {media: dict(spec) for media, spec in endpoint.also_answers.items()}

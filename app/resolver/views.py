@@ -468,6 +468,17 @@ RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
 }
 
 
+#: The header every Digital Link answer carries (GS1 resolvers, RFC 8288).
+RESOLVER_HEADERS: dict[str, dict[str, Any]] = {
+    "Link": {
+        "required": True,
+        "description": "The linkset (rel=linkset), then every link of the identified item "
+        "with its GS1 link type, title and media type.",
+        "schema": {"type": "string"},
+    }
+}
+
+
 # --- consumer routes --------------------------------------------------------------------------
 
 
@@ -484,6 +495,7 @@ RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
     tags=("resolver",),
     also_answers=RESOLVER_ANSWERS,
     same_content_on=(404,),
+    headers=RESOLVER_HEADERS,
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def resolve(rest: str) -> Response:
@@ -508,6 +520,7 @@ def resolve(rest: str) -> Response:
     tags=("resolver",),
     also_answers=RESOLVER_ANSWERS,
     same_content_on=(404,),
+    headers=RESOLVER_HEADERS,
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def verify_link(rest: str) -> Response:
