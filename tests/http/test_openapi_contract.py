@@ -406,15 +406,20 @@ def check_answer(
     if status not in responses:
         return [f"status {status} is not documented (documented: {sorted(responses)})"]
     documented = _resolve(document, responses[status])
+    missing = [
+        f"{status} lacks the header {name}"
+        for name, header in documented.get("headers", {}).items()
+        if header.get("required") and name not in answer.headers
+    ]
     content = documented.get("content", {})
     media = answer.mimetype
     if media not in content:
         return [f"{status} answers {media}, documented: {sorted(content) or 'no content'}"]
     if not JSON_TYPES.match(media):
-        return []
+        return missing
     body = answer.get_json()
     validator = _validator(document, content[media].get("schema", {}))
-    return [
+    return missing + [
         f"{status} {media} at /{'/'.join(map(str, error.absolute_path))}: {error.message}"
         for error in validator.iter_errors(body)
     ]
@@ -516,6 +521,7 @@ def test_epcis_event_query_pages_with_a_link(api) -> None:
     document = _document(api)
     answer = api("association_admin").get("/epcis/events?perPage=1")
     assert check_answer(document, "/epcis/events", answer) == []
+    assert "Link" in document["paths"]["/epcis/events"]["get"]["responses"]["200"]["headers"]
     match = re.fullmatch(r'<([^>]+)>; rel="next"', answer.headers["Link"])
     assert match and "nextPageToken=" in match[1] and "perPage=1" in match[1]
 
