@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from app.auth.models import OrgKind, Role
@@ -237,6 +237,7 @@ def withdraw_version(caller: Caller, version_id: int, body: WithdrawIn) -> Any:
     "/api/v1/standard-versions/<int:version_id>/canonical",
     access=PUBLIC,
     response=CanonicalVersionOut,
+    responses={304: "Not modified (ETag)"},
 )
 def canonical_version(caller: Caller | None, version_id: int) -> Response:
     """The version's canonical JSON (RFC 8785) exactly as hashed: ``content_hash`` is the
@@ -249,7 +250,8 @@ def canonical_version(caller: Caller | None, version_id: int) -> Response:
     response.headers["X-Content-SHA256"] = digest
     if version.content_hash is not None:
         response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    # A client revalidating with the ETag it holds gets 304, not the whole document again.
+    return response.make_conditional(request)
 
 
 @route(
