@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import String, Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -82,6 +82,19 @@ EVENT_LIST: Final = "/epcisBody/eventList"
 # Rows per INSERT statement: large enough to amortise round trips, small enough for SQLite's
 # limit on bound parameters.
 _CHUNK: Final = 500
+
+
+# Longest values the columns hold (PostgreSQL refuses longer ones; SQLite would store them)
+def _length(model: Any, column: str) -> int:
+    kind = model.__table__.c[column].type
+    assert isinstance(kind, String) and kind.length is not None
+    return kind.length
+
+
+_MAX_EVENT_ID: Final = _length(Event, "epcis_event_id")
+_MAX_TERM: Final = _length(Event, "biz_step")
+_MAX_URI: Final = _length(EventEpc, "uri")
+_MAX_REFERENCE: Final = _length(EventCertification, "reference")
 
 # JSON list property -> role, in the order events are read
 _EPC_LISTS: Final = (
@@ -400,12 +413,25 @@ def _prepare(
         if isinstance(place, Mapping):
             subject = _subject(EpcRole.EPC, place["id"], f"{pointer}/{name}/id", problems)
             places[name] = subject.identifier.uri if subject else None
-    if index in problems.events:
-        return None
-
     given = event.get("eventID")
     biz_step = event.get("bizStep")
     disposition = event.get("disposition")
+    certifications = _certification_references(pointer, event.get("certificationInfo"))
+    expanded = {
+        name: cbv.expand_term(name, value) if value else None
+        for name, value in (("bizStep", biz_step), ("disposition", disposition))
+    }
+    too_long = [
+        (f"{pointer}/eventID", given, _MAX_EVENT_ID),
+        *((f"{pointer}/{name}", term, _MAX_TERM) for name, term in expanded.items()),
+        *((at, reference, _MAX_REFERENCE) for reference, at in certifications),
+    ]
+    for at, value, limit in too_long:
+        if isinstance(value, str) and len(value) > limit:
+            problems.add(at, "too-long", f"{len(value)} characters; at most {limit} are stored")
+    if index in problems.events:
+        return None
+
     return _Prepared(
         index=index,
         pointer=pointer,
@@ -415,12 +441,12 @@ def _prepare(
         action=event.get("action"),
         event_time=event_time,
         time_zone_offset=event["eventTimeZoneOffset"],
-        biz_step=cbv.expand_term("bizStep", biz_step) if biz_step else None,
-        disposition=cbv.expand_term("disposition", disposition) if disposition else None,
+        biz_step=expanded["bizStep"],
+        disposition=expanded["disposition"],
         read_point=places["readPoint"],
         biz_location=places["bizLocation"],
         subjects=subjects,
-        certifications=_certification_references(pointer, event.get("certificationInfo")),
+        certifications=certifications,
         document=_stored_document(event, context),
         error_declaration=event.get("errorDeclaration"),
     )
@@ -436,10 +462,18 @@ def _subject(role: EpcRole, raw: object, pointer: str, problems: _Problems) -> _
     if not isinstance(raw, str):
         return None  # the schema reports wrong types
     try:
-        return _Subject(role=role, identifier=identify(raw), pointer=pointer)
+        identifier = identify(raw)
     except GS1SyntaxError as error:
         problems.add(pointer, f"gs1-{error.rule}", error.message)
         return None
+    if len(identifier.uri) > _MAX_URI:
+        problems.add(
+            pointer,
+            "too-long",
+            f"{len(identifier.uri)} characters; identifiers of at most {_MAX_URI} are stored",
+        )
+        return None
+    return _Subject(role=role, identifier=identifier, pointer=pointer)
 
 
 # ---------------------------------------------------------------------------------------------

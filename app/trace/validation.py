@@ -26,6 +26,7 @@ from typing import Any, Final
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from app.http.schemas import NUL
 from app.trace import cbv
 
 __all__ = [
@@ -167,9 +168,9 @@ def validate_document(
     rules, with these codes: ``not-an-object``, ``missing-epcis-context``, ``too-many-events``,
     ``missing-event-time``, ``missing-time-zone-offset``, ``invalid-time-zone-offset``,
     ``invalid-time``, ``time-without-offset``, ``missing-action``, ``invalid-action``,
-    ``unknown-cbv-term``, ``not-a-number``. At most one problem is reported per pointer, the
-    CBV rule first (its message is the more specific one). Problems come in document order of
-    their pointers.
+    ``unknown-cbv-term``, ``not-a-number``, ``nul-character``. At most one problem is reported
+    per pointer, the CBV rule first (its message is the more specific one). Problems come in
+    document order of their pointers.
     """
     if not isinstance(document, Mapping):
         return [Problem("", "not-an-object", "an EPCIS document is a JSON object")]
@@ -184,7 +185,7 @@ def validate_document(
             )
         ]
     problems: dict[str, Problem] = {}
-    for problem in _non_finite_numbers(document, ()):
+    for problem in _unstorable_values(document, ()):
         problems.setdefault(problem.pointer, problem)
     for problem in _rule_problems(document, events):
         problems.setdefault(problem.pointer, problem)
@@ -193,17 +194,27 @@ def validate_document(
     return sorted(problems.values(), key=lambda p: _pointer_sort_key(p.pointer))
 
 
-def _non_finite_numbers(value: object, path: tuple[object, ...]) -> Iterator[Problem]:
+def _unstorable_values(value: object, path: tuple[object, ...]) -> Iterator[Problem]:
     # JSON (RFC 8259) has no NaN or Infinity, but Python's parser reads them, and the schema's
-    # "number" accepts what it reads: a quantity of NaN would be stored.
+    # "number" accepts what it reads: a quantity of NaN would be stored. A NUL character
+    # (``\u0000``) is valid JSON, but PostgreSQL stores it in no text or JSONB column.
     if isinstance(value, float) and not math.isfinite(value):
         yield Problem(_pointer(path), "not-a-number", "numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, str) and NUL in value:
+        yield Problem(_pointer(path), "nul-character", "text must not contain the NUL character")
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _non_finite_numbers(item, (*path, key))
+            if isinstance(key, str) and NUL in key:
+                yield Problem(
+                    _pointer((*path, key.replace(NUL, "\\0"))),
+                    "nul-character",
+                    "property names must not contain the NUL character",
+                )
+                continue
+            yield from _unstorable_values(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _non_finite_numbers(item, (*path, index))
+            yield from _unstorable_values(item, (*path, index))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -166,6 +166,44 @@ def test_malformed_identifiers_are_refused_with_the_gs1_rule(api, session) -> No
     }
 
 
+def test_values_longer_than_stored_or_holding_nul_are_refused_precisely(api, session) -> None:
+    # PostgreSQL refused these at INSERT time (500); SQLite stored them as given.
+    before = _counts(session)
+    long = "x" * 600
+    bad = harvest()
+    bad["eventID"] = f"urn:uuid:{long}"
+    bad["bizStep"] = f"https://ns.example.com/bizstep/{long}"
+    bad["readPoint"] = {"id": f"https://ns.example.com/place/{long}"}
+    bad["certificationInfo"] = f"https://cert.example.org/{long}"
+    response = capture(api("firm_admin"), document(bad, shipping()))
+    body = _problem(response, 422, "epcis-document-invalid")
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/eventID", "too-long"),
+        ("/epcisBody/eventList/0/bizStep", "too-long"),
+        ("/epcisBody/eventList/0/readPoint/id", "too-long"),
+        ("/epcisBody/eventList/0/certificationInfo", "too-long"),
+    }
+    nul = shipping()
+    nul["ex:note"] = "before\u0000after"
+    nul["sensorElementList"][0]["sensorReport"][0]["stringValue"] = "\u0000"
+    context = [*CONTEXT, {"ex": "https://ns.example.com/epcis/"}]
+    response = capture(api("firm_admin"), document(nul, context=context))
+    body = _problem(response, 422, "epcis-document-invalid")
+    assert _errors(body) == {
+        ("/epcisBody/eventList/0/ex:note", "nul-character"),
+        ("/epcisBody/eventList/0/sensorElementList/0/sensorReport/0/stringValue", "nul-character"),
+    }
+    assert _counts(session) == before
+    # With proceed, the refused events are listed and the valid one stored.
+    response = capture(
+        api("firm_admin"),
+        document(bad, nul, harvest(), context=context),
+        **{"GS1-Capture-Error-Behaviour": "proceed"},
+    )
+    assert response.status_code == 202, response.get_json()
+    assert (response.get_json()["capturedCount"], response.get_json()["rejectedCount"]) == (1, 2)
+
+
 def test_unregistered_products_and_locations_are_refused(api, session) -> None:
     bad = shipping()
     bad["epcList"] = [f"https://id.gs1.org/01/{'06901234560039'}/21/Z1"]
