@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth.models import Organisation, OrgKind
 from app.auth.principal import Caller
@@ -82,28 +82,73 @@ def registered_unit_lots(
     return lots
 
 
-def container_owners(session: Session, uris: Iterable[str]) -> dict[str, set[int]]:
-    """Container URI -> the owners of the products ever packed into it (by stored
-    AggregationEvents naming it as parent)."""
-    wanted = sorted(set(uris))
-    owners: dict[str, set[int]] = {}
-    for start in range(0, len(wanted), 500):
-        rows = session.execute(
-            select(EventEpc.uri, EventOrganisation.organisation_id)
-            .join(Event, Event.id == EventEpc.event_id)
-            .join(EventOrganisation, EventOrganisation.event_id == EventEpc.event_id)
-            .where(
-                EventEpc.uri.in_(wanted[start : start + 500]),
-                EventEpc.role == EpcRole.PARENT,
-                Event.event_type == "AggregationEvent",
-                Event.action != "DELETE",
-                EventOrganisation.relation == EventRelation.OWNER,
-            )
-            .distinct()
-        )
-        for uri, organisation_id in rows:
-            owners.setdefault(uri, set()).add(organisation_id)
-    return owners
+#: How deep containers nest (units in cases on pallets in containers...) as far as
+#: authorisation follows them.
+MAX_NESTING = 8
+
+
+def container_contents(
+    session: Session, uris: Iterable[str]
+) -> dict[str, set[tuple[int, str | None]]]:
+    """Container URI -> (owner, GTIN) of the products ever packed into it, through nested
+    containers (cases on a pallet), by stored AggregationEvents naming it as parent. A GTIN of
+    None stands for an owner the packing was attributed to without a product of it known."""
+    direct: dict[str, set[tuple[int, str | None]]] = {}
+    nested: dict[str, set[str]] = {}
+    frontier = set(uris)
+    for _ in range(MAX_NESTING):
+        frontier -= direct.keys()
+        if not frontier:
+            break
+        for uri in frontier:
+            direct[uri] = set()
+            nested[uri] = set()
+        wanted = sorted(frontier)
+        frontier = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for uri, organisation_id in session.execute(
+                select(EventEpc.uri, EventOrganisation.organisation_id)
+                .join(Event, Event.id == EventEpc.event_id)
+                .join(EventOrganisation, EventOrganisation.event_id == EventEpc.event_id)
+                .where(
+                    EventEpc.uri.in_(chunk),
+                    EventEpc.role == EpcRole.PARENT,
+                    Event.event_type == "AggregationEvent",
+                    Event.action != "DELETE",
+                    EventOrganisation.relation == EventRelation.OWNER,
+                )
+                .distinct()
+            ):
+                direct[uri].add((organisation_id, None))
+            child = aliased(EventEpc)
+            for uri, child_uri, gtin, owner_id in session.execute(
+                select(EventEpc.uri, child.uri, child.gtin, child.owner_organisation_id)
+                .join(Event, Event.id == EventEpc.event_id)
+                .join(child, child.event_id == EventEpc.event_id)
+                .where(
+                    EventEpc.uri.in_(chunk),
+                    EventEpc.role == EpcRole.PARENT,
+                    Event.event_type == "AggregationEvent",
+                    Event.action != "DELETE",
+                    child.role.in_((EpcRole.CHILD, EpcRole.CHILD_QUANTITY)),
+                )
+                .distinct()
+            ):
+                if gtin is not None and owner_id is not None:
+                    direct[uri].add((owner_id, gtin))
+                elif gtin is None:
+                    nested[uri].add(child_uri)
+                    frontier.add(child_uri)
+
+    def resolve(uri: str, path: frozenset[str]) -> set[tuple[int, str | None]]:
+        found = set(direct.get(uri, ()))
+        for inner in nested.get(uri, ()):
+            if inner not in path:
+                found |= resolve(inner, path | {inner})
+        return found
+
+    return {uri: resolve(uri, frozenset({uri})) for uri in set(uris)}
 
 
 def known_unit_lot(session: Session, unit: Identifier) -> str | None:

@@ -40,7 +40,7 @@ from app.errors import FieldError
 from app.gs1.identifiers import GS1SyntaxError
 from app.trace import cbv
 from app.trace.access import (
-    container_owners,
+    container_contents,
     partner_grants,
     product_owners,
     registered_unit_lots,
@@ -506,7 +506,7 @@ def _authorise(
             if s.identifier.gtin and s.identifier.serial
         },
     )
-    content = container_owners(
+    content = container_contents(
         session, {s.identifier.uri for s in subjects if s.identifier.gtin is None}
     )
 
@@ -523,14 +523,23 @@ def _authorise(
             identifier = subject.identifier
             gtin = identifier.gtin
             if gtin is None:
-                inherited = content.get(identifier.uri, set())
-                item.owners |= inherited
-                if any(not allowed(owner, None) for owner in inherited):
+                packed = content.get(identifier.uri, set())
+                item.owners |= {owner for owner, _ in packed}
+                # An authorisation limited to some products covers a container only if it
+                # holds no other product of that firm.
+                known = {owner for owner, product in packed if product is not None}
+                refused = sorted(
+                    (owner, product or "")
+                    for owner, product in packed
+                    if (product is not None or owner not in known) and not allowed(owner, product)
+                )
+                if refused:
+                    products = ", ".join(f"GTIN {product}" for _, product in refused if product)
                     forbidden.add(
                         subject.pointer,
                         "not-your-container",
-                        f"{identifier.uri} holds products of a firm that has not authorised you "
-                        "to record its events",
+                        f"{identifier.uri} holds products ({products or 'not by GTIN'}) of a firm "
+                        "that has not authorised you to record events about them",
                     )
                 continue
             owner = owners.get(gtin)
@@ -562,10 +571,19 @@ def _authorise(
                     "to record its events",
                 )
         if item.event_type == "AggregationEvent" and item.action != "DELETE":
-            # Later events of this document about the container concern the same owners.
+            # Later events of this document about the container concern the same owners and
+            # products.
+            packing: set[tuple[int, str | None]] = {(owner, None) for owner in item.owners}
+            for subject in item.subjects:
+                if subject.role not in (EpcRole.CHILD, EpcRole.CHILD_QUANTITY):
+                    continue
+                if subject.identifier.gtin is None:
+                    packing |= content.get(subject.identifier.uri, set())
+                elif subject.owner_id is not None:
+                    packing.add((subject.owner_id, subject.identifier.gtin))
             for subject in item.subjects:
                 if subject.role == EpcRole.PARENT:
-                    content.setdefault(subject.identifier.uri, set()).update(item.owners)
+                    content.setdefault(subject.identifier.uri, set()).update(packing)
     return grants
 
 

@@ -10,6 +10,7 @@ from app.trace.models import EventOrganisation
 from tests.trace.conftest import capture
 from tests.trace.conftest import stored as stored_event
 from tests.trace.factories import (
+    CASE_URN,
     LEAF_GTIN,
     TEA_GTIN,
     document,
@@ -19,6 +20,7 @@ from tests.trace.factories import (
     processing,
     receiving,
     shipping,
+    unit,
 )
 
 pytestmark = pytest.mark.usefixtures("trace")
@@ -195,6 +197,45 @@ def test_authorisation_limited_to_some_products(api) -> None:
     refused = capture(partner, document(processing()))
     assert refused.status_code == 403
     assert ("/epcisBody/eventList/0/outputEPCList/0", "not-your-product") in _errors(refused)
+
+
+PALLET = "urn:epc:id:sscc:690123456.00000002"
+
+
+def _palletising() -> dict:
+    return {
+        **packing(time="2026-04-05T11:00:00+08:00"),
+        "parentID": PALLET,
+        "childEPCs": [CASE_URN],
+        "bizStep": "packing",
+    }
+
+
+def test_authorisation_limited_to_some_products_covers_only_their_containers(api) -> None:
+    # The firm packs its tea into a case and the case onto a pallet; a partner authorised for
+    # the fresh leaf only may not ship them (it could before: containers were checked against
+    # the firm, not against the products in them).
+    firm, partner = api("firm_admin"), api("firm2_admin")
+    packed = capture(firm, document(harvest(), processing(), packing(), _palletising()))
+    assert packed.status_code == 202, packed.get_json()
+    _authorise(api, gtins=[LEAF_GTIN])
+    on_pallet = {**shipping(), "epcList": [PALLET]}
+    for event, pointer in ((shipping(), "epcList/0"), (on_pallet, "epcList/0")):
+        refused = capture(partner, document(event))
+        assert refused.status_code == 403, refused.get_json()
+        assert _errors(refused) == {(f"/epcisBody/eventList/0/{pointer}", "not-your-container")}
+        assert TEA_GTIN in refused.get_json()["errors"][0]["message"]
+    # Packed in the same document, the case is checked the same way.
+    repacked = {**packing(time="2026-04-05T12:00:00+08:00"), "childEPCs": [unit("U1")]}
+    refused = capture(partner, document(repacked, shipping("2026-04-06T10:00:00+08:00")))
+    assert refused.status_code == 403
+    # Authorised for the tea too, the partner ships the case and the pallet.
+    grants = api("firm_admin").get("/api/v1/trace/partners").get_json()
+    (grant,) = [g for g in grants if g["partner"] == "shanyuan-tea" and not g["revoked_at"]]
+    assert api("firm_admin").delete(f"/api/v1/trace/partners/{grant['id']}").status_code == 200
+    assert _authorise(api, gtins=[LEAF_GTIN, TEA_GTIN]).status_code == 201
+    response = capture(partner, document(shipping(), on_pallet))
+    assert response.status_code == 202, response.get_json()
 
 
 def test_revoked_authorisations_stop_new_captures(api) -> None:
