@@ -209,22 +209,33 @@ def _conditions(session: Session, caller: Caller, query: EventFilter) -> list[An
 # ---------------------------------------------------------------------------------------------
 
 
-def _encode_token(event: Event) -> str:
-    raw = f"{event.event_time.astimezone(UTC).isoformat()}|{event.id}"
+#: orderBy values -> the column they order by
+ORDER_KEYS: Final = {"eventTime": Event.event_time, "recordTime": Event.record_time}
+
+
+def _encode_token(event: Event, order_by: str) -> str:
+    moment = event.record_time if order_by == "recordTime" else event.event_time
+    # Tokens of the eventTime order carry no key name: those issued before orderBy existed
+    # stay valid.
+    prefix = "" if order_by == "eventTime" else f"{order_by}|"
+    raw = f"{prefix}{moment.astimezone(UTC).isoformat()}|{event.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_token(token: str) -> tuple[datetime, int]:
+def _decode_token(token: str, order_by: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        when, _, identifier = raw.partition("|")
-        moment = datetime.fromisoformat(when)
+        parts = raw.split("|")
+        key = parts.pop(0) if len(parts) == 3 else "eventTime"
+        if key != order_by or len(parts) != 2:
+            raise ValueError(raw)
+        moment = datetime.fromisoformat(parts[0])
         if moment.tzinfo is None:
-            raise ValueError(when)
-        return moment, int(identifier)
+            raise ValueError(parts[0])
+        return moment, int(parts[1])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput(
-            "The nextPageToken is not one this server issued.",
+            "The nextPageToken is not one this server issued for this order.",
             errors=[
                 FieldError("query.nextPageToken", "invalid_token", "use the Link of the last page")
             ],
@@ -238,29 +249,28 @@ def query_events(
     *,
     per_page: int,
     next_page_token: str | None = None,
+    order_by: str = "eventTime",
     descending: bool = False,
 ) -> EventPage:
-    """One page of the events ``caller`` may see that match ``query``, in event-time order."""
+    """One page of the events ``caller`` may see that match ``query``, ordered by ``order_by``
+    (eventTime or recordTime, then by storage order)."""
+    column = ORDER_KEYS[order_by]
     statement: Select[Any] = select(Event).where(*_conditions(session, caller, query))
     if next_page_token:
-        moment, last_id = _decode_token(next_page_token)
+        moment, last_id = _decode_token(next_page_token, order_by)
         if descending:
             statement = statement.where(
-                or_(Event.event_time < moment, and_(Event.event_time == moment, Event.id < last_id))
+                or_(column < moment, and_(column == moment, Event.id < last_id))
             )
         else:
             statement = statement.where(
-                or_(Event.event_time > moment, and_(Event.event_time == moment, Event.id > last_id))
+                or_(column > moment, and_(column == moment, Event.id > last_id))
             )
-    order = (
-        (Event.event_time.desc(), Event.id.desc())
-        if descending
-        else (Event.event_time.asc(), Event.id.asc())
-    )
+    order = (column.desc(), Event.id.desc()) if descending else (column.asc(), Event.id.asc())
     rows = list(session.scalars(statement.order_by(*order).limit(per_page + 1)))
     has_more = len(rows) > per_page
     rows = rows[:per_page]
-    return EventPage(rows, _encode_token(rows[-1]) if has_more and rows else None)
+    return EventPage(rows, _encode_token(rows[-1], order_by) if has_more and rows else None)
 
 
 def get_event(session: Session, caller: Caller, event_id: str) -> Event:

@@ -134,7 +134,18 @@ class EventQuery(QuerySchema):
     nextPageToken: str | None = Field(
         None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
     )
-    orderDirection: Literal["ASC", "DESC"] = Field("ASC", description="By eventTime.")
+    orderBy: Literal["eventTime", "recordTime"] | None = Field(
+        None, description="Order by eventTime or recordTime (without it: by eventTime, ASC)."
+    )
+    orderDirection: Literal["ASC", "DESC"] | None = Field(
+        None, description="ASC or DESC; DESC when orderBy is given without it (EPCIS 2.0)."
+    )
+
+    @property
+    def descending(self) -> bool:
+        if self.orderDirection is None:
+            return self.orderBy is not None
+        return self.orderDirection == "DESC"
 
 
 class LocationCreate(RequestSchema):

@@ -267,7 +267,8 @@ def events(caller: Caller, query: EventQuery) -> Response:
         _event_filter(query),
         per_page=query.perPage,
         next_page_token=query.nextPageToken,
-        descending=query.orderDirection == "DESC",
+        order_by=query.orderBy or "eventTime",
+        descending=query.descending,
     )
     response = jsonify(query_service.query_document(page.events))
     response.headers.update(EPCIS_HEADERS)

@@ -19,6 +19,7 @@ from tests.trace.factories import (
     canonical_unit,
     document,
     journey_events,
+    shipping,
     unit,
 )
 
@@ -140,6 +141,53 @@ def test_pages_follow_the_link_header(api) -> None:
         firm.get("/epcis/events", query_string={"orderDirection": "DESC", "perPage": 1, **SINCE})
     )
     assert descending[0]["bizStep"] == "receiving"
+
+
+def _walk(client, **params) -> list[dict]:
+    """Every event of a query, page by page through the Link header."""
+    events: list[dict] = []
+    response = client.get("/epcis/events", query_string=params)
+    while True:
+        events += _events(response)
+        link = response.headers.get("Link")
+        if link is None:
+            return events
+        parts = urlsplit(link.split(">")[0].lstrip("<"))
+        response = client.get(f"{parts.path}?{parts.query}")
+
+
+def test_order_by_event_time_or_record_time(api, session) -> None:
+    # EPCIS 2.0 orderBy (eventTime, recordTime) was refused as an unknown parameter.
+    firm = api("firm_admin")
+    late = shipping("2026-04-04T09:00:00+08:00")  # happened before, recorded after the others
+    late["epcList"] = [CASE_URN]
+    late["bizStep"] = "departing"
+    assert capture(firm, document(late)).status_code == 202
+    by_event_time = ["commissioning", "commissioning", "departing", "packing", "shipping"]
+    by_event_time.append("receiving")
+    steps = [e["bizStep"] for e in _walk(firm, orderBy="eventTime", perPage=2, **SINCE)]
+    assert steps == list(reversed(by_event_time))  # orderDirection defaults to DESC
+    steps = [
+        e["bizStep"]
+        for e in _walk(firm, orderBy="eventTime", orderDirection="ASC", perPage=2, **SINCE)
+    ]
+    assert steps == by_event_time
+    recorded = _walk(firm, orderBy="recordTime", orderDirection="ASC", perPage=4, **SINCE)
+    assert recorded[-1]["bizStep"] == "departing"
+    assert [e["recordTime"] for e in recorded] == sorted(e["recordTime"] for e in recorded)
+    assert _walk(firm, orderBy="recordTime", perPage=4, **SINCE)[0]["bizStep"] == "departing"
+    # A token of one order is not one of the other.
+    response = firm.get(
+        "/epcis/events", query_string={"orderBy": "recordTime", "perPage": 1, **SINCE}
+    )
+    token = response.headers["Link"].split("nextPageToken=")[1].split(">")[0]
+    refused = firm.get(
+        "/epcis/events", query_string={"orderBy": "eventTime", "nextPageToken": token}
+    )
+    assert refused.status_code == 422
+    unknown = firm.get("/epcis/events", query_string={"orderBy": "bizStep"})
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"][0]["field"] == "query.orderBy"
 
 
 def test_visibility_follows_ownership(api) -> None:
