@@ -57,8 +57,10 @@ from app.trace.models import (
     EventCertification,
     EventEpc,
     EventOrganisation,
+    EventReference,
     EventRelation,
     Location,
+    ReferenceKind,
 )
 from app.trace.validation import (
     DEFAULT_MAX_EVENTS,
@@ -95,6 +97,14 @@ _MAX_EVENT_ID: Final = _length(Event, "epcis_event_id")
 _MAX_TERM: Final = _length(Event, "biz_step")
 _MAX_URI: Final = _length(EventEpc, "uri")
 _MAX_REFERENCE: Final = _length(EventCertification, "reference")
+_MAX_REFERENCE_VALUE: Final = _length(EventReference, "value")
+
+# EPCIS list -> (kind, the member holding the value, the CBV vocabulary of its type)
+_REFERENCE_LISTS: Final = (
+    ("bizTransactionList", ReferenceKind.BIZ_TRANSACTION, "bizTransaction", "bizTransactionType"),
+    ("sourceList", ReferenceKind.SOURCE, "source", "sourceDestType"),
+    ("destinationList", ReferenceKind.DESTINATION, "destination", "sourceDestType"),
+)
 
 # JSON list property -> role, in the order events are read
 _EPC_LISTS: Final = (
@@ -151,6 +161,8 @@ class _Prepared:
     subjects: list[_Subject]
     # (reference, JSON pointer) of each certificationInfo value
     certifications: list[tuple[str, str]]
+    # (kind, type, value) of each business transaction, source and destination
+    references: list[tuple[ReferenceKind, str | None, str]]
     document: dict[str, Any]
     error_declaration: Any = None
     owners: set[int] = field(default_factory=set)
@@ -426,6 +438,11 @@ def _prepare(
         *((f"{pointer}/{name}", term, _MAX_TERM) for name, term in expanded.items()),
         *((at, reference, _MAX_REFERENCE) for reference, at in certifications),
     ]
+    references = event_references(event)
+    too_long.extend(
+        (f"{pointer}/{name}", value, _MAX_REFERENCE_VALUE)
+        for name, value in _reference_values(event)
+    )
     for at, value, limit in too_long:
         if isinstance(value, str) and len(value) > limit:
             problems.add(at, "too-long", f"{len(value)} characters; at most {limit} are stored")
@@ -447,9 +464,46 @@ def _prepare(
         biz_location=places["bizLocation"],
         subjects=subjects,
         certifications=certifications,
+        references=references,
         document=_stored_document(event, context),
         error_declaration=event.get("errorDeclaration"),
     )
+
+
+def reference_value(raw: str) -> str:
+    """A business transaction, source or destination value as stored and queried: canonical
+    when it is a GS1 identifier (an SGLN URN and its Digital Link are one location)."""
+    try:
+        return identify(raw).uri
+    except GS1SyntaxError:
+        return raw
+
+
+def reference_type(vocabulary: str, raw: str) -> str:
+    """A business transaction, source or destination type as a full URI (``po`` ->
+    ``https://ref.gs1.org/cbv/BTT-po``)."""
+    return cbv.expand_term(vocabulary, raw)
+
+
+def _reference_values(event: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
+    """(pointer below the event, value) of each business transaction, source, destination."""
+    for name, _, member, _ in _REFERENCE_LISTS:
+        for i, element in enumerate(_as_list(event.get(name))):
+            if isinstance(element, Mapping):
+                yield f"{name}/{i}/{member}", element.get(member)
+
+
+def event_references(event: Mapping[str, Any]) -> list[tuple[ReferenceKind, str | None, str]]:
+    """(kind, type URI, value) of an event's business transactions, sources, destinations."""
+    found: list[tuple[ReferenceKind, str | None, str]] = []
+    for name, kind, member, vocabulary in _REFERENCE_LISTS:
+        for element in _as_list(event.get(name)):
+            if not isinstance(element, Mapping) or not isinstance(element.get(member), str):
+                continue
+            given = element.get("type")
+            kind_of = reference_type(vocabulary, given) if isinstance(given, str) else None
+            found.append((kind, kind_of, reference_value(element[member])))
+    return list(dict.fromkeys(found))
 
 
 def _certification_references(pointer: str, value: object) -> list[tuple[str, str]]:
@@ -870,7 +924,12 @@ def _store(
     epc_rows: list[dict[str, Any]] = []
     organisation_rows: list[dict[str, Any]] = []
     certification_rows: list[dict[str, Any]] = []
+    reference_rows: list[dict[str, Any]] = []
     for event_id, item in stored:
+        reference_rows.extend(
+            {"event_id": event_id, "kind": kind, "type": type_, "value": value}
+            for kind, type_, value in item.references
+        )
         for subject in item.subjects:
             identifier = subject.identifier
             epc_rows.append(
@@ -909,6 +968,7 @@ def _store(
         (EventEpc, epc_rows),
         (EventOrganisation, organisation_rows),
         (EventCertification, certification_rows),
+        (EventReference, reference_rows),
     ):
         for chunk in _chunks(rows):
             session.execute(insert(model.__table__), list(chunk))  # type: ignore[arg-type]

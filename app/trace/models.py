@@ -60,6 +60,14 @@ class EpcRole(enum.StrEnum):
     OUTPUT_QUANTITY = "output_quantity"  # outputQuantityList epcClass
 
 
+class ReferenceKind(enum.StrEnum):
+    """Typed references of an event that EQ_<kind>_<type> queries filter on."""
+
+    BIZ_TRANSACTION = "bizTransaction"  # bizTransactionList
+    SOURCE = "source"  # sourceList
+    DESTINATION = "destination"  # destinationList
+
+
 class EventRelation(enum.StrEnum):
     """Why an organisation may see an event."""
 
@@ -173,6 +181,23 @@ class EventEpc(Base):
     )
 
     event: Mapped[Event] = relationship(back_populates="epcs")
+
+
+class EventReference(Base):
+    """A business transaction, source or destination of an event: its type as a full URI
+    (``https://ref.gs1.org/cbv/BTT-po``; None for an untyped business transaction) and its
+    value, in canonical Digital Link form when it is a GS1 identifier. Makes
+    ``EQ_bizTransaction_<type>``, ``EQ_source_<type>`` and ``EQ_destination_<type>`` queries
+    index lookups."""
+
+    __tablename__ = "epcis_event_references"
+    __table_args__ = (Index("ix_epcis_event_references_lookup", "kind", "value", "event_id"),)
+
+    id: Mapped[IntPK]
+    event_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("epcis_events.id"), index=True)
+    kind: Mapped[ReferenceKind] = mapped_column(StrEnumType(ReferenceKind, 16))
+    type: Mapped[str | None] = mapped_column(String(500))
+    value: Mapped[str] = mapped_column(String(500))
 
 
 class EventOrganisation(Base):

@@ -23,9 +23,17 @@ from app.errors import FieldError, InvalidInput
 from app.gs1.identifiers import GS1SyntaxError
 from app.trace import cbv
 from app.trace.access import visible_organisation_ids
+from app.trace.capture import reference_type, reference_value
 from app.trace.errors import EventNotFound
 from app.trace.identifiers import Identifier, identify
-from app.trace.models import EpcRole, Event, EventEpc, EventOrganisation
+from app.trace.models import (
+    EpcRole,
+    Event,
+    EventEpc,
+    EventOrganisation,
+    EventReference,
+    ReferenceKind,
+)
 
 EPCIS_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EVENT_TYPES: Final = (
@@ -73,6 +81,8 @@ class EventFilter:
     event_ids: tuple[str, ...] = ()
     # MATCH_* parameter name -> the raw values given
     matches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type> -> the raw values given
+    typed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,29 @@ def _match_condition(parameter: str, values: Iterable[str]) -> Any:
     return Event.id.in_(subquery)
 
 
+#: EQ_<kind>_<type> kind -> what is stored and the CBV vocabulary of its types
+_TYPED_KINDS: Final = {
+    "bizTransaction": (ReferenceKind.BIZ_TRANSACTION, "bizTransactionType"),
+    "source": (ReferenceKind.SOURCE, "sourceDestType"),
+    "destination": (ReferenceKind.DESTINATION, "sourceDestType"),
+}
+
+
+def _typed_condition(parameter: str, values: Iterable[str]) -> Any:
+    """``EQ_bizTransaction_po=<value>``: events with a business transaction of type po and one
+    of these values (sources and destinations alike). Types and values are compared in
+    canonical form, as stored."""
+    _, name, type_ = parameter.split("_", 2)
+    kind, vocabulary = _TYPED_KINDS[name]
+    return Event.id.in_(
+        select(EventReference.event_id).where(
+            EventReference.kind == kind,
+            EventReference.type == reference_type(vocabulary, type_),
+            EventReference.value.in_(sorted({reference_value(v) for v in values})),
+        )
+    )
+
+
 def _place_condition(column: Any, parameter: str, values: Iterable[str]) -> Any:
     return column.in_([_identifier(parameter, v).uri for v in values])
 
@@ -201,6 +234,8 @@ def _conditions(session: Session, caller: Caller, query: EventFilter) -> list[An
     for parameter, values in query.matches:
         if values:
             conditions.append(_match_condition(parameter, values))
+    for parameter, values in query.typed:
+        conditions.append(_typed_condition(parameter, values))
     return conditions
 
 

@@ -14,13 +14,17 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.trace.journeys import Direction
 from app.trace.models import LocationKind, RecallKind, RecallStatus
 
 ListParameter = str | list[str] | None
+#: EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type> (EPCIS 2.0 8.2.7.1)
+TYPED_PARAMETER = re.compile(r"^EQ_(bizTransaction|source|destination)_(.+)$")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
@@ -134,6 +138,25 @@ class EventQuery(QuerySchema):
     nextPageToken: str | None = Field(
         None, max_length=300, description='From the `Link: <...>; rel="next"` header.'
     )
+    # EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type>: their names vary, so
+    # they are gathered here by name (and documented in the operation's description).
+    typed: SkipJsonSchema[dict[str, tuple[str, ...]]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_typed_parameters(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        typed = {
+            name: tuple(value) if isinstance(value, list) else (value,)
+            for name, value in data.items()
+            if isinstance(name, str) and TYPED_PARAMETER.match(name)
+        }
+        rest = {name: value for name, value in data.items() if name not in typed}
+        if "typed" in rest:
+            return data  # a parameter named "typed": refused as unknown below
+        return {**rest, "typed": typed} if typed else rest
+
     orderBy: Literal["eventTime", "recordTime"] | None = Field(
         None, description="Order by eventTime or recordTime (without it: by eventTime, ASC)."
     )

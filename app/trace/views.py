@@ -238,6 +238,7 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
         biz_locations=split(query.EQ_bizLocation),
         event_ids=split(query.EQ_eventID),
         matches=tuple((name, split(getattr(query, name))) for name in query_service.MATCH_ROLES),
+        typed=tuple((name, split(list(values))) for name, values in sorted(query.typed.items())),
     )
 
 
@@ -260,7 +261,11 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
 def events(caller: Caller, query: EventQuery) -> Response:
     """Query events (EPCIS SimpleEventQuery); the next page is in the Link header
     The answer is an EPCISQueryDocument. You see the events your organisation captured and the
-    events about its products; the association sees its members' events; observers read all."""
+    events about its products; the association sees its members' events; observers read all.
+    Besides the parameters listed, `EQ_bizTransaction_<type>`, `EQ_source_<type>` and
+    `EQ_destination_<type>` (type: a CBV word such as `po` or `owning_party`, or a URI) keep the
+    events with a business transaction, source or destination of that type and one of the
+    values given."""
     page = query_service.query_events(
         db.session,
         caller,

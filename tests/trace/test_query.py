@@ -190,6 +190,41 @@ def test_order_by_event_time_or_record_time(api, session) -> None:
     assert unknown.get_json()["errors"][0]["field"] == "query.orderBy"
 
 
+def test_business_transaction_source_and_destination_parameters(api) -> None:
+    # EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type> were refused as
+    # unknown parameters.
+    firm = api("firm_admin")
+    dispatched = shipping("2026-04-06T12:00:00+08:00")
+    dispatched["bizStep"] = "departing"
+    dispatched["bizTransactionList"] = [
+        {"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:6901234560015:PO-7"},
+        {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234560015:ASN-7"},
+    ]
+    dispatched["sourceList"] = [
+        {"type": "owning_party", "source": "urn:epc:id:pgln:690123456.000"},
+        {"type": "location", "source": "urn:epc:id:sgln:690123456.300.0"},
+    ]
+    dispatched["destinationList"] = [
+        {"type": "location", "destination": "https://id.gs1.org/414/6909998881001"}
+    ]
+    assert capture(firm, document(dispatched)).status_code == 202
+    po = "urn:epcglobal:cbv:bt:6901234560015:PO-7"
+    assert _steps(firm, EQ_bizTransaction_po=po) == ["departing"]
+    assert _steps(firm, **{"EQ_bizTransaction_https://ref.gs1.org/cbv/BTT-po": po}) == ["departing"]
+    assert _steps(firm, EQ_bizTransaction_desadv=po) == []  # the type must match too
+    assert _steps(firm, EQ_bizTransaction_po=f"urn:x:other|{po}") == ["departing"]
+    # GS1 identifiers match in any form: the SGLN URN and the GLN's Digital Link.
+    assert _steps(firm, EQ_source_location="https://id.gs1.org/414/6901234563009") == ["departing"]
+    assert _steps(firm, EQ_source_owning_party="https://id.gs1.org/417/6901234560008") == [
+        "departing"
+    ]
+    assert _steps(firm, EQ_destination_location="urn:epc:id:sgln:690999888.100.0") == ["departing"]
+    assert _steps(firm, EQ_destination_location="urn:epc:id:sgln:690123456.300.0") == []
+    # Combined with the others (AND), and invisible to other firms.
+    assert _steps(firm, EQ_bizTransaction_po=po, EQ_bizStep="shipping") == []
+    assert _steps(api("firm2_admin"), EQ_bizTransaction_po=po) == []
+
+
 def test_visibility_follows_ownership(api) -> None:
     assert _steps(api("firm2_admin")) == []
     assert len(_steps(api("government_viewer"))) == 5
