@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
 
 class DocumentInvalid(InvalidInput):
@@ -41,3 +41,11 @@ class DuplicatePartner(Conflict):
 
 class RecallConflict(Conflict):
     slug = "recall-conflict"
+
+
+class VersionNotSupported(AppError):
+    """The client asked for EPCIS or CBV versions this repository does not speak (2.0 only)."""
+
+    status = 406
+    slug = "epcis-version-not-supported"
+    title = lazy_gettext("EPCIS or CBV version not supported")

@@ -34,7 +34,7 @@ from app.http.schemas import Page, PageQuery
 from app.trace import capture as capture_service
 from app.trace import query as query_service
 from app.trace import recalls, services
-from app.trace.errors import CaptureTooLarge
+from app.trace.errors import CaptureTooLarge, VersionNotSupported
 from app.trace.journeys import Direction, journey_for
 from app.trace.models import CaptureErrorBehaviour, CaptureJob, Recall
 from app.trace.present import (
@@ -117,6 +117,44 @@ def _refuse_oversize_capture() -> None:
             "bytes per request. Split it into several documents.",
             errors=[FieldError("/", "max-bytes", f"at most {limit} bytes")],
         )
+
+
+#: Request headers a client states the versions it speaks with (EPCIS 2.0 section 12.3.1)
+_VERSION_HEADERS: dict[str, tuple[str, str, str]] = {
+    "EPCIS": ("GS1-EPCIS-Version", "GS1-EPCIS-Min", "GS1-EPCIS-Max"),
+    "CBV": ("GS1-CBV-Version", "GS1-CBV-Min", "GS1-CBV-Max"),
+}
+_SPOKEN = (2, 0)
+
+
+def _version(header: str, value: str) -> tuple[int, int]:
+    parts = value.strip().split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise VersionNotSupported(
+            f"{header}: {value!r} is not a version such as 2.0.",
+            errors=[FieldError(f"header.{header}", "invalid-version", "a version such as 2.0")],
+        )
+    return int(parts[0]), int(parts[1])
+
+
+@bp.before_request
+def _negotiate_versions() -> None:
+    """Answer 406 to a client that only speaks EPCIS or CBV versions other than 2.0, rather
+    than sending it a document it will misread."""
+    if not request.path.startswith("/epcis/"):
+        return
+    for standard, (exact, lowest, highest) in _VERSION_HEADERS.items():
+        problems = []
+        if exact in request.headers and _version(exact, request.headers[exact]) != _SPOKEN:
+            problems.append(FieldError(f"header.{exact}", "unsupported-version", "2.0"))
+        if lowest in request.headers and _version(lowest, request.headers[lowest]) > _SPOKEN:
+            problems.append(FieldError(f"header.{lowest}", "unsupported-version", "at most 2.0"))
+        if highest in request.headers and _version(highest, request.headers[highest]) < _SPOKEN:
+            problems.append(FieldError(f"header.{highest}", "unsupported-version", "at least 2.0"))
+        if problems:
+            raise VersionNotSupported(
+                f"This repository speaks {standard} 2.0 only.", errors=problems
+            )
 
 
 def _error_behaviour() -> CaptureErrorBehaviour:

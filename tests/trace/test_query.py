@@ -268,6 +268,35 @@ def test_bad_parameters_are_refused_precisely(api, params, field, rule) -> None:
     assert (field, rule) in {(e["field"], e["rule"]) for e in response.get_json()["errors"]}
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"GS1-EPCIS-Version": "2.0"}, 200),
+        ({"GS1-EPCIS-Min": "1.2", "GS1-EPCIS-Max": "2.1", "GS1-CBV-Min": "2.0.0"}, 200),
+        ({"GS1-EPCIS-Version": "1.2"}, 406),
+        ({"GS1-EPCIS-Min": "2.1"}, 406),
+        ({"GS1-EPCIS-Max": "1.2"}, 406),
+        ({"GS1-CBV-Version": "1.2"}, 406),
+        ({"GS1-EPCIS-Version": "two"}, 406),
+    ],
+)
+def test_clients_speaking_other_versions_get_406(api, headers, status) -> None:
+    # A client asking for EPCIS 1.2 got a 2.0 document it could not read, with a 200.
+    firm = api("firm_admin")
+    for response in (
+        firm.get("/epcis/events", headers=headers),
+        firm.post("/epcis/capture", json=document(), headers=headers),
+    ):
+        if status == 200:
+            assert response.status_code in (200, 202), response.get_json()
+            continue
+        assert response.status_code == 406, response.get_json()
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["type"].endswith("/epcis-version-not-supported")
+        fields = {e["field"] for e in response.get_json()["errors"]}
+        assert fields == {f"header.{name}" for name in headers}
+
+
 def test_anonymous_callers_get_problem_json(client) -> None:
     response = client.get("/epcis/events")
     assert response.status_code == 401
