@@ -25,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import String, Table, insert, select
@@ -439,6 +439,8 @@ def _prepare(
         *((at, reference, _MAX_REFERENCE) for reference, at in certifications),
     ]
     references = event_references(event)
+    _, reason = error_declaration_columns(event.get("errorDeclaration"))
+    too_long.append((f"{pointer}/errorDeclaration/reason", reason, _MAX_TERM))
     too_long.extend(
         (f"{pointer}/{name}", value, _MAX_REFERENCE_VALUE)
         for name, value in _reference_values(event)
@@ -468,6 +470,18 @@ def _prepare(
         document=_stored_document(event, context),
         error_declaration=event.get("errorDeclaration"),
     )
+
+
+def error_declaration_columns(declaration: object) -> tuple[datetime | None, str | None]:
+    """(declarationTime in UTC, reason as a full URI) of a (valid) errorDeclaration, as the
+    event's columns hold them; (None, None) without one."""
+    if not isinstance(declaration, Mapping) or not isinstance(
+        declaration.get("declarationTime"), str
+    ):
+        return None, None
+    declared_at = _parse_time(declaration["declarationTime"]).astimezone(UTC)
+    reason = declaration.get("reason")
+    return declared_at, cbv.expand_term("errorReason", reason) if isinstance(reason, str) else None
 
 
 def reference_value(raw: str) -> str:
@@ -871,8 +885,16 @@ def _declare_errors(
         if "errorDeclaration" in event.document:
             continue
         event.document = {**event.document, "errorDeclaration": item.error_declaration}
+        event.error_declaration_time, event.error_reason = error_declaration_columns(
+            item.error_declaration
+        )
         declared.append(item)
     return declared
+
+
+def _declaration_row(declaration: object) -> dict[str, Any]:
+    declared_at, reason = error_declaration_columns(declaration)
+    return {"error_declaration_time": declared_at, "error_reason": reason}
 
 
 def _insert_ignoring_conflicts(session: Session, table: Table) -> Any:
@@ -909,6 +931,7 @@ def _store(
                 "organisation_id": caller.organisation_id,
                 "user_id": caller.user_id,
                 "document": item.document,
+                **_declaration_row(item.error_declaration),
             }
             for item in chunk
         ]

@@ -122,6 +122,7 @@ class Event(Base):
         Index("ix_epcis_events_event_time_id", "event_time", "id"),
         Index("ix_epcis_events_record_time_id", "record_time", "id"),
         Index("ix_epcis_events_org_id", "organisation_id", "id"),
+        Index("ix_epcis_events_error_declaration_time", "error_declaration_time"),
     )
 
     id: Mapped[IntPK]
@@ -148,6 +149,10 @@ class Event(Base):
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
     # The event as captured (JSON-LD), with the document's extra @context entries folded in.
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    # Its errorDeclaration, if declared erroneous: when, and why (CBV term as a full URI), for
+    # the EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime and EQ_errorReason queries.
+    error_declaration_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_reason: Mapped[str | None] = mapped_column(String(500))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     epcs: Mapped[list[EventEpc]] = relationship(

@@ -79,6 +79,11 @@ class EventFilter:
     read_points: tuple[str, ...] = ()
     biz_locations: tuple[str, ...] = ()
     event_ids: tuple[str, ...] = ()
+    # errorDeclaration: exists, declared in [ge, lt), one of these reasons
+    error_declared: bool = False
+    ge_error_declaration_time: datetime | None = None
+    lt_error_declaration_time: datetime | None = None
+    error_reasons: tuple[str, ...] = ()
     # MATCH_* parameter name -> the raw values given
     matches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type> -> the raw values given
@@ -230,6 +235,16 @@ def _conditions(session: Session, caller: Caller, query: EventFilter) -> list[An
     if query.event_ids:
         conditions.append(
             or_(Event.epcis_event_id.in_(query.event_ids), Event.hash_id.in_(query.event_ids))
+        )
+    if query.error_declared:
+        conditions.append(Event.error_declaration_time.is_not(None))
+    if query.ge_error_declaration_time:
+        conditions.append(Event.error_declaration_time >= query.ge_error_declaration_time)
+    if query.lt_error_declaration_time:
+        conditions.append(Event.error_declaration_time < query.lt_error_declaration_time)
+    if query.error_reasons:
+        conditions.append(
+            Event.error_reason.in_(_terms("EQ_errorReason", "errorReason", query.error_reasons))
         )
     for parameter, values in query.matches:
         if values:

@@ -134,6 +134,16 @@ class EventQuery(QuerySchema):
     MATCH_inputEPCClass: ListParameter = _list("Class in inputQuantityList.")
     MATCH_outputEPCClass: ListParameter = _list("Class in outputQuantityList.")
     MATCH_anyEPCClass: ListParameter = _list("Class in any quantity list.")
+    EXISTS_errorDeclaration: str | None = Field(
+        None, description="Only events declared erroneous (the value is ignored)."
+    )
+    GE_errorDeclarationTime: QueryTime | None = Field(
+        None, description="errorDeclaration declarationTime >= this"
+    )
+    LT_errorDeclarationTime: QueryTime | None = Field(
+        None, description="errorDeclaration declarationTime < this"
+    )
+    EQ_errorReason: ListParameter = _list("Error reason: CBV term (`incorrect_data`) or URI.")
     perPage: int = Field(30, ge=1, le=1000, description="Events per page.")
     nextPageToken: str | None = Field(
         None, max_length=300, description='From the `Link: <...>; rel="next"` header.'

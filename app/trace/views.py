@@ -275,6 +275,10 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
         read_points=split(query.EQ_readPoint),
         biz_locations=split(query.EQ_bizLocation),
         event_ids=split(query.EQ_eventID),
+        error_declared=query.EXISTS_errorDeclaration is not None,
+        ge_error_declaration_time=query.GE_errorDeclarationTime,
+        lt_error_declaration_time=query.LT_errorDeclarationTime,
+        error_reasons=split(query.EQ_errorReason),
         matches=tuple((name, split(getattr(query, name))) for name in query_service.MATCH_ROLES),
         typed=tuple((name, split(list(values))) for name, values in sorted(query.typed.items())),
     )

@@ -225,6 +225,40 @@ def test_business_transaction_source_and_destination_parameters(api) -> None:
     assert _steps(api("firm2_admin"), EQ_bizTransaction_po=po) == []
 
 
+def test_error_declaration_parameters(api) -> None:
+    # EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime and EQ_errorReason were refused as
+    # unknown parameters: a client could not find the corrections to apply.
+    firm = api("firm_admin")
+    declared = {
+        **shipping(),
+        "errorDeclaration": {
+            "declarationTime": "2026-04-07T10:00:00+08:00",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": ["urn:uuid:404d95fc-9457-4a51-bd6a-0bba133845a8"],
+        },
+    }
+    assert capture(firm, document(declared)).status_code == 202
+    assert _steps(firm, EXISTS_errorDeclaration="") == ["shipping"]
+    assert _steps(firm, EQ_errorReason="incorrect_data") == ["shipping"]
+    assert _steps(firm, EQ_errorReason="https://ref.gs1.org/cbv/ER-incorrect_data") == ["shipping"]
+    assert _steps(firm, EQ_errorReason="did_not_occur") == []
+    # An event captured with its declaration already in it.
+    never = {
+        **shipping("2026-04-09T09:00:00+08:00"),
+        "bizStep": "departing",
+        "errorDeclaration": {"declarationTime": "2026-04-10T00:00:00Z", "reason": "did_not_occur"},
+    }
+    assert capture(firm, document(never)).status_code == 202
+    assert _steps(firm, EQ_errorReason="did_not_occur") == ["departing"]
+    assert _steps(firm, EXISTS_errorDeclaration="") == ["shipping", "departing"]
+    assert _steps(firm, GE_errorDeclarationTime="2026-04-07T02:00:00Z") == ["shipping", "departing"]
+    assert _steps(firm, GE_errorDeclarationTime="2026-04-07T02:00:01Z") == ["departing"]
+    assert _steps(firm, LT_errorDeclarationTime="2026-04-07T02:00:01Z") == ["shipping"]
+    refused = firm.get("/epcis/events", query_string={"EQ_errorReason": "wrong"})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["rule"] == "unknown-cbv-term"
+
+
 def test_visibility_follows_ownership(api) -> None:
     assert _steps(api("firm2_admin")) == []
     assert len(_steps(api("government_viewer"))) == 5

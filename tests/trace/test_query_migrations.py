@@ -1,5 +1,6 @@
-"""Migration 0120 fills in the business transactions, sources and destinations of the events
-stored before it, so that EQ_bizTransaction_<type> (and source, destination) finds them."""
+"""Migrations 0120 and 0130 fill in the business transactions, sources, destinations and error
+declarations of the events stored before them, so that EQ_bizTransaction_<type> (and source,
+destination), EXISTS_errorDeclaration and EQ_errorReason find them."""
 
 from __future__ import annotations
 
@@ -37,7 +38,15 @@ def test_events_stored_before_the_migration_are_found(tmp_path: Path, key_dir: P
     with fresh_database(tmp_path, "references") as url, other_app(url, key_dir) as scratch:
         demo = migrate_and_seed(scratch)
         firm = ApiClient(scratch.test_client(), demo["tokens"]["firm_admin"])
-        assert firm.post("/epcis/capture", json=document(_event())).status_code == 202
+        declared = {
+            **_event(),
+            "errorDeclaration": {
+                "declarationTime": "2026-04-01T00:00:00Z",
+                "reason": "did_not_occur",
+            },
+        }
+        for event in (_event(), declared):
+            assert firm.post("/epcis/capture", json=document(event)).status_code == 202
         with scratch.app_context():
             command.downgrade(alembic_config(), "0110_ended_sessions")
             command.upgrade(alembic_config(), "head")
@@ -45,3 +54,5 @@ def test_events_stored_before_the_migration_are_found(tmp_path: Path, key_dir: P
         location = "https://id.gs1.org/414/6909998881001"
         assert _found(firm, EQ_destination_location=location) == 1
         assert _found(firm, EQ_bizTransaction_inv=PO) == 0
+        assert _found(firm, EXISTS_errorDeclaration="", EQ_errorReason="did_not_occur") == 1
+        assert _found(firm, GE_errorDeclarationTime="2026-04-01T00:00:01Z") == 0
