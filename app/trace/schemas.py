@@ -25,6 +25,7 @@ from app.trace.models import LocationKind, RecallKind, RecallStatus
 ListParameter = str | list[str] | None
 #: EQ_bizTransaction_<type>, EQ_source_<type>, EQ_destination_<type> (EPCIS 2.0 8.2.7.1)
 TYPED_PARAMETER = re.compile(r"^EQ_(bizTransaction|source|destination)_(.+)$")
+_UNENCODED_PLUS = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+ \d\d:\d\d$")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
@@ -33,6 +34,10 @@ def _iso_timestamp(value: object) -> object:
     # seconds since 1970 (LT_recordTime=0.5), which no EPCIS client means.
     if isinstance(value, str | int | float) and _NUMBER.match(str(value)):
         raise ValueError("must be an ISO 8601 timestamp with an offset, e.g. 2026-04-02T07:30Z")
+    if isinstance(value, str) and _UNENCODED_PLUS.match(value):
+        # A client that did not percent-encode "+08:00" sends " 08:00" (a "+" in a query
+        # string is a space); no timestamp has a space there, so the offset is meant.
+        return value[:-6] + "+" + value[-5:]
     return value
 
 

@@ -91,6 +91,15 @@ def test_filters_on_type_time_step_disposition_and_location(api) -> None:
     assert _steps(firm, EQ_bizStep="shipping", EQ_disposition="active") == []
 
 
+def test_times_with_an_unencoded_plus_offset(api) -> None:
+    # "+08:00" written unencoded in a URL arrives as " 08:00"; it was refused.
+    firm = api("firm_admin")
+    response = firm.get(
+        "/epcis/events?GE_eventTime=2026-04-06T09:00:00+08:00&LT_eventTime=2026-04-08T16:20:00+08:00"
+    )
+    assert [e["bizStep"] for e in _events(response)] == ["shipping"]
+
+
 def test_match_parameters_use_canonical_identifiers(api) -> None:
     firm = api("firm_admin")
     # The same unit as our Digital Link, as a canonical id.gs1.org link and as an EPC URN.
