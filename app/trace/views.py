@@ -157,6 +157,15 @@ def _negotiate_versions() -> None:
             )
 
 
+@bp.after_request
+def _state_versions(response: Response) -> Response:
+    """Every EPCIS answer states the versions it speaks (capture jobs and problems too)."""
+    if request.path.startswith("/epcis/"):
+        for name, value in EPCIS_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
 def _error_behaviour() -> CaptureErrorBehaviour:
     value = request.headers.get(ERROR_BEHAVIOUR_HEADER, "rollback").strip().lower()
     try:

@@ -63,6 +63,7 @@ def test_capture_answers_202_with_the_location_of_a_finished_job(api, session) -
     assert response.headers["GS1-EPCIS-Capture-Limit"] == "10000"
     job = firm.get(location)
     assert job.status_code == 200
+    assert (job.headers["GS1-EPCIS-Version"], job.headers["GS1-CBV-Version"]) == ("2.0", "2.0")
     body = job.get_json()
     assert body == response.get_json()
     assert body["running"] is False and body["success"] is True

@@ -334,6 +334,7 @@ def test_clients_speaking_other_versions_get_406(api, headers, status) -> None:
             assert response.status_code in (200, 202), response.get_json()
             continue
         assert response.status_code == 406, response.get_json()
+        assert response.headers["GS1-EPCIS-Version"] == "2.0"
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["type"].endswith("/epcis-version-not-supported")
         fields = {e["field"] for e in response.get_json()["errors"]}
