@@ -119,7 +119,7 @@ def _refuse_oversize_capture() -> None:
         )
 
 
-#: Request headers a client states the versions it speaks with (EPCIS 2.0 section 12.3.1)
+#: Request headers in which an EPCIS 2.0 client states the versions it speaks
 _VERSION_HEADERS: dict[str, tuple[str, str, str]] = {
     "EPCIS": ("GS1-EPCIS-Version", "GS1-EPCIS-Min", "GS1-EPCIS-Max"),
     "CBV": ("GS1-CBV-Version", "GS1-CBV-Min", "GS1-CBV-Max"),
