@@ -29,6 +29,12 @@ MAX_QUERY_PARAMETERS = 24
 #: Longest typed-in code on the manual check form.
 MAX_ENTRY_LENGTH = 300
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# A Chinese input method in full-width mode types （０１）, ０-９, Ａ-Ｚ, ／ and ： and the
+# ideographic space: map them to their ASCII forms (GS1 codes are ASCII). Chinese characters
+# themselves are left as typed, so a Chinese lot is still refused as such.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# A link typed without its scheme: ``brand.example/01/...`` or ``host:port/01/...``.
+_SCHEMELESS_LINK = re.compile(r"(?i)[a-z0-9.-]+\.[a-z0-9-]+(?::\d+)?/01/|[a-z0-9.-]+:\d+/01/")
 
 
 def _wsgi_to_text(value: str) -> str:
@@ -150,8 +156,12 @@ def parse_manual_entry(
     lot: str | None = None,
     serial: str | None = None,
 ) -> ManualEntry:
-    """Understand what a shopper typed: a full link, a path, the printed ``(01)...(21)...``
-    text, a bare GTIN, or the GTIN, lot and serial in separate fields."""
+    """Understand what a shopper typed: a full link (its scheme may be left out), a path, the
+    printed ``(01)...(21)...`` text, a bare GTIN, or the GTIN, lot and serial in separate
+    fields; full-width characters from a Chinese input method count as their ASCII forms."""
+    code, gtin, lot, serial = (
+        None if part is None else part.translate(_FULL_WIDTH) for part in (code, gtin, lot, serial)
+    )
     text = (code or "").strip()
     if len(text) > MAX_ENTRY_LENGTH:
         raise GS1SyntaxError(
@@ -161,6 +171,8 @@ def parse_manual_entry(
         raise GS1SyntaxError("code", "required", "enter the code printed under the QR code")
     if not text:
         return ManualEntry(_from_fields(gtin or "", (lot or "").strip(), (serial or "").strip()))
+    if _SCHEMELESS_LINK.match(text):
+        text = "https://" + text
     if re.match(r"(?i)https?://", text):
         parts = urlsplit(text)
         host = (parts.hostname or "").lower()

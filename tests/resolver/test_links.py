@@ -69,6 +69,12 @@ def test_qualifiers_this_resolver_never_issues_are_refused() -> None:
         f"01/{GTIN}/10/L1/21/S1",
         f"(01){GTIN}(10)L1(21)S1",
         f"  (01){GTIN}(10)L1(21)S1  ",
+        # Typed with a Chinese input method in full-width mode.
+        f"（０１）{GTIN}（１０）Ｌ１（２１）Ｓ１",
+        f"\u3000(01){GTIN}(10)L1(21)S1",
+        # A link typed without its scheme.
+        f"brand.example.test/01/{GTIN}/10/L1/21/S1",
+        f"ｂｒａｎｄ．ｅｘａｍｐｌｅ．ｔｅｓｔ／01／{GTIN}／10／L1／21／S1",
     ],
 )
 def test_manual_entry_understands_links_paths_and_printed_text(typed) -> None:
@@ -89,6 +95,18 @@ def test_a_link_to_another_host_is_flagged() -> None:
     )
     assert entry.foreign_host == "verify-brand.example"
     assert entry.link.serial == "S1"
+
+
+def test_full_width_digits_in_separate_fields_are_read_as_digits() -> None:
+    entry = parse_manual_entry(
+        None, "brand.example.test", gtin="０６９２３４５６７８９０１２", lot="Ｌ１", serial="Ｓ１"
+    )
+    assert (entry.link.gtin, entry.link.lot, entry.link.serial) == ("06923456789012", "L1", "S1")
+
+
+def test_a_link_typed_without_its_scheme_to_another_host_is_flagged() -> None:
+    entry = parse_manual_entry(f"verify-brand.example:8443/01/{GTIN}/21/S1", "brand.example.test")
+    assert entry.foreign_host == "verify-brand.example" and entry.link.serial == "S1"
 
 
 @pytest.mark.parametrize(

@@ -201,6 +201,19 @@ def test_typing_the_code_reaches_the_same_verdict_as_scanning(new_shopper, demo,
     assert 'data-verdict="BLOCKED"' in page.get_data(as_text=True)
 
 
+def test_a_code_typed_with_a_chinese_input_method_reaches_the_verdict(new_shopper, demo) -> None:
+    # Full-width mode types （０１） for (01); the shopper means the printed code all the same.
+    gtin, lot = demo["product"]["gtin"], demo["batch"]["lot"]
+    serial = path_of(demo, "unit_blacklisted").rsplit("/", 1)[1]
+    wide = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "()0123456789"})
+    typed = f"(01){gtin}(10){lot}(21){serial}".translate(wide)
+    page = new_shopper().client.get(
+        "/verify", query_string={"code": typed, "lang": "zh-CN"}, headers={"Accept": BROWSER}
+    )
+    assert page.status_code == 200
+    assert 'data-verdict="BLOCKED"' in page.get_data(as_text=True)
+
+
 def test_a_typed_link_to_another_site_is_a_warning(new_shopper, demo) -> None:
     fake_site = demo["unit"]["digital_link"].replace(
         "https://brand.example.test", "https://brand-verify.example"
