@@ -48,7 +48,9 @@ class VerdictOut(ResponseSchema):
     firm: dict[str, Any] | None
     brand: dict[str, Any] | None
     certificate: dict[str, Any] | None = Field(
-        description="number, status, in_force, standard (code, version), validity, url."
+        description="number, status, in_force, standard (code, version), validity, url; "
+        "labels_issued_under: the number the pack was labelled under, when a renewal or "
+        "re-issue has since replaced that certificate."
     )
     batch: dict[str, Any] | None
     scans: ScanCountsOut | None

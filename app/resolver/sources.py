@@ -100,9 +100,23 @@ def _batch(batch: Batch, restriction: tuple[str, str] | None = None) -> BatchFac
     )
 
 
-def _certificate(session: Session, certificate: Certificate, now: datetime) -> CertificateFacts:
+def _certificate(
+    session: Session,
+    certificate: Certificate,
+    now: datetime,
+    *,
+    labels_issued_under: Certificate | None = None,
+) -> CertificateFacts:
     # The certificates domain decides what "in force" means (status, dates, surveillance).
     standing = credentials.standing(session, certificate, now)
+    extra = {
+        "vc_url": credentials.credential_url(certificate.number),
+        "mark_licence_number": certificate.mark_licence_number,
+    }
+    if labels_issued_under is not None and labels_issued_under.id != certificate.id:
+        # Packs labelled before a renewal or re-issue carry the number they were labelled
+        # under, not their successor's: the shopper checks the pack against that one.
+        extra["labels_issued_under"] = labels_issued_under.number
     return CertificateFacts(
         id=certificate.id,
         number=certificate.number,
@@ -118,10 +132,7 @@ def _certificate(session: Session, certificate: Certificate, now: datetime) -> C
         surveillance_overdue=standing.reason == "surveillance_overdue",
         surveillance_refused=standing.reason == "surveillance_refused",
         key_revoked=standing.reason == "key_revoked",
-        extra={
-            "vc_url": credentials.credential_url(certificate.number),
-            "mark_licence_number": certificate.mark_licence_number,
-        },
+        extra=extra,
     )
 
 
@@ -426,10 +437,11 @@ def _certificate_facts(
     )
 
     def load() -> tuple[CertificateFacts, PartyFacts | None]:
-        certificate = session.get(Certificate, row.certificate_id)
-        assert certificate is not None
-        certificate = credentials.current_certificate(session, certificate)
-        return _certificate(session, certificate, now), _party(certificate.issuer)
+        ordered_under = session.get(Certificate, row.certificate_id)
+        assert ordered_under is not None
+        certificate = credentials.current_certificate(session, ordered_under)
+        facts = _certificate(session, certificate, now, labels_issued_under=ordered_under)
+        return facts, _party(certificate.issuer)
 
     if status is CertificateStatus.SUPERSEDED:
         return load()  # rare: the successor's state is not in the key

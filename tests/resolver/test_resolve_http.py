@@ -136,6 +136,28 @@ def test_a_certificate_cancelled_by_its_holder_makes_its_labels_not_valid(
     assert f"证书 {number} 已由持证方申请注销：production stopped" in words
 
 
+def test_a_pack_labelled_before_a_re_issue_is_checked_against_the_number_it_carries(
+    shopper, demo, api
+) -> None:
+    old = demo["certificate"]["number"]
+    reissued = api("association_staff").post(
+        f"/api/v1/certificates/{old}/reissue", json={"label_quota": 60000, "reason": "more labels"}
+    )
+    assert reissued.status_code in (200, 201), reissued.get_data(as_text=True)
+    new = reissued.get_json()["number"]
+    body = shopper.get(path_of(demo, "unit")).get_json()
+    assert body["verdict"] == "GENUINE"
+    # The verdict follows the successor; the pack still carries the number it was labelled under.
+    assert body["certificate"]["number"] == new
+    assert body["certificate"]["labels_issued_under"] == old
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    checks = page.get_data(as_text=True).split('id="check-title"', 1)[1].split("</ul>", 1)[0]
+    assert f"证书编号 {old}" in checks and f"证书编号 {new}" not in checks
+    # A pack labelled under the certificate in force names no earlier number.
+    plain = shopper.get(path_of(demo, "unit_suspended")).get_json()
+    assert "labels_issued_under" not in plain["certificate"]
+
+
 def test_inclusion_proofs_in_the_verdict_verify_offline(shopper, demo) -> None:
     from app.transparency.client import verify_inclusion_bundle
 
