@@ -512,7 +512,8 @@ def _step(
         )
         return redirect(target, code=303)
     except CertificateNotInForce as error:
-        flash(not_in_force_message(str(error.extra["certificate_number"])), "error")
+        number, reason = str(error.extra["certificate_number"]), error.extra.get("reason")
+        flash(not_in_force_message(number, str(reason)), "error")
         return redirect(target, code=303)
     flash(message, "success")
     return redirect(target, code=303)
@@ -544,8 +545,16 @@ def mark_printed(caller: Caller, order_id: int) -> ResponseReturnValue:
     )
 
 
-def not_in_force_message(number: str) -> str:
-    """Why labels cannot be activated: the certificate they stand for is not in force."""
+def not_in_force_message(number: str, reason: str | None = None) -> str:
+    """Why labels cannot be activated: the certificate they stand for is not in force, or no
+    longer covers their product."""
+    if reason == coverage.SCOPE_EXCLUDES:
+        return gettext(
+            "Not possible: certificate %(number)s, which these labels stand for, no longer "
+            "covers this product (a re-issue narrowed its scope). Labels cannot be activated "
+            "under it.",
+            number=number,
+        )
     return gettext(
         "Not possible: certificate %(number)s, which these labels stand for, is not in force "
         "(see the certificate for why). Labels cannot be activated under it.",
@@ -565,7 +574,11 @@ def activate_order(caller: Caller, order_id: int) -> ResponseReturnValue:
             order=item,
             product=item.batch.product,
             certificate=certificate,
-            refusal=None if standing.in_force else not_in_force_message(certificate.number),
+            refusal=None
+            if coverage.stands_for_gtin(certificate, standing, item.batch.product.gtin)
+            else not_in_force_message(
+                certificate.number, coverage.SCOPE_EXCLUDES if standing.in_force else None
+            ),
         )
     return _step(
         caller,
