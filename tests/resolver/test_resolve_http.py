@@ -212,6 +212,15 @@ def test_a_pack_whose_product_a_re_issue_took_out_of_scope_is_not_valid(shopper,
     assert shopper.get(path_of(demo, "unit")).get_json()["verdict"] == "GENUINE"
 
 
+def test_the_certificate_status_is_said_once_in_chinese(shopper, demo) -> None:
+    # "In force" and "active" are both 有效: the page said "有效 (有效)".
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    status = re.search(r'class="rv-status-ok">([^<]*)<', page.get_data(as_text=True))
+    assert status is not None and status.group(1) == "有效"
+    suspended = shopper.get(path_of(demo, "unit_suspended") + "?lang=zh-CN", accept=BROWSER)
+    assert 'class="rv-status-bad">无效 (已暂停)<' in suspended.get_data(as_text=True)
+
+
 def test_inclusion_proofs_in_the_verdict_verify_offline(shopper, demo) -> None:
     from app.transparency.client import verify_inclusion_bundle
 
