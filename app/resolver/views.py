@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -724,6 +724,20 @@ def _store_photo() -> int | None:
     return stored.id
 
 
+# What the page tells the shopper when a place is not saved, in their language (the API keeps
+# the service's words): what went wrong and what to do instead.
+LOCATION_PAGE_MESSAGES = {
+    "scan-not-found": lazy_gettext(
+        "This page cannot add a place to that scan (it was made from another connection or "
+        "browser). Scan the QR code again and share the place from the page it opens."
+    ),
+    "scan-too-old": lazy_gettext(
+        "A place can only be added within an hour of the scan. Scan the QR code again to share it."
+    ),
+    "required": lazy_gettext("Type the town or shop where you bought it."),
+}
+
+
 @bp.post("/scans/location")
 @limiter.limit(_limit("RESOLVER_LOCATION_LIMIT", LOCATION_LIMIT))
 def share_location() -> Response:
@@ -772,7 +786,10 @@ def share_location() -> Response:
     except AppError as error:
         if wants_machine_answer(request.accept_mimetypes):
             raise
-        return _page("resolver/location_done.html", error.status, error=error)
+        rules = {problem.rule for problem in error.errors}
+        key = "required" if rules == {"required"} else error.slug
+        message = LOCATION_PAGE_MESSAGES.get(key, error.detail)
+        return _page("resolver/location_done.html", error.status, error=error, message=message)
     if wants_machine_answer(request.accept_mimetypes):
         return Response(status=204)
     return _page("resolver/location_done.html", 200, error=None)
