@@ -475,12 +475,15 @@ def _code_rows(order: LabelOrder) -> list[dict[str, Any]]:
 def order(caller: Caller, order_id: int) -> ResponseReturnValue:
     """A label order: its state, the next step, downloads and its first codes."""
     item = services.get_own_order(db.session, caller, order_id)
-    certificate = db.session.get(Certificate, item.certificate_id)
+    ordered_under = db.session.get(Certificate, item.certificate_id)
+    # After a renewal or re-issue the labels stand for the successor, whose quota they use.
+    certificate, _ = coverage.current_standing(db.session, item.certificate_id)
     return _render(
         "order.html",
         order=item,
         product=item.batch.product,
         certificate=certificate,
+        ordered_under=ordered_under,
         blacklisted=services.count_blacklisted(db.session, item),
         code_rows=_code_rows(item),
     )

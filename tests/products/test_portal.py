@@ -690,3 +690,28 @@ def test_product_pictures_upload_refusals_repeat_and_removal(app, demo, session)
     )
     assert removed.status_code == 303
     assert count(session, ProductImage, ProductImage.product_id == product.id) == 0
+
+
+def test_an_order_page_names_the_certificate_its_labels_stand_for_after_a_re_issue(
+    app, demo, session
+) -> None:
+    from app.certificates.models import CertificateEventKind
+    from tests.products.factories import certify
+
+    firm = caller(session)
+    order = issued_order(session)
+    certificate = session.get(Certificate, order.certificate_id)
+    successor = certify(
+        session,
+        firm.organisation_id,
+        list(certificate.scope_gtins),
+        quota=5000,
+        previous=certificate,
+        event=CertificateEventKind.REISSUED,
+    )
+    session.commit()
+    page = signed_in(app, demo, "firm_staff").get(f"/portal/label-orders/{order.id}?lang=en")
+    words = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
+    # The quota its labels now use is the successor's, not the replaced certificate's.
+    assert f"{successor.number} (ordered under {certificate.number}, which it replaced)" in words
+    assert "of 5,000 labels used" in words
