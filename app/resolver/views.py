@@ -881,8 +881,9 @@ def resolve_alert(caller: Caller, alert_id: int, body: AlertResolve) -> Any:
     )
 
 
-def _report_out(report: FakeReport) -> dict[str, Any]:
+def _report_out(caller: Caller, report: FakeReport) -> dict[str, Any]:
     document = ReportOut.model_validate(report).model_dump(mode="json")
+    document["contact"] = services.contact_for(caller, report)
     if report.photo_file_id is not None:
         base_url = current_app.config["BASE_URL"]
         document["photo_url"] = f"{base_url}/api/v1/fake-reports/{report.id}/photo"
@@ -918,7 +919,9 @@ def list_reports(caller: Caller, query: ReportQuery) -> Any:
     page = services.list_reports(
         db.session, caller, status=query.status, limit=query.limit, cursor=query.cursor
     )
-    return PageResult([_report_out(item) for item in page.items], page.limit, page.next_cursor)
+    return PageResult(
+        [_report_out(caller, item) for item in page.items], page.limit, page.next_cursor
+    )
 
 
 @route(
@@ -930,7 +933,7 @@ def list_reports(caller: Caller, query: ReportQuery) -> Any:
 )
 def get_report(caller: Caller, report_id: int) -> Any:
     """One report."""
-    return _report_out(services.get_report(db.session, caller, report_id))
+    return _report_out(caller, services.get_report(db.session, caller, report_id))
 
 
 @route(
@@ -948,7 +951,7 @@ def review_report(caller: Caller, report_id: int, body: ReportReview) -> Any:
     report = services.review_report(
         db.session, caller, report_id, status=body.status, note=body.note
     )
-    return _report_out(report)
+    return _report_out(caller, report)
 
 
 @route(

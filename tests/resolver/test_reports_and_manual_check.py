@@ -145,6 +145,34 @@ def test_the_association_reads_and_reviews_reports_firms_cannot(api, new_shopper
     assert any(item["serial"] == "FAKE0000000001" for item in demo_report)
 
 
+def test_a_shoppers_contact_goes_to_the_association_only(app, api, new_shopper, demo) -> None:
+    # The form says the report goes to the brand's association: observers read it without
+    # the phone number or name the shopper left for the association to call back.
+    from tests.portalkit import as_role
+
+    code = f"(01){demo['product']['gtin']}(10){demo['batch']['lot']}(21)NOSUCHSERIAL1"
+    created = (
+        new_shopper()
+        .post(
+            "/report",
+            data={"code": code, "description": "fake", "contact": "13800000000 Zhang"},
+            accept="application/json",
+        )
+        .get_json()
+    )
+    path = f"/api/v1/fake-reports/{created['id']}"
+    assert api("association_staff").get(path).get_json()["contact"] == "13800000000 Zhang"
+    for observer in ("government_viewer", "alliance_viewer"):
+        report = api(observer).get(path).get_json()
+        assert report["description"] == "fake" and report["contact"] is None, observer
+        listed = api(observer).get("/api/v1/fake-reports").get_json()["items"]
+        assert all(item["contact"] is None for item in listed), observer
+        page = as_role(app, demo, observer).get(f"/portal/fake-reports/{created['id']}")
+        assert page.status_code == 200 and "13800000000" not in page.get_data(as_text=True)
+    page = as_role(app, demo, "association_staff").get(f"/portal/fake-reports/{created['id']}")
+    assert "13800000000 Zhang" in page.get_data(as_text=True)
+
+
 def test_a_review_never_takes_a_report_back_to_new(api, new_shopper, session) -> None:
     created = (
         new_shopper()
