@@ -21,6 +21,7 @@ from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
@@ -579,6 +580,32 @@ def _photo_error(error: AppError) -> str:
         size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
         return gettext("The photo is too large: at most %(size)s.", size=size)
     return gettext("Send the photo as a JPEG, PNG or WebP image.")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(error: RequestEntityTooLarge) -> Response:
+    """A shopper's report with a photo over the whole request limit: the report form again,
+    saying the photo is too large, instead of a page about request bytes."""
+    if request.endpoint != "resolver.report_fake" or wants_machine_answer(request.accept_mimetypes):
+        return problem_response(
+            413,
+            "payload-too-large",
+            gettext("Request too large"),
+            gettext(
+                "The request body exceeds the size limit of %(limit)s bytes.",
+                limit=current_app.config["MAX_CONTENT_LENGTH"],
+            ),
+        )
+    too_large = AppError("photo too large", errors=[FieldError("photo", "max_size", "")])
+    return _page(
+        "resolver/report.html",
+        413,
+        code="",
+        scan_ref="",
+        submission_key=secrets.token_urlsafe(24),
+        errors={"photo": _photo_error(too_large)},
+        values={},
+    )
 
 
 @bp.route("/report", methods=["GET"])

@@ -402,3 +402,25 @@ def test_jpeg_metadata_stripping_keeps_the_image() -> None:
     assert stripped == JPEG.replace(EXIF, b"")
     assert strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
     assert strip_jpeg_metadata(JPEG[:30]) == JPEG[:30]  # truncated: left for the checks
+
+
+def test_a_photo_over_the_request_limit_gets_the_report_form_back(
+    app, new_shopper, monkeypatch
+) -> None:
+    import io
+
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    shopper = new_shopper()
+    data = {"description": "fake", "photo": (io.BytesIO(b"\xff\xd8\xff" + b"0" * 8000), "a.jpg")}
+    page = shopper.post("/report?lang=zh-CN", data=data, content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 413 and 'action="/report"' in html
+    assert "照片过大" in html and "字节" not in html
+    machine = new_shopper().post(
+        "/report",
+        data={"description": "fake", "photo": (io.BytesIO(b"0" * 8000), "a.jpg")},
+        content_type="multipart/form-data",
+        accept="application/json",
+    )
+    assert machine.status_code == 413
+    assert machine.get_json()["type"].endswith("/problems/payload-too-large")
