@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
 from app.db import utcnow
-from app.errors import AppError, FieldError, problem_response
+from app.errors import AppError, FieldError, http_problem, problem_response
 from app.extensions import db, limiter
 from app.files.models import StoredFile
 from app.files.services import IMAGE_TYPES, file_response, store_bytes
@@ -587,15 +587,7 @@ def _request_too_large(error: RequestEntityTooLarge) -> Response:
     """A shopper's report with a photo over the whole request limit: the report form again,
     saying the photo is too large, instead of a page about request bytes."""
     if request.endpoint != "resolver.report_fake" or wants_machine_answer(request.accept_mimetypes):
-        return problem_response(
-            413,
-            "payload-too-large",
-            gettext("Request too large"),
-            gettext(
-                "The request body exceeds the size limit of %(limit)s bytes.",
-                limit=current_app.config["MAX_CONTENT_LENGTH"],
-            ),
-        )
+        return http_problem(error)
     too_large = AppError("photo too large", errors=[FieldError("photo", "max_size", "")])
     return _page(
         "resolver/report.html",
