@@ -134,3 +134,23 @@ def test_unit_uris_match_the_traceability_canonical_form(serial) -> None:
     from app.resolver.sources import unit_uri
 
     assert unit_uri(GTIN, serial) == sgtin_to_digital_link(GTIN, serial)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fields"),
+    [
+        (f"(01){GTIN}(21)w121abc1xwgt2c", {}),
+        ("", {"gtin": GTIN, "serial": "w121abc1xwgt2c"}),
+        # Crockford's reading: O is 0, I and L are 1.
+        ("", {"gtin": GTIN, "serial": "WI2IABCLXWGT2C"}),
+    ],
+)
+def test_a_serial_of_ours_typed_in_lower_case_is_read_as_issued(typed, fields) -> None:
+    entry = parse_manual_entry(typed, "brand.example.test", **fields)
+    assert entry.link.serial == "W121ABC1XWGT2C"
+
+
+def test_other_serials_are_taken_as_typed() -> None:
+    # Not of the issued form (length, alphabet): case matters in GS1 serials.
+    for serial in ("abc", "NoSuchSerial1", "w121abc1xwgt2cu"):
+        assert parse_manual_entry(f"(01){GTIN}(21){serial}", "x").link.serial == serial

@@ -242,6 +242,19 @@ def test_a_code_typed_with_a_chinese_input_method_reaches_the_verdict(new_shoppe
     assert 'data-verdict="BLOCKED"' in page.get_data(as_text=True)
 
 
+def test_a_serial_typed_in_lower_case_is_not_called_a_fake(new_shopper, demo) -> None:
+    # A phone's keyboard does not always capitalise: the pack is the same pack.
+    gtin, lot = demo["product"]["gtin"], demo["batch"]["lot"]
+    serial = path_of(demo, "unit_blacklisted").rsplit("/", 1)[1]
+    query = {"gtin": gtin, "lot": lot, "serial": serial.lower()}
+    answer = new_shopper().client.get(
+        "/verify", query_string=query, headers={"Accept": "application/json"}
+    )
+    assert answer.get_json()["verdict"] == "BLOCKED"
+    form = new_shopper().client.get("/verify", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert re.search(r'name="serial"[^>]*autocapitalize="characters"', form)
+
+
 def test_a_typed_link_to_another_site_is_a_warning(new_shopper, demo) -> None:
     fake_site = demo["unit"]["digital_link"].replace(
         "https://brand.example.test", "https://brand-verify.example"
