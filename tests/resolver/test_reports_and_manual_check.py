@@ -253,6 +253,8 @@ def test_a_serial_typed_in_lower_case_is_not_called_a_fake(new_shopper, demo) ->
     assert answer.get_json()["verdict"] == "BLOCKED"
     form = new_shopper().client.get("/verify", headers={"Accept": BROWSER}).get_data(as_text=True)
     assert re.search(r'name="serial"[^>]*autocapitalize="characters"', form)
+    report = new_shopper().client.get("/report", headers={"Accept": BROWSER})
+    assert re.search(r'name="code"[^>]*autocapitalize="characters"', report.get_data(as_text=True))
 
 
 def test_a_typed_link_to_another_site_is_a_warning(new_shopper, demo) -> None:
