@@ -137,3 +137,26 @@ def test_the_server_refuses_to_start_with_a_bad_value(monkeypatch) -> None:
     monkeypatch.setenv("BRANDTRACE_BASE_URL", "not-a-url")
     with pytest.raises(ConfigError, match="BRANDTRACE_BASE_URL"):
         create_app()
+
+
+def test_a_bad_setting_stops_the_server_and_the_cli_with_one_line(tmp_path) -> None:
+    """Operators see the variable to fix, not a traceback; gunicorn stops instead of
+    restarting workers that cannot boot (exit status 3 is its "worker failed to boot")."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BRANDTRACE_")}
+    env |= {
+        "BRANDTRACE_ENV": "prod",
+        "BRANDTRACE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "list", "--org", "x"]
+    completed = subprocess.run(flask, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 3
+    assert completed.stderr.strip().splitlines() == [
+        "brandtrace: configuration error: "
+        "BRANDTRACE_ENV='prod' must be one of development, production, testing"
+    ]
+    assert "Traceback" not in completed.stdout + completed.stderr

@@ -25,8 +25,8 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import Caller, allow
 from app.brands.public import absolute
 from app.extensions import db
-from app.files.services import file_response, require_multipart
-from app.http.api import route, set_activity_target
+from app.files.services import DOCUMENT_TYPES, file_response, require_multipart
+from app.http.api import file_answers, route, set_activity_target
 from app.http.pagination import PageResult
 from app.http.schemas import Page
 from app.standards.evaluation import requirement_text
@@ -256,7 +256,16 @@ def add_evidence(caller: Caller, audit_id: int) -> Any:
     return _evidence(evidence)
 
 
-@route(bp, "/audits/<int:audit_id>/evidence/<int:evidence_id>", access=READERS)
+@route(
+    bp,
+    "/audits/<int:audit_id>/evidence/<int:evidence_id>",
+    access=READERS,
+    responses={
+        200: "The evidence file (PDF, PNG, JPEG or WebP), as an attachment",
+        304: "Not modified (ETag)",
+    },
+    also_answers=file_answers(*sorted(DOCUMENT_TYPES)),
+)
 def get_evidence(caller: Caller, audit_id: int, evidence_id: int) -> Any:
     """Download an evidence file (its ETag is its SHA-256)."""
     evidence = services.get_evidence(db.session, caller, audit_id, evidence_id)

@@ -30,12 +30,12 @@ from app.brands.schemas import (
 )
 from app.errors import NotFound
 from app.extensions import db
-from app.files.services import file_response, require_multipart
+from app.files.services import IMAGE_TYPES, file_response, require_multipart
 
 # Leaving cancels the firm's certificates of the brand, which this domain cannot reach
 # (certificates depend on brands): the firm's cross-domain service does both.
 from app.firm import services as firm
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, file_answers, route, set_activity_target
 from app.http.negotiation import wants_json
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -89,7 +89,7 @@ def _negotiated(html: str) -> Response:
 # ---- public pages ----------------------------------------------------------------------
 
 
-@route(bp, "/brands", access=PUBLIC, response=list[BrandSummary])
+@route(bp, "/brands", access=PUBLIC, response=list[BrandSummary], also_answers=HTML_PAGE)
 def brands_page() -> Any:
     """Regional brands (HTML page, or JSON with ``Accept: application/json``)."""
     found = services.list_brands(db.session)
@@ -98,7 +98,7 @@ def brands_page() -> Any:
     return [_summary(brand) for brand in found]
 
 
-@route(bp, "/brands/<slug>", access=PUBLIC, response=BrandPage)
+@route(bp, "/brands/<slug>", access=PUBLIC, response=BrandPage, also_answers=HTML_PAGE)
 def brand_page(slug: str) -> Any:
     """The public brand page: story, mark, standards and certified members, in Chinese and
     English (HTML, or this JSON document with ``Accept: application/json``)."""
@@ -109,7 +109,13 @@ def brand_page(slug: str) -> Any:
     return document, {"Vary": "Accept, Accept-Language, Cookie"}
 
 
-@route(bp, "/brands/<slug>/logo", access=PUBLIC)
+@route(
+    bp,
+    "/brands/<slug>/logo",
+    access=PUBLIC,
+    responses={200: "The logo (PNG, JPEG or WebP)", 304: "Not modified (ETag)"},
+    also_answers=file_answers(*sorted(IMAGE_TYPES)),
+)
 def brand_logo(slug: str) -> Response:
     """The brand's logo image (PNG, JPEG or WebP)."""
     brand = services.get_brand(db.session, slug)

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from app.certificates.models import CertificateEventKind, CertificateStatus, KeyStatus
 from app.http.schemas import PageQuery, RequestSchema, ResponseSchema
+from app.transparency.schemas import InclusionProofOut
 
 # Reasons are public and final (DID documents, the log, certificate pages): blank is no reason.
 Reason = Annotated[
@@ -68,6 +69,14 @@ class SiteIn(RequestSchema):
     name: str = Field(min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
     gln: str | None = Field(None, pattern=r"^[0-9]{13}$")
+
+
+class ScopeSiteOut(ResponseSchema):
+    """A production site in a certificate's scope."""
+
+    name: str
+    address: str | None = None
+    gln: str | None = None
 
 
 class IssueCertificate(RequestSchema):
@@ -160,7 +169,7 @@ class CertificateOut(ResponseSchema):
     holder: PartyOut
     standard: StandardOut
     gtins: list[str]
-    sites: list[dict[str, Any]]
+    sites: list[ScopeSiteOut]
     mark_licence_number: str
     label_quota: int
     labels_issued: int
@@ -169,12 +178,12 @@ class CertificateOut(ResponseSchema):
     suspended_until: datetime | None
     issued_at: datetime
     log_index: int | None = Field(description="Index of the issuance in the transparency log.")
-    transparency: dict[str, Any] | None = Field(
+    transparency: InclusionProofOut | None = Field(
         None,
         description=(
-            "Inclusion proof of the issuance entry against the latest signed checkpoint "
-            "(log_index, tree_size, leaf_hash, hashes, root_hash, checkpoint, entry); check it "
-            "offline with the log's verifier key from /log/vkey."
+            "Inclusion proof of the issuance entry against the latest signed checkpoint; check "
+            "it offline with the log's verifier key from /log/vkey. Null while the entry "
+            "awaits a checkpoint."
         ),
     )
     replaces: str | None

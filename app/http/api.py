@@ -58,6 +58,12 @@ class Endpoint:
     tags: tuple[str, ...]
     body_content_types: tuple[str, ...] = ("application/json",)
     responses: dict[int, str] = field(default_factory=dict)
+    #: other media types a success may come in (content negotiation): OpenAPI media type objects
+    also_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: other statuses whose answer has the success's content (the resolver's NOT_FOUND verdict)
+    same_content_on: tuple[int, ...] = ()
+    #: headers a success carries: OpenAPI header objects by name
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def endpoint_id(self) -> str:
@@ -65,6 +71,15 @@ class Endpoint:
 
 
 ENDPOINTS: list[Endpoint] = []
+
+#: ``also_answers`` of a route that browsers get as a page (``Accept: text/html``)
+HTML_PAGE: dict[str, dict[str, Any]] = {"text/html": {"schema": {"type": "string"}}}
+
+
+def file_answers(*media_types: str) -> dict[str, dict[str, Any]]:
+    """``also_answers`` of a route whose success is a file or text in one of ``media_types``
+    (no schema: OpenAPI 3.1 documents raw content by its media type alone)."""
+    return {media: {} for media in media_types}
 
 
 def pydantic_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
@@ -224,6 +239,9 @@ def route(
     body_content_types: tuple[str, ...] = ("application/json",),
     responses: dict[int, str] | None = None,
     tags: tuple[str, ...] = (),
+    also_answers: dict[str, dict[str, Any]] | None = None,
+    same_content_on: tuple[int, ...] = (),
+    headers: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint (see the module docstring). The view receives its path arguments and,
     when its signature names them, ``caller``, ``body`` and ``query``."""
@@ -254,6 +272,9 @@ def route(
             tags=tags or (area_name,),
             body_content_types=body_content_types,
             responses=responses or {},
+            also_answers=also_answers or {},
+            same_content_on=same_content_on,
+            headers=headers or {},
         )
         ENDPOINTS.append(endpoint)
         wanted = set(inspect.signature(view).parameters)

@@ -18,8 +18,12 @@ _PARAM_TYPES = {"int": {"type": "integer"}, "path": {"type": "string"}, None: {"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "RFC 9457 problem details.",
+    "description": (
+        "RFC 9457 problem details. A problem may carry extension members that explain it "
+        "(`required` on a 403, `max_bytes` on a 413, the state in conflict on a 409, ...)."
+    ),
     "required": ["type", "title", "status"],
+    "additionalProperties": True,
     "properties": {
         "type": {"type": "string", "format": "uri"},
         "title": {"type": "string"},
@@ -27,6 +31,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "request_id": {"type": ["string", "null"]},
+        "required": {
+            "type": "string",
+            "description": "On a 403: the organisation kinds, roles and token scope allowed",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -40,6 +48,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
     },
+}
+LINK_NEXT: dict[str, Any] = {
+    "description": 'The next page as `<url>; rel="next"` (RFC 8288), sent when `next_cursor` '
+    "is not null.",
+    "schema": {"type": "string"},
 }
 ERROR_DESCRIPTIONS = {
     400: "Malformed request",
@@ -137,10 +150,25 @@ def _operation(
                 }
             },
         }
-    success: dict[str, Any] = {"description": "Success"}
+    # A route that describes its success (what a file holds) keeps its own words.
+    success: dict[str, Any] = {"description": endpoint.responses.get(endpoint.status, "Success")}
     if endpoint.response is not None and endpoint.status != 204:
-        success["content"] = {"application/json": {"schema": schemas.of(endpoint, "response")}}
+        response_schema = schemas.of(endpoint, "response")
+        success["content"] = {"application/json": {"schema": response_schema}}
+        if _is_page(schemas.resolved(response_schema)):
+            success["headers"] = {"Link": LINK_NEXT}
+    if endpoint.headers:
+        success.setdefault("headers", {}).update(endpoint.headers)
+    if endpoint.also_answers:
+        success.setdefault("content", {}).update(
+            {media: dict(spec) for media, spec in endpoint.also_answers.items()}
+        )
     operation["responses"][str(endpoint.status)] = success
+    for status in endpoint.same_content_on:
+        operation["responses"][str(status)] = {
+            "description": endpoint.responses.get(status, ERROR_DESCRIPTIONS.get(status, "")),
+            "content": success.get("content", {}),
+        }
     for status, description in endpoint.responses.items():
         operation["responses"].setdefault(str(status), {"description": description})
     codes = [400, 422, 429]
@@ -157,6 +185,11 @@ def _operation(
     if not operation["parameters"]:
         del operation["parameters"]
     return operation
+
+
+def _is_page(schema: dict[str, Any]) -> bool:
+    """Whether a response schema is the one pagination shape (``app.http.schemas.Page``)."""
+    return {"items", "limit", "next_cursor"} <= set(schema.get("properties", {}))
 
 
 def _path_param(match: re.Match[str], found: list[dict[str, Any]]) -> str:

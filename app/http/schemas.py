@@ -62,7 +62,11 @@ class QuerySchema(BaseModel):
 class ResponseSchema(BaseModel):
     """A JSON response body, built from models or dicts."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # Every field is sent, defaults included: documented as required, so a generated client
+    # does not make each defaulted field optional.
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
 
 class PageQuery(QuerySchema):

@@ -17,10 +17,10 @@ from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
 from app.errors import BadRequest, FieldError
 from app.extensions import db
-from app.files.services import file_response, require_multipart
+from app.files.services import IMAGE_TYPES, file_response, require_multipart
 from app.gs1.digital_link import parse_digital_link
 from app.gs1.identifiers import GS1SyntaxError
-from app.http.api import route, set_activity_target
+from app.http.api import file_answers, route, set_activity_target
 from app.http.pagination import PageResult, paginate
 from app.http.schemas import Page, PageQuery
 from app.http.streaming import streamed_response
@@ -277,7 +277,13 @@ def remove_product_image(caller: Caller, product_id: int, image_id: int) -> obje
     return _product_out(services.get_product(db.session, caller, product_id))
 
 
-@route(bp, "/products/<gtin>/images/<int:image_id>", access=PUBLIC)
+@route(
+    bp,
+    "/products/<gtin>/images/<int:image_id>",
+    access=PUBLIC,
+    responses={200: "The picture (PNG, JPEG or WebP)", 304: "Not modified (ETag)"},
+    also_answers=file_answers(*sorted(IMAGE_TYPES)),
+)
 def product_image(gtin: str, image_id: int) -> Response:
     """A product picture, public like the pack itself (cached; its ETag is its SHA-256)."""
     return file_response(services.public_product_image(db.session, gtin, image_id), public=True)
@@ -580,6 +586,7 @@ def _attachment(filename: str) -> dict[str, str]:
         200: "CSV, one row per code: gtin, lot, serial, digital_link, label_content",
         409: "The order has no printable codes (not issued yet, cancelled or blacklisted)",
     },
+    also_answers=file_answers("text/csv"),
 )
 def export_codes_csv(caller: Caller, order_id: int) -> Response:
     """The order's codes for a label printer, as CSV streamed row by row (any size)."""
@@ -626,6 +633,7 @@ def export_codes_csv(caller: Caller, order_id: int) -> Response:
         200: "A4 PDF label sheet, 24 labels a page, streamed page by page",
         409: "The order has no printable codes (not issued yet, cancelled or blacklisted)",
     },
+    also_answers=file_answers("application/pdf"),
 )
 def export_label_sheet(caller: Caller, order_id: int, query: SheetQuery) -> Response:
     """A print-ready A4 label sheet: each QR with its GTIN, lot and serial under it."""
@@ -695,7 +703,8 @@ def _raw_path() -> str:
     access=PUBLIC,
     query=QROptions,
     area="labels",
-    responses={200: "image/png or image/svg+xml", 304: "Not modified (ETag)"},
+    responses={200: "The QR code image", 304: "Not modified (ETag)"},
+    also_answers=file_answers(*CODES_PATH_FORMATS.values()),
 )
 def unit_qr(unit_path: str, query: QROptions) -> Response:
     """The QR code of a unit: ``/qr/01/<gtin14>/10/<lot>/21/<serial>.png`` (or ``.svg``).

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.http.schemas import PageQuery, QuerySchema, RequestSchema, ResponseSchema
 from app.resolver.models import AlertKind, AlertResolution, AlertStatus, ReportStatus, ScanChannel
 from app.resolver.rules import RuleKind
 from app.resolver.verdicts import Verdict
+from app.transparency.schemas import InclusionProofOut
 
 
 class ReasonOut(ResponseSchema):
+    """Why the verdict was reached, with the values that explain it beside ``code`` and
+    ``message`` (a certificate's ``number``, ``status`` and ``reason``, a recall's ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
     code: str = Field(description="Stable reason code, e.g. certificate_suspended.")
     message: str = Field(description="The reason in the request's language.")
 
@@ -35,6 +41,103 @@ class ScanCountsOut(ResponseSchema):
     last_scanned_at: datetime
 
 
+class VerdictPart(ResponseSchema):
+    """Part of the verdict JSON, which ``app.resolver.present`` builds (not this model): a
+    field with a default is one the verdict leaves out when it has no value."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
+
+class LocalisedNameOut(VerdictPart):
+    zh_CN: str = Field(alias="zh-CN")
+    en: str
+
+
+class VerdictPartyOut(VerdictPart):
+    """The firm or the brand; the brand adds its trademark registration as ``mark``."""
+
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=False)
+
+    slug: str
+    name: LocalisedNameOut
+    url: str | None
+    registration_number: str | None = None
+    mark: str | None = None
+
+
+class VerdictProductOut(VerdictPart):
+    gtin: str
+    name: LocalisedNameOut
+    url: str | None
+    image_url: str | None
+
+
+class VerdictStandardOut(VerdictPart):
+    code: str | None
+    version: str | None
+
+
+class VerdictCertificateOut(VerdictPart):
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=False)
+
+    number: str
+    status: str
+    status_label: str = Field(description="The status in the request's language.")
+    status_reason: str | None
+    in_force: bool
+    standard: VerdictStandardOut
+    valid_from: date | None
+    valid_until: date | None
+    next_surveillance_due: date | None
+    url: str | None
+    vc_url: str | None = None
+    mark_licence_number: str | None = None
+    labels_issued_under: str | None = Field(
+        None,
+        description="The number the pack was labelled under, when a renewal or re-issue has "
+        "since replaced that certificate (absent otherwise).",
+    )
+
+
+class VerdictBatchOut(VerdictPart):
+    lot: str
+    production_date: date | None
+    best_before_date: date | None
+    expiry_date: date | None
+    site: str | None
+    restriction: str | None = Field(description="recalled, on_hold or null.")
+
+
+class JourneyStepOut(VerdictPart):
+    time: datetime
+    local_time: str = Field(description="The time as the clock read at the place.")
+    step: str | None = Field(description="The CBV business step.")
+    label: str
+    place: str | None
+    detail: str | None = Field(description="Sensor readings, in words.")
+
+
+class LogProofEntryOut(VerdictPart):
+    about: str = Field(description="certificate or label_order")
+    index: int
+    entry_type: str
+    inclusion_proof: InclusionProofOut | None = Field(
+        description="Null while the entry awaits a checkpoint."
+    )
+
+
+class VerdictLogOut(VerdictPart):
+    entries: list[LogProofEntryOut]
+    checkpoint_url: str
+
+
+class VerdictLinksOut(VerdictPart):
+    verification_page: str
+    linkset: str
+    report: str
+    by_type: dict[str, str] = Field(description="GS1 link type URI -> target.")
+
+
 class VerdictOut(ResponseSchema):
     """The verdict on a scanned code, as ``Accept: application/json`` returns it."""
 
@@ -44,21 +147,18 @@ class VerdictOut(ResponseSchema):
     reasons: list[ReasonOut]
     level: str = Field(description="product, batch or unit: what the link identifies.")
     code: CodeOut
-    product: dict[str, Any] | None
-    firm: dict[str, Any] | None
-    brand: dict[str, Any] | None
-    certificate: dict[str, Any] | None = Field(
-        description="number, status, in_force, standard (code, version), validity, url; "
-        "labels_issued_under: the number the pack was labelled under, when a renewal or "
-        "re-issue has since replaced that certificate."
-    )
-    batch: dict[str, Any] | None
+    product: VerdictProductOut | None
+    firm: VerdictPartyOut | None
+    brand: VerdictPartyOut | None
+    certificate: VerdictCertificateOut | None
+    batch: VerdictBatchOut | None
     scans: ScanCountsOut | None
-    journey: list[dict[str, Any]] | None
-    log: dict[str, Any] | None = Field(
-        description="Transparency-log index of the certificate with an inclusion proof."
+    journey: list[JourneyStepOut] | None
+    log: VerdictLogOut | None = Field(
+        description="Transparency-log entries of the certificate and the label order, each "
+        "with an inclusion proof."
     )
-    links: dict[str, Any]
+    links: VerdictLinksOut
     official_domain: str
     checked_at: datetime
 

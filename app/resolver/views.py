@@ -32,7 +32,7 @@ from app.files.models import StoredFile
 from app.files.services import IMAGE_TYPES, file_response, store_bytes
 from app.gs1.digital_link import DigitalLink
 from app.gs1.identifiers import GS1SyntaxError
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, file_answers, route, set_activity_target
 from app.http.client import client_address
 from app.http.pagination import PageResult
 from app.http.schemas import Page
@@ -426,6 +426,60 @@ def _resolve_request(prefix: str = "") -> Response:
     return _resolve(link, ScanChannel.LINK)
 
 
+# What a Digital Link answers besides the verdict JSON: the page for people, and an RFC 9264
+# linkset (one context object per item, link relations as keys, each an array of targets;
+# the verification link's target carries the verdict in ``verdict``).
+RESOLVER_ANSWERS: dict[str, dict[str, Any]] = HTML_PAGE | {
+    LINKSET: {
+        "schema": {
+            "type": "object",
+            "required": ["linkset"],
+            "properties": {
+                "linkset": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["anchor"],
+                        "properties": {
+                            "anchor": {"type": "string", "format": "uri"},
+                            # GS1 resolvers name the item on its first context object.
+                            "itemDescription": {"type": "string"},
+                        },
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["href"],
+                                "properties": {
+                                    "href": {"type": "string", "format": "uri"},
+                                    "title": {"type": "string"},
+                                    "type": {"type": "string"},
+                                    "hreflang": {"type": "array", "items": {"type": "string"}},
+                                    # On the verification link: the verdict (RFC 9264 target
+                                    # attributes are arrays of strings).
+                                    "verdict": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    }
+}
+
+
+#: The header every Digital Link answer carries (GS1 resolvers, RFC 8288).
+RESOLVER_HEADERS: dict[str, dict[str, Any]] = {
+    "Link": {
+        "required": True,
+        "description": "The linkset (rel=linkset), then every link of the identified item "
+        "with its GS1 link type, title and media type.",
+        "schema": {"type": "string"},
+    }
+}
+
+
 # --- consumer routes --------------------------------------------------------------------------
 
 
@@ -440,6 +494,9 @@ def _resolve_request(prefix: str = "") -> Response:
         406: "None of text/html, application/json, application/linkset+json is acceptable",
     },
     tags=("resolver",),
+    also_answers=RESOLVER_ANSWERS,
+    same_content_on=(404,),
+    headers=RESOLVER_HEADERS,
 )
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def resolve(rest: str) -> Response:
@@ -455,7 +512,17 @@ def resolve(rest: str) -> Response:
     return _resolve_request()
 
 
-@route(bp, "/verify/01/<path:rest>", access=PUBLIC, response=VerdictOut, tags=("resolver",))
+@route(
+    bp,
+    "/verify/01/<path:rest>",
+    access=PUBLIC,
+    response=VerdictOut,
+    responses={404: "Valid Digital Link, unknown code: the NOT_FOUND verdict"},
+    tags=("resolver",),
+    also_answers=RESOLVER_ANSWERS,
+    same_content_on=(404,),
+    headers=RESOLVER_HEADERS,
+)
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET", "HEAD"))
 def verify_link(rest: str) -> Response:
     """The verification page of a Digital Link (the default link of every item).
@@ -473,7 +540,16 @@ def missing_key() -> Response:
     )
 
 
-@route(bp, "/verify", access=PUBLIC, response=VerdictOut, tags=("resolver",))
+@route(
+    bp,
+    "/verify",
+    access=PUBLIC,
+    response=VerdictOut,
+    responses={404: "Valid code, unknown to this resolver: the NOT_FOUND verdict"},
+    tags=("resolver",),
+    also_answers=HTML_PAGE,
+    same_content_on=(404,),
+)
 @limiter.fast_limit(_limit("RESOLVER_SCAN_LIMIT", SCAN_LIMIT), methods=("GET",))
 def verify() -> Response:
     """Manual check: the code printed under the QR, typed in on the official site.
@@ -914,7 +990,8 @@ def _report_out(caller: Caller, report: FakeReport) -> dict[str, Any]:
     "/api/v1/fake-reports/<int:report_id>/photo",
     access=REPORT_READERS,
     area="scans",
-    responses={200: "The photo (JPEG, PNG or WebP), without metadata"},
+    responses={200: "The photo (JPEG, PNG or WebP), without metadata", 304: "Not modified (ETag)"},
+    also_answers=file_answers(*sorted(IMAGE_TYPES)),
 )
 def report_photo(caller: Caller, report_id: int) -> Response:
     """The photo a shopper attached to a report."""

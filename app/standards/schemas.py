@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -144,3 +144,47 @@ class DiffOut(ResponseSchema):
     header: dict[str, Any]
     clauses: dict[str, Any]
     criteria: dict[str, Any]
+
+
+# --- the canonical document (app.standards.canonical), as hashed and served ------------------
+
+
+class BilingualOut(ResponseSchema):
+    en: str
+    zh: str
+
+
+class CanonicalStandardOut(ResponseSchema):
+    code: str
+    title: BilingualOut
+
+
+class CanonicalClauseOut(ResponseSchema):
+    number: str
+    title: BilingualOut
+    requirement: BilingualOut
+
+
+class CanonicalCriterionOut(ResponseSchema):
+    key: str
+    clause: str | None
+    metric: BilingualOut
+    unit: str | None
+    method: str | None
+    type: ValueType
+    comparator: Comparator | None
+    threshold: float | None
+    threshold_max: float | None
+    allowed_values: list[str] | None
+    mandatory: bool
+
+
+class CanonicalVersionOut(ResponseSchema):
+    """A version's canonical document: RFC 8785 JSON whose SHA-256 is its ``content_hash``."""
+
+    format: Literal["brandtrace-standard-version/1"]
+    standard: CanonicalStandardOut
+    version: str
+    effective_from: date | None
+    clauses: list[CanonicalClauseOut]
+    criteria: list[CanonicalCriterionOut]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from app.auth.models import OrgKind, Role
@@ -15,12 +15,13 @@ from app.brands import public
 from app.brands import services as brands
 from app.errors import NotFound
 from app.extensions import db
-from app.http.api import route, set_activity_target
+from app.http.api import HTML_PAGE, route, set_activity_target
 from app.http.negotiation import wants_json
 from app.standards import canonical, services
 from app.standards.evaluation import requirement_text
 from app.standards.models import Standard, StandardVersion
 from app.standards.schemas import (
+    CanonicalVersionOut,
     DiffOut,
     StandardCreate,
     StandardOut,
@@ -231,7 +232,13 @@ def withdraw_version(caller: Caller, version_id: int, body: WithdrawIn) -> Any:
     return _version(services.withdraw_version(db.session, caller, version_id, body.reason))
 
 
-@route(bp, "/api/v1/standard-versions/<int:version_id>/canonical", access=PUBLIC)
+@route(
+    bp,
+    "/api/v1/standard-versions/<int:version_id>/canonical",
+    access=PUBLIC,
+    response=CanonicalVersionOut,
+    responses={304: "Not modified (ETag)"},
+)
 def canonical_version(caller: Caller | None, version_id: int) -> Response:
     """The version's canonical JSON (RFC 8785) exactly as hashed: ``content_hash`` is the
     SHA-256 of this response body."""
@@ -243,7 +250,8 @@ def canonical_version(caller: Caller | None, version_id: int) -> Response:
     response.headers["X-Content-SHA256"] = digest
     if version.content_hash is not None:
         response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    # A client revalidating with the ETag it holds gets 304, not the whole document again.
+    return response.make_conditional(request)
 
 
 @route(
@@ -263,7 +271,13 @@ def diff_versions(caller: Caller | None, version_id: int, other_id: int) -> Any:
     }
 
 
-@route(bp, "/brands/<slug>/standards/<int:version_id>", access=PUBLIC, response=VersionOut)
+@route(
+    bp,
+    "/brands/<slug>/standards/<int:version_id>",
+    access=PUBLIC,
+    response=VersionOut,
+    also_answers=HTML_PAGE,
+)
 def version_page(caller: Caller | None, slug: str, version_id: int) -> Any:
     """A standard version's public page (HTML, or the version as JSON)."""
     version = services.get_version(db.session, _reader(caller), version_id)

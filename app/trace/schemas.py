@@ -51,6 +51,32 @@ class CaptureErrorOut(ResponseSchema):
     message: str
 
 
+class EventListOut(ResponseSchema):
+    eventList: list[dict[str, Any]] = Field(
+        description="EPCIS 2.0 events as JSON-LD (ObjectEvent, AggregationEvent, ...), each "
+        "valid against the EPCIS 2.0 JSON Schema, with its eventID and recordTime."
+    )
+
+
+class QueryResultsOut(ResponseSchema):
+    queryName: Literal["SimpleEventQuery"]
+    resultsBody: EventListOut
+
+
+class QueryBodyOut(ResponseSchema):
+    queryResults: QueryResultsOut
+
+
+class EPCISQueryDocumentOut(ResponseSchema):
+    """An EPCIS 2.0 EPCISQueryDocument (the REST binding's answer to an event query)."""
+
+    context: list[Any] = Field(alias="@context")
+    type: Literal["EPCISQueryDocument"]
+    schemaVersion: Literal["2.0"]
+    creationDate: datetime
+    epcisBody: QueryBodyOut
+
+
 class CaptureJobOut(ResponseSchema):
     """An EPCIS capture job. Capture runs while the request waits, so a job is finished when
     its URL is first given out."""

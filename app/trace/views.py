@@ -46,6 +46,7 @@ from app.trace.present import (
 from app.trace.schemas import (
     CaptureJobOut,
     EPCISDocumentIn,
+    EPCISQueryDocumentOut,
     EventQuery,
     JourneyOut,
     JourneyQuery,
@@ -73,6 +74,11 @@ CAPTURERS = allow([OrgKind.ENTERPRISE], [Role.ADMIN, Role.STAFF], scope="epcis:w
 FIRM_ADMINS = allow([OrgKind.ENTERPRISE], [Role.ADMIN], scope="epcis:write")
 READERS = allow(scope="epcis:read")
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0", "GS1-CBV-Version": "2.0"}
+#: How the query answers' headers are documented.
+EPCIS_HEADER_DOCS: dict[str, dict[str, Any]] = {
+    name: {"required": True, "schema": {"type": "string", "const": value}}
+    for name, value in EPCIS_HEADERS.items()
+}
 ERROR_BEHAVIOUR_HEADER = "GS1-Capture-Error-Behaviour"
 
 
@@ -235,7 +241,22 @@ def _event_filter(query: EventQuery) -> query_service.EventFilter:
     )
 
 
-@route(bp, "/epcis/events", access=READERS, query=EventQuery, area="epcis")
+@route(
+    bp,
+    "/epcis/events",
+    access=READERS,
+    query=EventQuery,
+    response=EPCISQueryDocumentOut,
+    area="epcis",
+    headers=EPCIS_HEADER_DOCS
+    | {
+        "Link": {
+            "description": 'The next page (nextPageToken) as `<url>; rel="next"`, when there '
+            "is one.",
+            "schema": {"type": "string"},
+        }
+    },
+)
 def events(caller: Caller, query: EventQuery) -> Response:
     """Query events (EPCIS SimpleEventQuery); the next page is in the Link header
     The answer is an EPCISQueryDocument. You see the events your organisation captured and the
@@ -263,7 +284,14 @@ def events(caller: Caller, query: EventQuery) -> Response:
     return response
 
 
-@route(bp, "/epcis/events/<path:event_id>", access=READERS, area="epcis")
+@route(
+    bp,
+    "/epcis/events/<path:event_id>",
+    access=READERS,
+    response=EPCISQueryDocumentOut,
+    area="epcis",
+    headers=EPCIS_HEADER_DOCS,
+)
 def event(caller: Caller, event_id: str) -> Response:
     """One event by eventID or CBV hash ID (percent-encoded), as an EPCISQueryDocument."""
     found = query_service.get_event(db.session, caller, event_id)

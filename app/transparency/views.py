@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app
 
 from app.auth.principal import PUBLIC
 from app.extensions import db
-from app.http.api import route
+from app.http.api import file_answers, route
 from app.transparency import services
 from app.transparency.schemas import (
     ConsistencyProofOut,
@@ -65,6 +65,7 @@ def _text(body: str, cache_control: str) -> Response:
     access=PUBLIC,
     area=AREA,
     responses={200: "The latest checkpoint as a C2SP signed note (text/plain)"},
+    also_answers=file_answers("text/plain"),
 )
 def checkpoint() -> Response:
     """The latest signed checkpoint (c2sp.org/tlog-checkpoint), as stored before serving."""
@@ -77,6 +78,7 @@ def checkpoint() -> Response:
     access=PUBLIC,
     area=AREA,
     responses={200: "The log's verifier key in C2SP vkey form (text/plain)"},
+    also_answers=file_answers("text/plain"),
 )
 def vkey() -> Response:
     """The log's verifier key (C2SP vkey form): pin it to check checkpoints."""
@@ -89,6 +91,7 @@ def vkey() -> Response:
     access=PUBLIC,
     area=AREA,
     responses={200: "Tile or entry bundle bytes (application/octet-stream)"},
+    also_answers=file_answers("application/octet-stream"),
 )
 def tile(tile: str) -> Response:
     """A Merkle hash tile or entry bundle (c2sp.org/tlog-tiles): ``<L>/<N>[.p/<W>]`` or

@@ -114,3 +114,29 @@ def test_answers_a_client_must_handle_are_documented(client, api, demo) -> None:
         "/api/v1/label-orders/{order_id}/labels.pdf",
     ):
         assert "409" in paths[path]["get"]["responses"], path
+
+
+def test_pages_and_linksets_are_documented_in_the_media_types_they_come_in(api, demo) -> None:
+    """A route that negotiates documents each answer it gives: browsers get a page, and a
+    Digital Link's linkset is documented as what the resolver really sends."""
+    document = api(None).get("/api/v1/openapi.json").get_json()
+    pages = {
+        "/brands": "/brands",
+        "/brands/{slug}": f"/brands/{demo['brand']['slug']}",
+        "/01/{rest}": demo["unit"]["digital_link"].removeprefix(demo["base_url"]),
+        "/verify": "/verify",
+    }
+    for template, url in pages.items():
+        content = document["paths"][template]["get"]["responses"]["200"]["content"]
+        assert {"application/json", "text/html"} <= set(content), template
+        answer = api(None).get(url, headers={"Accept": "text/html"})
+        assert answer.status_code == 200 and answer.mimetype == "text/html", template
+
+    linkset = document["paths"]["/01/{rest}"]["get"]["responses"]["200"]["content"][
+        "application/linkset+json"
+    ]["schema"]
+    answer = api(None).get(pages["/01/{rest}"], headers={"Accept": "application/linkset+json"})
+    assert answer.mimetype == "application/linkset+json"
+    validator = Draft202012Validator(linkset)
+    assert [error.message for error in validator.iter_errors(answer.get_json())] == []
+    assert list(validator.iter_errors({"linkset": [{"gs1:pip": [{"title": "no href"}]}]}))

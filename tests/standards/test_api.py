@@ -150,6 +150,11 @@ def test_publishing_freezes_the_version_and_hashes_its_canonical_json(
     assert canonical.mimetype == "application/json"
     assert hashlib.sha256(canonical.data).hexdigest() == published["content_hash"]
     assert canonical.headers["ETag"] == f'"{published["content_hash"]}"'
+    again = client.get(
+        f"/api/v1/standard-versions/{draft['id']}/canonical",
+        headers={"If-None-Match": canonical.headers["ETag"]},
+    )
+    assert again.status_code == 304 and again.data == b""
     # The bytes are RFC 8785 canonical: re-canonicalising them changes nothing.
     document = json.loads(canonical.data)
     assert rfc8785.dumps(document) == canonical.data
