@@ -177,6 +177,27 @@ def problem_response(
     return response
 
 
+def http_problem(error: HTTPException) -> Response:
+    """An HTTP error (404, 405, 413, 429, ...) as problem+json, or a page for browsers; a
+    blueprint's own handler for one of them falls back on it."""
+    status = error.code or 500
+    slug, title = _HTTP_SLUGS.get(status, ("http-error", error.name))
+    headers: dict[str, str] = {}
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
+    detail = {
+        404: gettext("No resource at this address."),
+        405: gettext("This address does not accept the %(method)s method.", method=request.method),
+        413: gettext(
+            "The request body exceeds the size limit of %(limit)s bytes.",
+            limit=current_app.config["MAX_CONTENT_LENGTH"],
+        ),
+        429: gettext("Too many requests; slow down and retry later."),
+    }.get(status, error.description or str(title))
+    # Flask-Limiter adds Retry-After and X-RateLimit-* to this response after the fact.
+    return problem_response(status, slug, str(title), detail, headers=headers)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
@@ -189,26 +210,7 @@ def register_error_handlers(app: Flask) -> None:
             extra=error.extra,
         )
 
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response:
-        status = error.code or 500
-        slug, title = _HTTP_SLUGS.get(status, ("http-error", error.name))
-        headers: dict[str, str] = {}
-        if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
-            headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
-        detail = {
-            404: gettext("No resource at this address."),
-            405: gettext(
-                "This address does not accept the %(method)s method.", method=request.method
-            ),
-            413: gettext(
-                "The request body exceeds the size limit of %(limit)s bytes.",
-                limit=current_app.config["MAX_CONTENT_LENGTH"],
-            ),
-            429: gettext("Too many requests; slow down and retry later."),
-        }.get(status, error.description or str(title))
-        # Flask-Limiter adds Retry-After and X-RateLimit-* to this response after the fact.
-        return problem_response(status, slug, str(title), detail, headers=headers)
+    app.register_error_handler(HTTPException, http_problem)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -78,26 +78,45 @@ def reserve(session: Session, cover: Coverage, gtin: str, quantity: int) -> None
         raise not_covered(gtin) from None
 
 
-def require_in_force(session: Session, certificate_id: int, *, to_activate: bool = False) -> None:
+def require_in_force(
+    session: Session, certificate_id: int, gtin: str, *, to_activate: bool = False
+) -> None:
     """Before a pending order's codes are made, or (``to_activate``) an issued order's codes
     are put into use: the certificate it counts against must still be in force (or have been
-    renewed into one that is, which its labels then stand for). Suspended, withdrawn,
-    cancelled (the firm left the brand, say) or lapsed since the order: its codes would only
-    scan as not valid."""
+    renewed into one that is, which its labels then stand for) and still name the order's
+    GTIN. Suspended, withdrawn, cancelled (the firm left the brand, say), lapsed, or re-issued
+    with a scope without the product since the order: its codes would only scan as not
+    valid."""
     certificate, standing = current_standing(session, certificate_id)
-    if standing.in_force:
+    if standing.in_force and gtin in certificate.scope_gtins:
         return
+    if standing.in_force:
+        problem = f"no longer covers GTIN {gtin} (a re-issue narrowed its scope)"
+        reason = SCOPE_EXCLUDES
+    else:
+        problem = f"is no longer in force ({standing.reason})"
+        reason = str(standing.reason)
     consequence = (
-        "its labels cannot be activated while it is not."
+        "its labels cannot be activated."
         if to_activate
         else "no labels can be issued under it. Reject the order to give its labels back to "
         "the quota."
     )
     raise CertificateNotInForce(
-        f"Certificate {certificate.number}, which this order counts against, is no longer in "
-        f"force ({standing.reason}): {consequence}",
-        extra={"certificate_number": certificate.number, "reason": standing.reason},
+        f"Certificate {certificate.number}, which this order counts against, {problem}: "
+        f"{consequence}",
+        extra={"certificate_number": certificate.number, "reason": reason},
     )
+
+
+#: ``CertificateNotInForce.extra["reason"]`` when the certificate is in force but its scope
+#: no longer names the order's product.
+SCOPE_EXCLUDES = "scope_excludes"
+
+
+def stands_for_gtin(certificate: Certificate, standing: credentials.Standing, gtin: str) -> bool:
+    """Whether labels of ``gtin`` standing for ``certificate`` may be put into use."""
+    return standing.in_force and gtin in certificate.scope_gtins
 
 
 def current_standing(

@@ -475,12 +475,15 @@ def _code_rows(order: LabelOrder) -> list[dict[str, Any]]:
 def order(caller: Caller, order_id: int) -> ResponseReturnValue:
     """A label order: its state, the next step, downloads and its first codes."""
     item = services.get_own_order(db.session, caller, order_id)
-    certificate = db.session.get(Certificate, item.certificate_id)
+    ordered_under = db.session.get(Certificate, item.certificate_id)
+    # After a renewal or re-issue the labels stand for the successor, whose quota they use.
+    certificate, _ = coverage.current_standing(db.session, item.certificate_id)
     return _render(
         "order.html",
         order=item,
         product=item.batch.product,
         certificate=certificate,
+        ordered_under=ordered_under,
         blacklisted=services.count_blacklisted(db.session, item),
         code_rows=_code_rows(item),
     )
@@ -512,7 +515,8 @@ def _step(
         )
         return redirect(target, code=303)
     except CertificateNotInForce as error:
-        flash(not_in_force_message(str(error.extra["certificate_number"])), "error")
+        number, reason = str(error.extra["certificate_number"]), error.extra.get("reason")
+        flash(not_in_force_message(number, str(reason)), "error")
         return redirect(target, code=303)
     flash(message, "success")
     return redirect(target, code=303)
@@ -544,8 +548,16 @@ def mark_printed(caller: Caller, order_id: int) -> ResponseReturnValue:
     )
 
 
-def not_in_force_message(number: str) -> str:
-    """Why labels cannot be activated: the certificate they stand for is not in force."""
+def not_in_force_message(number: str, reason: str | None = None) -> str:
+    """Why labels cannot be activated: the certificate they stand for is not in force, or no
+    longer covers their product."""
+    if reason == coverage.SCOPE_EXCLUDES:
+        return gettext(
+            "Not possible: certificate %(number)s, which these labels stand for, no longer "
+            "covers this product (a re-issue narrowed its scope). Labels cannot be activated "
+            "under it.",
+            number=number,
+        )
     return gettext(
         "Not possible: certificate %(number)s, which these labels stand for, is not in force "
         "(see the certificate for why). Labels cannot be activated under it.",
@@ -565,7 +577,11 @@ def activate_order(caller: Caller, order_id: int) -> ResponseReturnValue:
             order=item,
             product=item.batch.product,
             certificate=certificate,
-            refusal=None if standing.in_force else not_in_force_message(certificate.number),
+            refusal=None
+            if coverage.stands_for_gtin(certificate, standing, item.batch.product.gtin)
+            else not_in_force_message(
+                certificate.number, coverage.SCOPE_EXCLUDES if standing.in_force else None
+            ),
         )
     return _step(
         caller,

@@ -657,7 +657,7 @@ def approve_order(session: Session, caller: Caller, order_id: int) -> LabelOrder
     """The association approves a pending order: its codes are generated (inactive)."""
     order = get_association_order(session, caller, order_id)
     _decide(session, order, LabelOrderStatus.PENDING, action="approved", signs=order.is_signed)
-    coverage.require_in_force(session, order.certificate_id)
+    coverage.require_in_force(session, order.certificate_id, order.batch.product.gtin)
     order.decided_by_user_id = caller.user_id
     order.decided_at = utcnow()
     issue_order(session, order, organisation_id=caller.organisation_id)
@@ -789,7 +789,9 @@ def activate_order(session: Session, caller: Caller, order_id: int) -> LabelOrde
     order, so a concurrent suspension or leaving either waits or is seen."""
     order = get_own_order(session, caller, order_id)
     _decide(session, order, LabelOrderStatus.PRINTED, action="activated", signs=False)
-    coverage.require_in_force(session, order.certificate_id, to_activate=True)
+    coverage.require_in_force(
+        session, order.certificate_id, order.batch.product.gtin, to_activate=True
+    )
     order.status = LabelOrderStatus.ACTIVE
     order.activated_at = utcnow()
     session.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +21,7 @@ from app.gs1.digital_link import (
     parse_digital_link,
 )
 from app.gs1.identifiers import GS1SyntaxError
+from app.products.serials import SERIAL_ALPHABET, SERIAL_LENGTH
 
 #: Longest query string we read; longer ones are refused before parsing (hostile input).
 MAX_QUERY_LENGTH = 1024
@@ -29,6 +30,16 @@ MAX_QUERY_PARAMETERS = 24
 #: Longest typed-in code on the manual check form.
 MAX_ENTRY_LENGTH = 300
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# A Chinese input method in full-width mode types （０１）, ０-９, Ａ-Ｚ, ／ and ： and the
+# ideographic space: map them to their ASCII forms (GS1 codes are ASCII). Chinese characters
+# themselves are left as typed, so a Chinese lot is still refused as such.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# The serials this platform issues are Crockford base-32, which people read in any case with
+# I and L for 1 and O for 0: a serial typed on a keyboard that did not capitalise is still
+# found (a scanned link is taken exactly as printed).
+_CROCKFORD_READING = str.maketrans("ILO", "110")
+# A link typed without its scheme: ``brand.example/01/...`` or ``host:port/01/...``.
+_SCHEMELESS_LINK = re.compile(r"(?i)[a-z0-9.-]+\.[a-z0-9-]+(?::\d+)?/01/|[a-z0-9.-]+:\d+/01/")
 
 
 def _wsgi_to_text(value: str) -> str:
@@ -142,6 +153,16 @@ def _from_fields(
     return parse_digital_link(uri)
 
 
+def _as_issued(entry: ManualEntry) -> ManualEntry:
+    serial = entry.link.serial
+    if serial is None:
+        return entry
+    read = serial.upper().translate(_CROCKFORD_READING)
+    if read == serial or len(read) != SERIAL_LENGTH or not set(read) <= set(SERIAL_ALPHABET):
+        return entry
+    return replace(entry, link=replace(entry.link, serial=read))
+
+
 def parse_manual_entry(
     code: str | None,
     official_host: str,
@@ -150,8 +171,24 @@ def parse_manual_entry(
     lot: str | None = None,
     serial: str | None = None,
 ) -> ManualEntry:
-    """Understand what a shopper typed: a full link, a path, the printed ``(01)...(21)...``
-    text, a bare GTIN, or the GTIN, lot and serial in separate fields."""
+    """Understand what a shopper typed: a full link (its scheme may be left out), a path, the
+    printed ``(01)...(21)...`` text, a bare GTIN, or the GTIN, lot and serial in separate
+    fields; full-width characters from a Chinese input method count as their ASCII forms, and
+    a serial of ours may be typed in lower case."""
+    return _as_issued(_understand(code, official_host, gtin=gtin, lot=lot, serial=serial))
+
+
+def _understand(
+    code: str | None,
+    official_host: str,
+    *,
+    gtin: str | None = None,
+    lot: str | None = None,
+    serial: str | None = None,
+) -> ManualEntry:
+    code, gtin, lot, serial = (
+        None if part is None else part.translate(_FULL_WIDTH) for part in (code, gtin, lot, serial)
+    )
     text = (code or "").strip()
     if len(text) > MAX_ENTRY_LENGTH:
         raise GS1SyntaxError(
@@ -161,6 +198,8 @@ def parse_manual_entry(
         raise GS1SyntaxError("code", "required", "enter the code printed under the QR code")
     if not text:
         return ManualEntry(_from_fields(gtin or "", (lot or "").strip(), (serial or "").strip()))
+    if _SCHEMELESS_LINK.match(text):
+        text = "https://" + text
     if re.match(r"(?i)https?://", text):
         parts = urlsplit(text)
         host = (parts.hostname or "").lower()

@@ -342,6 +342,7 @@ def _report_page(
     return render_template(
         "resolver/portal/report.html",
         report=report,
+        contact=services.contact_for(caller, report),
         product=db.session.get(Product, report.product_id) if report.product_id else None,
         brand=db.session.get(Brand, report.brand_id) if report.brand_id else None,
         firm=db.session.get(Organisation, report.firm_id) if report.firm_id else None,

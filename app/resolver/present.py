@@ -141,6 +141,9 @@ REASON_TEXTS: Mapping[str, Any] = {
     "certificate_expired": _l("Certificate %(number)s has expired."),
     "certificate_cancelled": _l("Certificate %(number)s was cancelled by its holder: %(reason)s"),
     "certificate_superseded": _l("Certificate %(number)s was replaced by a newer one."),
+    "certificate_scope_excludes": _l(
+        "Certificate %(number)s no longer covers this product: the association narrowed its scope."
+    ),
     "certificate_not_in_force": _l("Certificate %(number)s is not in force."),
     "certificate_key_revoked": _l(
         "The signature of certificate %(number)s can no longer be trusted (the association "

@@ -92,6 +92,11 @@ class VerdictCertificateOut(VerdictPart):
     url: str | None
     vc_url: str | None = None
     mark_licence_number: str | None = None
+    labels_issued_under: str | None = Field(
+        None,
+        description="The number the pack was labelled under, when a renewal or re-issue has "
+        "since replaced that certificate (absent otherwise).",
+    )
 
 
 class VerdictBatchOut(VerdictPart):

@@ -982,6 +982,12 @@ def _report_visible(session: Session, caller: Caller) -> ColumnElement[bool]:
     return condition
 
 
+def contact_for(caller: Caller, report: FakeReport) -> str | None:
+    """The contact a shopper left, for the association only: the report form promises it to
+    the brand's association, so government and alliance observers read reports without it."""
+    return report.contact if caller.org_kind is OrgKind.ASSOCIATION else None
+
+
 def list_reports(
     session: Session,
     caller: Caller,

@@ -100,9 +100,24 @@ def _batch(batch: Batch, restriction: tuple[str, str] | None = None) -> BatchFac
     )
 
 
-def _certificate(session: Session, certificate: Certificate, now: datetime) -> CertificateFacts:
+def _certificate(
+    session: Session,
+    certificate: Certificate,
+    now: datetime,
+    *,
+    gtin: str,
+    labels_issued_under: Certificate | None = None,
+) -> CertificateFacts:
     # The certificates domain decides what "in force" means (status, dates, surveillance).
     standing = credentials.standing(session, certificate, now)
+    extra = {
+        "vc_url": credentials.credential_url(certificate.number),
+        "mark_licence_number": certificate.mark_licence_number,
+    }
+    if labels_issued_under is not None and labels_issued_under.id != certificate.id:
+        # Packs labelled before a renewal or re-issue carry the number they were labelled
+        # under, not their successor's: the shopper checks the pack against that one.
+        extra["labels_issued_under"] = labels_issued_under.number
     return CertificateFacts(
         id=certificate.id,
         number=certificate.number,
@@ -118,16 +133,17 @@ def _certificate(session: Session, certificate: Certificate, now: datetime) -> C
         surveillance_overdue=standing.reason == "surveillance_overdue",
         surveillance_refused=standing.reason == "surveillance_refused",
         key_revoked=standing.reason == "key_revoked",
-        extra={
-            "vc_url": credentials.credential_url(certificate.number),
-            "mark_licence_number": certificate.mark_licence_number,
-        },
+        # A re-issue may narrow the scope: the successor of the certificate a pack was
+        # labelled under need not cover the pack's product any more.
+        covers_product=gtin in certificate.scope_gtins,
+        extra=extra,
     )
 
 
 def _covering(session: Session, firm_id: int, gtin: str, now: datetime) -> Certificate | None:
     """For a product or batch link: the firm's certificate in force for the GTIN, else its
-    latest certificate naming the GTIN (to say why it is not in force)."""
+    latest certificate naming the GTIN (to say why it is not in force), or that one's
+    successor, which may no longer name it."""
     in_force = credentials.certificate_in_force_for(session, firm_id, gtin, now=now)
     if in_force is not None:
         return in_force
@@ -258,7 +274,9 @@ def gather_facts(
         firm=_party(firm),
         association=_party(certificate.issuer) if certificate else None,
         brand=_brand(session, certificate.standard_code if certificate else None),
-        certificate=_certificate(session, certificate, now) if certificate else None,
+        certificate=_certificate(session, certificate, now, gtin=product.gtin)
+        if certificate
+        else None,
     )
 
 
@@ -420,16 +438,20 @@ def _certificate_facts(
     key = (
         _scope(session),
         row.certificate_id,
+        row.gtin,
         status,
         row.status_changed_at,
         row.certificate_key_revoked_at,
     )
 
     def load() -> tuple[CertificateFacts, PartyFacts | None]:
-        certificate = session.get(Certificate, row.certificate_id)
-        assert certificate is not None
-        certificate = credentials.current_certificate(session, certificate)
-        return _certificate(session, certificate, now), _party(certificate.issuer)
+        ordered_under = session.get(Certificate, row.certificate_id)
+        assert ordered_under is not None
+        certificate = credentials.current_certificate(session, ordered_under)
+        facts = _certificate(
+            session, certificate, now, gtin=row.gtin, labels_issued_under=ordered_under
+        )
+        return facts, _party(certificate.issuer)
 
     if status is CertificateStatus.SUPERSEDED:
         return load()  # rare: the successor's state is not in the key

@@ -8,8 +8,8 @@ their fixed order (DOMAIN.md section 7):
 2. BLOCKED: the code is blacklisted (lost or stolen labels);
 3. NOT_ACTIVATED: the code was issued but never activated (a leaked label);
 4. NOT_VALID: the label is ours but the certification is not in force (suspended, withdrawn,
-   cancelled by its holder, expired, surveillance overdue) or the product or batch is recalled
-   or on hold;
+   cancelled by its holder, expired, surveillance overdue, or re-issued with a scope that no
+   longer names the product) or the product or batch is recalled or on hold;
 5. GENUINE_WITH_WARNING: genuine, but anomalies call for care (cloned-label patterns, a label
    whose printed data disagrees with the batch, a code that identifies no single pack);
 6. GENUINE.
@@ -99,6 +99,9 @@ class CertificateFacts:
     #: signed by an issuer key revoked from an instant at or before the signature: no
     #: verifier trusts it any more, the association must re-issue it
     key_revoked: bool = False
+    #: its scope names the scanned product (a re-issue that narrowed the scope may leave a
+    #: pack labelled under its predecessor uncovered)
+    covers_product: bool = True
     extra: Mapping[str, Any] = field(default_factory=_frozen)
 
 
@@ -230,6 +233,8 @@ def certificate_problems(certificate: CertificateFacts | None, today: date) -> l
     if certificate is None:
         return [Reason.of("no_certificate")]
     problems: list[Reason] = []
+    if not certificate.covers_product:
+        problems.append(Reason.of("certificate_scope_excludes", number=certificate.number))
     status = certificate.status.lower()
     if status not in IN_FORCE_STATUSES:
         code = {

@@ -17,15 +17,16 @@ from urllib.parse import urlsplit
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.models import OrgKind, Role
 from app.auth.principal import PUBLIC, Caller, allow
 from app.db import utcnow
-from app.errors import AppError, FieldError, problem_response
+from app.errors import AppError, FieldError, http_problem, problem_response
 from app.extensions import db, limiter
 from app.files.models import StoredFile
 from app.files.services import IMAGE_TYPES, file_response, store_bytes
@@ -657,6 +658,24 @@ def _photo_error(error: AppError) -> str:
     return gettext("Send the photo as a JPEG, PNG or WebP image.")
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(error: RequestEntityTooLarge) -> Response:
+    """A shopper's report with a photo over the whole request limit: the report form again,
+    saying the photo is too large, instead of a page about request bytes."""
+    if request.endpoint != "resolver.report_fake" or wants_machine_answer(request.accept_mimetypes):
+        return http_problem(error)
+    too_large = AppError("photo too large", errors=[FieldError("photo", "max_size", "")])
+    return _page(
+        "resolver/report.html",
+        413,
+        code="",
+        scan_ref="",
+        submission_key=secrets.token_urlsafe(24),
+        errors={"photo": _photo_error(too_large)},
+        values={},
+    )
+
+
 @bp.route("/report", methods=["GET"])
 def report_form() -> Response:
     """A standalone report form (also reachable from every verdict page)."""
@@ -800,6 +819,20 @@ def _store_photo() -> int | None:
     return stored.id
 
 
+# What the page tells the shopper when a place is not saved, in their language (the API keeps
+# the service's words): what went wrong and what to do instead.
+LOCATION_PAGE_MESSAGES = {
+    "scan-not-found": lazy_gettext(
+        "This page cannot add a place to that scan (it was made from another connection or "
+        "browser). Scan the QR code again and share the place from the page it opens."
+    ),
+    "scan-too-old": lazy_gettext(
+        "A place can only be added within an hour of the scan. Scan the QR code again to share it."
+    ),
+    "required": lazy_gettext("Type the town or shop where you bought it."),
+}
+
+
 @bp.post("/scans/location")
 @limiter.limit(_limit("RESOLVER_LOCATION_LIMIT", LOCATION_LIMIT))
 def share_location() -> Response:
@@ -848,7 +881,10 @@ def share_location() -> Response:
     except AppError as error:
         if wants_machine_answer(request.accept_mimetypes):
             raise
-        return _page("resolver/location_done.html", error.status, error=error)
+        rules = {problem.rule for problem in error.errors}
+        key = "required" if rules == {"required"} else error.slug
+        message = LOCATION_PAGE_MESSAGES.get(key, error.detail)
+        return _page("resolver/location_done.html", error.status, error=error, message=message)
     if wants_machine_answer(request.accept_mimetypes):
         return Response(status=204)
     return _page("resolver/location_done.html", 200, error=None)
@@ -940,8 +976,9 @@ def resolve_alert(caller: Caller, alert_id: int, body: AlertResolve) -> Any:
     )
 
 
-def _report_out(report: FakeReport) -> dict[str, Any]:
+def _report_out(caller: Caller, report: FakeReport) -> dict[str, Any]:
     document = ReportOut.model_validate(report).model_dump(mode="json")
+    document["contact"] = services.contact_for(caller, report)
     if report.photo_file_id is not None:
         base_url = current_app.config["BASE_URL"]
         document["photo_url"] = f"{base_url}/api/v1/fake-reports/{report.id}/photo"
@@ -978,7 +1015,9 @@ def list_reports(caller: Caller, query: ReportQuery) -> Any:
     page = services.list_reports(
         db.session, caller, status=query.status, limit=query.limit, cursor=query.cursor
     )
-    return PageResult([_report_out(item) for item in page.items], page.limit, page.next_cursor)
+    return PageResult(
+        [_report_out(caller, item) for item in page.items], page.limit, page.next_cursor
+    )
 
 
 @route(
@@ -990,7 +1029,7 @@ def list_reports(caller: Caller, query: ReportQuery) -> Any:
 )
 def get_report(caller: Caller, report_id: int) -> Any:
     """One report."""
-    return _report_out(services.get_report(db.session, caller, report_id))
+    return _report_out(caller, services.get_report(db.session, caller, report_id))
 
 
 @route(
@@ -1008,7 +1047,7 @@ def review_report(caller: Caller, report_id: int, body: ReportReview) -> Any:
     report = services.review_report(
         db.session, caller, report_id, status=body.status, note=body.note
     )
-    return _report_out(report)
+    return _report_out(caller, report)
 
 
 @route(

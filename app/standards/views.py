@@ -251,7 +251,8 @@ def canonical_version(caller: Caller | None, version_id: int) -> Response:
     if version.content_hash is not None:
         response.headers["Cache-Control"] = "public, max-age=86400"
     # A client revalidating with the ETag it holds gets 304, not the whole document again.
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @route(

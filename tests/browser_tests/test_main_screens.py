@@ -74,3 +74,13 @@ def test_main_screens_on_a_desktop_and_a_phone(
         desktop.close()
         phone.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_filter_forms_fit_a_phone_in_english(live_server, phone_page) -> None:
+    # English option texts are longer than the Chinese ones: a filter's select (what happened:
+    # "Label scanned before activation (leaked label?)") widened the page.
+    sign_in(phone_page, live_server, "government_viewer")
+    for path in ("/portal/scan-alerts", "/portal/fake-reports", "/portal/register/certificates"):
+        phone_page.goto(f"{live_server.url}{path}?lang=en")
+        wide = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], f"{path}: {wide}px wide"

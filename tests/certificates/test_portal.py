@@ -356,3 +356,17 @@ def test_staff_and_other_associations_cannot_revoke_keys(app, demo, session) -> 
     assert post(other, path, {"reason": "not yours"}).status_code == 404
     session.expire_all()
     assert session.get(IssuerKey, key.id).status == KeyStatus.ACTIVE
+
+
+def test_an_active_certificate_in_force_is_not_called_valid_twice_in_chinese(app, demo) -> None:
+    # "Active" and "in force" are both 有效 in Chinese: "有效 · 有效" said nothing twice.
+    def words(path: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", " ", text(client.get(path))).split())
+
+    number = demo["certificate"]["number"]
+    client = as_role(app, demo, "association_staff", lang="zh-CN")
+    for path in (f"/portal/certificates/{number}", "/portal/certificates"):
+        shown = words(path)
+        assert "有效 · 有效" not in shown and "有效" in shown, path
+    # A suspended one still gives both its status and its standing.
+    assert "暂停 · 无效" in words(f"/portal/certificates/{demo['certificate_suspended']['number']}")

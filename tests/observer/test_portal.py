@@ -416,6 +416,13 @@ def test_statistics_in_chinese(client, demo) -> None:
     assert "品牌：祁门红茶。" in page and "祁门红茶." not in page
 
 
+def test_the_blocked_verdict_has_the_firms_word_in_chinese(client, demo) -> None:
+    # Observers and the firm count the same scans: one word for a blocked code, not two.
+    _sign_in(client, demo, "government_viewer")
+    page = _words(client.get("/portal/statistics?lang=zh-CN"))
+    assert "已封禁" in page and "已屏蔽" not in page
+
+
 def test_brand_lists_follow_the_page_language(app) -> None:
     from app.i18n import list_text
 

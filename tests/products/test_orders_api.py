@@ -200,6 +200,34 @@ def test_a_pending_order_on_a_renewed_certificate_is_approved_under_its_successo
     assert approved.get_json()["status"] == "issued" and _codes(session, pending["id"]) == 10
 
 
+@pytest.mark.parametrize("step", ["approve", "activate"])
+def test_labels_of_a_product_a_re_issue_took_out_of_scope_are_refused(api, session, step) -> None:
+    # Ordered (and, for activation, approved and printed) under a certificate naming the
+    # product; the association then re-issued it without the product.
+    product, batch, _ = firm_batch(api, session, quota=None)
+    kept = fresh_gtin()
+    firm_id = product_firm(session, product["id"])
+    certificate = certify(session, firm_id, [product["gtin"], kept], quota=50)
+    pending = order(api, batch, 10).get_json()
+    if step == "activate":
+        for role, done in (("association_staff", "approve"), ("firm_staff", "printed")):
+            assert api(role).post(f"/api/v1/label-orders/{pending['id']}/{done}").status_code == 200
+    narrowed = certify(
+        session, firm_id, [kept], previous=certificate, event=CertificateEventKind.REISSUED
+    )
+    session.commit()
+    role = "association_admin" if step == "approve" else "firm_admin"
+    refused = api(role).post(f"/api/v1/label-orders/{pending['id']}/{step}")
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["type"].endswith("/problems/certificate-not-in-force")
+    assert (problem["certificate_number"], problem["reason"]) == (narrowed.number, "scope_excludes")
+    assert f"no longer covers GTIN {product['gtin']}" in problem["detail"]
+    assert _order_state(session, pending["id"])[0] == (
+        "pending" if step == "approve" else "printed"
+    )
+
+
 def _printed(api, session, quota: int = 50):
     """A batch whose order of 10 labels is approved and printed, not yet activated."""
     product, batch, certificate = firm_batch(api, session, quota=quota)

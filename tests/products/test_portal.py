@@ -390,6 +390,32 @@ def test_labels_of_a_brand_the_firm_left_are_not_activated_and_the_page_says_why
     assert unchanged.status is LabelOrderStatus.PRINTED and unchanged.activated_at is None
 
 
+def test_labels_of_a_product_taken_out_of_scope_are_not_activated_and_the_page_says_why(
+    app, demo, session
+) -> None:
+    from app.certificates.models import CertificateEventKind
+    from tests.products.factories import certify
+
+    firm = caller(session)
+    order = issued_order(session)
+    services.mark_printed(session, firm, order.id)
+    certificate = session.get(Certificate, order.certificate_id)
+    narrowed = certify(
+        session,
+        firm.organisation_id,
+        [fresh_gtin()],
+        previous=certificate,
+        event=CertificateEventKind.REISSUED,
+    )
+    session.commit()
+    client = signed_in(app, demo, "firm_staff")
+    confirm = client.get(f"/portal/label-orders/{order.id}/activate?lang=en")
+    words = html.unescape(confirm.get_data(as_text=True))
+    assert f"certificate {narrowed.number}, which these labels stand for, no longer covers" in words
+    chinese = client.get(f"/portal/label-orders/{order.id}/activate?lang=zh-CN")
+    assert "已不再覆盖该产品" in chinese.get_data(as_text=True)
+
+
 def test_cancel_a_pending_order_gives_the_quota_back(app, demo, session) -> None:
     batch = make_batch(session, caller(session), quota=1000)
     client = signed_in(app, demo, "firm_staff")
@@ -664,3 +690,28 @@ def test_product_pictures_upload_refusals_repeat_and_removal(app, demo, session)
     )
     assert removed.status_code == 303
     assert count(session, ProductImage, ProductImage.product_id == product.id) == 0
+
+
+def test_an_order_page_names_the_certificate_its_labels_stand_for_after_a_re_issue(
+    app, demo, session
+) -> None:
+    from app.certificates.models import CertificateEventKind
+    from tests.products.factories import certify
+
+    firm = caller(session)
+    order = issued_order(session)
+    certificate = session.get(Certificate, order.certificate_id)
+    successor = certify(
+        session,
+        firm.organisation_id,
+        list(certificate.scope_gtins),
+        quota=5000,
+        previous=certificate,
+        event=CertificateEventKind.REISSUED,
+    )
+    session.commit()
+    page = signed_in(app, demo, "firm_staff").get(f"/portal/label-orders/{order.id}?lang=en")
+    words = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
+    # The quota its labels now use is the successor's, not the replaced certificate's.
+    assert f"{successor.number} (ordered under {certificate.number}, which it replaced)" in words
+    assert "of 5,000 labels used" in words

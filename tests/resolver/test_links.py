@@ -69,6 +69,12 @@ def test_qualifiers_this_resolver_never_issues_are_refused() -> None:
         f"01/{GTIN}/10/L1/21/S1",
         f"(01){GTIN}(10)L1(21)S1",
         f"  (01){GTIN}(10)L1(21)S1  ",
+        # Typed with a Chinese input method in full-width mode.
+        f"（０１）{GTIN}（１０）Ｌ１（２１）Ｓ１",
+        f"\u3000(01){GTIN}(10)L1(21)S1",
+        # A link typed without its scheme.
+        f"brand.example.test/01/{GTIN}/10/L1/21/S1",
+        f"ｂｒａｎｄ．ｅｘａｍｐｌｅ．ｔｅｓｔ／01／{GTIN}／10／L1／21／S1",
     ],
 )
 def test_manual_entry_understands_links_paths_and_printed_text(typed) -> None:
@@ -89,6 +95,18 @@ def test_a_link_to_another_host_is_flagged() -> None:
     )
     assert entry.foreign_host == "verify-brand.example"
     assert entry.link.serial == "S1"
+
+
+def test_full_width_digits_in_separate_fields_are_read_as_digits() -> None:
+    entry = parse_manual_entry(
+        None, "brand.example.test", gtin="０６９２３４５６７８９０１２", lot="Ｌ１", serial="Ｓ１"
+    )
+    assert (entry.link.gtin, entry.link.lot, entry.link.serial) == ("06923456789012", "L1", "S1")
+
+
+def test_a_link_typed_without_its_scheme_to_another_host_is_flagged() -> None:
+    entry = parse_manual_entry(f"verify-brand.example:8443/01/{GTIN}/21/S1", "brand.example.test")
+    assert entry.foreign_host == "verify-brand.example" and entry.link.serial == "S1"
 
 
 @pytest.mark.parametrize(
@@ -116,3 +134,23 @@ def test_unit_uris_match_the_traceability_canonical_form(serial) -> None:
     from app.resolver.sources import unit_uri
 
     assert unit_uri(GTIN, serial) == sgtin_to_digital_link(GTIN, serial)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fields"),
+    [
+        (f"(01){GTIN}(21)w121abc1xwgt2c", {}),
+        ("", {"gtin": GTIN, "serial": "w121abc1xwgt2c"}),
+        # Crockford's reading: O is 0, I and L are 1.
+        ("", {"gtin": GTIN, "serial": "WI2IABCLXWGT2C"}),
+    ],
+)
+def test_a_serial_of_ours_typed_in_lower_case_is_read_as_issued(typed, fields) -> None:
+    entry = parse_manual_entry(typed, "brand.example.test", **fields)
+    assert entry.link.serial == "W121ABC1XWGT2C"
+
+
+def test_other_serials_are_taken_as_typed() -> None:
+    # Not of the issued form (length, alphabet): case matters in GS1 serials.
+    for serial in ("abc", "NoSuchSerial1", "w121abc1xwgt2cu"):
+        assert parse_manual_entry(f"(01){GTIN}(21){serial}", "x").link.serial == serial

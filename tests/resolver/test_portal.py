@@ -123,6 +123,15 @@ def test_observers_read_alerts_without_a_form(client, demo, alert, session) -> N
     assert alert.status is AlertStatus.OPEN
 
 
+def test_lists_of_alerts_and_reports_say_their_times_are_utc(client, demo, alert, report) -> None:
+    # A regulator in China reads 05:02 as Beijing time unless the page says otherwise.
+    _sign_in(client, demo, "government_viewer")
+    alerts = _words(client.get("/portal/scan-alerts?lang=zh-CN"))
+    assert f"{alert.last_seen_at:%Y-%m-%d %H:%M} UTC" in alerts
+    reports = _words(client.get("/portal/fake-reports?lang=zh-CN"))
+    assert f"{report.created_at:%Y-%m-%d %H:%M} UTC" in reports
+
+
 # --- alerts: resolving -------------------------------------------------------------------------
 
 

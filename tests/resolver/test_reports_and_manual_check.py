@@ -145,6 +145,34 @@ def test_the_association_reads_and_reviews_reports_firms_cannot(api, new_shopper
     assert any(item["serial"] == "FAKE0000000001" for item in demo_report)
 
 
+def test_a_shoppers_contact_goes_to_the_association_only(app, api, new_shopper, demo) -> None:
+    # The form says the report goes to the brand's association: observers read it without
+    # the phone number or name the shopper left for the association to call back.
+    from tests.portalkit import as_role
+
+    code = f"(01){demo['product']['gtin']}(10){demo['batch']['lot']}(21)NOSUCHSERIAL1"
+    created = (
+        new_shopper()
+        .post(
+            "/report",
+            data={"code": code, "description": "fake", "contact": "13800000000 Zhang"},
+            accept="application/json",
+        )
+        .get_json()
+    )
+    path = f"/api/v1/fake-reports/{created['id']}"
+    assert api("association_staff").get(path).get_json()["contact"] == "13800000000 Zhang"
+    for observer in ("government_viewer", "alliance_viewer"):
+        report = api(observer).get(path).get_json()
+        assert report["description"] == "fake" and report["contact"] is None, observer
+        listed = api(observer).get("/api/v1/fake-reports").get_json()["items"]
+        assert all(item["contact"] is None for item in listed), observer
+        page = as_role(app, demo, observer).get(f"/portal/fake-reports/{created['id']}")
+        assert page.status_code == 200 and "13800000000" not in page.get_data(as_text=True)
+    page = as_role(app, demo, "association_staff").get(f"/portal/fake-reports/{created['id']}")
+    assert "13800000000 Zhang" in page.get_data(as_text=True)
+
+
 def test_a_review_never_takes_a_report_back_to_new(api, new_shopper, session) -> None:
     created = (
         new_shopper()
@@ -199,6 +227,34 @@ def test_typing_the_code_reaches_the_same_verdict_as_scanning(new_shopper, demo,
     assert response.get_json()["verdict"] == "BLOCKED"
     page = shopper.client.get("/verify", query_string=query, headers={"Accept": BROWSER})
     assert 'data-verdict="BLOCKED"' in page.get_data(as_text=True)
+
+
+def test_a_code_typed_with_a_chinese_input_method_reaches_the_verdict(new_shopper, demo) -> None:
+    # Full-width mode types （０１） for (01); the shopper means the printed code all the same.
+    gtin, lot = demo["product"]["gtin"], demo["batch"]["lot"]
+    serial = path_of(demo, "unit_blacklisted").rsplit("/", 1)[1]
+    wide = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "()0123456789"})
+    typed = f"(01){gtin}(10){lot}(21){serial}".translate(wide)
+    page = new_shopper().client.get(
+        "/verify", query_string={"code": typed, "lang": "zh-CN"}, headers={"Accept": BROWSER}
+    )
+    assert page.status_code == 200
+    assert 'data-verdict="BLOCKED"' in page.get_data(as_text=True)
+
+
+def test_a_serial_typed_in_lower_case_is_not_called_a_fake(new_shopper, demo) -> None:
+    # A phone's keyboard does not always capitalise: the pack is the same pack.
+    gtin, lot = demo["product"]["gtin"], demo["batch"]["lot"]
+    serial = path_of(demo, "unit_blacklisted").rsplit("/", 1)[1]
+    query = {"gtin": gtin, "lot": lot, "serial": serial.lower()}
+    answer = new_shopper().client.get(
+        "/verify", query_string=query, headers={"Accept": "application/json"}
+    )
+    assert answer.get_json()["verdict"] == "BLOCKED"
+    form = new_shopper().client.get("/verify", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert re.search(r'name="serial"[^>]*autocapitalize="characters"', form)
+    report = new_shopper().client.get("/report", headers={"Accept": BROWSER})
+    assert re.search(r'name="code"[^>]*autocapitalize="characters"', report.get_data(as_text=True))
 
 
 def test_a_typed_link_to_another_site_is_a_warning(new_shopper, demo) -> None:
@@ -361,3 +417,25 @@ def test_jpeg_metadata_stripping_keeps_the_image() -> None:
     assert stripped == JPEG.replace(EXIF, b"")
     assert strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
     assert strip_jpeg_metadata(JPEG[:30]) == JPEG[:30]  # truncated: left for the checks
+
+
+def test_a_photo_over_the_request_limit_gets_the_report_form_back(
+    app, new_shopper, monkeypatch
+) -> None:
+    import io
+
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    shopper = new_shopper()
+    data = {"description": "fake", "photo": (io.BytesIO(b"\xff\xd8\xff" + b"0" * 8000), "a.jpg")}
+    page = shopper.post("/report?lang=zh-CN", data=data, content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 413 and 'action="/report"' in html
+    assert "照片过大" in html and "字节" not in html
+    machine = new_shopper().post(
+        "/report",
+        data={"description": "fake", "photo": (io.BytesIO(b"0" * 8000), "a.jpg")},
+        content_type="multipart/form-data",
+        accept="application/json",
+    )
+    assert machine.status_code == 413
+    assert machine.get_json()["type"].endswith("/problems/payload-too-large")

@@ -136,6 +136,91 @@ def test_a_certificate_cancelled_by_its_holder_makes_its_labels_not_valid(
     assert f"证书 {number} 已由持证方申请注销：production stopped" in words
 
 
+def test_a_pack_labelled_before_a_re_issue_is_checked_against_the_number_it_carries(
+    shopper, demo, api
+) -> None:
+    old = demo["certificate"]["number"]
+    reissued = api("association_staff").post(
+        f"/api/v1/certificates/{old}/reissue", json={"label_quota": 60000, "reason": "more labels"}
+    )
+    assert reissued.status_code in (200, 201), reissued.get_data(as_text=True)
+    new = reissued.get_json()["number"]
+    body = shopper.get(path_of(demo, "unit")).get_json()
+    assert body["verdict"] == "GENUINE"
+    # The verdict follows the successor; the pack still carries the number it was labelled under.
+    assert body["certificate"]["number"] == new
+    assert body["certificate"]["labels_issued_under"] == old
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    checks = page.get_data(as_text=True).split('id="check-title"', 1)[1].split("</ul>", 1)[0]
+    assert f"证书编号 {old}" in checks and f"证书编号 {new}" not in checks
+    # A pack labelled under the certificate in force names no earlier number.
+    plain = shopper.get(path_of(demo, "unit_suspended")).get_json()
+    assert "labels_issued_under" not in plain["certificate"]
+
+
+def test_a_pack_whose_product_a_re_issue_took_out_of_scope_is_not_valid(shopper, demo, api) -> None:
+    def ok(response, status=200):
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+    firm, association = api("firm_admin"), api("association_staff")
+    kept, dropped = demo["product"]["gtin"], demo["certificate_suspended"]["gtins"][0]
+    ok(
+        firm.post(
+            f"/api/v1/certificates/{demo['certificate_suspended']['number']}/cancel",
+            json={"reason": "grade discontinued"},
+        )
+    )
+    both = ok(
+        association.post(
+            f"/api/v1/certificates/{demo['certificate']['number']}/reissue",
+            json={"gtins": [kept, dropped], "reason": "wider scope"},
+        ),
+        201,
+    )["number"]
+    lot = path_of(demo, "unit_suspended").split("/10/")[1].split("/")[0]
+    batch = next(
+        o["batch_id"]
+        for o in ok(firm.get("/api/v1/label-orders?limit=100"))["items"]
+        if o["gtin"] == dropped and o["lot"] == lot
+    )
+    order = ok(firm.post(f"/api/v1/batches/{batch}/label-orders", json={"quantity": 1}), 201)
+    ok(association.post(f"/api/v1/label-orders/{order['id']}/approve", json={}))
+    ok(firm.post(f"/api/v1/label-orders/{order['id']}/printed", json={}))
+    ok(firm.post(f"/api/v1/label-orders/{order['id']}/activate", json={}))
+    [code] = ok(firm.get(f"/api/v1/label-orders/{order['id']}/codes"))["items"]
+    pack = code["digital_link"].removeprefix(demo["base_url"])
+    assert shopper.get(pack).get_json()["verdict"] == "GENUINE"
+
+    narrowed = ok(
+        association.post(
+            f"/api/v1/certificates/{both}/reissue",
+            json={"gtins": [kept], "reason": "grade no longer certified"},
+        ),
+        201,
+    )
+    body = shopper.get(pack).get_json()
+    assert body["verdict"] == "NOT_VALID"
+    assert body["reasons"][0]["code"] == "certificate_scope_excludes"
+    assert body["reasons"][0]["number"] == narrowed["number"]
+    assert body["certificate"]["in_force"] is False
+    batch_link = shopper.get(f"/01/{dropped}/10/{lot}").get_json()
+    assert batch_link["verdict"] == "NOT_VALID"
+    page = shopper.get(pack + "?lang=zh-CN", accept=BROWSER).get_data(as_text=True)
+    assert f"证书 {narrowed['number']} 已不再覆盖该产品" in page
+    # The product kept in scope stays genuine.
+    assert shopper.get(path_of(demo, "unit")).get_json()["verdict"] == "GENUINE"
+
+
+def test_the_certificate_status_is_said_once_in_chinese(shopper, demo) -> None:
+    # "In force" and "active" are both 有效: the page said "有效 (有效)".
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    status = re.search(r'class="rv-status-ok">([^<]*)<', page.get_data(as_text=True))
+    assert status is not None and status.group(1) == "有效"
+    suspended = shopper.get(path_of(demo, "unit_suspended") + "?lang=zh-CN", accept=BROWSER)
+    assert 'class="rv-status-bad">无效 (已暂停)<' in suspended.get_data(as_text=True)
+
+
 def test_inclusion_proofs_in_the_verdict_verify_offline(shopper, demo) -> None:
     from app.transparency.client import verify_inclusion_bundle
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.resolver.models import AlertKind, AlertStatus, Scan, ScanAlert, ScanTally
@@ -293,3 +294,30 @@ def test_a_location_comes_within_an_hour(session, new_shopper, demo) -> None:
         assert error.slug == "scan-too-old"
     else:
         raise AssertionError("a late location was accepted")
+
+
+@pytest.mark.parametrize(
+    ("who", "data", "words"),
+    [
+        ("stranger", {"place": "黄山"}, "请重新扫描二维码"),
+        ("shopper", {"place": ""}, "请填写购买的城镇或店铺"),
+    ],
+)
+def test_a_location_not_saved_is_explained_in_the_shoppers_language(
+    new_shopper, demo, who, data, words
+) -> None:
+    shopper = new_shopper()
+    page = shopper.get(path_of(demo, "unit") + "?lang=zh-CN", accept=BROWSER)
+    ref = re.search(r'name="scan" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    # Another connection (mobile data instead of Wi-Fi) is another client to the scan's hash.
+    poster = shopper if who == "shopper" else new_shopper()
+    answer = poster.client.post(
+        "/scans/location?lang=zh-CN",
+        data={"scan": ref, **data},
+        headers={"Accept": BROWSER, "User-Agent": poster.agent},
+        environ_base={"REMOTE_ADDR": poster.address},
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code in (409, 422) and "位置未保存" in text
+    message = re.search(r"<h1>[^<]*</h1><p>([^<]*)</p>", text).group(1)
+    assert words in message and not re.search(r"[A-Za-z]{3,}", message), message

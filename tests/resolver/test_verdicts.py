@@ -215,3 +215,11 @@ def test_a_label_signed_before_its_key_was_revoked_is_genuine_with_a_warning() -
         certificate=replace(CERT, key_revoked=True),
     )
     assert verdict_of(suspended) is Verdict.NOT_VALID
+
+
+def test_a_certificate_whose_scope_no_longer_names_the_product_is_not_valid_for_it() -> None:
+    uncovered = replace(GENUINE, certificate=replace(CERT, covers_product=False))
+    decision = decide(uncovered, today=TODAY)
+    assert decision.verdict is Verdict.NOT_VALID
+    assert decision.reason_codes == ["certificate_scope_excludes"]
+    assert decision.reasons[0].params["number"] == CERT.number
