@@ -193,9 +193,10 @@ class BulkInsert:
         particular order (match them to the rows by a unique column): multi-row ``VALUES``
         statements, since an executemany cannot return rows on every driver."""
         quote = self.connection.dialect.identifier_preparer
-        suffix = (
-            f" RETURNING {', '.join(quote.quote(self.table.c[name].name) for name in returning)}"
-        )
+        returned_columns = ", ".join(quote.quote(self.table.c[name].name) for name in returning)
+        if self.connection.dialect.name == "sqlite" and len(rows) > 1:
+            return self._execute_reading_back(rows, returned_columns)
+        suffix = f" RETURNING {returned_columns}"
         head, _, group = self.sql.partition(" VALUES ")
         # Well below SQLite's and PostgreSQL's limits on bound values per statement.
         per_statement = max(1, 30_000 // len(self.columns))
@@ -205,6 +206,30 @@ class BulkInsert:
             sql = f"{head} VALUES {', '.join([group] * len(chunk))}{suffix}"
             values = tuple(itertools.chain.from_iterable(chunk))
             returned.extend(driver_execute(self.connection, sql, values))
+        return returned
+
+    def _execute_reading_back(
+        self, rows: Sequence[tuple[Any, ...]], returned_columns: str
+    ) -> list[tuple[Any, ...]]:
+        # SQLite: one prepared statement run per row (executemany), then the new rows read back
+        # by rowid. A statement of hundreds of VALUES groups costs more to compile than the
+        # inserts themselves. While the table's largest rowid is below the maximum, SQLite gives
+        # each new row the largest rowid plus one, so the rows after the largest one read
+        # before are exactly these: the insert holds the database's write lock (a transaction
+        # whose snapshot another writer had changed meanwhile could not insert at all).
+        table = self.connection.dialect.identifier_preparer.format_table(self.table)
+        ((largest,),) = driver_execute(self.connection, f"SELECT max(rowid) FROM {table}", ())  # noqa: S608
+        largest = largest or 0
+        if largest > MAX_INTEGER - len(rows):  # SQLite would then pick rowids at random
+            raise RuntimeError(f"{self.table.name}: rowids are exhausted")
+        driver_execute(self.connection, self.sql, rows, many=True)
+        returned = driver_execute(
+            self.connection,
+            f"SELECT {returned_columns} FROM {table} WHERE rowid > ? ORDER BY rowid",  # noqa: S608
+            (largest,),
+        )
+        if len(returned) != len(rows):
+            raise RuntimeError(f"{self.table.name}: read back {len(returned)} rows of {len(rows)}")
         return returned
 
 

@@ -155,7 +155,26 @@ def log_vkey(key: LogKey) -> str:
     return format_verifier_key(log_verifier(key))
 
 
-def _signer(key: LogKey) -> NoteSigner:
+@dataclass(frozen=True)
+class _SigningKey:
+    """What signing a checkpoint needs of the log key."""
+
+    origin: str
+    key_id: str
+    sealed_private_key: str
+
+
+# Plain SQL for the driver: every integration reads the key, and loading (or refreshing) the
+# ORM object cost more than the rest of a small integration.
+_SIGNING_KEY = "SELECT origin, key_id, sealed_private_key FROM log_keys ORDER BY id LIMIT 1"
+
+
+def _signing_key(session: Session) -> _SigningKey | None:
+    rows = run_sql(session.connection(), _SIGNING_KEY, ())
+    return _SigningKey(*rows[0]) if rows else None
+
+
+def _signer(key: LogKey | _SigningKey) -> NoteSigner:
     # Opening the sealed key costs a key derivation; keep opened signers per process.
     cache: dict[str, NoteSigner] = current_app.extensions.setdefault(_SIGNERS, {})
     signer = cache.get(key.sealed_private_key)
@@ -598,7 +617,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
     next_index, size = _reserve(session, 0)
     if next_index == size:
         return latest_checkpoint(session)
-    key = log_key(session)
+    key: LogKey | _SigningKey | None = _signing_key(session)
     if key is None:  # entries written before the log started: it starts now
         key = ensure_log(session)
         next_index, _ = _reserve(session, 0)
