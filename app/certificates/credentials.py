@@ -217,14 +217,26 @@ def credential_url(number: str) -> str:
     return certificate_url(number) + "/credential.json"
 
 
-def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]:
+def _validate(
+    facts: CertificateFacts, normalised: dict[str, str] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The request's GTINs in GTIN-14 form and its sites as JSON objects, or
+    :class:`InvalidCertificateRequest` naming every invalid field. ``normalised`` remembers
+    the valid GTINs seen (a batch's requests name the same products again and again)."""
     errors: list[FieldError] = []
     gtins: list[str] = []
+    known = {} if normalised is None else normalised
     for position, gtin in enumerate(facts.gtins):
+        if type(gtin) is str and gtin in known:
+            gtins.append(known[gtin])
+            continue
         try:
             gtins.append(normalize_gtin(gtin, f"gtins/{position}"))
         except GS1SyntaxError as error:
             errors.append(FieldError(f"/gtins/{position}", error.rule, error.message))
+        else:
+            if type(gtin) is str:
+                known[gtin] = gtins[-1]
     if not facts.gtins:
         errors.append(FieldError("/gtins", "min_items", "name at least one product GTIN"))
     if len(set(gtins)) != len(gtins):
@@ -367,10 +379,28 @@ class CredentialWriter:
         )
         self._canonical = _Shared(*(orjson.Fragment(jcs(value)) for value in astuple(self._plain)))
         self._holders: dict[Organisation, orjson.Fragment] = {}
+        # Canonical fragments of the standard, brand and assessment parts, by value: a batch's
+        # requests from one decision state the same ones.
+        self._fragments: dict[Any, Any] = {}
 
     def document(self, parts: CredentialParts) -> dict[str, Any]:
         """The unsigned credential of a certificate (a plain JSON document)."""
-        return self._build(self._plain, _holder_party(parts.holder), parts)
+        return self._build(self._plain, _holder_party(parts.holder), parts, _plain_part)
+
+    def _fragment(self, build: Any, ref: Any) -> Any:
+        key = (build, ref)
+        try:
+            fragment = self._fragments.get(key)
+        except TypeError:  # a part given as something unhashable
+            return build(ref)
+        if fragment is None:
+            value = build(ref)
+            try:
+                fragment = orjson.Fragment(jcs(value))
+            except ValueError:  # not JCS-encodable: left to the whole document's fallback
+                return value
+            self._fragments[key] = fragment
+        return fragment
 
     def canonical(self, parts: CredentialParts) -> bytes:
         """``jcs(document(parts))``, written directly."""
@@ -381,13 +411,16 @@ class CredentialWriter:
         if type(parts.facts.label_quota) is int:
             try:
                 return orjson.dumps(
-                    self._build(self._canonical, holder_party, parts), option=_ORJSON_AS_JCS
+                    self._build(self._canonical, holder_party, parts, self._fragment),
+                    option=_ORJSON_AS_JCS,
                 )
             except orjson.JSONEncodeError:
                 pass
         return jcs(self.document(parts))
 
-    def _build(self, shared: _Shared, holder_party: Any, parts: CredentialParts) -> dict[str, Any]:
+    def _build(
+        self, shared: _Shared, holder_party: Any, parts: CredentialParts, part: Any
+    ) -> dict[str, Any]:
         number, facts = parts.number, parts.facts
         page = f"{self.base_url}{certificate_path(number)}"
         link_base = self._link_base
@@ -397,7 +430,7 @@ class CredentialWriter:
             "attestationType": "certification",
             "certificateNumber": number,
             "issuedToParty": holder_party,
-            "referenceStandard": _reference_standard(facts.standard),
+            "referenceStandard": part(_reference_standard, facts.standard),
             "scope": {
                 "products": [{"id": link_base + gtin, "gtin": gtin} for gtin in parts.gtins],
                 "facilities": list(parts.sites),
@@ -405,9 +438,9 @@ class CredentialWriter:
             "markLicence": {"licenceNumber": parts.licence_number, "labelQuota": facts.label_quota},
         }
         if facts.brand is not None:
-            subject["brand"] = _brand(facts.brand)
+            subject["brand"] = part(_brand, facts.brand)
         if facts.assessment is not None:
-            subject["assessment"] = [_assessment(facts.assessment)]
+            subject["assessment"] = [part(_assessment, facts.assessment)]
         if facts.previous is not None:
             subject["replaces"] = f"{self.base_url}{certificate_path(facts.previous.number)}"
         return {
@@ -421,6 +454,10 @@ class CredentialWriter:
             "credentialSubject": subject,
             "credentialStatus": list(parts.status_entries),
         }
+
+
+def _plain_part(build: Any, ref: Any) -> Any:
+    return build(ref)
 
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
@@ -467,10 +504,11 @@ def issue_certificates(
         return []
     # Identical requests (one facts object issued many times) are validated once.
     validated: dict[int, tuple[list[str], list[dict[str, Any]]]] = {}
+    normalised: dict[str, str] = {}
     checked = []
     for facts in requests:
         if id(facts) not in validated:
-            validated[id(facts)] = _validate(facts)
+            validated[id(facts)] = _validate(facts, normalised)
         checked.append(validated[id(facts)])
     firms = {
         firm.id: firm
@@ -572,10 +610,22 @@ def issue_certificates(
     connection = session.connection()
     certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)
     bind = certificates.bind
-    # Values shared by a batch, or by one request's certificates, are converted once.
+    # Values shared by a batch, or by one request's certificates, are converted once; so are
+    # the validity times and scopes that requests repeat.
     now_bound = bind("issued_at", now)
     active = bind("status", CertificateStatus.ACTIVE)
     per_request: dict[int, tuple[Any, ...]] = {}
+    converted: dict[tuple[str, Any], Any] = {}
+
+    def bind_once(column: str, key: Any, value: Any) -> Any:
+        try:
+            return converted[column, key]
+        except KeyError:
+            result = converted[column, key] = bind(column, value)
+            return result
+        except TypeError:  # an unhashable key
+            return bind(column, value)
+
     rows: list[tuple[Any, ...]] = []
     for position, facts in enumerate(requests):
         shared = per_request.get(id(facts))
@@ -593,16 +643,16 @@ def issue_certificates(
                 None,
                 now_bound,
                 None,
-                bind("valid_from", facts.valid_from),
-                bind("valid_until", facts.valid_until),
+                bind_once("valid_from", facts.valid_from, facts.valid_from),
+                bind_once("valid_until", facts.valid_until, facts.valid_until),
                 firm.name_zh,
                 firm.name_en,
                 firm.registration_number,
                 facts.standard.code,
                 facts.standard.version,
                 facts.standard.content_hash,
-                bind("scope_gtins", gtins),
-                bind("scope_sites", sites),
+                bind_once("scope_gtins", tuple(gtins), gtins),
+                bind_once("scope_sites", tuple(facts.sites), sites),
                 facts.label_quota,
                 facts.labels_issued,
                 facts.previous.id if facts.previous else None,
