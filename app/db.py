@@ -40,6 +40,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app.timestamps import utc_seconds
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -84,8 +86,8 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             if value.tzinfo is None:
                 raise ValueError("naive datetime given for a UTC timestamp column")
-            # Years have four digits in isoformat: the first 26 characters are the naive time.
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            utc = value.astimezone(UTC)
+            return f"{utc_seconds(utc, ' ')}.{utc.microsecond:06d}"
 
         return to_text
 

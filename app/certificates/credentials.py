@@ -522,7 +522,8 @@ def issue_certificates(
 ) -> list[IssuedCertificate]:
     """Issue one signed certificate per request, all or nothing, in one pass.
 
-    Numbers, status list slots (one revocation and one suspension bit each, drawn at random),
+    Numbers, status list slots (one revocation and one suspension bit each, in an order
+    nobody can predict: see :mod:`app.certificates.status`),
     the signed credentials, the ``issued``/``renewed``/``reissued`` events and the log
     entries are written in the caller's transaction. Previous certificates named in the
     requests are superseded (their revocation bit is set). The firm and standard facts are
