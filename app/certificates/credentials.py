@@ -75,7 +75,8 @@ _HOLDERS = (
     "FROM organisations WHERE id IN ({ids})"
 )
 # The columns an issuance writes, in the order its rows are built (per certificate, then what
-# one request's certificates share).
+# one request's certificates share). Those that start NULL (status reason, suspended until) are
+# left out: the driver binds None far slower than a number or a string.
 _CERTIFICATE_COLUMNS = (
     "number",
     "mark_licence_number",
@@ -93,9 +94,7 @@ _CERTIFICATE_COLUMNS = (
     "standard_version_id",
     "issuer_key_id",
     "status",
-    "status_reason",
     "status_changed_at",
-    "suspended_until",
     "valid_from",
     "valid_until",
     "holder_name_zh",
@@ -117,7 +116,6 @@ _EVENT_COLUMNS = (
     "certificate_id",
     "kind",
     "reason",
-    "suspended_until",
     "related_certificate_id",
     "actor_user_id",
     "actor_organisation_id",
@@ -666,9 +664,7 @@ def issue_certificates(
                 facts.standard_version_id,
                 signing.key.id,
                 active,
-                None,
                 now_bound,
-                None,
                 bind_once("valid_from", facts.valid_from, facts.valid_from),
                 bind_once("valid_until", facts.valid_until, facts.valid_until),
                 firm.name_zh,
@@ -713,7 +709,6 @@ def issue_certificates(
                 certificate_id,
                 kinds[facts.event],
                 facts.reason,
-                None,
                 facts.previous.id if facts.previous else None,
                 actor_user_id,
                 actor_organisation_id,

@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
-from app.db import BulkInsert, run_sql, utcnow
+from app.db import BulkInsert, blob, run_sql, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
@@ -250,6 +250,9 @@ def _insert_entries(
     # A batch's entries usually share their type and time: convert each distinct one once.
     types: dict[EntryType, Any] = {}
     times: dict[datetime, Any] = {}
+    # The leaf hashes computed here, for this transaction's integration (which checks them
+    # against the stored ones before it trusts them).
+    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
     rows = []
     for offset, (entry, organisation_id) in enumerate(entries):
         canonical = entry.canonical
@@ -259,6 +262,7 @@ def _insert_entries(
         occurred_at = times.get(entry.occurred_at)
         if occurred_at is None:
             occurred_at = times[entry.occurred_at] = bind("occurred_at", entry.occurred_at)
+        leaf = appended[first + offset] = merkle.leaf_hash(canonical)
         rows.append(
             (
                 first + offset,
@@ -268,17 +272,13 @@ def _insert_entries(
                 entry.content_sha256,
                 organisation_id,
                 occurred_at,
-                canonical,
-                merkle.leaf_hash(canonical),
+                blob(canonical),
+                blob(leaf),
                 created_at,
             )
         )
     insert.execute(rows)
     session.info[_PENDING] = True
-    # The leaf hashes just computed, for this transaction's integration (which checks them
-    # against the stored ones before it trusts them).
-    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
-    appended.update((row[0], row[8]) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -636,7 +636,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
         )
         created = edge.append(leaves)
         BulkInsert(session.connection(), _NODES, ("level", "node_index", "hash")).execute(
-            [(node.level, node.index, node.hash) for node in created]
+            [(node.level, node.index, blob(node.hash)) for node in created]
         )
         size = end
     root = edge.root()
