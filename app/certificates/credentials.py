@@ -107,19 +107,21 @@ _CERTIFICATE_COLUMNS = (
     "scope_sites",
     "label_quota",
     "labels_issued",
-    "previous_certificate_id",
     "issued_at",
-    "issued_by_user_id",
     "created_at",
+    # Written only when some certificate of the batch has one (NULL otherwise).
+    "previous_certificate_id",
+    "issued_by_user_id",
 )
 _EVENT_COLUMNS = (
     "certificate_id",
     "kind",
+    "actor_organisation_id",
+    "occurred_at",
+    # Written only when some event of the batch has one (NULL otherwise).
     "reason",
     "related_certificate_id",
     "actor_user_id",
-    "actor_organisation_id",
-    "occurred_at",
 )
 MAX_LABEL_QUOTA = 100_000_000
 USCC_SCHEME = {
@@ -482,6 +484,14 @@ class CredentialWriter:
         }
 
 
+def _optional(columns: tuple[str, ...], wanted: tuple[bool, ...]) -> tuple[str, ...]:
+    """``columns`` whose last ``len(wanted)`` (optional) ones are kept where ``wanted``."""
+    fixed = len(columns) - len(wanted)
+    return columns[:fixed] + tuple(
+        column for column, keep in zip(columns[fixed:], wanted, strict=True) if keep
+    )
+
+
 def _plain_part(build: Any, ref: Any) -> Any:
     return build(ref)
 
@@ -632,7 +642,16 @@ def issue_certificates(
     texts = [text.decode("utf-8") for text in signed]
     actor_user_id = actor.user_id if actor else None
     connection = session.connection()
-    certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)
+    # The optional columns (at the end of the rows) are written only when some row fills
+    # them: binding None costs the driver four times a number, and most batches renew nothing.
+    any_previous = any(facts.previous is not None for facts in requests)
+    any_reason = any(facts.reason is not None for facts in requests)
+    by_user = actor_user_id is not None
+    certificates = BulkInsert(
+        connection,
+        _CERTIFICATES,
+        _optional(_CERTIFICATE_COLUMNS, (any_previous, by_user)),
+    )
     bind = certificates.bind
     # Values shared by a batch, or by one request's certificates, are converted once; so are
     # the validity times and scopes that requests repeat.
@@ -656,7 +675,7 @@ def issue_certificates(
         if shared is None:
             gtins, sites = checked[position]
             firm = firms[facts.firm_id]
-            shared = per_request[id(facts)] = (
+            shared = (
                 issuer.id,
                 firm.id,
                 facts.brand_id,
@@ -677,11 +696,14 @@ def issue_certificates(
                 bind_once("scope_sites", tuple(facts.sites), sites),
                 facts.label_quota,
                 facts.labels_issued,
-                facts.previous.id if facts.previous else None,
                 now_bound,
-                actor_user_id,
                 now_bound,
             )
+            if any_previous:
+                shared += (facts.previous.id if facts.previous else None,)
+            if by_user:
+                shared += (actor_user_id,)
+            per_request[id(facts)] = shared
         rev, sus = revocation[position], suspension[position]
         rows.append(
             (
@@ -699,24 +721,28 @@ def issue_certificates(
         )
     id_of: dict[str, int] = dict(certificates.execute_returning(rows, ("number", "id")))
     ids = [id_of[number] for number in numbers_text]
-    events = BulkInsert(connection, _EVENTS, _EVENT_COLUMNS)
+    events = BulkInsert(
+        connection, _EVENTS, _optional(_EVENT_COLUMNS, (any_reason, any_previous, by_user))
+    )
     kinds = {kind: events.bind("kind", kind) for kind in {facts.event for facts in requests}}
     occurred = events.bind("occurred_at", now)
     actor_organisation_id = actor.organisation_id if actor else issuer.id
-    events.execute(
-        [
-            (
-                certificate_id,
-                kinds[facts.event],
-                facts.reason,
-                facts.previous.id if facts.previous else None,
-                actor_user_id,
-                actor_organisation_id,
-                occurred,
-            )
-            for certificate_id, facts in zip(ids, requests, strict=True)
-        ]
-    )
+    event_rows = []
+    for certificate_id, facts in zip(ids, requests, strict=True):
+        event: tuple[Any, ...] = (
+            certificate_id,
+            kinds[facts.event],
+            actor_organisation_id,
+            occurred,
+        )
+        if any_reason:
+            event += (facts.reason,)
+        if any_previous:
+            event += (facts.previous.id if facts.previous else None,)
+        if by_user:
+            event += (actor_user_id,)
+        event_rows.append(event)
+    events.execute(event_rows)
     issued = [
         IssuedCertificate(
             id=certificate_id,

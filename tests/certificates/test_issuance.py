@@ -848,3 +848,62 @@ def test_a_list_made_before_keyed_allocation_takes_no_new_certificates(
     served = client.get(entry["statusListCredential"].removeprefix("https://brand.example.test"))
     bits = decode(served.get_json()["credentialSubject"]["encodedList"])
     assert bits.get(int(entry["statusListIndex"])) is True
+
+
+def test_a_batch_stores_who_issued_why_and_what_each_certificate_replaces(
+    session, association, admin, grant
+) -> None:
+    # Columns a batch fills only when some of its requests do: each row gets its own value,
+    # and NULL where it has none (a batch of mixed requests, then one without an actor).
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance
+    from app.certificates.models import CertificateEvent, CertificateEventKind
+
+    now = utcnow()
+    facts = issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, grant()),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+    (old,) = credentials.issue_certificates(session, association, [facts])
+    previous = session.get(Certificate, old.id)
+    renewal = dataclasses.replace(
+        facts,
+        previous=previous,
+        event=CertificateEventKind.RENEWED,
+        reason="re-certified",
+        gtins=[facts.gtins[0]],
+    )
+    plain = dataclasses.replace(facts, gtins=[facts.gtins[-1]])
+    mixed = credentials.issue_certificates(session, association, [plain, renewal], actor=admin)
+    session.commit()
+
+    def stored(item):
+        certificate = session.get(Certificate, item.id)
+        # Its first event: how it was issued (the old one is superseded later).
+        event = session.scalars(
+            select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == item.id)
+            .order_by(CertificateEvent.id)
+        ).first()
+        return (
+            certificate.issued_by_user_id,
+            certificate.previous_certificate_id,
+            event.kind,
+            event.reason,
+            event.related_certificate_id,
+            event.actor_user_id,
+        )
+
+    assert stored(mixed[0]) == (admin.user_id, None, "issued", None, None, admin.user_id)
+    assert stored(mixed[1]) == (
+        admin.user_id,
+        old.id,
+        "renewed",
+        "re-certified",
+        old.id,
+        admin.user_id,
+    )
+    assert stored(old) == (None, None, "issued", None, None, None)
