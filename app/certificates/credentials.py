@@ -14,6 +14,7 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
@@ -513,12 +514,17 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
 @dataclass(frozen=True)
 class IssuedCertificate:
     """A certificate just issued: its register id and number, the signed credential exactly
-    as stored and served, and the index of its transparency-log entry."""
+    as stored and served (UTF-8), and the index of its transparency-log entry."""
 
     id: int
     number: str
-    credential_json: str
+    credential: bytes
     log_index: int | None
+
+    @functools.cached_property
+    def credential_json(self) -> str:
+        """The signed credential as text (decoded when asked: a batch's callers rarely do)."""
+        return self.credential.decode("utf-8")
 
 
 def issue_certificates(
@@ -639,7 +645,6 @@ def issue_certificates(
         actor=actor,
         occurred_at=now,
     )
-    texts = [text.decode("utf-8") for text in signed]
     actor_user_id = actor.user_id if actor else None
     connection = session.connection()
     # The optional columns (at the end of the rows) are written only when some row fills
@@ -651,8 +656,10 @@ def issue_certificates(
         connection,
         _CERTIFICATES,
         _optional(_CERTIFICATE_COLUMNS, (any_previous, by_user)),
+        utf8_columns=("credential_json",),
     )
     bind = certificates.bind
+    credential_text = certificates.text
     # Values shared by a batch, or by one request's certificates, are converted once; so are
     # the validity times and scopes that requests repeat.
     now_bound = bind("issued_at", now)
@@ -713,7 +720,7 @@ def issue_certificates(
                 rev.index,
                 sus.status_list.id,
                 sus.index,
-                texts[position],
+                credential_text(signed[position]),
                 proof_values[position],
                 log_indices[position],
                 *shared,
@@ -747,11 +754,11 @@ def issue_certificates(
         IssuedCertificate(
             id=certificate_id,
             number=number,
-            credential_json=text,
+            credential=text,
             log_index=log_index,
         )
         for certificate_id, number, text, log_index in zip(
-            ids, numbers_text, texts, log_indices, strict=True
+            ids, numbers_text, signed, log_indices, strict=True
         )
     ]
     superseded = [
