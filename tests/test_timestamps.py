@@ -22,8 +22,9 @@ def _moments() -> list[datetime]:
     ]
     span = int((datetime(9999, 12, 30, tzinfo=UTC) - edges[0]).total_seconds())
     drawn = [
-        (edges[0] + timedelta(seconds=draw.randrange(span), microseconds=draw.randrange(10**6)))
-        .astimezone(timezone(timedelta(minutes=draw.randint(-14 * 60, 14 * 60))))
+        (
+            edges[0] + timedelta(seconds=draw.randrange(span), microseconds=draw.randrange(10**6))
+        ).astimezone(timezone(timedelta(minutes=draw.randint(-14 * 60, 14 * 60))))
         for _ in range(20_000)
     ]
     return edges + drawn
