@@ -50,10 +50,10 @@
   ~0.21 -> ~0.25-0.26. This benchmark, same machine and hour, before: 0.199, 0.182, 0.215;
   after: 0.247, 0.237, 0.255, 0.216, 0.268 (repeated requests 0.27-0.30, log off 0.33-0.39).
   So the target is met only in the less disturbed runs; the wall-clock ratio stays ~0.01
-  below the CPU ratio. Tried and left: 16 KB pages (CPU per certificate no better, more WAL
-  for random index pages), a larger or no WAL autocheckpoint, a WITHOUT ROWID log_nodes table
-  and dropping seven certificate indexes (each within noise: ~1 us an index); gc.freeze()
-  (only gen-2 collections, which the fastest round excludes anyway). What remains per
+  below the CPU ratio. Tried and left: 16 KB pages (CPU per certificate ~8 us worse), a
+  larger or no WAL autocheckpoint and a WITHOUT ROWID log_nodes table (within noise), dropping
+  the seven plain certificate indexes (~2 us together: not worth their queries); gc.freeze()
+  (it saves only gen-2 collections, which the fastest round excludes anyway). What remains per
   certificate (CPU): Ed25519 31 us plus SHA-256 and base58 ~7 us; the certificate row ~10 us
   (35 values, one 4 KB page); commit ~15 us (~6.2 KB of WAL); the log ~20 us (entry ~5, its
   row ~4, two tree nodes and their hashing ~5, WAL); writing the credential ~10 us.
