@@ -49,8 +49,8 @@
   distinct batches: ~145-155 us before, ~118-127 us after (raw signing 31.3 us): CPU ratio
   ~0.21 -> ~0.25-0.26. This benchmark, same machine and hour, before: 0.199, 0.182, 0.215;
   after: 0.247, 0.237, 0.255, 0.216, 0.268, 0.214 (repeated requests 0.27-0.30, log off
-  0.28-0.39). So the target is met only in the less disturbed runs; the wall-clock ratio stays ~0.01
-  below the CPU ratio. Tried and left: 16 KB pages (CPU per certificate ~8 us worse), a
+  0.28-0.39). So the target is met only in the less disturbed runs; the wall-clock ratio
+  stays ~0.01 below the CPU ratio. Tried and left: 16 KB pages (CPU per certificate ~8 us worse), a
   larger or no WAL autocheckpoint and a WITHOUT ROWID log_nodes table (within noise), dropping
   the seven plain certificate indexes (~2 us together: not worth their queries); gc.freeze()
   (it saves only gen-2 collections, which the fastest round excludes anyway). What remains per
