@@ -40,6 +40,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app.timestamps import utc_seconds
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -84,8 +86,8 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             if value.tzinfo is None:
                 raise ValueError("naive datetime given for a UTC timestamp column")
-            # Years have four digits in isoformat: the first 26 characters are the naive time.
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            utc = value.astimezone(UTC)
+            return f"{utc_seconds(utc, ' ')}.{utc.microsecond:06d}"
 
         return to_text
 
@@ -149,14 +151,17 @@ def _marker(dialect: Dialect) -> str:
 
 
 @functools.cache
-def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+def _insert_sql(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], utf8: frozenset[str]
+) -> str:
     marker = _marker(dialect)
     quote = dialect.identifier_preparer
+    values = [f"CAST({marker} AS TEXT)" if name in utf8 else marker for name in columns]
     # Only quoted identifiers and placeholders go into the text; values are bound.
     return (
         f"INSERT INTO {quote.format_table(table)} "  # noqa: S608
         f"({', '.join(quote.quote(table.c[name].name) for name in columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
+        f"VALUES ({', '.join(values)})"
     )
 
 
@@ -167,14 +172,35 @@ class BulkInsert:
     parameter handling would cost more than the database's own work.
 
     Values are passed to the driver as they are: convert those whose column type processes
-    them (timestamps, enums, JSON) with :meth:`bind` first, once per distinct value.
+    them (timestamps, enums, JSON) with :meth:`bind` first, once per distinct value. Text of
+    ``utf8_columns`` is given as UTF-8 bytes through :meth:`text`.
     """
 
-    def __init__(self, connection: Connection, table: Table, columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        utf8_columns: Sequence[str] = (),
+    ) -> None:
         self.connection = connection
         self.table = table
         self.columns = tuple(columns)
-        self.sql = _insert_sql(connection.dialect, table, self.columns)
+        # SQLite keeps text as UTF-8: such a column's bytes are cast to text by the database
+        # (the very value binding the decoded string stores), which spares decoding kilobytes
+        # in Python and the driver encoding them again.
+        self._utf8 = connection.dialect.name == "sqlite"
+        self.sql = _insert_sql(
+            connection.dialect,
+            table,
+            self.columns,
+            frozenset(utf8_columns) if self._utf8 else frozenset(),
+        )
+
+    def text(self, value: bytes) -> bytes | str:
+        """A value for one of the ``utf8_columns``, given as UTF-8 bytes."""
+        return value if self._utf8 else value.decode("utf-8")
 
     def bind(self, column: str, value: Any) -> Any:
         """``value`` as SQLAlchemy would hand it to the driver for ``column``."""
@@ -193,9 +219,10 @@ class BulkInsert:
         particular order (match them to the rows by a unique column): multi-row ``VALUES``
         statements, since an executemany cannot return rows on every driver."""
         quote = self.connection.dialect.identifier_preparer
-        suffix = (
-            f" RETURNING {', '.join(quote.quote(self.table.c[name].name) for name in returning)}"
-        )
+        returned_columns = ", ".join(quote.quote(self.table.c[name].name) for name in returning)
+        if self.connection.dialect.name == "sqlite" and len(rows) > 1:
+            return self._execute_reading_back(rows, returned_columns)
+        suffix = f" RETURNING {returned_columns}"
         head, _, group = self.sql.partition(" VALUES ")
         # Well below SQLite's and PostgreSQL's limits on bound values per statement.
         per_statement = max(1, 30_000 // len(self.columns))
@@ -206,6 +233,37 @@ class BulkInsert:
             values = tuple(itertools.chain.from_iterable(chunk))
             returned.extend(driver_execute(self.connection, sql, values))
         return returned
+
+    def _execute_reading_back(
+        self, rows: Sequence[tuple[Any, ...]], returned_columns: str
+    ) -> list[tuple[Any, ...]]:
+        # SQLite: one prepared statement run per row (executemany), then the new rows read back
+        # by rowid. A statement of hundreds of VALUES groups costs more to compile than the
+        # inserts themselves. While the table's largest rowid is below the maximum, SQLite gives
+        # each new row the largest rowid plus one, so the rows after the largest one read
+        # before are exactly these: the insert holds the database's write lock (a transaction
+        # whose snapshot another writer had changed meanwhile could not insert at all).
+        table = self.connection.dialect.identifier_preparer.format_table(self.table)
+        ((largest,),) = driver_execute(self.connection, f"SELECT max(rowid) FROM {table}", ())  # noqa: S608
+        largest = largest or 0
+        if largest > MAX_INTEGER - len(rows):  # SQLite would then pick rowids at random
+            raise RuntimeError(f"{self.table.name}: rowids are exhausted")
+        driver_execute(self.connection, self.sql, rows, many=True)
+        returned = driver_execute(
+            self.connection,
+            f"SELECT {returned_columns} FROM {table} WHERE rowid > ? ORDER BY rowid",  # noqa: S608
+            (largest,),
+        )
+        if len(returned) != len(rows):
+            raise RuntimeError(f"{self.table.name}: read back {len(returned)} rows of {len(rows)}")
+        return returned
+
+
+def blob(value: bytes) -> bytearray:
+    """``value`` as a parameter of a hot insert: the sqlite3 module looks every ``bytes`` (and
+    None) parameter up in its adapter registry, which costs it four times binding a number,
+    and binds a ``bytearray`` directly. Every driver stores both as the same blob."""
+    return bytearray(value)
 
 
 def run_sql(

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.engine import make_url
@@ -185,6 +185,30 @@ def test_bulk_rows_read_back_as_the_orm_would_have_written_them(session) -> None
         (10**9 + i, bytes([i]) * 32, f"note {i} 祁门", when) for i in range(3)
     ]
     assert {c.id for c in stored[1:]} == {identifier for _, identifier in returned}
+
+
+def test_text_given_as_utf8_is_stored_as_the_text_itself(session) -> None:
+    insert = BulkInsert(
+        session.connection(),
+        _TABLE,
+        ("tree_size", "root_hash", "note", "created_at"),
+        utf8_columns=("note",),
+    )
+    when = insert.bind("created_at", utcnow())
+    notes = ["祁门红茶 — note", '{"a":"\\u00e9 é 😀"}', ""]
+    rows = [
+        (10**9 + i, bytes([i]) * 32, insert.text(note.encode("utf-8")), when)
+        for i, note in enumerate(notes)
+    ]
+    insert.execute(rows[:1])
+    insert.execute_returning(rows[1:], ("id",))
+    stored = session.execute(
+        select(_TABLE.c.note, func.length(_TABLE.c.note))
+        .where(_TABLE.c.tree_size >= 10**9)
+        .order_by(_TABLE.c.tree_size)
+    ).all()
+    # Text, not bytes: compared, measured in characters and served as the string it was.
+    assert [tuple(row) for row in stored] == [(note, len(note)) for note in notes]
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(session) -> None:

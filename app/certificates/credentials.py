@@ -14,6 +14,7 @@ decision), plus what a regional brand adds: the brand, the mark licence and its 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
@@ -22,7 +23,7 @@ from typing import Any
 
 import orjson
 from flask_babel import gettext
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation, OrgKind, Role
@@ -54,7 +55,7 @@ from app.certificates.verifier import (
     VC_V2_CONTEXT,
     signed_after_revocation,
 )
-from app.db import BulkInsert, run_sql, utcnow
+from app.db import BulkInsert, driver_execute, placeholder, run_sql, utcnow
 from app.errors import FieldError
 from app.gs1.digital_link import build_path_uri
 from app.gs1.identifiers import GS1SyntaxError, normalize_gtin
@@ -68,9 +69,15 @@ _TAKE_NUMBERS = (
     "UPDATE certificate_number_sequences SET last_value = last_value + {p} "
     "WHERE organisation_id = {p} AND year = {p} RETURNING last_value"
 )
-_FIRMS = select(Organisation).where(Organisation.id.in_(bindparam("ids", expanding=True)))
+# Plain SQL for the driver: what the credentials and rows state of the firms (loading and
+# refreshing their ORM objects cost more per batch than the rest of its reads).
+_HOLDERS = (
+    "SELECT id, kind, name_zh, name_en, registration_number, registration_scheme "
+    "FROM organisations WHERE id IN ({ids})"
+)
 # The columns an issuance writes, in the order its rows are built (per certificate, then what
-# one request's certificates share).
+# one request's certificates share). Those that start NULL (status reason, suspended until) are
+# left out: the driver binds None far slower than a number or a string.
 _CERTIFICATE_COLUMNS = (
     "number",
     "mark_licence_number",
@@ -88,9 +95,7 @@ _CERTIFICATE_COLUMNS = (
     "standard_version_id",
     "issuer_key_id",
     "status",
-    "status_reason",
     "status_changed_at",
-    "suspended_until",
     "valid_from",
     "valid_until",
     "holder_name_zh",
@@ -103,20 +108,21 @@ _CERTIFICATE_COLUMNS = (
     "scope_sites",
     "label_quota",
     "labels_issued",
-    "previous_certificate_id",
     "issued_at",
-    "issued_by_user_id",
     "created_at",
+    # Written only when some certificate of the batch has one (NULL otherwise).
+    "previous_certificate_id",
+    "issued_by_user_id",
 )
 _EVENT_COLUMNS = (
     "certificate_id",
     "kind",
-    "reason",
-    "suspended_until",
-    "related_certificate_id",
-    "actor_user_id",
     "actor_organisation_id",
     "occurred_at",
+    # Written only when some event of the batch has one (NULL otherwise).
+    "reason",
+    "related_certificate_id",
+    "actor_user_id",
 )
 MAX_LABEL_QUOTA = 100_000_000
 USCC_SCHEME = {
@@ -217,14 +223,26 @@ def credential_url(number: str) -> str:
     return certificate_url(number) + "/credential.json"
 
 
-def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]:
+def _validate(
+    facts: CertificateFacts, normalised: dict[str, str] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The request's GTINs in GTIN-14 form and its sites as JSON objects, or
+    :class:`InvalidCertificateRequest` naming every invalid field. ``normalised`` remembers
+    the valid GTINs seen (a batch's requests name the same products again and again)."""
     errors: list[FieldError] = []
     gtins: list[str] = []
+    known = {} if normalised is None else normalised
     for position, gtin in enumerate(facts.gtins):
+        if type(gtin) is str and gtin in known:
+            gtins.append(known[gtin])
+            continue
         try:
             gtins.append(normalize_gtin(gtin, f"gtins/{position}"))
         except GS1SyntaxError as error:
             errors.append(FieldError(f"/gtins/{position}", error.rule, error.message))
+        else:
+            if type(gtin) is str:
+                known[gtin] = gtins[-1]
     if not facts.gtins:
         errors.append(FieldError("/gtins", "min_items", "name at least one product GTIN"))
     if len(set(gtins)) != len(gtins):
@@ -250,7 +268,30 @@ def _validate(facts: CertificateFacts) -> tuple[list[str], list[dict[str, Any]]]
     return gtins, [site.as_dict() for site in facts.sites]
 
 
-def _holder_party(holder: Organisation) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Holder:
+    """The firm a certificate is issued to, as its credential and register row name it."""
+
+    id: int
+    kind: OrgKind
+    name_zh: str
+    name_en: str
+    registration_number: str | None
+    registration_scheme: str | None
+
+
+def _holders(session: Session, ids: Iterable[int]) -> dict[int, Holder]:
+    session.flush()  # as a query of the ORM would: pending changes to a firm are read
+    wanted = sorted(set(ids))
+    connection = session.connection()
+    marker = placeholder(connection)
+    rows = driver_execute(
+        connection, _HOLDERS.format(ids=", ".join([marker] * len(wanted))), tuple(wanted)
+    )
+    return {row[0]: Holder(row[0], OrgKind(row[1]), row[2], row[3], row[4], row[5]) for row in rows}
+
+
+def _holder_party(holder: Organisation | Holder) -> dict[str, Any]:
     party: dict[str, Any] = {"name": holder.name_zh, "nameEn": holder.name_en}
     if holder.registration_number:
         party["registeredId"] = holder.registration_number
@@ -328,7 +369,7 @@ class CredentialParts:
 
     number: str
     licence_number: str
-    holder: Organisation
+    holder: Organisation | Holder
     facts: CertificateFacts
     gtins: Sequence[str]
     sites: Sequence[dict[str, Any]]
@@ -366,11 +407,29 @@ class CredentialWriter:
             issuer={"id": issuer_did, "name": issuer.name_zh, "nameEn": issuer.name_en},
         )
         self._canonical = _Shared(*(orjson.Fragment(jcs(value)) for value in astuple(self._plain)))
-        self._holders: dict[Organisation, orjson.Fragment] = {}
+        self._holders: dict[Organisation | Holder, orjson.Fragment] = {}
+        # Canonical fragments of the standard, brand and assessment parts, by value: a batch's
+        # requests from one decision state the same ones.
+        self._fragments: dict[Any, Any] = {}
 
     def document(self, parts: CredentialParts) -> dict[str, Any]:
         """The unsigned credential of a certificate (a plain JSON document)."""
-        return self._build(self._plain, _holder_party(parts.holder), parts)
+        return self._build(self._plain, _holder_party(parts.holder), parts, _plain_part)
+
+    def _fragment(self, build: Any, ref: Any) -> Any:
+        key = (build, ref)
+        try:
+            fragment = self._fragments.get(key)
+        except TypeError:  # a part given as something unhashable
+            return build(ref)
+        if fragment is None:
+            value = build(ref)
+            try:
+                fragment = orjson.Fragment(jcs(value))
+            except ValueError:  # not JCS-encodable: left to the whole document's fallback
+                return value
+            self._fragments[key] = fragment
+        return fragment
 
     def canonical(self, parts: CredentialParts) -> bytes:
         """``jcs(document(parts))``, written directly."""
@@ -381,13 +440,16 @@ class CredentialWriter:
         if type(parts.facts.label_quota) is int:
             try:
                 return orjson.dumps(
-                    self._build(self._canonical, holder_party, parts), option=_ORJSON_AS_JCS
+                    self._build(self._canonical, holder_party, parts, self._fragment),
+                    option=_ORJSON_AS_JCS,
                 )
             except orjson.JSONEncodeError:
                 pass
         return jcs(self.document(parts))
 
-    def _build(self, shared: _Shared, holder_party: Any, parts: CredentialParts) -> dict[str, Any]:
+    def _build(
+        self, shared: _Shared, holder_party: Any, parts: CredentialParts, part: Any
+    ) -> dict[str, Any]:
         number, facts = parts.number, parts.facts
         page = f"{self.base_url}{certificate_path(number)}"
         link_base = self._link_base
@@ -397,7 +459,7 @@ class CredentialWriter:
             "attestationType": "certification",
             "certificateNumber": number,
             "issuedToParty": holder_party,
-            "referenceStandard": _reference_standard(facts.standard),
+            "referenceStandard": part(_reference_standard, facts.standard),
             "scope": {
                 "products": [{"id": link_base + gtin, "gtin": gtin} for gtin in parts.gtins],
                 "facilities": list(parts.sites),
@@ -405,9 +467,9 @@ class CredentialWriter:
             "markLicence": {"licenceNumber": parts.licence_number, "labelQuota": facts.label_quota},
         }
         if facts.brand is not None:
-            subject["brand"] = _brand(facts.brand)
+            subject["brand"] = part(_brand, facts.brand)
         if facts.assessment is not None:
-            subject["assessment"] = [_assessment(facts.assessment)]
+            subject["assessment"] = [part(_assessment, facts.assessment)]
         if facts.previous is not None:
             subject["replaces"] = f"{self.base_url}{certificate_path(facts.previous.number)}"
         return {
@@ -421,6 +483,18 @@ class CredentialWriter:
             "credentialSubject": subject,
             "credentialStatus": list(parts.status_entries),
         }
+
+
+def _optional(columns: tuple[str, ...], wanted: tuple[bool, ...]) -> tuple[str, ...]:
+    """``columns`` whose last ``len(wanted)`` (optional) ones are kept where ``wanted``."""
+    fixed = len(columns) - len(wanted)
+    return columns[:fixed] + tuple(
+        column for column, keep in zip(columns[fixed:], wanted, strict=True) if keep
+    )
+
+
+def _plain_part(build: Any, ref: Any) -> Any:
+    return build(ref)
 
 
 def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: int) -> list[int]:
@@ -440,12 +514,17 @@ def _allocate_numbers(session: Session, issuer: Organisation, count: int, year: 
 @dataclass(frozen=True)
 class IssuedCertificate:
     """A certificate just issued: its register id and number, the signed credential exactly
-    as stored and served, and the index of its transparency-log entry."""
+    as stored and served (UTF-8), and the index of its transparency-log entry."""
 
     id: int
     number: str
-    credential_json: str
+    credential: bytes
     log_index: int | None
+
+    @functools.cached_property
+    def credential_json(self) -> str:
+        """The signed credential as text (decoded when asked: a batch's callers rarely do)."""
+        return self.credential.decode("utf-8")
 
 
 def issue_certificates(
@@ -457,7 +536,8 @@ def issue_certificates(
 ) -> list[IssuedCertificate]:
     """Issue one signed certificate per request, all or nothing, in one pass.
 
-    Numbers, status list slots (one revocation and one suspension bit each, drawn at random),
+    Numbers, status list slots (one revocation and one suspension bit each, in an order
+    nobody can predict: see :mod:`app.certificates.status`),
     the signed credentials, the ``issued``/``renewed``/``reissued`` events and the log
     entries are written in the caller's transaction. Previous certificates named in the
     requests are superseded (their revocation bit is set). The firm and standard facts are
@@ -467,15 +547,13 @@ def issue_certificates(
         return []
     # Identical requests (one facts object issued many times) are validated once.
     validated: dict[int, tuple[list[str], list[dict[str, Any]]]] = {}
+    normalised: dict[str, str] = {}
     checked = []
     for facts in requests:
         if id(facts) not in validated:
-            validated[id(facts)] = _validate(facts)
+            validated[id(facts)] = _validate(facts, normalised)
         checked.append(validated[id(facts)])
-    firms = {
-        firm.id: firm
-        for firm in session.scalars(_FIRMS, {"ids": list({f.firm_id for f in requests})})
-    }
+    firms = _holders(session, (facts.firm_id for facts in requests))
     for facts in requests:
         firm = firms.get(facts.firm_id)
         if firm is None or firm.kind != OrgKind.ENTERPRISE:
@@ -567,22 +645,44 @@ def issue_certificates(
         actor=actor,
         occurred_at=now,
     )
-    texts = [text.decode("utf-8") for text in signed]
     actor_user_id = actor.user_id if actor else None
     connection = session.connection()
-    certificates = BulkInsert(connection, _CERTIFICATES, _CERTIFICATE_COLUMNS)
+    # The optional columns (at the end of the rows) are written only when some row fills
+    # them: binding None costs the driver four times a number, and most batches renew nothing.
+    any_previous = any(facts.previous is not None for facts in requests)
+    any_reason = any(facts.reason is not None for facts in requests)
+    by_user = actor_user_id is not None
+    certificates = BulkInsert(
+        connection,
+        _CERTIFICATES,
+        _optional(_CERTIFICATE_COLUMNS, (any_previous, by_user)),
+        utf8_columns=("credential_json",),
+    )
     bind = certificates.bind
-    # Values shared by a batch, or by one request's certificates, are converted once.
+    credential_text = certificates.text
+    # Values shared by a batch, or by one request's certificates, are converted once; so are
+    # the validity times and scopes that requests repeat.
     now_bound = bind("issued_at", now)
     active = bind("status", CertificateStatus.ACTIVE)
     per_request: dict[int, tuple[Any, ...]] = {}
+    converted: dict[tuple[str, Any], Any] = {}
+
+    def bind_once(column: str, key: Any, value: Any) -> Any:
+        try:
+            return converted[column, key]
+        except KeyError:
+            result = converted[column, key] = bind(column, value)
+            return result
+        except TypeError:  # an unhashable key
+            return bind(column, value)
+
     rows: list[tuple[Any, ...]] = []
     for position, facts in enumerate(requests):
         shared = per_request.get(id(facts))
         if shared is None:
             gtins, sites = checked[position]
             firm = firms[facts.firm_id]
-            shared = per_request[id(facts)] = (
+            shared = (
                 issuer.id,
                 firm.id,
                 facts.brand_id,
@@ -590,26 +690,27 @@ def issue_certificates(
                 facts.standard_version_id,
                 signing.key.id,
                 active,
-                None,
                 now_bound,
-                None,
-                bind("valid_from", facts.valid_from),
-                bind("valid_until", facts.valid_until),
+                bind_once("valid_from", facts.valid_from, facts.valid_from),
+                bind_once("valid_until", facts.valid_until, facts.valid_until),
                 firm.name_zh,
                 firm.name_en,
                 firm.registration_number,
                 facts.standard.code,
                 facts.standard.version,
                 facts.standard.content_hash,
-                bind("scope_gtins", gtins),
-                bind("scope_sites", sites),
+                bind_once("scope_gtins", tuple(gtins), gtins),
+                bind_once("scope_sites", tuple(facts.sites), sites),
                 facts.label_quota,
                 facts.labels_issued,
-                facts.previous.id if facts.previous else None,
                 now_bound,
-                actor_user_id,
                 now_bound,
             )
+            if any_previous:
+                shared += (facts.previous.id if facts.previous else None,)
+            if by_user:
+                shared += (actor_user_id,)
+            per_request[id(facts)] = shared
         rev, sus = revocation[position], suspension[position]
         rows.append(
             (
@@ -619,7 +720,7 @@ def issue_certificates(
                 rev.index,
                 sus.status_list.id,
                 sus.index,
-                texts[position],
+                credential_text(signed[position]),
                 proof_values[position],
                 log_indices[position],
                 *shared,
@@ -627,34 +728,37 @@ def issue_certificates(
         )
     id_of: dict[str, int] = dict(certificates.execute_returning(rows, ("number", "id")))
     ids = [id_of[number] for number in numbers_text]
-    events = BulkInsert(connection, _EVENTS, _EVENT_COLUMNS)
+    events = BulkInsert(
+        connection, _EVENTS, _optional(_EVENT_COLUMNS, (any_reason, any_previous, by_user))
+    )
     kinds = {kind: events.bind("kind", kind) for kind in {facts.event for facts in requests}}
     occurred = events.bind("occurred_at", now)
     actor_organisation_id = actor.organisation_id if actor else issuer.id
-    events.execute(
-        [
-            (
-                certificate_id,
-                kinds[facts.event],
-                facts.reason,
-                None,
-                facts.previous.id if facts.previous else None,
-                actor_user_id,
-                actor_organisation_id,
-                occurred,
-            )
-            for certificate_id, facts in zip(ids, requests, strict=True)
-        ]
-    )
+    event_rows = []
+    for certificate_id, facts in zip(ids, requests, strict=True):
+        event: tuple[Any, ...] = (
+            certificate_id,
+            kinds[facts.event],
+            actor_organisation_id,
+            occurred,
+        )
+        if any_reason:
+            event += (facts.reason,)
+        if any_previous:
+            event += (facts.previous.id if facts.previous else None,)
+        if by_user:
+            event += (actor_user_id,)
+        event_rows.append(event)
+    events.execute(event_rows)
     issued = [
         IssuedCertificate(
             id=certificate_id,
             number=number,
-            credential_json=text,
+            credential=text,
             log_index=log_index,
         )
         for certificate_id, number, text, log_index in zip(
-            ids, numbers_text, texts, log_indices, strict=True
+            ids, numbers_text, signed, log_indices, strict=True
         )
     ]
     superseded = [

@@ -38,6 +38,7 @@ from app.certificates.multibase import (
     multibase_decode,
     multibase_encode,
 )
+from app.timestamps import utc_seconds
 
 __all__ = [
     "CRYPTOSUITE",
@@ -189,8 +190,7 @@ def format_created(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     if utc.year < 1000:  # strftime leaves such years unpadded; keep its spelling
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # "YYYY-MM-DDTHH:MM:SS+00:00": the offset is always UTC's, and Z replaces it.
-    return utc.isoformat(timespec="seconds")[:19] + "Z"
+    return utc_seconds(utc, "T") + "Z"
 
 
 def _is_datetime_stamp(value: str) -> bool:

@@ -87,6 +87,9 @@ class StatusList(Base):
     size_bits: Mapped[int] = mapped_column(Integer)
     bits: Mapped[bytes] = mapped_column(LargeBinary)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
+    # The secret key of the permutation that orders the list's indices (see
+    # app.certificates.status); None for lists made before, which take no new certificates.
+    slot_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), deferred=True)
     # The signed BitstringStatusListCredential exactly as served, and its ETag.
     credential_json: Mapped[str] = mapped_column(Text)
     etag: Mapped[str] = mapped_column(String(64))
@@ -113,9 +116,9 @@ class Certificate(Base):
     credential. ``credential_json`` is the credential exactly as issued."""
 
     __tablename__ = "certificates"
+    # A status list index is never given twice: each comes from the list's keyed permutation of
+    # its allocation counter (app.certificates.status), so no unique index on random keys.
     __table_args__ = (
-        UniqueConstraint("revocation_list_id", "revocation_index"),
-        UniqueConstraint("suspension_list_id", "suspension_index"),
         CheckConstraint(
             "labels_issued >= 0 AND labels_issued <= label_quota", name="label_quota_held"
         ),

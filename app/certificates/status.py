@@ -2,18 +2,26 @@
 signed ``BitstringStatusListCredential`` at a stable URL
 (``/orgs/<slug>/status/<purpose>/<sequence>``).
 
-A list has 131,072 bits. Indices are drawn at random among the free ones (herd privacy); a
-list counts as full, and the next one is opened, when half its bits are handed out, so that
-random draws stay cheap and every list keeps a large crowd of unused bits. Every change of a
-bit re-signs the list with the association's active key. Callers hold the issuer lock
-(:func:`app.certificates.keys.lock_issuer`), which serialises allocation and bit flips.
+A list has 131,072 bits. Its certificates get their indices in an order nobody outside can
+predict or reconstruct (herd privacy, as Bitstring Status List v1.0 asks): the n-th certificate
+of a list gets bit ``P(n)``, where ``P`` is a pseudo-random permutation of the list's indices
+keyed by a random secret of the list (:class:`SlotPermutation`). A permutation never gives two
+positions the same index, so the indices are distinct without asking the database which are
+taken, and without an index on random keys. A list counts as full, and the next one is
+opened, when half its bits are handed out, so that every list keeps a large crowd of unused
+bits. Every change of a bit re-signs the list with the association's active key. Callers hold
+the issuer lock (:func:`app.certificates.keys.lock_issuer`), which serialises allocation and
+bit flips.
+
+Lists made before keyed allocation (no ``slot_key``) had their indices drawn at random and
+checked against the taken ones; they take no new certificates (their bits still change).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,23 +34,25 @@ from sqlalchemy.orm.util import identity_key
 from app.auth.models import Organisation
 from app.certificates import keys
 from app.certificates.dataintegrity import format_created, sign_document
-from app.certificates.models import Certificate, StatusList, StatusPurpose
+from app.certificates.models import StatusList, StatusPurpose
 from app.certificates.statuslist import (
     MIN_BITS,
     Bitstring,
     build_status_list_credential,
 )
-from app.db import driver_execute, placeholder, run_sql, utcnow
+from app.db import run_sql, utcnow
 
 LIST_SIZE = MIN_BITS
-_QUERY_CHUNK = 500
+SLOT_KEY_BYTES = 32
 # Plain SQL for the driver (see app.db.run_sql): every issuance runs these twice.
 _OPEN_LIST = (
-    "SELECT id, purpose, sequence, size_bits, allocated FROM status_lists "
+    "SELECT id, purpose, sequence, size_bits, allocated, slot_key FROM status_lists "
     "WHERE organisation_id = {p} AND purpose = {p} AND allocated * 2 < size_bits "
-    "ORDER BY sequence DESC LIMIT 1"
+    "AND slot_key IS NOT NULL ORDER BY sequence DESC LIMIT 1"
 )
-_ALLOCATE = "UPDATE status_lists SET allocated = allocated + {p} WHERE id = {p}"
+# The positions handed out are the ones before the returned count: the row's own update says
+# which, however the statements of concurrent transactions interleave.
+_ALLOCATE = "UPDATE status_lists SET allocated = allocated + {p} WHERE id = {p} RETURNING allocated"
 
 
 def list_path(organisation_slug: str, purpose: StatusPurpose | str, sequence: int) -> str:
@@ -96,11 +106,81 @@ def _new_list(
         size_bits=LIST_SIZE,
         bits=bits.to_bytes(),
         allocated=0,
+        slot_key=os.urandom(SLOT_KEY_BYTES),
     )
     _sign(status_list, organisation, signing, bits, utcnow())
     session.add(status_list)
     session.flush()
     return status_list
+
+
+class SlotPermutation:
+    """A keyed pseudo-random permutation of ``range(size)``: ``index(n)`` is the index the n-th
+    certificate of a list gets.
+
+    An alternating Feistel network over the ``bits = (size - 1).bit_length()`` bits of an index,
+    split into a high half of ``bits // 2`` and a low half of the rest, with
+    :data:`ROUNDS` rounds whose round functions are random tables drawn from the key
+    (SHAKE-256): every round is a bijection, so the whole is one, and without the key the
+    order of the indices looks random. For a size that is not a power of two, values past the
+    end are mapped again until they fall inside (cycle walking), which keeps it a permutation
+    of ``range(size)``.
+    """
+
+    ROUNDS = 8
+
+    def __init__(self, key: bytes, size: int) -> None:
+        if len(key) < 16:
+            raise ValueError("a slot permutation needs a key of at least 16 bytes")
+        if size < 4:
+            raise ValueError("a slot permutation needs at least 4 indices")
+        self.size = size
+        bits = (size - 1).bit_length()
+        self._high_bits = bits // 2
+        self._low_bits = bits - self._high_bits
+        widths = (self._high_bits, self._low_bits)
+        tables: list[tuple[int, ...]] = []
+        for round_ in range(self.ROUNDS):
+            # Even rounds map the low half (the input) onto a new high half, odd ones the
+            # reverse; each table has an entry per value of its input half.
+            out_bits, in_bits = widths if round_ % 2 == 0 else widths[::-1]
+            stream = hashlib.shake_256(
+                b"brandtrace status slot permutation\x00" + bytes([round_]) + key
+            ).digest(4 << in_bits)
+            mask = (1 << out_bits) - 1
+            tables.append(
+                tuple(
+                    int.from_bytes(stream[i : i + 4], "big") & mask
+                    for i in range(0, 4 << in_bits, 4)
+                )
+            )
+        self._tables = tables
+
+    def _once(self, value: int) -> int:
+        high, low = value >> self._low_bits, value & ((1 << self._low_bits) - 1)
+        for table in self._tables:
+            # (high, low) -> (low, high ^ F(low)): the halves swap widths every round, and
+            # after an even number of rounds they are back in place.
+            high, low = low, high ^ table[low]
+        return (high << self._low_bits) | low
+
+    def index(self, position: int) -> int:
+        """The index at ``position`` (``0 <= position < size``)."""
+        if not 0 <= position < self.size:
+            raise ValueError(f"position {position} is outside 0..{self.size - 1}")
+        value = self._once(position)
+        while value >= self.size:
+            value = self._once(value)
+        return value
+
+    def indices(self, positions: Iterable[int]) -> list[int]:
+        return [self.index(position) for position in positions]
+
+
+@functools.lru_cache(maxsize=64)
+def slot_permutation(key: bytes, size: int) -> SlotPermutation:
+    """The permutation of a list (its tables are drawn once per process)."""
+    return SlotPermutation(key, size)
 
 
 @dataclass(frozen=True)
@@ -112,6 +192,7 @@ class OpenList:
     sequence: int
     size_bits: int
     allocated: int
+    slot_key: bytes
 
 
 def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -> OpenList | None:
@@ -120,54 +201,10 @@ def _open_list(session: Session, organisation_id: int, purpose: StatusPurpose) -
     rows = run_sql(session.connection(), _OPEN_LIST, (organisation_id, purpose.value))
     if not rows:
         return None
-    list_id, stored_purpose, sequence, size_bits, allocated = rows[0]
-    return OpenList(list_id, StatusPurpose(stored_purpose), sequence, size_bits, allocated)
-
-
-def _taken(session: Session, status_list: OpenList, candidates: list[int]) -> set[int]:
-    if status_list.purpose == StatusPurpose.REVOCATION:
-        list_column, index_column = Certificate.revocation_list_id, Certificate.revocation_index
-    else:
-        list_column, index_column = Certificate.suspension_list_id, Certificate.suspension_index
-    taken: set[int] = set()
-    # Plain SQL on the session's connection, in its transaction: rendering hundreds of bound
-    # values through SQLAlchemy's expanding IN costs more than the query.
-    connection = session.connection()
-    marker = placeholder(connection)
-    for start in range(0, len(candidates), _QUERY_CHUNK):
-        chunk = candidates[start : start + _QUERY_CHUNK]
-        # Column names and placeholders only: the values are bound.
-        sql = (
-            f"SELECT {index_column.name} FROM {Certificate.__tablename__} "  # noqa: S608
-            f"WHERE {list_column.name} = {marker} "
-            f"AND {index_column.name} IN ({', '.join([marker] * len(chunk))})"
-        )
-        taken.update(
-            index for (index,) in driver_execute(connection, sql, (status_list.id, *chunk))
-        )
-    return taken
-
-
-def _random_indices(size: int, count: int, exclude: set[int]) -> list[int]:
-    """``count`` distinct indices drawn uniformly from ``range(size)``, none in ``exclude``.
-
-    One read of the operating system's CSPRNG per round (64 bits per draw, masked to the next
-    power of two; values past ``size`` are rejected, so every index is equally likely): far
-    cheaper than a ``SystemRandom`` call per draw.
-    """
-    mask = (1 << (size - 1).bit_length()) - 1
-    seen = set(exclude)
-    drawn: list[int] = []
-    while len(drawn) < count:
-        batch = count - len(drawn) + 8
-        for value in struct.unpack(f"<{batch}Q", os.urandom(8 * batch)):
-            index = value & mask
-            if index < size and index not in seen:
-                seen.add(index)
-                drawn.append(index)
-                if len(drawn) == count:
-                    break
-    return drawn
+    list_id, stored_purpose, sequence, size_bits, allocated, slot_key = rows[0]
+    return OpenList(
+        list_id, StatusPurpose(stored_purpose), sequence, size_bits, allocated, bytes(slot_key)
+    )
 
 
 @dataclass(frozen=True)
@@ -178,34 +215,8 @@ class StatusSlot:
     index: int
 
 
-def _draw(session: Session, status_list: OpenList, count: int, reserved: set[int]) -> list[int]:
-    """``count`` indices drawn uniformly among the list's free ones.
-
-    Rejection sampling against the database: draw candidates, ask which are taken, keep the
-    free ones in draw order. A list closes at half its size (see :func:`_capacity`), so more
-    than half of any draw is free and the cost per index stays constant however many
-    certificates the list holds (no scan of the used indices). Each round draws enough
-    candidates for the share of the list still free, with a margin, so one round (one query)
-    is the rule.
-    """
-    free_share = max(1 - status_list.allocated / status_list.size_bits, 0.5)
-    chosen: list[int] = []
-    while len(chosen) < count:
-        wanted = count - len(chosen)
-        room = status_list.size_bits - len(reserved)
-        candidates = _random_indices(
-            status_list.size_bits, min(int(wanted / free_share * 1.25) + 8, room), reserved
-        )
-        taken = _taken(session, status_list, candidates)
-        for candidate in candidates:
-            if candidate not in taken and len(chosen) < count:
-                chosen.append(candidate)
-                reserved.add(candidate)
-    return chosen
-
-
 def _capacity(status_list: OpenList) -> int:
-    # Half the bits: random draws stay cheap, and every list keeps a crowd of clear bits.
+    # Half the bits: every list keeps a crowd of clear bits.
     return status_list.size_bits // 2
 
 
@@ -216,21 +227,28 @@ def allocate(
     count: int,
     signing: keys.SigningKey,
 ) -> list[StatusSlot]:
-    """Reserve ``count`` random free indices of ``purpose`` (moving on to a new list when one
-    is full). The caller stores them on certificates in the same transaction."""
+    """Reserve the next ``count`` indices of ``purpose`` (moving on to a new list when one is
+    full): the list's next positions, through its permutation. The caller stores them on
+    certificates in the same transaction."""
     slots: list[StatusSlot] = []
     while len(slots) < count:
         status_list = _open_list(session, organisation.id, purpose)
         if status_list is None:
             created = _new_list(session, organisation, purpose, signing)
-            status_list = OpenList(created.id, purpose, created.sequence, created.size_bits, 0)
-        room = _capacity(status_list) - status_list.allocated
-        indices = _draw(session, status_list, min(room, count - len(slots)), set())
-        slots.extend(StatusSlot(status_list, index) for index in indices)
-        run_sql(session.connection(), _ALLOCATE, (len(indices), status_list.id))
+            assert created.slot_key is not None
+            status_list = OpenList(
+                created.id, purpose, created.sequence, created.size_bits, 0, created.slot_key
+            )
+        taking = min(_capacity(status_list) - status_list.allocated, count - len(slots))
+        ((allocated,),) = run_sql(session.connection(), _ALLOCATE, (taking, status_list.id))
+        positions = range(allocated - taking, allocated)
+        if positions.stop > _capacity(status_list):  # only if the issuer lock was not held
+            raise RuntimeError(f"status list {status_list.id} was allocated concurrently")
+        permutation = slot_permutation(status_list.slot_key, status_list.size_bits)
+        slots.extend(StatusSlot(status_list, index) for index in permutation.indices(positions))
         loaded = session.identity_map.get(identity_key(StatusList, status_list.id))
         if loaded is not None:  # a list object this session holds sees its new count
-            set_committed_value(loaded, "allocated", status_list.allocated + len(indices))
+            set_committed_value(loaded, "allocated", allocated)
     return slots
 
 

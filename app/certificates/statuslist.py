@@ -7,7 +7,8 @@ Pure module (standard library only). Conventions from the spec:
 - ``encodedList`` = ``"u"`` + base64url-no-padding(GZIP(bytes)).
 
 brandtrace keeps separate lists for ``revocation`` (final) and ``suspension`` (reversible), and
-assigns indices at random (:func:`random_free_index`) so neighbouring indices reveal nothing.
+assigns indices in an order nobody can predict (a keyed pseudo-random permutation of each list,
+see :mod:`app.certificates.status`) so neighbouring indices reveal nothing.
 Signing the list credential is :mod:`app.certificates.dataintegrity`'s job.
 """
 

@@ -286,17 +286,55 @@ def make_sibling_entry(
     """:func:`make_entry` for another record of the same type, at the same time, by the same
     organisation as ``entry`` (already checked): only what differs is checked. For appenders
     of many records at once."""
-    return _check_size(
-        Entry(
-            entry_type=entry.entry_type,
-            record_type=entry.record_type,
-            record_id=_check_record_id(record_id),
-            content_sha256=content_digest(content),
-            occurred_at=entry.occurred_at,
-            organisation=entry.organisation,
-            details=_check_details(details),
-        )
+    sibling = Entry(
+        entry_type=entry.entry_type,
+        record_type=entry.record_type,
+        record_id=_check_record_id(record_id),
+        content_sha256=content_digest(content),
+        occurred_at=entry.occurred_at,
+        organisation=entry.organisation,
+        details=_check_details(details),
     )
+    if sibling.details == entry.details:
+        canonical = _sibling_canonical(entry, sibling)
+        if canonical is not None:
+            sibling.__dict__["canonical"] = canonical  # what the cached property would hold
+    return _check_size(sibling)
+
+
+_HEAD = b'{"content_sha256":"'
+_RECORD_ID_AT = b'"record":{"id":'
+
+
+def _sibling_canonical(entry: Entry, sibling: Entry) -> bytes | None:
+    """The canonical bytes of ``sibling``, which differs from ``entry`` only in its record id
+    and content hash: ``entry``'s bytes with those two values replaced (JCS puts
+    ``content_sha256`` first and writes the record id where ``"record":{"id":`` stands, which
+    no string value can hold unescaped). None when the record id is not one orjson writes as
+    JCS does (a lone surrogate): then the whole entry is written."""
+    parts = entry.__dict__.get("_sibling_parts")
+    try:
+        if parts is None:
+            base = entry.canonical
+            old_id = orjson.dumps(entry.record_id)
+            at = base.find(_RECORD_ID_AT) + len(_RECORD_ID_AT)
+            after_hash = len(_HEAD) + 64
+            if not (
+                base.startswith(_HEAD)
+                and base[after_hash : after_hash + 2] == b'",'
+                and at > after_hash
+                and base.startswith(old_id + b',"type":', at)
+            ):
+                return None
+            parts = entry.__dict__["_sibling_parts"] = (
+                base[after_hash:at],
+                base[at + len(old_id) :],
+            )
+        record_id = orjson.dumps(sibling.record_id)
+    except orjson.JSONEncodeError:
+        return None
+    middle, tail = parts
+    return b"".join((_HEAD, sibling.content_sha256.encode("ascii"), middle, record_id, tail))
 
 
 def parse_entry(data: bytes) -> Entry:

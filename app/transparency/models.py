@@ -67,9 +67,9 @@ class LogEntry(Base):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(200))
     content_sha256: Mapped[str] = mapped_column(String(64))
-    organisation_id: Mapped[int | None] = mapped_column(
-        BigIntId, ForeignKey("organisations.id"), index=True
-    )
+    # Not indexed: no query looks entries up by organisation, and organisations are never
+    # deleted (an index would cost every appended entry a write).
+    organisation_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("organisations.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)

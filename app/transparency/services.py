@@ -48,7 +48,7 @@ from sqlalchemy import Select, Table, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.models import Organisation
-from app.db import BulkInsert, run_sql, utcnow
+from app.db import BulkInsert, blob, run_sql, utcnow
 from app.errors import FieldError
 from app.keystore import open_private_key, seal_private_key
 from app.transparency import merkle, tiles
@@ -155,7 +155,26 @@ def log_vkey(key: LogKey) -> str:
     return format_verifier_key(log_verifier(key))
 
 
-def _signer(key: LogKey) -> NoteSigner:
+@dataclass(frozen=True)
+class _SigningKey:
+    """What signing a checkpoint needs of the log key."""
+
+    origin: str
+    key_id: str
+    sealed_private_key: str
+
+
+# Plain SQL for the driver: every integration reads the key, and loading (or refreshing) the
+# ORM object cost more than the rest of a small integration.
+_SIGNING_KEY = "SELECT origin, key_id, sealed_private_key FROM log_keys ORDER BY id LIMIT 1"
+
+
+def _signing_key(session: Session) -> _SigningKey | None:
+    rows = run_sql(session.connection(), _SIGNING_KEY, ())
+    return _SigningKey(*rows[0]) if rows else None
+
+
+def _signer(key: LogKey | _SigningKey) -> NoteSigner:
     # Opening the sealed key costs a key derivation; keep opened signers per process.
     cache: dict[str, NoteSigner] = current_app.extensions.setdefault(_SIGNERS, {})
     signer = cache.get(key.sealed_private_key)
@@ -231,6 +250,9 @@ def _insert_entries(
     # A batch's entries usually share their type and time: convert each distinct one once.
     types: dict[EntryType, Any] = {}
     times: dict[datetime, Any] = {}
+    # The leaf hashes computed here, for this transaction's integration (which checks them
+    # against the stored ones before it trusts them).
+    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
     rows = []
     for offset, (entry, organisation_id) in enumerate(entries):
         canonical = entry.canonical
@@ -240,6 +262,7 @@ def _insert_entries(
         occurred_at = times.get(entry.occurred_at)
         if occurred_at is None:
             occurred_at = times[entry.occurred_at] = bind("occurred_at", entry.occurred_at)
+        leaf = appended[first + offset] = merkle.leaf_hash(canonical)
         rows.append(
             (
                 first + offset,
@@ -249,17 +272,13 @@ def _insert_entries(
                 entry.content_sha256,
                 organisation_id,
                 occurred_at,
-                canonical,
-                merkle.leaf_hash(canonical),
+                blob(canonical),
+                blob(leaf),
                 created_at,
             )
         )
     insert.execute(rows)
     session.info[_PENDING] = True
-    # The leaf hashes just computed, for this transaction's integration (which checks them
-    # against the stored ones before it trusts them).
-    appended: dict[int, bytes] = session.info.setdefault(_APPENDED, {})
-    appended.update((row[0], row[8]) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -598,7 +617,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
     next_index, size = _reserve(session, 0)
     if next_index == size:
         return latest_checkpoint(session)
-    key = log_key(session)
+    key: LogKey | _SigningKey | None = _signing_key(session)
     if key is None:  # entries written before the log started: it starts now
         key = ensure_log(session)
         next_index, _ = _reserve(session, 0)
@@ -617,7 +636,7 @@ def integrate(session: Session) -> LogCheckpoint | None:
         )
         created = edge.append(leaves)
         BulkInsert(session.connection(), _NODES, ("level", "node_index", "hash")).execute(
-            [(node.level, node.index, node.hash) for node in created]
+            [(node.level, node.index, blob(node.hash)) for node in created]
         )
         size = end
     root = edge.root()

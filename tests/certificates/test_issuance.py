@@ -776,3 +776,134 @@ def test_a_renewal_on_a_decision_under_a_scheduled_version_waits_for_its_day(api
     )
     assert _trail(session) == before
     assert ok(admin.get(f"/api/v1/certificates/{current['number']}"))["status"] == "active"
+
+
+@pytest.mark.parametrize("size", [131_072, 1000, 5])
+def test_a_slot_permutation_gives_every_index_of_its_list_once(size) -> None:
+    from app.certificates.status import SlotPermutation
+
+    permutation = SlotPermutation(b"k" * 32, size)
+    indices = permutation.indices(range(size))
+    assert sorted(indices) == list(range(size))
+    assert indices != list(range(size))
+    # The order is the key's: another key orders the same list otherwise, the same key alike.
+    assert SlotPermutation(b"k" * 31 + b"l", size).indices(range(size)) != indices
+    assert SlotPermutation(b"k" * 32, size).indices(range(size)) == indices
+    with pytest.raises(ValueError, match="outside"):
+        permutation.index(size)
+
+
+def test_a_batch_gets_distinct_unpredictable_status_indices(session, association, grant) -> None:
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance
+
+    now = utcnow()
+    facts = issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, grant()),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+    issued = credentials.issue_certificates(session, association, [facts] * 300)
+    issued += credentials.issue_certificates(session, association, [facts] * 300)
+    session.commit()
+    certificates = [session.get(Certificate, item.id) for item in issued]
+    for list_column, index_column in (
+        ("revocation_list_id", "revocation_index"),
+        ("suspension_list_id", "suspension_index"),
+    ):
+        slots = [(getattr(c, list_column), getattr(c, index_column)) for c in certificates]
+        assert len(set(slots)) == len(slots)
+        indices = [index for _, index in slots]
+        # Neither in issuance order nor bunched: spread over the whole list.
+        assert indices != sorted(indices)
+        assert max(indices) - min(indices) > 100_000
+        status_list = session.get(StatusList, slots[0][0])
+        assert status_list.allocated >= 600
+    # The lists' keys are their own.
+    keys = {session.get(StatusList, c.revocation_list_id).slot_key for c in certificates[:1]}
+    keys |= {session.get(StatusList, c.suspension_list_id).slot_key for c in certificates[:1]}
+    assert len(keys) == 2 and all(len(key) == 32 for key in keys)
+
+
+def test_a_list_made_before_keyed_allocation_takes_no_new_certificates(
+    issue, session, client, api
+) -> None:
+    first = issue()
+    legacy = session.get(StatusList, first.revocation_list_id)
+    session.execute(update(StatusList).where(StatusList.id == legacy.id).values(slot_key=None))
+    session.commit()
+    second = issue()
+    assert second.revocation_list_id != legacy.id
+    assert second.suspension_list_id == first.suspension_list_id
+    newer = session.get(StatusList, second.revocation_list_id)
+    assert newer.sequence == legacy.sequence + 1 and newer.slot_key is not None
+    # The old list still serves its certificate, whose bit still changes.
+    withdrawn = api("association_admin").post(
+        f"/api/v1/certificates/{first.number}/withdraw", json={"reason": "left the brand"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.get_data(as_text=True)
+    entry = json.loads(first.credential_json)["credentialStatus"][0]
+    served = client.get(entry["statusListCredential"].removeprefix("https://brand.example.test"))
+    bits = decode(served.get_json()["credentialSubject"]["encodedList"])
+    assert bits.get(int(entry["statusListIndex"])) is True
+
+
+def test_a_batch_stores_who_issued_why_and_what_each_certificate_replaces(
+    session, association, admin, grant
+) -> None:
+    # Columns a batch fills only when some of its requests do: each row gets its own value,
+    # and NULL where it has none (a batch of mixed requests, then one without an actor).
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance
+    from app.certificates.models import CertificateEvent, CertificateEventKind
+
+    now = utcnow()
+    facts = issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, grant()),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+    (old,) = credentials.issue_certificates(session, association, [facts])
+    previous = session.get(Certificate, old.id)
+    renewal = dataclasses.replace(
+        facts,
+        previous=previous,
+        event=CertificateEventKind.RENEWED,
+        reason="re-certified",
+        gtins=[facts.gtins[0]],
+    )
+    plain = dataclasses.replace(facts, gtins=[facts.gtins[-1]])
+    mixed = credentials.issue_certificates(session, association, [plain, renewal], actor=admin)
+    session.commit()
+
+    def stored(item):
+        certificate = session.get(Certificate, item.id)
+        # Its first event: how it was issued (the old one is superseded later).
+        event = session.scalars(
+            select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == item.id)
+            .order_by(CertificateEvent.id)
+        ).first()
+        return (
+            certificate.issued_by_user_id,
+            certificate.previous_certificate_id,
+            event.kind,
+            event.reason,
+            event.related_certificate_id,
+            event.actor_user_id,
+        )
+
+    assert stored(mixed[0]) == (admin.user_id, None, "issued", None, None, admin.user_id)
+    assert stored(mixed[1]) == (
+        admin.user_id,
+        old.id,
+        "renewed",
+        "re-certified",
+        old.id,
+        admin.user_id,
+    )
+    assert stored(old) == (None, None, "issued", None, None, None)

@@ -156,3 +156,37 @@ def test_a_sibling_entry_is_the_entry_made_alone() -> None:
     with pytest.raises(EntryFormatError) as raised:
         make_sibling_entry(first, record_id="x", content=b"x", details={"Bad": 1})
     assert raised.value.field == "details.Bad"
+
+
+@pytest.mark.parametrize(
+    "record_ids",
+    [
+        ["QTA-2026-000001", "QTA-2026-000002", 7],
+        ['say "hi"', "back\\slash", "祁门-红茶", "tab\u007fdel", "😀"],
+    ],
+)
+@pytest.mark.parametrize(
+    "details",
+    [None, {"reason": "audit overdue", "record": '"record":{"id":"x"}'}],
+)
+def test_sibling_entries_have_the_bytes_of_entries_made_alone(record_ids, details) -> None:
+    # Siblings are written from their first entry's bytes: they must be the very bytes that
+    # making each entry alone gives, also for record ids JSON escapes or orjson refuses.
+    first = _entry(record_id=record_ids[0], details=details)
+    for position, record_id in enumerate(record_ids[1:]):
+        content = f"content {position}".encode()
+        for sibling_details in (details, {"other": position}):
+            sibling = make_sibling_entry(
+                first, record_id=record_id, content=content, details=sibling_details
+            )
+            alone = _entry(record_id=record_id, content=content, details=sibling_details)
+            assert sibling.canonical == rfc8785.dumps(alone.as_json())
+            assert sibling.leaf_hash == alone.leaf_hash
+
+
+def test_a_sibling_entry_with_a_lone_surrogate_is_refused_as_one_made_alone() -> None:
+    first = _entry(details=None)
+    with pytest.raises((TypeError, rfc8785.CanonicalizationError)):
+        _ = _entry(record_id="lone \ud800", details=None).canonical
+    with pytest.raises((TypeError, rfc8785.CanonicalizationError)):
+        make_sibling_entry(first, record_id="lone \ud800", content=b"x", details=None)
