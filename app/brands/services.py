@@ -372,13 +372,14 @@ def apply_for_membership(
     existing = session.scalar(
         select(Membership).where(Membership.open_key == _open_key(brand.id, firm.id))
     )
+    # Worded in the request's language: the firm's portal shows it as it is.
+    already_open = gettext(
+        "Your firm already has an open application to or membership of %(brand)s.",
+        brand=local_text(brand.name_zh, brand.name_en),
+    )
     if existing is not None:
-        # Worded in the request's language: the firm's portal shows it as it is.
         raise OpenMembershipExists(
-            gettext(
-                "Your firm already has an open application to or membership of %(brand)s.",
-                brand=local_text(brand.name_zh, brand.name_en),
-            ),
+            already_open,
             extra={"membership_id": existing.id, "membership_status": existing.status.value},
         )
     membership = Membership(
@@ -391,18 +392,15 @@ def apply_for_membership(
         message=message,
         applied_by_id=caller.user_id,
     )
-    session.add(membership)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, outside
+        # it, where a lost race would roll back the caller's whole transaction.
         with session.begin_nested():
+            session.add(membership)
             session.flush()
     except IntegrityError:
         # A concurrent application won the race for the open key.
-        raise OpenMembershipExists(
-            gettext(
-                "Your firm already has an open application to or membership of %(brand)s.",
-                brand=local_text(brand.name_zh, brand.name_en),
-            )
-        ) from None
+        raise OpenMembershipExists(already_open) from None
     return membership
 
 

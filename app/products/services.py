@@ -98,9 +98,11 @@ def register_product(
         description_zh=description_zh,
         description_en=description_en,
     )
-    session.add(product)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, outside
+        # it, where a lost race would roll back the caller's whole transaction.
         with session.begin_nested():
+            session.add(product)
             session.flush()
     except IntegrityError:
         # A concurrent registration of the same GTIN won the race.

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from app.activity.models import ActivityRecord
 from app.auth.models import User
@@ -18,7 +19,7 @@ from app.brands.errors import OpenMembershipExists
 from app.brands.models import Brand, CoBuilder, Membership, MembershipStatus
 from app.extensions import db
 from tests.brandkit import brand_body
-from tests.concurrency import Attempt, postgresql_scratch_app, race
+from tests.concurrency import Attempt, in_transaction, postgresql_scratch_app, race
 from tests.products.factories import caller
 
 SLUG = "race-tea"
@@ -174,3 +175,47 @@ def test_two_decisions_on_one_membership_at_once_apply_one(
 
     assert outcomes == {"first": "ok", "second": "409 membership-transition-refused"}
     assert _outcome(scratch_app, membership_id) == (applied, 1)
+
+
+@pytest.mark.committing
+def test_an_application_that_loses_the_race_for_the_open_key_is_refused(
+    scratch_app: Flask,
+) -> None:
+    """Both applications find no open one; the second to insert is refused as a duplicate,
+    not failed with its whole transaction rolled back (begin_nested() flushed the pending
+    membership outside its savepoint)."""
+    with scratch_app.app_context():
+        session = db.new_session(writer=True)
+        try:
+            slug = next(_slugs)
+            services.create_brand(
+                session, caller(session, "admin@qimen-tea.example"), **brand_body(slug)
+            )
+            session.commit()
+        finally:
+            session.close()
+
+    def apply(session: Session) -> None:
+        services.apply_for_membership(
+            session, caller(session), slug, registration_scheme=None, registration_number=None
+        )
+
+    insert = ("INSERT INTO brand_memberships",)
+    outcomes = race(
+        scratch_app,
+        in_transaction(scratch_app, apply),
+        in_transaction(scratch_app, apply),
+        pause_first_before=insert,
+        second_signals_after=insert,
+    )
+    assert outcomes == {"first": "OpenMembershipExists", "second": "ok"}
+    with scratch_app.app_context():
+        session = db.new_session()
+        try:
+            brand_id = session.scalar(select(Brand.id).where(Brand.slug == slug))
+            opened = session.scalar(
+                select(func.count()).select_from(Membership).where(Membership.brand_id == brand_id)
+            )
+        finally:
+            session.close()
+    assert opened == 1
