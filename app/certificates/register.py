@@ -185,9 +185,23 @@ def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
         )
         or certificate
     )
-    replaced_by = session.scalar(
-        select(Certificate.number).where(Certificate.previous_certificate_id == certificate.id)
-    )
+    # The chain of renewals and re-issues, followed to its newest certificate: someone holding
+    # an old certificate wants the one that stands now, not only the next one.
+    successors: list[str] = []
+    seen = {certificate.id}
+    last_id = certificate.id
+    while True:
+        step = session.execute(
+            select(Certificate.id, Certificate.number).where(
+                Certificate.previous_certificate_id == last_id
+            )
+        ).first()
+        if step is None or step.id in seen:
+            break
+        seen.add(step.id)
+        last_id = step.id
+        successors.append(step.number)
+    replaced_by = successors[0] if successors else None
     previous = (
         session.scalar(
             select(Certificate.number).where(Certificate.id == certificate.previous_certificate_id)
@@ -235,6 +249,7 @@ def describe(session: Session, certificate: Certificate) -> dict[str, Any]:
         "transparency": _log_proof(session, certificate.log_index),
         "replaces": previous,
         "replaced_by": replaced_by,
+        "latest_replacement": successors[-1] if successors else None,
         "vc_url": credential_url(certificate.number),
         "status_list_urls": status_list_urls(session, certificate),
         "events": [

@@ -188,6 +188,12 @@ class CertificateOut(ResponseSchema):
     )
     replaces: str | None
     replaced_by: str | None
+    latest_replacement: str | None = Field(
+        description=(
+            "The newest certificate of the chain of renewals and re-issues that replaced this "
+            "one (the end of the replaced_by links); null when it is not replaced."
+        )
+    )
     url: str
     vc_url: str
     status_list_urls: list[str]

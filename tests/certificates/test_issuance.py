@@ -368,6 +368,34 @@ def test_renewal_references_and_replaces_the_previous_certificate(
         409,
         "invalid-certificate-transition",
     )
+    assert previous["latest_replacement"] == new["number"]
+    assert new["replaced_by"] is None and new["latest_replacement"] is None
+
+
+def test_a_replaced_certificate_names_the_newest_of_its_chain(issue, api, grant) -> None:
+    """Someone holding the first of several renewals is sent to the one that stands now, not
+    only to the next one (which may itself be replaced)."""
+    first = issue()
+    admin = api("association_admin")
+    chain = [first.number]
+    for _ in range(2):
+        renewed = admin.post(
+            f"/api/v1/certificates/{chain[-1]}/renew",
+            json={"decision_id": grant(kind=AuditKind.RENEWAL)},
+        )
+        assert renewed.status_code == 201, renewed.get_data(as_text=True)
+        chain.append(renewed.get_json()["number"])
+    described = admin.get(f"/api/v1/certificates/{first.number}").get_json()
+    assert described["replaced_by"] == chain[1]
+    assert described["latest_replacement"] == chain[2]
+    page = admin.get(f"/certificates/{first.number}", headers={"Accept": "text/html"})
+    text = page.get_data(as_text=True)
+    assert "Newest in its chain" in text and f"/certificates/{chain[2]}" in text
+    middle = admin.get(f"/api/v1/certificates/{chain[1]}").get_json()
+    assert middle["replaced_by"] == middle["latest_replacement"] == chain[2]
+    # Named once where the next is the newest: no second line saying the same.
+    middle_page = admin.get(f"/certificates/{chain[1]}", headers={"Accept": "text/html"})
+    assert "Newest in its chain" not in middle_page.get_data(as_text=True)
 
 
 def test_reissue_changes_scope_and_carries_labels_over(issue, api, session) -> None:
