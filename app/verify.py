@@ -57,6 +57,33 @@ def _load_json(path: str, what: str) -> Any:
         raise UsageError(f"cannot read the {what} {path}: {error.strerror}") from None
     except ValueError as error:
         raise UsageError(f"the {what} {path} is not JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"the {what} {path} is not JSON: nested too deeply") from None
+
+
+def _kind(document: dict[str, Any]) -> str | None:
+    """What a saved file looks like (None: none of the documents the verifier reads)."""
+    types = document.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "BitstringStatusListCredential" in types:
+        return "a status list credential"
+    if "VerifiableCredential" in types:
+        return "a credential"
+    if str(document.get("id")).startswith("did:") and "verificationMethod" in document:
+        return "a DID document"
+    return None
+
+
+def _check_kinds(paths: Sequence[str], documents: Sequence[Any], wanted: str, hint: str) -> None:
+    """Refuse a file given in the wrong place, naming what it is: otherwise the verifier
+    would only say that the document it needs was not given."""
+    for path, document in zip(paths, documents, strict=True):
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise UsageError(f"{path} is not a JSON object with an id: {hint}")
+        kind = _kind(document)
+        if kind != wanted:
+            found = f" (it is {kind})" if kind else ""
+            raise UsageError(f"{path} is not {wanted}{found}: {hint}")
 
 
 def _parse_time(value: str) -> datetime:
@@ -174,11 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         did_documents = [_load_json(path, "DID document") for path in args.did]
         status_lists = [_load_json(path, "status list") for path in args.status_list]
         credential_text = None
-        for path, document in zip(
-            [*args.did, *args.status_list], [*did_documents, *status_lists], strict=True
-        ):
-            if not isinstance(document, dict) or not isinstance(document.get("id"), str):
-                raise UsageError(f"{path} is not a JSON object with an id")
+        _check_kinds(
+            args.did,
+            did_documents,
+            "a DID document",
+            "give the file saved from the issuer's /orgs/<slug>/did.json with --did",
+        )
+        _check_kinds(
+            args.status_list,
+            status_lists,
+            "a status list credential",
+            "give the files saved from the credential's statusListCredential URLs "
+            "with --status-list",
+        )
         if args.credential is not None:
             try:
                 credential_text = Path(args.credential).read_bytes()

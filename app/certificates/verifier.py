@@ -358,13 +358,15 @@ class Verifier:
         """Parse JSON text and verify it; text that is not JSON fails ``well_formed``."""
         try:
             credential = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            # RecursionError: arrays or objects nested deeper than Python's parser goes.
+            detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
             now = now or datetime.now(UTC)
             checks = [
                 Check(
                     "well_formed",
                     CheckStatus.FAIL,
-                    f"the credential is not valid JSON: {error}",
+                    f"the credential is not valid JSON: {detail}",
                     "MALFORMED_JSON",
                 ),
                 *(

@@ -17,6 +17,7 @@ import pytest
 from app.certificates import keys
 from app.certificates.dataintegrity import add_proof, format_created
 from app.db import utcnow
+from app.verify import main as offline_main
 from tests.vectors import vector_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,6 +217,43 @@ def test_a_truncated_credential_file_is_invalid_offline(issue, downloads, offlin
     code, report = offline(arguments)
     assert code == 1
     assert _checks(report)["well_formed"] == ("fail", "MALFORMED_JSON")
+
+
+def test_a_file_given_in_the_wrong_place_is_named_offline(issue, downloads, capsys) -> None:
+    # An inspector who swaps the files is told which file is what, not that the issuer's
+    # DID document or a status list "was not given".
+    arguments = downloads(issue())
+    credential, did, revocation = arguments[1], arguments[3], arguments[5]
+    cases = [
+        (["--credential", credential, "--did", revocation], revocation, "not a DID document"),
+        (["--credential", credential, "--did", credential], credential, "not a DID document"),
+        (
+            ["--credential", credential, "--did", did, "--status-list", did],
+            did,
+            "not a status list credential (it is a DID document)",
+        ),
+    ]
+    for case, path, words in cases:
+        capsys.readouterr()
+        assert offline_main(case) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"error: {path} is {words}"), error
+        assert "Traceback" not in error
+
+
+def test_deeply_nested_files_are_refused_without_a_traceback(
+    issue, downloads, offline, capsys
+) -> None:
+    arguments = downloads(issue())
+    nested = "[" * 100_000 + "]" * 100_000
+    Path(arguments[1]).write_text(nested)
+    code, report = offline(arguments)
+    assert code == 1
+    assert _checks(report)["well_formed"] == ("fail", "MALFORMED_JSON")
+    Path(arguments[3]).write_text(nested)
+    capsys.readouterr()
+    assert offline_main(arguments) == 2
+    assert "is not JSON: nested too deeply" in capsys.readouterr().err
 
 
 def test_rotation_keeps_old_certificates_valid(

@@ -291,6 +291,9 @@ def test_non_objects_and_non_json_never_raise(issuer: Issuer) -> None:
     assert _codes(verifier.verify([1, 2]))["well_formed"] == ("fail", "NOT_AN_OBJECT")
     assert _codes(verifier.verify_json(b'{"a":'))["well_formed"] == ("fail", "MALFORMED_JSON")
     assert _codes(verifier.verify_json(b"\xff\xfe"))["well_formed"] == ("fail", "MALFORMED_JSON")
+    # Nested deeper than Python's JSON parser goes: refused, not a RecursionError.
+    nested = verifier.verify_json(b"[" * 100_000 + b"]" * 100_000)
+    assert _codes(nested)["well_formed"] == ("fail", "MALFORMED_JSON")
 
 
 def test_the_issuer_must_control_the_key(issuer: Issuer) -> None:
