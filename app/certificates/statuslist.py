@@ -60,6 +60,7 @@ class StatusListError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+        self.message = message  # without the code, for reports that show the code apart
 
 
 class Bitstring:
@@ -286,7 +287,9 @@ def check_status(
         )
     raw_index = entry.get("statusListIndex")
     if not isinstance(raw_index, str) or not _INDEX_RE.fullmatch(raw_index):
-        raise StatusListError("RANGE_ERROR", f"statusListIndex {raw_index!r} is not a decimal")
+        raise StatusListError(
+            "RANGE_ERROR", f"statusListIndex {raw_index!r} is not a decimal of at most 15 digits"
+        )
     if bitstring is None:
         encoded_list = subject.get("encodedList")
         if not isinstance(encoded_list, str):

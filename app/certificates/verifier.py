@@ -40,7 +40,7 @@ from app.certificates.dataintegrity import (
     resolve_did_key,
     verify_proof,
 )
-from app.certificates.did import find_verification_method
+from app.certificates.did import find_verification_method, format_instant
 from app.certificates.multibase import MultibaseError, decode_ed25519_multikey
 from app.certificates.statuslist import STATUS_PURPOSES, Bitstring, StatusListError, check_status
 from app.certificates.statuslist import decode as decode_status_list
@@ -574,18 +574,25 @@ class Verifier:
             return refused(
                 "PROOF_IN_FUTURE", f"the proof claims to be created in the future ({stamp})"
             )
+        # Instants in messages are spelled as in the DID document, for the reader to compare.
         if info.valid_from is not None and created < info.valid_from:
             return refused(
-                "KEY_NOT_YET_VALID", f"{vm} was not in use yet at {stamp} (from {info.valid_from})"
+                "KEY_NOT_YET_VALID",
+                f"{vm} was not in use yet at {stamp} "
+                f"(valid from {format_instant(info.valid_from)})",
             )
         if info.valid_until is not None and created > info.valid_until:
             return refused(
-                "KEY_RETIRED", f"{vm} had been retired at {stamp} (until {info.valid_until})"
+                "KEY_RETIRED",
+                f"{vm} had been retired at {stamp} "
+                f"(valid until {format_instant(info.valid_until)})",
             )
         if signed_after_revocation(created, info.revoked_at):
+            assert info.revoked_at is not None
             return refused(
                 "KEY_REVOKED",
-                f"{vm} was revoked from {info.revoked_at}, before the proof ({stamp})",
+                f"{vm} is revoked from {format_instant(info.revoked_at)} on, and the proof was "
+                f"created at {stamp}: signatures from the revocation on are not trusted",
             )
         return _KeyLookup(
             Check(name, CheckStatus.PASS, f"{vm} was valid when the proof was created ({stamp})"),
@@ -699,7 +706,9 @@ class Verifier:
         try:
             bitstring = decode_status_list(str(encoded))
         except StatusListError as error:
-            return _ListState(None, (CheckStatus.FAIL, error.code, f"status list {url}: {error}"))
+            return _ListState(
+                None, (CheckStatus.FAIL, error.code, f"status list {url}: {error.message}")
+            )
         return _ListState(bitstring, None)
 
     def _status(
@@ -732,7 +741,7 @@ class Verifier:
             try:
                 is_set = check_status(entry, document, bitstring=state.bitstring)
             except StatusListError as error:
-                return Check(purpose, CheckStatus.FAIL, str(error), error.code)
+                return Check(purpose, CheckStatus.FAIL, error.message, error.code)
             if is_set:
                 word = "revoked" if purpose == "revocation" else "suspended"
                 return Check(

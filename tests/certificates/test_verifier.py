@@ -134,6 +134,25 @@ def test_set_bits_mean_revoked_or_suspended(issuer: Issuer) -> None:
     assert _codes(report)["revocation"] == ("fail", "REVOKED")
 
 
+def test_status_errors_read_without_their_code_twice(issuer: Issuer) -> None:
+    # The code is shown apart ([RANGE_ERROR]); the message is for the inspector.
+    credential = issuer.credential()
+    del credential["proof"]
+    credential["credentialStatus"][0]["statusListIndex"] = "9" * 20
+    report = issuer.verifier().verify(issuer.sign(credential), now=NOW)
+    check = report.check("revocation")
+    assert (check.status, check.code) == ("fail", "RANGE_ERROR")
+    assert check.message == f"statusListIndex {'9' * 20!r} is not a decimal of at most 15 digits"
+    broken = issuer.status_list(REVOCATION)
+    broken["credentialSubject"]["encodedList"] = "uAAAA"
+    del broken["proof"]
+    lists = {REVOCATION: issuer.sign(broken), SUSPENSION: issuer.status_list(SUSPENSION)}
+    check = issuer.verifier(**lists).verify(issuer.credential(), now=NOW).check("revocation")
+    assert check.code == "STATUS_LIST_DECODING_ERROR"
+    assert check.message.startswith(f"status list {REVOCATION}: ")
+    assert "ERROR" not in check.message
+
+
 def test_key_windows(issuer: Issuer) -> None:
     issuer.keys.append(Ed25519PrivateKey.generate())
     rotation = T0 + timedelta(days=5)
@@ -145,8 +164,11 @@ def test_key_windows(issuer: Issuer) -> None:
     assert verifier.verify(issuer.credential(at=rotation), now=NOW).verdict == "valid"
     late = verifier.verify(issuer.credential(at=rotation + timedelta(seconds=1)), now=NOW)
     assert _codes(late)["key_valid_when_signed"] == ("fail", "KEY_RETIRED")
+    # The instants are spelled as in the DID document the inspector holds.
+    assert "valid until 2026-01-06T00:00:00Z" in late.check("key_valid_when_signed").message
     early = verifier.verify(issuer.credential(key=1, at=T0), now=NOW)
     assert _codes(early)["key_valid_when_signed"] == ("fail", "KEY_NOT_YET_VALID")
+    assert "valid from 2026-01-06T00:00:00Z" in early.check("key_valid_when_signed").message
     future = verifier.verify(issuer.credential(key=1, at=NOW + timedelta(hours=1)), now=NOW)
     assert _codes(future)["key_valid_when_signed"] == ("fail", "PROOF_IN_FUTURE")
 
@@ -162,6 +184,10 @@ def test_revocation_of_a_key_is_from_an_instant(issuer: Issuer) -> None:
     at_revocation = verifier.verify(issuer.credential(at=revoked), now=NOW)
     assert _codes(at_revocation)["key_valid_when_signed"] == ("fail", "KEY_REVOKED")
     assert _codes(at_revocation)["signature"] == ("pass", None)
+    # Signed at the very instant of revocation: not "revoked before the proof".
+    message = at_revocation.check("key_valid_when_signed").message
+    assert "revoked from 2026-01-03T00:00:00Z on" in message
+    assert "before the proof" not in message
 
 
 @pytest.mark.parametrize(
