@@ -91,10 +91,19 @@ def pydantic_errors(error: ValidationError, prefix: str = "") -> list[FieldError
     return details
 
 
+def body_is_optional(model: type[BaseModel]) -> bool:
+    """Whether a body of ``model`` may be left out: none of its fields is required (an action
+    such as a key rotation, whose options all have defaults)."""
+    return not any(field.is_required() for field in model.model_fields.values())
+
+
 def parse_json_body(model: type[BaseModel], content_types: tuple[str, ...]) -> BaseModel:
     """Validate the request body against ``model``: 415 for a wrong content type, 400 for
-    malformed JSON, 422 with field details for invalid content."""
+    malformed JSON, 422 with field details for invalid content. A request with no body at all
+    stands for ``{}`` when the model requires nothing."""
     mimetype = request.mimetype
+    if not mimetype and not request.get_data(cache=True) and body_is_optional(model):
+        return model.model_validate({})
     if mimetype not in content_types:
         raise UnsupportedMediaType(
             gettext(

@@ -10,7 +10,7 @@ from flask import Flask
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
-from app.http.api import ENDPOINTS, Endpoint
+from app.http.api import ENDPOINTS, Endpoint, body_is_optional
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -133,7 +133,7 @@ def _operation(
     if endpoint.body is not None and method not in ("get", "head", "delete"):
         body_schema = schemas.of(endpoint, "body")
         operation["requestBody"] = {
-            "required": True,
+            "required": not body_is_optional(endpoint.body),
             "content": {ct: {"schema": body_schema} for ct in endpoint.body_content_types},
         }
     if endpoint.body is None and "multipart/form-data" in endpoint.body_content_types:
