@@ -98,6 +98,7 @@ _MAX_TERM: Final = _length(Event, "biz_step")
 _MAX_URI: Final = _length(EventEpc, "uri")
 _MAX_REFERENCE: Final = _length(EventCertification, "reference")
 _MAX_REFERENCE_VALUE: Final = _length(EventReference, "value")
+_MAX_REFERENCE_TYPE: Final = _length(EventReference, "type")
 
 # EPCIS list -> (kind, the member holding the value, the CBV vocabulary of its type)
 _REFERENCE_LISTS: Final = (
@@ -438,13 +439,13 @@ def _prepare(
         *((f"{pointer}/{name}", term, _MAX_TERM) for name, term in expanded.items()),
         *((at, reference, _MAX_REFERENCE) for reference, at in certifications),
     ]
-    references = event_references(event)
+    located = list(_located_references(event))
     _, reason = error_declaration_columns(event.get("errorDeclaration"))
     too_long.append((f"{pointer}/errorDeclaration/reason", reason, _MAX_TERM))
-    too_long.extend(
-        (f"{pointer}/{name}", value, _MAX_REFERENCE_VALUE)
-        for name, value in _reference_values(event)
-    )
+    # As stored: a type expanded to its URI, a GS1 value in its canonical form.
+    for at, _, type_, (member, stored) in located:
+        too_long.append((f"{pointer}/{at}/type", type_, _MAX_REFERENCE_TYPE))
+        too_long.append((f"{pointer}/{at}/{member}", stored, _MAX_REFERENCE_VALUE))
     for at, value, limit in too_long:
         if isinstance(value, str) and len(value) > limit:
             problems.add(at, "too-long", f"{len(value)} characters; at most {limit} are stored")
@@ -466,7 +467,7 @@ def _prepare(
         biz_location=places["bizLocation"],
         subjects=subjects,
         certifications=certifications,
-        references=references,
+        references=_reference_rows(located),
         document=_stored_document(event, context),
         error_declaration=event.get("errorDeclaration"),
     )
@@ -499,25 +500,30 @@ def reference_type(vocabulary: str, raw: str) -> str:
     return cbv.expand_term(vocabulary, raw)
 
 
-def _reference_values(event: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
-    """(pointer below the event, value) of each business transaction, source, destination."""
-    for name, _, member, _ in _REFERENCE_LISTS:
+def _located_references(
+    event: Mapping[str, Any],
+) -> Iterator[tuple[str, ReferenceKind, str | None, tuple[str, str]]]:
+    """(pointer of the list element below the event, kind, type URI, (member, value)) of each
+    business transaction, source and destination, as stored."""
+    for name, kind, member, vocabulary in _REFERENCE_LISTS:
         for i, element in enumerate(_as_list(event.get(name))):
-            if isinstance(element, Mapping):
-                yield f"{name}/{i}/{member}", element.get(member)
+            if not isinstance(element, Mapping) or not isinstance(element.get(member), str):
+                continue
+            given = element.get("type")
+            type_ = reference_type(vocabulary, given) if isinstance(given, str) else None
+            yield f"{name}/{i}", kind, type_, (member, reference_value(element[member]))
+
+
+def _reference_rows(
+    located: Iterable[tuple[str, ReferenceKind, str | None, tuple[str, str]]],
+) -> list[tuple[ReferenceKind, str | None, str]]:
+    # Each distinct (kind, type, value) once, in the order the event names them.
+    return list(dict.fromkeys((kind, type_, value) for _, kind, type_, (_, value) in located))
 
 
 def event_references(event: Mapping[str, Any]) -> list[tuple[ReferenceKind, str | None, str]]:
     """(kind, type URI, value) of an event's business transactions, sources, destinations."""
-    found: list[tuple[ReferenceKind, str | None, str]] = []
-    for name, kind, member, vocabulary in _REFERENCE_LISTS:
-        for element in _as_list(event.get(name)):
-            if not isinstance(element, Mapping) or not isinstance(element.get(member), str):
-                continue
-            given = element.get("type")
-            kind_of = reference_type(vocabulary, given) if isinstance(given, str) else None
-            found.append((kind, kind_of, reference_value(element[member])))
-    return list(dict.fromkeys(found))
+    return _reference_rows(_located_references(event))
 
 
 def _certification_references(pointer: str, value: object) -> list[tuple[str, str]]:

@@ -177,6 +177,7 @@ def test_values_longer_than_stored_or_holding_nul_are_refused_precisely(api, ses
     bad["readPoint"] = {"id": f"https://ns.example.com/place/{long}"}
     bad["certificationInfo"] = f"https://cert.example.org/{long}"
     bad["bizTransactionList"] = [{"type": "po", "bizTransaction": f"urn:x:{long}"}]
+    bad["sourceList"] = [{"type": f"https://ns.example.com/type/{long}", "source": "urn:x:s"}]
     bad["errorDeclaration"] = {"declarationTime": "2026-04-03T00:00:00Z", "reason": f"urn:x:{long}"}
     response = capture(api("firm_admin"), document(bad, shipping()))
     body = _problem(response, 422, "epcis-document-invalid")
@@ -186,6 +187,7 @@ def test_values_longer_than_stored_or_holding_nul_are_refused_precisely(api, ses
         ("/epcisBody/eventList/0/readPoint/id", "too-long"),
         ("/epcisBody/eventList/0/certificationInfo", "too-long"),
         ("/epcisBody/eventList/0/bizTransactionList/0/bizTransaction", "too-long"),
+        ("/epcisBody/eventList/0/sourceList/0/type", "too-long"),
         ("/epcisBody/eventList/0/errorDeclaration/reason", "too-long"),
     }
     nul = shipping()
