@@ -106,18 +106,18 @@ def container_contents(
         wanted = sorted(frontier)
         frontier = set()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+            # The stored packings (not unpackings) of these containers.
+            packed_into = (
+                EventEpc.uri.in_(wanted[start : start + 500]),
+                EventEpc.role == EpcRole.PARENT,
+                Event.event_type == "AggregationEvent",
+                Event.action != "DELETE",
+            )
             for uri, organisation_id in session.execute(
                 select(EventEpc.uri, EventOrganisation.organisation_id)
                 .join(Event, Event.id == EventEpc.event_id)
                 .join(EventOrganisation, EventOrganisation.event_id == EventEpc.event_id)
-                .where(
-                    EventEpc.uri.in_(chunk),
-                    EventEpc.role == EpcRole.PARENT,
-                    Event.event_type == "AggregationEvent",
-                    Event.action != "DELETE",
-                    EventOrganisation.relation == EventRelation.OWNER,
-                )
+                .where(*packed_into, EventOrganisation.relation == EventRelation.OWNER)
                 .distinct()
             ):
                 direct[uri].add((organisation_id, None))
@@ -126,13 +126,7 @@ def container_contents(
                 select(EventEpc.uri, child.uri, child.gtin, child.owner_organisation_id)
                 .join(Event, Event.id == EventEpc.event_id)
                 .join(child, child.event_id == EventEpc.event_id)
-                .where(
-                    EventEpc.uri.in_(chunk),
-                    EventEpc.role == EpcRole.PARENT,
-                    Event.event_type == "AggregationEvent",
-                    Event.action != "DELETE",
-                    child.role.in_((EpcRole.CHILD, EpcRole.CHILD_QUANTITY)),
-                )
+                .where(*packed_into, child.role.in_((EpcRole.CHILD, EpcRole.CHILD_QUANTITY)))
                 .distinct()
             ):
                 if gtin is not None and owner_id is not None:
