@@ -592,23 +592,30 @@ def test_a_full_status_list_is_followed_by_a_new_one(issue, session, client) -> 
     assert client.get(url.removeprefix("https://brand.example.test")).status_code == 200
 
 
+def _year_of_facts(session, decision_id: int):  # type: ignore[no-untyped-def]
+    """What a granted decision certifies, for 100 labels over a year from now."""
+    from app.audits.services import get_granted_decision
+    from app.certificates import issuance
+
+    now = utcnow()
+    return issuance.facts_from_decision(
+        session,
+        get_granted_decision(session, decision_id),
+        label_quota=100,
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+    )
+
+
 def test_a_batch_signs_each_credential_exactly_as_signing_it_alone_would(
     session, association, grant, verify_api, downloads, offline
 ) -> None:
     # A batch writes its credentials' canonical form directly, with what the issuer and each
     # firm state written once: each must give the bytes of building and signing it on its own.
-    from app.audits.services import get_granted_decision
-    from app.certificates import issuance, keys
+    from app.certificates import keys
     from app.certificates.dataintegrity import sign_document
 
-    now = utcnow()
-    facts = issuance.facts_from_decision(
-        session,
-        get_granted_decision(session, grant()),
-        label_quota=100,
-        valid_from=now,
-        valid_until=now + timedelta(days=365),
-    )
+    facts = _year_of_facts(session, grant())
     other = dataclasses.replace(facts, label_quota=7)
     issued = credentials.issue_certificates(session, association, [facts, facts, other, facts])
     session.commit()
@@ -822,17 +829,7 @@ def test_a_slot_permutation_gives_every_index_of_its_list_once(size) -> None:
 
 
 def test_a_batch_gets_distinct_unpredictable_status_indices(session, association, grant) -> None:
-    from app.audits.services import get_granted_decision
-    from app.certificates import issuance
-
-    now = utcnow()
-    facts = issuance.facts_from_decision(
-        session,
-        get_granted_decision(session, grant()),
-        label_quota=100,
-        valid_from=now,
-        valid_until=now + timedelta(days=365),
-    )
+    facts = _year_of_facts(session, grant())
     issued = credentials.issue_certificates(session, association, [facts] * 300)
     issued += credentials.issue_certificates(session, association, [facts] * 300)
     session.commit()
@@ -883,18 +880,9 @@ def test_a_batch_stores_who_issued_why_and_what_each_certificate_replaces(
 ) -> None:
     # Columns a batch fills only when some of its requests do: each row gets its own value,
     # and NULL where it has none (a batch of mixed requests, then one without an actor).
-    from app.audits.services import get_granted_decision
-    from app.certificates import issuance
     from app.certificates.models import CertificateEvent, CertificateEventKind
 
-    now = utcnow()
-    facts = issuance.facts_from_decision(
-        session,
-        get_granted_decision(session, grant()),
-        label_quota=100,
-        valid_from=now,
-        valid_until=now + timedelta(days=365),
-    )
+    facts = _year_of_facts(session, grant())
     (old,) = credentials.issue_certificates(session, association, [facts])
     previous = session.get(Certificate, old.id)
     renewal = dataclasses.replace(
